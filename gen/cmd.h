@@ -1,0 +1,22 @@
+/* cmd.h - the command layer: each subcommand parses its arguments, prints, and returns an exit code */
+#ifndef ZCGEN_CMD_H
+#define ZCGEN_CMD_H
+
+/* Exit codes, documented in docs/cli.md. */
+enum {
+	EXIT_OK = 0,
+	EXIT_RUN_FAILED = 1,  /* nothing could be sent, every stream failed */
+	EXIT_USAGE = 2,       /* usage or profile error, before any traffic */
+	EXIT_EXPECT = 3,      /* an expect: threshold was missed */
+};
+
+/* argv[0] is the subcommand's name ("sink", "nic", "lab"). */
+int cmd_run(int argc, char **argv);
+int cmd_sink(int argc, char **argv);
+int cmd_nic(int argc, char **argv);
+int cmd_lab(int argc, char **argv);
+
+/* Colour only on a terminal and never with NO_COLOR set. */
+bool cmd_colour(int fd);
+
+#endif
