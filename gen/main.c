@@ -7,18 +7,35 @@
 #include "gen/cmd.h"
 #include "zcgen_version.h"
 
+static const char usage[] =
+	"usage: zcgen [run] --profile FILE [options]   send traffic (zcgen run --help)\n"
+	"       zcgen sink --listen HOST:PORT [...]      receive and count (zcgen sink --help)\n"
+	"       zcgen nic show|pin|restore DEV [...]     the NIC's channels, IRQs, XPS, counters\n"
+	"       zcgen lab up|down|status [...]           a veth lab in two network namespaces\n"
+	"       zcgen --version | --help\n";
+
 int main(int argc, char **argv)
 {
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} cmds[] = {
+		{ "run", cmd_run }, { "sink", cmd_sink }, { "nic", cmd_nic }, { "lab", cmd_lab },
+	};
+
 	if (argc >= 2 && !strcmp(argv[1], "--version")) {
 		printf("zcgen %s (liburing %s)\n", ZCGEN_VERSION, ZCGEN_LIBURING_VERSION);
-		return 0;
+		return EXIT_OK;
 	}
-	if (argc >= 2 && !strcmp(argv[1], "sink"))
-		return cmd_sink(argc - 1, argv + 1);
-	if (argc >= 2 && !strcmp(argv[1], "nic"))
-		return cmd_nic(argc - 1, argv + 1);
-	if (argc >= 2 && !strcmp(argv[1], "lab"))
-		return cmd_lab(argc - 1, argv + 1);
-	fprintf(stderr, "zcgen: run not built yet\n");
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs(usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(argv[1], cmds[i].name))
+			return cmds[i].fn(argc - 1, argv + 1);
+	if (argv[1][0] == '-')
+		return cmd_run(argc, argv); /* `zcgen --profile FILE` is `zcgen run --profile FILE` */
+	fprintf(stderr, "zcgen: unknown command '%s'\n%s", argv[1], usage);
 	return EXIT_USAGE;
 }
