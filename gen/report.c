@@ -197,6 +197,8 @@ void report_table(FILE *out, const struct report_ctx *r)
 				"(a zcgen bug: please report)\n", q->queue,
 				(unsigned long long)q->slot_violations);
 	}
+	if (r->res->ring_note[0])
+		fprintf(out, "note: %s\n", r->res->ring_note);
 	if (r->res->interrupted)
 		fprintf(out, "interrupted: the report covers the time until the signal\n");
 	free(rows);

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# deps.sh - install what zcgen needs to build and test (Debian 12), only what is missing.
+set -euo pipefail
+pkgs=(build-essential cmake pkg-config liburing-dev libnl-3-dev libnl-genl-3-dev
+      libnl-route-3-dev libyaml-dev libjansson-dev libcmocka-dev iperf3 ethtool iproute2
+      jq python3 procps)
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "deps: missing ${missing[*]}; run as root or: sudo apt-get install ${missing[*]}" >&2
+		exit 1
+	fi
+	echo "deps: installing ${missing[*]}"
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi

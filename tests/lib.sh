@@ -1,0 +1,39 @@
+# lib.sh - shared helpers for the shell tests (sourced). Needs $ZCGEN.
+set -uo pipefail
+: "${ZCGEN:?ZCGEN must name the zcgen binary}"
+T=$(mktemp -d /tmp/zcgen-test.XXXXXX)
+SINK_PID=
+fails=0
+passes=0
+
+cleanup() {
+	[ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null || true
+	wait 2>/dev/null || true
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+skip() { echo "SKIP: $*"; exit 77; }
+ok() { passes=$((passes + 1)); echo "ok - $*"; }
+fail() { fails=$((fails + 1)); echo "FAIL - $*"; }
+# check DESCRIPTION COMMAND...: the command's status decides
+check() { local d=$1; shift; if "$@"; then ok "$d"; else fail "$d"; fi; }
+finish() { echo "$passes passed, $fails failed"; [ "$fails" -eq 0 ]; }
+
+# start_sink PROTO [ARGS...]: a sink on 127.0.0.1 with a free port; sets SINK_PID, SINK_PORT, SINK_JSON
+start_sink() {
+	local proto=$1; shift
+	SINK_JSON=$T/sink-$RANDOM.json
+	"$ZCGEN" sink --listen "${SINK_HOST:-127.0.0.1}:0" --protocol "$proto" --quiet --json "$SINK_JSON" "$@" >"$T/sink.out" 2>&1 &
+	SINK_PID=$!
+	for _ in $(seq 100); do grep -q '^listening on' "$T/sink.out" 2>/dev/null && break; sleep 0.05; done
+	SINK_PORT=$(sed -n 's/^listening on .*:\([0-9]*\) .*/\1/p' "$T/sink.out")
+	[ -n "$SINK_PORT" ] || { cat "$T/sink.out"; echo "FAIL - sink did not start"; exit 1; }
+}
+
+# stop_sink: SIGINT, wait for its JSON
+stop_sink() {
+	kill -INT "$SINK_PID"
+	wait "$SINK_PID" || true
+	SINK_PID=
+}
