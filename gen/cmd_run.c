@@ -189,11 +189,13 @@ int cmd_run(int argc, char **argv)
 		profile_load(prof, o.profile, &d);
 	for (unsigned i = 0; i < nov; i++)
 		profile_set(prof, ov[i].key, ov[i].value, &d);
-	if (!d.n)
+	if (!diags_errors(&d))
 		profile_validate(prof, &d);
-	if (d.n) {
-		diags_print(&d, stderr);
-		fprintf(stderr, "zcgen: %u error%s; nothing was sent\n", d.n, d.n == 1 ? "" : "s");
+	diags_print(&d, stderr); /* warnings too */
+	if (diags_errors(&d)) {
+		unsigned ne = diags_errors(&d);
+
+		fprintf(stderr, "zcgen: %u error%s; nothing was sent\n", ne, ne == 1 ? "" : "s");
 		goto out;
 	}
 	if (prof->server != GEN_SERVER_NONE) {
@@ -207,9 +209,6 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "zcgen: %s\n", err);
 		goto out;
 	}
-	if (plan->cpus_wrapped)
-		fprintf(stderr, "zcgen: warning: %u queues on fewer CPUs: queues share CPUs, "
-			"wrapping around the list\n", plan->nq);
 	if (prof->nic.present && !o.no_nic)
 		fprintf(stderr, "zcgen: note: the nic: section (%s) is not applied by this build; "
 			"run with --no-nic to silence this\n", prof->nic.interface);

@@ -2,16 +2,20 @@
 #ifndef ZCGEN_PROFILE_H
 #define ZCGEN_PROFILE_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
-struct gen_profile;
+/* gen.h defines the profile and its enums; it includes this file at its end. */
+#include "gen/gen.h"
 
 /* One problem found in a profile or an override; all of them are collected. */
 struct gen_diag {
-	char file[256];   /* "" for command-line overrides */
+	char file[256];   /* "" for command-line overrides and cross-key checks */
 	int line, col;    /* 1-based; 0 when not from a file */
 	char key[128];    /* key path: "nic.channels.combined", "target.port" */
 	char msg[320];    /* what is wrong and what would be accepted */
+	bool cli;         /* from profile_set: printed as "--KEY: MSG" */
+	bool warning;     /* not an error: the run may go on (e.g. queues wrap onto CPUs) */
 };
 
 struct gen_diags {
@@ -20,8 +24,16 @@ struct gen_diags {
 };
 
 void diags_free(struct gen_diags *d);
-/* "FILE:LINE:COL: KEY: MSG" one per line; "--KEY: MSG" for overrides. */
+/*
+ * diags_print - one line per problem:
+ *   "FILE:LINE:COL: error: KEY: MSG"   from a file
+ *   "--KEY: MSG"                       from a command-line override
+ *   "error: KEY: MSG"                  from profile_validate's cross-key checks
+ * Warnings say "warning:" instead of "error:" ("--KEY: warning: MSG").
+ */
 void diags_print(const struct gen_diags *d, FILE *out);
+/* Number of entries in @d that are errors (not warnings). */
+unsigned diags_errors(const struct gen_diags *d);
 
 /* Defaults for every key (see docs/profiles.md). */
 void profile_init(struct gen_profile *p);
@@ -38,6 +50,7 @@ int profile_load(struct gen_profile *p, const char *path, struct gen_diags *d);
  * Apply one override by key, as given on the command line: "dest"
  * (HOST:PORT), "server", "protocol", "queues", "cpus", "streams", "size",
  * "mode", "depth", "duration", "omit", "interval", "name".
+ * A full key path of the profile ("nic.xps", "target.port") is accepted too.
  * The same key table as the YAML loader, so units and ranges are checked
  * one way. Return: 0 or -EINVAL with a problem added to @d.
  */
@@ -46,8 +59,25 @@ int profile_set(struct gen_profile *p, const char *key, const char *value, struc
 /*
  * Checks across keys, done after the overrides: a target is given, the CPUs
  * exist and the process may use them (sched_getaffinity), omit < duration,
- * UDP size fits a datagram, ... Return: 0 or -EINVAL with problems in @d.
+ * UDP size fits a datagram, enough NIC channels for the queues, the open-file
+ * limit covers the sockets, ... Warnings (queues wrapping onto CPUs, a
+ * documentation address as target) are added to @d with .warning set and do
+ * not fail the check.
+ * When no cpus were given (n_cpus 0), fills p->cpus with the CPUs the process
+ * may use, so that every later stage sees the resolved list.
+ * Return: 0 (possibly with warnings in @d) or -EINVAL with errors in @d.
  */
 int profile_validate(struct gen_profile *p, struct gen_diags *d);
+
+/*
+ * The CPU queue @q runs on: the q-th CPU of p->cpus, wrapping around.
+ * Only meaningful after profile_validate (n_cpus > 0).
+ */
+unsigned profile_queue_cpu(const struct gen_profile *p, unsigned q);
+
+/* Parsers for the names printed by gen_proto_name() & co: 0 or -EINVAL. */
+int gen_proto_parse(const char *s, enum gen_proto *out);
+int gen_mode_parse(const char *s, enum gen_mode *out);
+int gen_server_parse(const char *s, enum gen_server *out);
 
 #endif

@@ -1,0 +1,1467 @@
+/* profile.c - YAML profiles and command-line overrides, checked through one key table */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <yaml.h>
+#include "gen/gen.h"
+
+/* A profile is a handful of lines; anything bigger is not one. */
+#define PROFILE_MAX_BYTES (1u << 20)
+#define YAML_MAX_DEPTH 32
+
+/* ------------------------------------------------------------------ names */
+
+static const char *const proto_words[] = { "tcp", "udp", NULL };
+static const char *const mode_words[] = { "copy", "zc", "zc-fixed", "auto", NULL };
+static const char *const server_words[] = { "none", "zcgen", "iperf3", NULL };
+static const char *const auto_none_words[] = { "auto", "none", NULL };
+
+static int word_index(const char *const *words, const char *s)
+{
+	for (int i = 0; words[i]; i++)
+		if (!strcasecmp(words[i], s))
+			return i;
+	return -1;
+}
+
+static const char *word_name(const char *const *words, unsigned n, unsigned i)
+{
+	return i < n ? words[i] : "?";
+}
+
+const char *gen_proto_name(enum gen_proto p)
+{
+	return word_name(proto_words, 2, p);
+}
+
+const char *gen_mode_name(enum gen_mode m)
+{
+	return word_name(mode_words, 4, m);
+}
+
+const char *gen_server_name(enum gen_server s)
+{
+	return word_name(server_words, 3, s);
+}
+
+int gen_proto_parse(const char *s, enum gen_proto *out)
+{
+	int i = word_index(proto_words, s);
+
+	if (i < 0)
+		return -EINVAL;
+	*out = (enum gen_proto)i;
+	return 0;
+}
+
+int gen_mode_parse(const char *s, enum gen_mode *out)
+{
+	int i = word_index(mode_words, s);
+
+	if (i < 0)
+		return -EINVAL;
+	*out = (enum gen_mode)i;
+	return 0;
+}
+
+int gen_server_parse(const char *s, enum gen_server *out)
+{
+	int i = word_index(server_words, s);
+
+	if (i < 0)
+		return -EINVAL;
+	*out = (enum gen_server)i;
+	return 0;
+}
+
+/* ------------------------------------------------------------ diagnostics */
+
+void diags_free(struct gen_diags *d)
+{
+	free(d->v);
+	d->v = NULL;
+	d->n = d->cap = 0;
+}
+
+unsigned diags_errors(const struct gen_diags *d)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < d->n; i++)
+		n += !d->v[i].warning;
+	return n;
+}
+
+void diags_print(const struct gen_diags *d, FILE *out)
+{
+	for (unsigned i = 0; i < d->n; i++) {
+		const struct gen_diag *g = &d->v[i];
+		const char *sev = g->warning ? "warning" : "error";
+
+		if (g->cli) {
+			fprintf(out, "--%s: %s%s\n", g->key, g->warning ? "warning: " : "", g->msg);
+			continue;
+		}
+		if (g->file[0] && g->line > 0)
+			fprintf(out, "%s:%d:%d: ", g->file, g->line, g->col);
+		else if (g->file[0])
+			fprintf(out, "%s: ", g->file);
+		fprintf(out, "%s: ", sev);
+		if (g->key[0])
+			fprintf(out, "%s: ", g->key);
+		fprintf(out, "%s\n", g->msg);
+	}
+}
+
+__attribute__((format(printf, 8, 9)))
+static int diag_add(struct gen_diags *d, const char *file, int line, int col, const char *key,
+		    bool cli, bool warning, const char *fmt, ...)
+{
+	struct gen_diag *g;
+	va_list ap;
+
+	if (d->n == d->cap) {
+		unsigned cap = d->cap ? d->cap * 2 : 8;
+		struct gen_diag *v = realloc(d->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		d->v = v;
+		d->cap = cap;
+	}
+	g = &d->v[d->n++];
+	memset(g, 0, sizeof(*g));
+	snprintf(g->file, sizeof(g->file), "%s", file ? file : "");
+	g->line = line;
+	g->col = col;
+	snprintf(g->key, sizeof(g->key), "%s", key ? key : "");
+	g->cli = cli;
+	g->warning = warning;
+	va_start(ap, fmt);
+	vsnprintf(g->msg, sizeof(g->msg), fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+/* A time for a message, in the largest unit that divides it: "100ms", "1h". */
+static const char *fmt_ns(uint64_t ns, char *buf, size_t len)
+{
+	static const struct { uint64_t ns; const char *u; } t[] = {
+		{ 3600000000000ull, "h" }, { 60000000000ull, "m" }, { 1000000000ull, "s" },
+		{ 1000000ull, "ms" }, { 1000ull, "us" }, { 1, "ns" },
+	};
+
+	for (unsigned i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		if (ns % t[i].ns == 0 || t[i].ns == 1) {
+			if (ns == 0)
+				snprintf(buf, len, "0s");
+			else
+				snprintf(buf, len, "%llu%s", (unsigned long long)(ns / t[i].ns), t[i].u);
+			break;
+		}
+	}
+	return buf;
+}
+
+/* -------------------------------------------------------------- key table */
+
+enum ktype {
+	KT_MAP,       /* a section: target:, nic:, nic.channels: */
+	KT_STR,
+	KT_IFNAME,
+	KT_UINT,
+	KT_SIZE,
+	KT_TIME,
+	KT_ENUM,
+	KT_CPUS,
+	KT_HOSTPORT,  /* --dest only */
+	KT_OFFLOADS,  /* nic.offloads: name -> on/off */
+};
+
+union kval {
+	uint64_t u;
+	const char *s;
+	int e;
+	struct { const unsigned *v; unsigned n; } cpus;
+	struct { const char *host; uint16_t port; } hp;
+};
+
+struct pkey {
+	const char *path;          /* key path in a file; NULL: command line only */
+	const char *cli;           /* name for profile_set (--NAME); NULL: file only */
+	enum ktype type;
+	uint64_t min, max;         /* UINT, SIZE, TIME: range; STR: max length */
+	const char *const *words;  /* ENUM */
+	const char *keys;          /* MAP: the keys it holds, for messages */
+	void (*set)(struct gen_profile *p, const union kval *v);
+};
+
+static void set_name(struct gen_profile *p, const union kval *v) { snprintf(p->name, sizeof(p->name), "%s", v->s); }
+static void set_host(struct gen_profile *p, const union kval *v) { snprintf(p->host, sizeof(p->host), "%s", v->s); }
+static void set_port(struct gen_profile *p, const union kval *v) { p->port = (uint16_t)v->u; }
+static void set_server(struct gen_profile *p, const union kval *v) { p->server = (enum gen_server)v->e; }
+static void set_dest(struct gen_profile *p, const union kval *v)
+{
+	snprintf(p->host, sizeof(p->host), "%s", v->hp.host);
+	p->port = v->hp.port;
+}
+static void set_proto(struct gen_profile *p, const union kval *v) { p->proto = (enum gen_proto)v->e; }
+static void set_queues(struct gen_profile *p, const union kval *v) { p->queues = (unsigned)v->u; }
+static void set_cpus(struct gen_profile *p, const union kval *v)
+{
+	memcpy(p->cpus, v->cpus.v, v->cpus.n * sizeof(p->cpus[0]));
+	p->n_cpus = v->cpus.n;
+}
+static void set_streams(struct gen_profile *p, const union kval *v) { p->streams = (unsigned)v->u; }
+static void set_size(struct gen_profile *p, const union kval *v) { p->size = v->u; p->size_set = true; }
+static void set_mode(struct gen_profile *p, const union kval *v) { p->mode = (enum gen_mode)v->e; }
+static void set_depth(struct gen_profile *p, const union kval *v) { p->depth = (unsigned)v->u; }
+static void set_duration(struct gen_profile *p, const union kval *v) { p->duration_ns = v->u; }
+static void set_omit(struct gen_profile *p, const union kval *v) { p->omit_ns = v->u; }
+static void set_interval(struct gen_profile *p, const union kval *v) { p->interval_ns = v->u; }
+static void set_nic(struct gen_profile *p, const union kval *v) { p->nic.present = true; }
+static void set_ifname(struct gen_profile *p, const union kval *v)
+{
+	snprintf(p->nic.interface, sizeof(p->nic.interface), "%s", v->s);
+}
+static void set_combined(struct gen_profile *p, const union kval *v) { p->nic.combined = (int)v->u; }
+static void set_rx(struct gen_profile *p, const union kval *v) { p->nic.rx = (int)v->u; }
+static void set_tx(struct gen_profile *p, const union kval *v) { p->nic.tx = (int)v->u; }
+static void set_irq(struct gen_profile *p, const union kval *v) { p->nic.irq_affinity_auto = v->e == 0; }
+static void set_xps(struct gen_profile *p, const union kval *v) { p->nic.xps_auto = v->e == 0; }
+
+#define SEC_NS 1000000000ull
+#define GIB (1ull << 30)
+
+/*
+ * Every key a profile or the command line can set. The loader walks a file's
+ * mappings against .path; profile_set looks up .cli (or .path): both end in
+ * key_apply(), so a unit or a range is checked in one place only.
+ */
+static const struct pkey keys[] = {
+	{ .path = "name", .cli = "name", .type = KT_STR, .max = 127, .set = set_name },
+	{ .path = "target", .type = KT_MAP, .keys = "host, port, server" },
+	{ .path = "target.host", .type = KT_STR, .max = 255, .set = set_host },
+	{ .path = "target.port", .type = KT_UINT, .min = 1, .max = 65535, .set = set_port },
+	{ .path = "target.server", .cli = "server", .type = KT_ENUM, .words = server_words,
+	  .set = set_server },
+	{ .cli = "dest", .type = KT_HOSTPORT, .set = set_dest },
+	{ .path = "protocol", .cli = "protocol", .type = KT_ENUM, .words = proto_words,
+	  .set = set_proto },
+	{ .path = "queues", .cli = "queues", .type = KT_UINT, .min = 1, .max = GEN_MAX_QUEUES,
+	  .set = set_queues },
+	{ .path = "cpus", .cli = "cpus", .type = KT_CPUS, .set = set_cpus },
+	{ .path = "streams", .cli = "streams", .type = KT_UINT, .min = 1, .max = GEN_MAX_STREAMS,
+	  .set = set_streams },
+	{ .path = "size", .cli = "size", .type = KT_SIZE, .min = 1, .max = GIB, .set = set_size },
+	{ .path = "mode", .cli = "mode", .type = KT_ENUM, .words = mode_words, .set = set_mode },
+	{ .path = "depth", .cli = "depth", .type = KT_UINT, .min = 1, .max = 1024, .set = set_depth },
+	{ .path = "duration", .cli = "duration", .type = KT_TIME, .min = 1, .max = UINT64_MAX,
+	  .set = set_duration },
+	{ .path = "omit", .cli = "omit", .type = KT_TIME, .min = 0, .max = UINT64_MAX,
+	  .set = set_omit },
+	{ .path = "interval", .cli = "interval", .type = KT_TIME, .min = SEC_NS / 10,
+	  .max = 3600 * SEC_NS, .set = set_interval },
+	{ .path = "nic", .type = KT_MAP, .keys = "interface, channels, offloads, irq_affinity, xps",
+	  .set = set_nic },
+	{ .path = "nic.interface", .type = KT_IFNAME, .max = IF_NAMESIZE - 1, .set = set_ifname },
+	{ .path = "nic.channels", .type = KT_MAP, .keys = "combined, or rx and tx" },
+	{ .path = "nic.channels.combined", .type = KT_UINT, .min = 1, .max = 4096,
+	  .set = set_combined },
+	{ .path = "nic.channels.rx", .type = KT_UINT, .min = 1, .max = 4096, .set = set_rx },
+	{ .path = "nic.channels.tx", .type = KT_UINT, .min = 1, .max = 4096, .set = set_tx },
+	{ .path = "nic.offloads", .type = KT_OFFLOADS },
+	{ .path = "nic.irq_affinity", .type = KT_ENUM, .words = auto_none_words, .set = set_irq },
+	{ .path = "nic.xps", .type = KT_ENUM, .words = auto_none_words, .set = set_xps },
+};
+#define N_KEYS (sizeof(keys) / sizeof(keys[0]))
+
+static const struct pkey *key_by_path(const char *path)
+{
+	for (unsigned i = 0; i < N_KEYS; i++)
+		if (keys[i].path && !strcmp(keys[i].path, path))
+			return &keys[i];
+	return NULL;
+}
+
+/* What a key accepts, for messages: "an integer from 1 to 256". */
+static const char *key_expect(const struct pkey *e, char *buf, size_t len)
+{
+	char a[32], b[32], c[64];
+	size_t o;
+
+	switch (e->type) {
+	case KT_MAP:
+		snprintf(buf, len, "a mapping with the keys %s", e->keys);
+		break;
+	case KT_STR:
+		snprintf(buf, len, "a string of at most %llu characters", (unsigned long long)e->max);
+		break;
+	case KT_IFNAME:
+		snprintf(buf, len, "an interface name of 1 to %llu characters, without '/', ':' or spaces",
+			 (unsigned long long)e->max);
+		break;
+	case KT_UINT:
+		snprintf(buf, len, "an integer from %llu to %llu", (unsigned long long)e->min,
+			 (unsigned long long)e->max);
+		break;
+	case KT_SIZE:
+		snprintf(buf, len, "a size in bytes from %s to %s, with an optional binary suffix (1472, 64K, 1M)",
+			 units_fmt_size(e->min, a, sizeof(a)), units_fmt_size(e->max, b, sizeof(b)));
+		break;
+	case KT_TIME:
+		if (e->min <= 1 && e->max == UINT64_MAX)
+			snprintf(c, sizeof(c), e->min ? "greater than 0" : "0 or more");
+		else
+			snprintf(c, sizeof(c), "from %s to %s", fmt_ns(e->min, a, sizeof(a)),
+				 fmt_ns(e->max, b, sizeof(b)));
+		snprintf(buf, len, "a time %s, such as 10s, 500ms or 2m (a bare number is seconds)", c);
+		break;
+	case KT_ENUM:
+		o = (size_t)snprintf(buf, len, "one of");
+		for (unsigned i = 0; e->words[i] && o < len; i++)
+			o += (size_t)snprintf(buf + o, len - o, "%s %s", i ? "," : "", e->words[i]);
+		break;
+	case KT_CPUS:
+		snprintf(buf, len, "a CPU list such as 0-7, 0,2,4 or [0, 2, 4]");
+		break;
+	case KT_HOSTPORT:
+		snprintf(buf, len, "HOST:PORT, such as 192.0.2.2:5201 or [2001:db8::2]:5201");
+		break;
+	case KT_OFFLOADS:
+		snprintf(buf, len, "a mapping of feature names to on or off (tso: on)");
+		break;
+	}
+	return buf;
+}
+
+static const char *const kind_words[] = { "a value", "a value", "a list", "a mapping" };
+
+static bool bool_word(const char *s, bool *on)
+{
+	static const char *const t[] = { "on", "true", "yes", NULL }, *const f[] = { "off", "false", "no", NULL };
+
+	if (word_index(t, s) >= 0)
+		*on = true;
+	else if (word_index(f, s) >= 0)
+		*on = false;
+	else
+		return false;
+	return true;
+}
+
+/*
+ * Parse @s for key @e and store it in @p. The one place where a value from
+ * a file or the command line is checked. Return: 0, or -EINVAL with @msg
+ * saying what was wrong and what is accepted.
+ */
+static int key_apply(struct gen_profile *p, const struct pkey *e, const char *s, char *msg, size_t len)
+{
+	unsigned cpus[GEN_MAX_CPUS];
+	char host[sizeof(p->host)], want[200];
+	union kval v = { 0 };
+	const char *noun = "a valid value";
+	int r = 0;
+
+	key_expect(e, want, sizeof(want));
+	if (!*s) {
+		snprintf(msg, len, "missing value; expected %s", want);
+		return -EINVAL;
+	}
+	switch (e->type) {
+	case KT_STR:
+	case KT_IFNAME:
+		if (strlen(s) > e->max) {
+			snprintf(msg, len, "'%.40s...' is too long (%zu characters); expected %s", s,
+				 strlen(s), want);
+			return -EINVAL;
+		}
+		if (e->type == KT_IFNAME && (strpbrk(s, "/: \t") || !strcmp(s, ".") || !strcmp(s, ".."))) {
+			snprintf(msg, len, "'%s' is not an interface name; expected %s", s, want);
+			return -EINVAL;
+		}
+		v.s = s;
+		break;
+	case KT_UINT:
+		noun = "an integer";
+		r = units_uint(s, e->min, e->max, &v.u);
+		break;
+	case KT_SIZE:
+		noun = "a size";
+		r = units_size(s, &v.u);
+		if (!r && (v.u < e->min || v.u > e->max))
+			r = -ERANGE;
+		break;
+	case KT_TIME:
+		noun = "a time";
+		r = units_time_ns(s, &v.u);
+		if (!r && (v.u < e->min || v.u > e->max))
+			r = -ERANGE;
+		break;
+	case KT_ENUM:
+		v.e = word_index(e->words, s);
+		r = v.e < 0 ? -EINVAL : 0;
+		break;
+	case KT_CPUS:
+		noun = "a CPU list";
+		r = units_cpulist(s, cpus, GEN_MAX_CPUS, &v.cpus.n);
+		if (r == -ERANGE) {
+			snprintf(msg, len, "'%.60s' names more than %d CPUs or a CPU above 65535", s, GEN_MAX_CPUS);
+			return -EINVAL;
+		}
+		if (!r && !v.cpus.n)
+			r = -EINVAL;
+		v.cpus.v = cpus;
+		break;
+	case KT_HOSTPORT:
+		noun = "HOST:PORT";
+		r = units_hostport(s, host, sizeof(host), &v.hp.port);
+		if (!r && !v.hp.port)
+			r = -ERANGE;
+		v.hp.host = host;
+		break;
+	case KT_MAP:
+	case KT_OFFLOADS:
+		snprintf(msg, len, "cannot be given as a single value; expected %s", want);
+		return -EINVAL;
+	}
+	if (r == -ERANGE) {
+		snprintf(msg, len, "'%.60s' is out of range; expected %s", s, want);
+		return -EINVAL;
+	}
+	if (r) {
+		if (e->type == KT_ENUM)
+			snprintf(msg, len, "'%.60s' is not accepted; expected %s", s, want);
+		else
+			snprintf(msg, len, "'%.60s' is not %s; expected %s", s, noun, want);
+		return -EINVAL;
+	}
+	if (e->set)
+		e->set(p, &v);
+	return 0;
+}
+
+/* ----------------------------------------------------------- YAML loading */
+
+/* The file as a small tree of events, so that a syntax error keeps what came before. */
+struct ynode {
+	yaml_node_type_t type;      /* SCALAR, SEQUENCE or MAPPING */
+	char *val;                  /* scalar text */
+	bool null;                  /* plain "", "~" or "null" */
+	char *anchor;               /* containers: registered when complete (no cycles) */
+	int line, col;              /* 1-based, in the file as written */
+	int end_line;               /* scalars: the line where the value ends */
+	bool open;                  /* containers: no end event yet (cut by a syntax error) */
+	int *items;                 /* sequence items; mapping key, value, key, value... */
+	unsigned n, cap;
+};
+
+struct tabfix {
+	int line;                   /* 1-based */
+	int orig, now;              /* indentation width before and after expanding tabs */
+};
+
+struct yload {
+	struct gen_profile *p;
+	struct gen_diags *d;
+	const char *file;
+	struct ynode *nodes;
+	unsigned n, cap;
+	int root;
+	int cut_line;               /* line of a syntax error: values reaching it are suspect */
+	struct { char *name; int node; } *anchors;
+	unsigned n_anchors, cap_anchors;
+	struct tabfix *fix;
+	unsigned n_fix, cap_fix;
+	int err;                    /* -ENOMEM seen */
+};
+
+__attribute__((format(printf, 5, 6)))
+static void ydiag(struct yload *y, int line, int col, const char *key, const char *fmt, ...)
+{
+	char msg[sizeof(((struct gen_diag *)0)->msg)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (diag_add(y->d, y->file, line, col, key, false, false, "%s", msg))
+		y->err = -ENOMEM;
+}
+
+/* A libyaml mark (0-based, in the tab-expanded text) as LINE:COL of the file. */
+static void ymark(const struct yload *y, yaml_mark_t m, int *line, int *col)
+{
+	int l = (int)m.line + 1, c = (int)m.column;
+
+	for (unsigned i = 0; i < y->n_fix; i++) {
+		if (y->fix[i].line != l)
+			continue;
+		if (c >= y->fix[i].now)
+			c = c - y->fix[i].now + y->fix[i].orig;
+		else if (c > y->fix[i].orig)
+			c = y->fix[i].orig;
+		break;
+	}
+	*line = l;
+	*col = c + 1;
+}
+
+static bool line_fixed(const struct yload *y, int line)
+{
+	for (unsigned i = 0; i < y->n_fix; i++)
+		if (y->fix[i].line == line)
+			return true;
+	return false;
+}
+
+/*
+ * The indentation step of a file: its smallest indentation made of spaces
+ * only, 2 if none. One tab stands for one step: whoever mixes tabs in
+ * meant one level per tab, whatever their editor's tab width.
+ */
+static int indent_unit(const char *buf, size_t len)
+{
+	int unit = 0;
+
+	for (size_t i = 0; i < len;) {
+		size_t ws = i;
+
+		while (ws < len && buf[ws] == ' ')
+			ws++;
+		if (ws > i && ws < len && buf[ws] != '\t' && buf[ws] != '\n' && buf[ws] != '\r' &&
+		    buf[ws] != '#' && (!unit || (int)(ws - i) < unit))
+			unit = (int)(ws - i);
+		while (ws < len && buf[ws] != '\n')
+			ws++;
+		i = ws + 1;
+	}
+	return unit ? unit : 2;
+}
+
+/*
+ * YAML forbids tabs in indentation, and libyaml says only "found character
+ * that cannot start any token" there. Report each such line plainly, then
+ * parse a copy with each tab replaced by one indentation step, so that the
+ * rest of the file is still checked.
+ */
+static char *detab(struct yload *y, const char *buf, size_t len, size_t *outlen)
+{
+	size_t cap = len + 1, o = 0;
+	char *out = malloc(cap);
+	int line = 1, unit = indent_unit(buf, len);
+
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < len;) {
+		size_t ws = i, first_tab = SIZE_MAX;
+		int width = 0;
+
+		while (ws < len && (buf[ws] == ' ' || buf[ws] == '\t')) {
+			if (buf[ws] == '\t' && first_tab == SIZE_MAX)
+				first_tab = ws;
+			width += buf[ws] == '\t' ? unit : 1;
+			ws++;
+		}
+		bool content = ws < len && buf[ws] != '\n' && buf[ws] != '\r' && buf[ws] != '#';
+		if (first_tab != SIZE_MAX && content) {
+			ydiag(y, line, (int)(first_tab - i) + 1, "",
+			      "tab character used for indentation; use spaces");
+			if (y->n_fix == y->cap_fix) {
+				unsigned c = y->cap_fix ? y->cap_fix * 2 : 8;
+				struct tabfix *f = realloc(y->fix, c * sizeof(*f));
+
+				if (!f)
+					goto fail;
+				y->fix = f;
+				y->cap_fix = c;
+			}
+			y->fix[y->n_fix++] = (struct tabfix){ line, (int)(ws - i), width };
+			if (o + (size_t)width + (len - ws) + 1 > cap) {
+				char *n;
+
+				cap = o + (size_t)width + (len - ws) + 1 + cap / 2;
+				n = realloc(out, cap);
+				if (!n)
+					goto fail;
+				out = n;
+			}
+			memset(out + o, ' ', (size_t)width);
+			o += (size_t)width;
+			i = ws;
+		}
+		/* the rest of the line as is */
+		while (i < len && buf[i] != '\n') {
+			if (o + 2 > cap) {
+				char *n = realloc(out, cap * 2);
+
+				if (!n)
+					goto fail;
+				out = n;
+				cap *= 2;
+			}
+			out[o++] = buf[i++];
+		}
+		if (i < len) {
+			if (o + 2 > cap) {
+				char *n = realloc(out, cap * 2);
+
+				if (!n)
+					goto fail;
+				out = n;
+				cap *= 2;
+			}
+			out[o++] = buf[i++];
+			line++;
+		}
+	}
+	out[o] = '\0';
+	*outlen = o;
+	return out;
+fail:
+	free(out);
+	return NULL;
+}
+
+static int ynode_new(struct yload *y, yaml_node_type_t type, yaml_mark_t m)
+{
+	struct ynode *n;
+
+	if (y->n == y->cap) {
+		unsigned c = y->cap ? y->cap * 2 : 64;
+		struct ynode *v = realloc(y->nodes, c * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		y->nodes = v;
+		y->cap = c;
+	}
+	n = &y->nodes[y->n];
+	memset(n, 0, sizeof(*n));
+	n->type = type;
+	ymark(y, m, &n->line, &n->col);
+	return (int)y->n++;
+}
+
+static int ynode_attach(struct yload *y, int parent, int child)
+{
+	struct ynode *p;
+
+	if (parent < 0) {
+		if (y->root < 0)
+			y->root = child;
+		return 0;
+	}
+	p = &y->nodes[parent];
+	if (p->n == p->cap) {
+		unsigned c = p->cap ? p->cap * 2 : 8;
+		int *v = realloc(p->items, c * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		p->items = v;
+		p->cap = c;
+	}
+	p->items[p->n++] = child;
+	return 0;
+}
+
+static int yanchor_add(struct yload *y, const char *name, int node)
+{
+	if (y->n_anchors == y->cap_anchors) {
+		unsigned c = y->cap_anchors ? y->cap_anchors * 2 : 8;
+		void *v = realloc(y->anchors, c * sizeof(*y->anchors));
+
+		if (!v)
+			return -ENOMEM;
+		y->anchors = v;
+		y->cap_anchors = c;
+	}
+	y->anchors[y->n_anchors].name = strdup(name);
+	if (!y->anchors[y->n_anchors].name)
+		return -ENOMEM;
+	y->anchors[y->n_anchors++].node = node;
+	return 0;
+}
+
+static int yanchor_find(const struct yload *y, const char *name)
+{
+	/* the latest definition of a name wins, as in YAML */
+	for (unsigned i = y->n_anchors; i-- > 0;)
+		if (!strcmp(y->anchors[i].name, name))
+			return y->anchors[i].node;
+	return -1;
+}
+
+/* line/column of a byte offset, for reader errors (bad UTF-8), which carry no mark */
+static void offset_mark(const char *buf, size_t len, size_t off, yaml_mark_t *m)
+{
+	memset(m, 0, sizeof(*m));
+	for (size_t i = 0; i < off && i < len; i++) {
+		if (buf[i] == '\n') {
+			m->line++;
+			m->column = 0;
+		} else {
+			m->column++;
+		}
+	}
+}
+
+static void ysyntax(struct yload *y, yaml_parser_t *ps, const char *buf, size_t len)
+{
+	yaml_mark_t m = ps->problem_mark;
+	int line, col, cl, cc;
+	const char *problem = ps->problem ? ps->problem : "cannot parse";
+
+	if (ps->error == YAML_MEMORY_ERROR) {
+		y->err = -ENOMEM;
+		return;
+	}
+	if (ps->error == YAML_READER_ERROR)
+		offset_mark(buf, len, ps->problem_offset, &m);
+	ymark(y, m, &line, &col);
+	y->cut_line = line;
+	/* the tab was reported already; what libyaml says of that line follows from it */
+	if (line_fixed(y, line))
+		return;
+	if (ps->context) {
+		ymark(y, ps->context_mark, &cl, &cc);
+		ydiag(y, line, col, "", "YAML syntax error: %s (%s at line %d, column %d)", problem,
+		      ps->context, cl, cc);
+	} else {
+		ydiag(y, line, col, "", "YAML syntax error: %s", problem);
+	}
+}
+
+static bool scalar_is_null(const yaml_event_t *ev)
+{
+	const char *v = (const char *)ev->data.scalar.value;
+
+	if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	return !*v || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") || !strcmp(v, "NULL");
+}
+
+/* Build the node tree from libyaml's events; stop at the first syntax error. */
+static int yparse(struct yload *y, const char *buf, size_t len)
+{
+	yaml_parser_t ps;
+	yaml_event_t ev;
+	int stack[YAML_MAX_DEPTH];
+	unsigned depth = 0, docs = 0;
+	int r = 0;
+
+	if (!yaml_parser_initialize(&ps))
+		return -ENOMEM;
+	yaml_parser_set_input_string(&ps, (const unsigned char *)buf, len);
+	for (bool done = false; !done && !r;) {
+		int parent = depth ? stack[depth - 1] : -1, idx = -1, line, col;
+		const char *anchor = NULL;
+
+		if (!yaml_parser_parse(&ps, &ev)) {
+			ysyntax(y, &ps, buf, len);
+			break;
+		}
+		switch (ev.type) {
+		case YAML_STREAM_END_EVENT:
+			done = true;
+			break;
+		case YAML_DOCUMENT_START_EVENT:
+			if (++docs > 1) {
+				ymark(y, ev.start_mark, &line, &col);
+				ydiag(y, line, col, "", "a profile is one YAML document; remove this second one "
+				      "(a line '---' starts a new document)");
+				done = true;
+			}
+			break;
+		case YAML_SCALAR_EVENT:
+			idx = ynode_new(y, YAML_SCALAR_NODE, ev.start_mark);
+			if (idx < 0) {
+				r = idx;
+				break;
+			}
+			ymark(y, ev.end_mark, &y->nodes[idx].end_line, &col);
+			y->nodes[idx].val = strdup((const char *)ev.data.scalar.value);
+			y->nodes[idx].null = scalar_is_null(&ev);
+			if (!y->nodes[idx].val)
+				r = -ENOMEM;
+			anchor = (const char *)ev.data.scalar.anchor;
+			if (!r && anchor)
+				r = yanchor_add(y, anchor, idx);
+			if (!r)
+				r = ynode_attach(y, parent, idx);
+			break;
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT:
+			if (depth == YAML_MAX_DEPTH) {
+				ymark(y, ev.start_mark, &line, &col);
+				ydiag(y, line, col, "", "nested more than %d levels deep; a profile has at most 3",
+				      YAML_MAX_DEPTH);
+				done = true;
+				break;
+			}
+			idx = ynode_new(y, ev.type == YAML_MAPPING_START_EVENT ? YAML_MAPPING_NODE :
+					YAML_SEQUENCE_NODE, ev.start_mark);
+			if (idx < 0) {
+				r = idx;
+				break;
+			}
+			anchor = ev.type == YAML_MAPPING_START_EVENT ?
+				 (const char *)ev.data.mapping_start.anchor :
+				 (const char *)ev.data.sequence_start.anchor;
+			y->nodes[idx].open = true;
+			if (anchor && !(y->nodes[idx].anchor = strdup(anchor)))
+				r = -ENOMEM;
+			if (!r)
+				r = ynode_attach(y, parent, idx);
+			stack[depth++] = idx;
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			if (depth) {
+				struct ynode *n = &y->nodes[stack[--depth]];
+
+				n->open = false;
+				if (n->anchor)
+					r = yanchor_add(y, n->anchor, stack[depth]);
+			}
+			break;
+		case YAML_ALIAS_EVENT:
+			idx = yanchor_find(y, (const char *)ev.data.alias.anchor);
+			if (idx < 0) {
+				ymark(y, ev.start_mark, &line, &col);
+				ydiag(y, line, col, "", "alias '*%s' names no complete anchor above it",
+				      (const char *)ev.data.alias.anchor);
+				break;
+			}
+			r = ynode_attach(y, parent, idx);
+			break;
+		default:
+			break;
+		}
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&ps);
+	return r;
+}
+
+static void yload_free(struct yload *y)
+{
+	for (unsigned i = 0; i < y->n; i++) {
+		free(y->nodes[i].val);
+		free(y->nodes[i].anchor);
+		free(y->nodes[i].items);
+	}
+	free(y->nodes);
+	for (unsigned i = 0; i < y->n_anchors; i++)
+		free(y->anchors[i].name);
+	free(y->anchors);
+	free(y->fix);
+}
+
+/* Edit distance, for "did you mean": keys are short. */
+static unsigned edit_distance(const char *a, const char *b)
+{
+	unsigned row[65], la = (unsigned)strnlen(a, 64), lb = (unsigned)strnlen(b, 64);
+
+	for (unsigned j = 0; j <= lb; j++)
+		row[j] = j;
+	for (unsigned i = 1; i <= la; i++) {
+		unsigned diag = row[0];
+
+		row[0] = i;
+		for (unsigned j = 1; j <= lb; j++) {
+			unsigned up = row[j], best = diag + (tolower((unsigned char)a[i - 1]) !=
+							     tolower((unsigned char)b[j - 1]));
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			diag = up;
+			row[j] = best;
+		}
+	}
+	return row[lb];
+}
+
+/* Is @path a direct child of @prefix ("" for the top level)? Then its last part. */
+static const char *child_of(const char *path, const char *prefix)
+{
+	size_t pl = strlen(prefix);
+
+	if (!path)
+		return NULL;
+	if (!pl)
+		return strchr(path, '.') ? NULL : path;
+	if (strncmp(path, prefix, pl) || path[pl] != '.' || strchr(path + pl + 1, '.'))
+		return NULL;
+	return path + pl + 1;
+}
+
+static void yunknown(struct yload *y, const struct ynode *k, const char *prefix, const char *path)
+{
+	const char *best = NULL, *elsewhere = NULL;
+	unsigned bestd = UINT_MAX;
+	char valid[200] = "";
+	size_t o = 0;
+
+	for (unsigned i = 0; i < N_KEYS; i++) {
+		const char *leaf = child_of(keys[i].path, prefix), *dot;
+		unsigned dist;
+
+		if (!leaf) {
+			dot = keys[i].path ? strrchr(keys[i].path, '.') : NULL;
+			if (dot && !strcmp(dot + 1, k->val) && !elsewhere)
+				elsewhere = keys[i].path;
+			else if (keys[i].path && !dot && !strcmp(keys[i].path, k->val) && !elsewhere)
+				elsewhere = keys[i].path;
+			continue;
+		}
+		if (o < sizeof(valid))
+			o += (size_t)snprintf(valid + o, sizeof(valid) - o, "%s%s", o ? ", " : "", leaf);
+		dist = edit_distance(k->val, leaf);
+		if (dist < bestd) {
+			bestd = dist;
+			best = leaf;
+		}
+	}
+	if (best && bestd <= 2 && bestd < strlen(k->val))
+		ydiag(y, k->line, k->col, path, "unknown key '%.60s'; did you mean '%s'?", k->val, best);
+	else if (elsewhere)
+		ydiag(y, k->line, k->col, path, "unknown key '%.60s' here; did you mean '%s' "
+		      "(it belongs in a section)?", k->val, elsewhere);
+	else
+		ydiag(y, k->line, k->col, path, "unknown key '%.60s'; valid keys here: %s", k->val, valid);
+}
+
+/* "prefix.leaf" (or "leaf" at the top level); keys longer than a path holds are cut. */
+static void key_join(char *out, size_t len, const char *prefix, const char *leaf)
+{
+	if (snprintf(out, len, "%s%s%s", prefix, *prefix ? "." : "", leaf) >= (int)len)
+		memcpy(out + len - 4, "...", 4);
+}
+
+/* The earlier key of the same name in @map, if key @i repeats one. */
+static const struct ynode *ydup(const struct yload *y, const struct ynode *map, unsigned i)
+{
+	const struct ynode *k = &y->nodes[map->items[i]];
+
+	for (unsigned j = 0; j < i; j += 2) {
+		const struct ynode *o = &y->nodes[map->items[j]];
+
+		if (o->type == YAML_SCALAR_NODE && !strcmp(o->val, k->val))
+			return o;
+	}
+	return NULL;
+}
+
+/* Checks common to every key of a mapping: plain, given once. */
+static bool ykey_ok(struct yload *y, const struct ynode *map, unsigned i, const char *prefix)
+{
+	const struct ynode *k = &y->nodes[map->items[i]], *first;
+
+	if (k->type != YAML_SCALAR_NODE) {
+		ydiag(y, k->line, k->col, prefix, "a key must be a plain word, not %s",
+		      kind_words[k->type]);
+		return false;
+	}
+	first = ydup(y, map, i);
+	if (first) {
+		char path[128];
+
+		key_join(path, sizeof(path), prefix, k->val);
+		ydiag(y, k->line, k->col, path, "duplicate key '%.60s' (first given at line %d, "
+		      "column %d); give each key once", k->val, first->line, first->col);
+		return false;
+	}
+	return true;
+}
+
+static void ywrong_type(struct yload *y, const struct pkey *e, const struct ynode *v, const char *path)
+{
+	char want[200];
+
+	key_expect(e, want, sizeof(want));
+	if (v->type == YAML_SCALAR_NODE && v->null)
+		ydiag(y, v->line, v->col, path, "missing value; expected %s", want);
+	else if (v->type == YAML_SCALAR_NODE)
+		ydiag(y, v->line, v->col, path, "expected %s, got the value '%.60s'", want, v->val);
+	else
+		ydiag(y, v->line, v->col, path, "expected %s, got %s", want, kind_words[v->type]);
+}
+
+static void yscalar(struct yload *y, const struct pkey *e, const struct ynode *v, const char *path)
+{
+	char msg[sizeof(((struct gen_diag *)0)->msg)];
+
+	if (v->type != YAML_SCALAR_NODE || v->null) {
+		ywrong_type(y, e, v, path);
+		return;
+	}
+	if (key_apply(y->p, e, v->val, msg, sizeof(msg)))
+		ydiag(y, v->line, v->col, path, "%s", msg);
+}
+
+/* cpus: as one scalar ("0-7") or a YAML sequence of numbers or ranges ([0, 2, 4-5]). */
+static void ycpus(struct yload *y, const struct pkey *e, const struct ynode *v, const char *path)
+{
+	unsigned cpus[GEN_MAX_CPUS], n = 0;
+	char want[100];
+	union kval kv;
+	bool bad = false;
+
+	if (v->type != YAML_SEQUENCE_NODE) {
+		yscalar(y, e, v, path);
+		return;
+	}
+	key_expect(e, want, sizeof(want));
+	if (!v->n) {
+		ydiag(y, v->line, v->col, path, "empty list; expected %s", want);
+		return;
+	}
+	for (unsigned i = 0; i < v->n; i++) {
+		const struct ynode *it = &y->nodes[v->items[i]];
+		unsigned k = 0;
+		int r;
+
+		if (it->type != YAML_SCALAR_NODE || it->null) {
+			ydiag(y, it->line, it->col, path, "expected a CPU number or range (4, 0-3), got %s",
+			      it->null ? "an empty value" : kind_words[it->type]);
+			bad = true;
+			continue;
+		}
+		r = units_cpulist(it->val, cpus + n, GEN_MAX_CPUS - n, &k);
+		if (r == -ERANGE) {
+			ydiag(y, it->line, it->col, path, "the list names more than %d CPUs or a CPU above 65535", GEN_MAX_CPUS);
+			return;
+		}
+		if (r || !k) {
+			ydiag(y, it->line, it->col, path, "'%.60s' is not a CPU number or range; expected %s",
+			      it->val, want);
+			bad = true;
+			continue;
+		}
+		n += k;
+	}
+	if (bad)
+		return;
+	kv.cpus.v = cpus;
+	kv.cpus.n = n;
+	e->set(y->p, &kv);
+}
+
+static void yoffloads(struct yload *y, const struct pkey *e, const struct ynode *v, const char *path)
+{
+	struct gen_nic_cfg *nic = &y->p->nic;
+
+	if (v->type != YAML_MAPPING_NODE) {
+		ywrong_type(y, e, v, path);
+		return;
+	}
+	for (unsigned i = 0; i + 1 < v->n; i += 2) {
+		const struct ynode *k = &y->nodes[v->items[i]], *val = &y->nodes[v->items[i + 1]];
+		char kpath[128];
+		size_t kl;
+		bool on;
+
+		if (!ykey_ok(y, v, i, path))
+			continue;
+		key_join(kpath, sizeof(kpath), path, k->val);
+		kl = strlen(k->val);
+		if (!kl || kl >= sizeof(nic->offloads[0].name) ||
+		    strspn(k->val, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != kl) {
+			ydiag(y, k->line, k->col, kpath, "'%.60s' is not a feature name; expected an ethtool "
+			      "name such as tso, gso, sg or tx-tcp-segmentation", k->val);
+			continue;
+		}
+		if (val->type != YAML_SCALAR_NODE || val->null || !bool_word(val->val, &on)) {
+			ydiag(y, val->line, val->col, kpath, "expected on or off, got %s%.60s%s",
+			      val->type == YAML_SCALAR_NODE && !val->null ? "'" : "",
+			      val->type != YAML_SCALAR_NODE ? kind_words[val->type] :
+			      val->null ? "an empty value" : val->val,
+			      val->type == YAML_SCALAR_NODE && !val->null ? "'" : "");
+			continue;
+		}
+		if (nic->n_offloads == GEN_MAX_OFFLOADS) {
+			ydiag(y, k->line, k->col, kpath, "more than %d offloads", GEN_MAX_OFFLOADS);
+			return;
+		}
+		snprintf(nic->offloads[nic->n_offloads].name, sizeof(nic->offloads[0].name), "%s", k->val);
+		nic->offloads[nic->n_offloads++].on = on;
+	}
+}
+
+static void ymap(struct yload *y, const struct ynode *map, const char *prefix);
+
+static void yvalue(struct yload *y, const struct pkey *e, const struct ynode *v, const char *path)
+{
+	switch (e->type) {
+	case KT_MAP:
+		if (v->type != YAML_MAPPING_NODE) {
+			ywrong_type(y, e, v, path);
+			return;
+		}
+		if (e->set)
+			e->set(y->p, NULL);
+		ymap(y, v, path);
+		break;
+	case KT_OFFLOADS:
+		yoffloads(y, e, v, path);
+		break;
+	case KT_CPUS:
+		ycpus(y, e, v, path);
+		break;
+	default:
+		yscalar(y, e, v, path);
+		break;
+	}
+}
+
+static void ymap(struct yload *y, const struct ynode *map, const char *prefix)
+{
+	/* an odd count is a key whose value a syntax error cut off: nothing to check */
+	for (unsigned i = 0; i + 1 < map->n; i += 2) {
+		const struct ynode *k = &y->nodes[map->items[i]], *v = &y->nodes[map->items[i + 1]];
+		const struct pkey *e;
+		char path[128];
+
+		if (!ykey_ok(y, map, i, prefix))
+			continue;
+		/*
+		 * A plain scalar runs on until the next line that ends it; when a
+		 * syntax error cut the file there, it swallowed the next line
+		 * ("4\n  streams: 2" reads as "4 streams"): report only the error.
+		 */
+		if (y->cut_line && v->type == YAML_SCALAR_NODE && v->end_line >= y->cut_line)
+			continue;
+		key_join(path, sizeof(path), prefix, k->val);
+		e = key_by_path(path);
+		if (!e) {
+			yunknown(y, k, prefix, path);
+			continue;
+		}
+		/* a list or mapping cut short: only a section is worth looking into */
+		if (v->open && (v->type != YAML_MAPPING_NODE || (e->type != KT_MAP && e->type != KT_OFFLOADS)))
+			continue;
+		yvalue(y, e, v, path);
+	}
+}
+
+static int read_file(const char *path, char **buf, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *b;
+	size_t n;
+	int r = 0;
+
+	if (!f)
+		return -errno;
+	b = malloc(PROFILE_MAX_BYTES + 1);
+	if (!b) {
+		r = -ENOMEM;
+		goto out_file;
+	}
+	n = fread(b, 1, PROFILE_MAX_BYTES + 1, f);
+	if (ferror(f)) {
+		r = errno ? -errno : -EIO;
+		goto out_buf;
+	}
+	if (n > PROFILE_MAX_BYTES) {
+		r = -EFBIG;
+		goto out_buf;
+	}
+	b[n] = '\0';
+	*buf = b;
+	*len = n;
+	goto out_file;
+out_buf:
+	free(b);
+out_file:
+	fclose(f);
+	return r;
+}
+
+/* A file's problems in the order of its lines, whatever found them first. */
+static void diags_sort(struct gen_diags *d, unsigned from)
+{
+	for (unsigned i = from + 1; i < d->n; i++) {
+		struct gen_diag t = d->v[i];
+		unsigned j = i;
+
+		while (j > from && (d->v[j - 1].line > t.line ||
+				    (d->v[j - 1].line == t.line && d->v[j - 1].col > t.col))) {
+			d->v[j] = d->v[j - 1];
+			j--;
+		}
+		d->v[j] = t;
+	}
+}
+
+void profile_init(struct gen_profile *p)
+{
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "unnamed");
+	p->port = 5201;
+	p->server = GEN_SERVER_NONE;
+	p->proto = GEN_PROTO_TCP;
+	p->queues = 1;
+	p->n_cpus = 0;
+	p->streams = 1;
+	p->size = 64 * 1024;
+	p->size_set = false;
+	p->mode = GEN_MODE_AUTO;
+	p->depth = 8;
+	p->duration_ns = 10 * SEC_NS;
+	p->omit_ns = 0;
+	p->interval_ns = SEC_NS;
+	p->nic.present = false;
+	p->nic.combined = p->nic.rx = p->nic.tx = -1;
+	p->nic.irq_affinity_auto = true;
+	p->nic.xps_auto = true;
+}
+
+int profile_load(struct gen_profile *p, const char *path, struct gen_diags *d)
+{
+	struct yload y = { .p = p, .d = d, .file = path, .root = -1 };
+	unsigned errors = diags_errors(d), first = d->n;
+	char *raw = NULL, *text;
+	size_t len = 0, tlen;
+	int r;
+
+	r = read_file(path, &raw, &len);
+	if (r) {
+		if (diag_add(d, path, 0, 0, "", false, false, "cannot read the profile: %s%s",
+			     strerror(-r), r == -EFBIG ? " (a profile is at most 1 MiB)" : ""))
+			return -ENOMEM;
+		return r;
+	}
+	snprintf(p->path, sizeof(p->path), "%s", path);
+	text = detab(&y, raw, len, &tlen);
+	if (!text) {
+		r = -ENOMEM;
+		goto out_raw;
+	}
+	r = yparse(&y, text, tlen);
+	if (r)
+		goto out_text;
+	if (y.root < 0 || (y.nodes[y.root].type == YAML_SCALAR_NODE && y.nodes[y.root].null)) {
+		/* a syntax error on the first line leaves no root either; that error says enough */
+		if (diags_errors(d) == errors)
+			ydiag(&y, 1, 1, "", "empty profile; expected a mapping of keys such as target:, "
+			      "protocol:, queues: (see docs/profiles.md)");
+	} else if (y.nodes[y.root].type != YAML_MAPPING_NODE) {
+		ydiag(&y, y.nodes[y.root].line, y.nodes[y.root].col, "",
+		      "expected a mapping of keys such as target:, protocol:, queues: at the top level, "
+		      "got %s", kind_words[y.nodes[y.root].type]);
+	} else {
+		ymap(&y, &y.nodes[y.root], "");
+	}
+	r = y.err;
+	diags_sort(d, first);
+out_text:
+	free(text);
+out_raw:
+	free(raw);
+	yload_free(&y);
+	if (r)
+		return r;
+	return diags_errors(d) > errors ? -EINVAL : 0;
+}
+
+/* -------------------------------------------------------------- overrides */
+
+int profile_set(struct gen_profile *p, const char *key, const char *value, struct gen_diags *d)
+{
+	const struct pkey *e = NULL;
+	char msg[sizeof(((struct gen_diag *)0)->msg)];
+
+	for (unsigned i = 0; i < N_KEYS && !e; i++)
+		if (keys[i].cli && !strcmp(keys[i].cli, key))
+			e = &keys[i];
+	if (!e)
+		e = key_by_path(key);
+	if (!e) {
+		char list[200];
+		size_t o = 0;
+
+		for (unsigned i = 0; i < N_KEYS; i++)
+			if (keys[i].cli && o < sizeof(list))
+				o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s", o ? ", " : "", keys[i].cli);
+		diag_add(d, "", 0, 0, key, true, false, "not a key that can be set from the command line; "
+			 "expected one of %s, or a key path of the profile (nic.xps)", list);
+		return -EINVAL;
+	}
+	if (e->type == KT_MAP || e->type == KT_OFFLOADS) {
+		diag_add(d, "", 0, 0, key, true, false, "a section cannot be set from the command line; "
+			 "set its keys one by one (%s.KEY)", e->path);
+		return -EINVAL;
+	}
+	if (key_apply(p, e, value ? value : "", msg, sizeof(msg))) {
+		diag_add(d, "", 0, 0, key, true, false, "%s", msg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------- validation */
+
+__attribute__((format(printf, 4, 5)))
+static void vdiag(struct gen_diags *d, bool warning, const char *key, const char *fmt, ...)
+{
+	char msg[sizeof(((struct gen_diag *)0)->msg)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	diag_add(d, "", 0, 0, key, false, warning, "%s", msg);
+}
+
+/* The CPUs this process may run on, in increasing order. */
+static int allowed_cpus(unsigned *cpus, unsigned max, unsigned *n)
+{
+	cpu_set_t *set = NULL;
+	size_t size = 0;
+	int ncpu = 1024, r = 0;
+
+	for (;;) {
+		set = CPU_ALLOC(ncpu);
+		if (!set)
+			return -ENOMEM;
+		size = CPU_ALLOC_SIZE(ncpu);
+		if (!sched_getaffinity(0, size, set))
+			break;
+		r = -errno;
+		CPU_FREE(set);
+		/* EINVAL: the kernel's mask is larger than ours */
+		if (r != -EINVAL || ncpu >= (1 << 20))
+			return r;
+		ncpu *= 2;
+		r = 0;
+	}
+	*n = 0;
+	for (int c = 0; c < ncpu && *n < max; c++)
+		if (CPU_ISSET_S(c, size, set))
+			cpus[(*n)++] = (unsigned)c;
+	CPU_FREE(set);
+	return 0;
+}
+
+static bool cpu_in(const unsigned *cpus, unsigned n, unsigned c)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (cpus[i] == c)
+			return true;
+	return false;
+}
+
+/* RFC 5737 / RFC 3849: addresses no real host has. */
+static bool documentation_address(const char *h)
+{
+	return !strncmp(h, "192.0.2.", 8) || !strncmp(h, "198.51.100.", 11) ||
+	       !strncmp(h, "203.0.113.", 10) || !strncasecmp(h, "2001:db8:", 9);
+}
+
+int profile_validate(struct gen_profile *p, struct gen_diags *d)
+{
+	unsigned errors = diags_errors(d);
+	unsigned allowed[GEN_MAX_CPUS], n_allowed = 0, bad[GEN_MAX_CPUS], n_bad = 0;
+	char a[64], b[64], list[256], list2[256];
+	struct rlimit rl;
+	int r;
+
+	/* target */
+	if (!p->host[0])
+		vdiag(d, false, "target.host", "no target host; give target.host in the profile or "
+		      "--dest HOST:PORT");
+	else if (p->host[0] == '[')
+		vdiag(d, false, "target.host", "'%s': write an IPv6 address without brackets here "
+		      "(brackets are for --dest [::1]:5201)", p->host);
+	else if (strpbrk(p->host, " \t/"))
+		vdiag(d, false, "target.host", "'%s' is not a host name or address", p->host);
+	else if (documentation_address(p->host))
+		vdiag(d, true, "target.host", "%s is a documentation address (RFC 5737/3849) that no "
+		      "real host has; change target.host or use --dest HOST:PORT", p->host);
+
+	/* CPUs: what sched_getaffinity allows (taskset, cgroup cpuset) */
+	r = allowed_cpus(allowed, GEN_MAX_CPUS, &n_allowed);
+	if (r) {
+		vdiag(d, false, "cpus", "cannot read the CPUs this process may use: %s", strerror(-r));
+	} else if (!p->n_cpus) {
+		memcpy(p->cpus, allowed, n_allowed * sizeof(p->cpus[0]));
+		p->n_cpus = n_allowed;
+	} else {
+		for (unsigned i = 0; i < p->n_cpus; i++)
+			if (!cpu_in(allowed, n_allowed, p->cpus[i]) && !cpu_in(bad, n_bad, p->cpus[i]))
+				bad[n_bad++] = p->cpus[i];
+		if (n_bad)
+			vdiag(d, false, "cpus", "CPU%s %s %s not available to this process; it may use "
+			      "%s (sched_getaffinity: taskset or cgroup cpuset)", n_bad > 1 ? "s" : "",
+			      units_fmt_cpulist(bad, n_bad, list, sizeof(list)), n_bad > 1 ? "are" : "is",
+			      units_fmt_cpulist(allowed, n_allowed, list2, sizeof(list2)));
+	}
+	if (p->n_cpus && p->queues > p->n_cpus)
+		vdiag(d, true, "queues", "%u queues on %u CPU%s (%s): queue i runs on the (i mod %u)-th "
+		      "CPU, so queues share CPUs", p->queues, p->n_cpus, p->n_cpus > 1 ? "s" : "",
+		      units_fmt_cpulist(p->cpus, p->n_cpus, list, sizeof(list)), p->n_cpus);
+
+	/* times */
+	if (p->omit_ns >= p->duration_ns)
+		vdiag(d, false, "omit", "omit (%s) must be shorter than duration (%s): nothing would be "
+		      "counted", fmt_ns(p->omit_ns, a, sizeof(a)), fmt_ns(p->duration_ns, b, sizeof(b)));
+	else if (p->interval_ns > p->duration_ns)
+		vdiag(d, true, "interval", "interval (%s) is longer than duration (%s): no interval "
+		      "lines", fmt_ns(p->interval_ns, a, sizeof(a)), fmt_ns(p->duration_ns, b, sizeof(b)));
+
+	/* a datagram holds at most 65535 - 20 (IPv4) - 8 (UDP) bytes, our header included */
+	if (p->proto == GEN_PROTO_UDP && p->size_set &&
+	    (p->size < GEN_UDP_HDR_LEN || p->size > 65507))
+		vdiag(d, false, "size", "%llu bytes do not fit a UDP datagram with zcgen's %u-byte "
+		      "header; expected %u to 65507", (unsigned long long)p->size, GEN_UDP_HDR_LEN,
+		      GEN_UDP_HDR_LEN);
+
+	/* nic: */
+	if (p->nic.present) {
+		int txch = p->nic.combined >= 0 ? p->nic.combined : p->nic.tx;
+
+		if (!p->nic.interface[0])
+			vdiag(d, false, "nic.interface", "missing; a nic: section names the interface "
+			      "whose channels, offloads, IRQs and XPS are set");
+		if (p->nic.combined >= 0 && (p->nic.rx >= 0 || p->nic.tx >= 0))
+			vdiag(d, false, "nic.channels", "give either combined, or rx and tx, not both");
+		else if (txch >= 0 && p->nic.xps_auto && p->queues > (unsigned)txch)
+			vdiag(d, false, "queues", "%u queues but nic.channels gives %d TX channel%s: each "
+			      "queue needs its own; raise the channels or lower queues to %d",
+			      p->queues, txch, txch > 1 ? "s" : "", txch);
+	}
+
+	/* one socket per stream, plus rings and a few for the process itself */
+	if (!getrlimit(RLIMIT_NOFILE, &rl)) {
+		unsigned long long need = (unsigned long long)p->queues * p->streams + p->queues + 32;
+
+		if (rl.rlim_max != RLIM_INFINITY && need > rl.rlim_max)
+			vdiag(d, false, "streams", "%u queues x %u streams need about %llu open files, "
+			      "above this process's hard limit %llu (ulimit -Hn); lower queues or streams",
+			      p->queues, p->streams, need, (unsigned long long)rl.rlim_max);
+		else if (rl.rlim_cur != RLIM_INFINITY && need > rl.rlim_cur)
+			vdiag(d, true, "streams", "%u queues x %u streams need about %llu open files, "
+			      "above the soft limit %llu (ulimit -n)", p->queues, p->streams, need,
+			      (unsigned long long)rl.rlim_cur);
+	}
+	return diags_errors(d) > errors ? -EINVAL : 0;
+}
+
+unsigned profile_queue_cpu(const struct gen_profile *p, unsigned q)
+{
+	return p->n_cpus ? p->cpus[q % p->n_cpus] : q;
+}

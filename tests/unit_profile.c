@@ -1,0 +1,643 @@
+/* unit_profile.c - profiles: every class of error with its line, column and key; shipped profiles; overrides */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "gen/gen.h"
+
+static char tmpdir[256];
+
+static int setup(void **state)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "%s/zcgen-profile-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char cmd[PATH_MAX + 16];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Write @text to a fresh file under tmpdir; the name says which case it is. */
+static const char *write_profile(const char *name, const char *text, char *path, size_t len)
+{
+	FILE *f;
+
+	snprintf(path, len, "%s/%s.yaml", tmpdir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+	return path;
+}
+
+/* A CPU this process may not run on (there is always one below 65536 in practice). */
+static unsigned forbidden_cpu(void)
+{
+	cpu_set_t set;
+
+	assert_int_equal(sched_getaffinity(0, sizeof(set), &set), 0);
+	for (unsigned c = 0; c < CPU_SETSIZE; c++)
+		if (!CPU_ISSET(c, &set))
+			return c;
+	return 4000; /* 1024 CPUs all allowed: 4000 cannot be, the mask only covers 1024 */
+}
+
+static void allowed_list(char *buf, size_t len)
+{
+	cpu_set_t set;
+	unsigned cpus[CPU_SETSIZE], n = 0;
+
+	assert_int_equal(sched_getaffinity(0, sizeof(set), &set), 0);
+	for (unsigned c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &set))
+			cpus[n++] = c;
+	units_fmt_cpulist(cpus, n, buf, len);
+}
+
+/* ---------------------------------------------------------- invalid files */
+
+struct bad_case {
+	const char *name;
+	const char *yaml;      /* "@CPU@" is replaced by a CPU the process may not use */
+	bool validate;         /* the error comes from profile_validate */
+	int line, col;         /* expected position; 0 for profile_validate's */
+	const char *key;
+	const char *msg;       /* a substring of the message */
+};
+
+static const struct bad_case bad_cases[] = {
+	{ .name = "syntax", .yaml = "target:\n  host: x\nqueues: 4\n  streams: 2\n",
+	  .line = 4, .col = 10, .key = "", .msg = "YAML syntax error: mapping values are not allowed" },
+	{ .name = "syntax-flow", .yaml = "target: {host: x\nqueues: 2\n",
+	  .line = 2, .col = 7, .key = "", .msg = "did not find expected ',' or '}'" },
+	{ .name = "tab", .yaml = "target:\n  host: x\n\tport: 5201\n",
+	  .line = 3, .col = 1, .key = "", .msg = "tab character used for indentation; use spaces" },
+	{ .name = "tab-nested", .yaml = "target:\n  host: x\nnic:\n  interface: eth1\n  channels:\n  \tcombined: 2\n",
+	  .line = 6, .col = 3, .key = "", .msg = "tab character used for indentation; use spaces" },
+	{ .name = "duplicate", .yaml = "target:\n  host: x\nqueues: 2\nstreams: 1\nqueues: 4\n",
+	  .line = 5, .col = 1, .key = "queues", .msg = "duplicate key 'queues' (first given at line 3, column 1)" },
+	{ .name = "duplicate-nested", .yaml = "target:\n  host: x\n  port: 1\n  port: 2\n",
+	  .line = 4, .col = 3, .key = "target.port", .msg = "duplicate key 'port'" },
+	{ .name = "unknown-top", .yaml = "target:\n  host: x\nstreem: 2\n",
+	  .line = 3, .col = 1, .key = "streem", .msg = "did you mean 'streams'?" },
+	{ .name = "unknown-nested", .yaml = "target:\n  host: x\nnic:\n  interface: eth1\n  chanels:\n    combined: 2\n",
+	  .line = 5, .col = 3, .key = "nic.chanels", .msg = "did you mean 'channels'?" },
+	{ .name = "unknown-deep", .yaml = "target:\n  host: x\nnic:\n  interface: eth1\n  channels:\n    combine: 2\n",
+	  .line = 6, .col = 5, .key = "nic.channels.combine", .msg = "did you mean 'combined'?" },
+	{ .name = "unknown-far", .yaml = "target:\n  host: x\nwibble: 2\n",
+	  .line = 3, .col = 1, .key = "wibble", .msg = "valid keys here: name, target, protocol" },
+	{ .name = "misplaced", .yaml = "host: x\n",
+	  .line = 1, .col = 1, .key = "host", .msg = "did you mean 'target.host'" },
+	{ .name = "type-map-for-scalar", .yaml = "target:\n  host: x\nqueues:\n  n: 2\n",
+	  .line = 4, .col = 3, .key = "queues", .msg = "expected an integer from 1 to 256, got a mapping" },
+	{ .name = "type-scalar-for-map", .yaml = "target: 192.0.2.2\n",
+	  .line = 1, .col = 9, .key = "target", .msg = "expected a mapping with the keys host, port, server" },
+	{ .name = "type-word-for-number", .yaml = "target:\n  host: x\n  port: http\n",
+	  .line = 3, .col = 9, .key = "target.port", .msg = "'http' is not an integer; expected an integer from 1 to 65535" },
+	{ .name = "type-list-for-scalar", .yaml = "target:\n  host: x\nstreams: [1, 2]\n",
+	  .line = 3, .col = 10, .key = "streams", .msg = "got a list" },
+	{ .name = "missing-value", .yaml = "target:\n  host: x\ndepth:\n",
+	  .line = 3, .col = 7, .key = "depth", .msg = "missing value; expected an integer from 1 to 1024" },
+	{ .name = "bad-enum", .yaml = "target:\n  host: x\nmode: fast\n",
+	  .line = 3, .col = 7, .key = "mode", .msg = "expected one of copy, zc, zc-fixed, auto" },
+	{ .name = "bad-offload", .yaml = "target:\n  host: x\nnic:\n  interface: eth1\n  offloads:\n    tso: maybe\n",
+	  .line = 6, .col = 10, .key = "nic.offloads.tso", .msg = "expected on or off" },
+	{ .name = "bad-unit", .yaml = "target:\n  host: x\nduration: 10 parsecs\n",
+	  .line = 3, .col = 11, .key = "duration", .msg = "'10 parsecs' is not a time" },
+	{ .name = "bad-size-unit", .yaml = "target:\n  host: x\nsize: 64Q\n",
+	  .line = 3, .col = 7, .key = "size", .msg = "'64Q' is not a size" },
+	{ .name = "range-low", .yaml = "target:\n  host: x\nqueues: 0\n",
+	  .line = 3, .col = 9, .key = "queues", .msg = "'0' is out of range; expected an integer from 1 to 256" },
+	{ .name = "range-high", .yaml = "target:\n  host: x\nqueues: 100000\n",
+	  .line = 3, .col = 9, .key = "queues", .msg = "'100000' is out of range; expected an integer from 1 to 256" },
+	{ .name = "range-interval", .yaml = "target:\n  host: x\ninterval: 10ms\n",
+	  .line = 3, .col = 11, .key = "interval", .msg = "from 100ms to 1h" },
+	{ .name = "range-channels", .yaml = "target:\n  host: x\nnic:\n  interface: eth1\n  channels:\n    combined: 5000\n",
+	  .line = 6, .col = 15, .key = "nic.channels.combined", .msg = "from 1 to 4096" },
+	{ .name = "long-ifname", .yaml = "target:\n  host: x\nnic:\n  interface: abcdefghijklmnop\n",
+	  .line = 4, .col = 14, .key = "nic.interface", .msg = "1 to 15 characters" },
+	{ .name = "cpulist-syntax", .yaml = "target:\n  host: x\ncpus: 3-1\n",
+	  .line = 3, .col = 7, .key = "cpus", .msg = "'3-1' is not a CPU list; expected a CPU list such as 0-7" },
+	{ .name = "cpulist-item", .yaml = "target:\n  host: x\ncpus: [0, two]\n",
+	  .line = 3, .col = 11, .key = "cpus", .msg = "'two' is not a CPU number or range" },
+	{ .name = "empty", .yaml = "",
+	  .line = 1, .col = 1, .key = "", .msg = "empty profile; expected a mapping of keys" },
+	{ .name = "only-comments", .yaml = "# nothing here\n\n",
+	  .line = 1, .col = 1, .key = "", .msg = "empty profile" },
+	{ .name = "not-a-mapping", .yaml = "- queues\n- 2\n",
+	  .line = 1, .col = 1, .key = "", .msg = "expected a mapping of keys such as target:" },
+	{ .name = "two-documents", .yaml = "target:\n  host: x\n---\nqueues: 2\n",
+	  .line = 3, .col = 1, .key = "", .msg = "a profile is one YAML document" },
+	{ .name = "missing-target", .yaml = "queues: 1\n", .validate = true,
+	  .key = "target.host", .msg = "give target.host in the profile or --dest HOST:PORT" },
+	{ .name = "cpus-not-allowed", .yaml = "target:\n  host: x\ncpus: [@CPU@]\n", .validate = true,
+	  .key = "cpus", .msg = "not available to this process; it may use " },
+	{ .name = "omit-duration", .yaml = "target:\n  host: x\nduration: 5s\nomit: 5s\n", .validate = true,
+	  .key = "omit", .msg = "omit (5s) must be shorter than duration (5s)" },
+	{ .name = "udp-size", .yaml = "target:\n  host: x\nprotocol: udp\nsize: 64K\n", .validate = true,
+	  .key = "size", .msg = "expected 16 to 65507" },
+	{ .name = "udp-size-header", .yaml = "target:\n  host: x\nprotocol: udp\nsize: 8\n", .validate = true,
+	  .key = "size", .msg = "16-byte header" },
+	{ .name = "channels-both", .validate = true,
+	  .yaml = "target:\n  host: x\nnic:\n  interface: eth1\n  channels: {combined: 2, tx: 2}\n",
+	  .key = "nic.channels", .msg = "either combined, or rx and tx" },
+	{ .name = "channels-few", .validate = true,
+	  .yaml = "target:\n  host: x\ncpus: 0\nqueues: 4\nnic:\n  interface: eth1\n  channels: {combined: 2}\n",
+	  .key = "queues", .msg = "4 queues but nic.channels gives 2 TX channels" },
+	{ .name = "nic-no-interface", .validate = true, .yaml = "target:\n  host: x\nnic:\n  xps: none\n",
+	  .key = "nic.interface", .msg = "missing" },
+};
+
+static const struct gen_diag *only_error(const struct gen_diags *d, const char *name)
+{
+	const struct gen_diag *found = NULL;
+
+	for (unsigned i = 0; i < d->n; i++) {
+		if (d->v[i].warning)
+			continue;
+		if (found) {
+			print_error("case %s: more than one error:\n", name);
+			diags_print(d, stderr);
+			fail();
+		}
+		found = &d->v[i];
+	}
+	if (!found) {
+		print_error("case %s: no error\n", name);
+		fail();
+	}
+	return found;
+}
+
+static void test_bad_profiles(void **state)
+{
+	char allowed[256];
+
+	allowed_list(allowed, sizeof(allowed));
+	for (unsigned i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+		const struct bad_case *c = &bad_cases[i];
+		struct gen_profile *p = calloc(1, sizeof(*p));
+		struct gen_diags d = { 0 };
+		const struct gen_diag *g;
+		char path[PATH_MAX], text[512];
+		int r;
+
+		assert_non_null(p);
+		const char *at = strstr(c->yaml, "@CPU@");
+
+		if (at)
+			snprintf(text, sizeof(text), "%.*s%u%s", (int)(at - c->yaml), c->yaml, forbidden_cpu(),
+				 at + 5);
+		else
+			snprintf(text, sizeof(text), "%s", c->yaml);
+		write_profile(c->name, text, path, sizeof(path));
+		profile_init(p);
+		r = profile_load(p, path, &d);
+		if (c->validate) {
+			if (r) {
+				diags_print(&d, stderr);
+				fail_msg("case %s: load failed", c->name);
+			}
+			r = profile_validate(p, &d);
+		}
+		if (r != -EINVAL)
+			fail_msg("case %s: returned %d, not -EINVAL", c->name, r);
+		g = only_error(&d, c->name);
+		if (!strstr(g->msg, c->msg) || strcmp(g->key, c->key) || g->line != c->line ||
+		    g->col != c->col || g->cli) {
+			diags_print(&d, stderr);
+			fail_msg("case %s: got %d:%d key '%s' msg '%s'; want %d:%d key '%s' msg '...%s...'",
+				 c->name, g->line, g->col, g->key, g->msg, c->line, c->col, c->key, c->msg);
+		}
+		if (!c->validate)
+			assert_string_equal(g->file, path);
+		if (!strcmp(c->name, "cpus-not-allowed")) {
+			char want[300];
+
+			snprintf(want, sizeof(want), "it may use %s ", allowed);
+			if (!strstr(g->msg, want))
+				fail_msg("allowed list '%s' not in '%s'", allowed, g->msg);
+		}
+		diags_free(&d);
+		free(p);
+	}
+}
+
+/* One file, three different mistakes: all three reported, in line order. */
+static void test_all_errors_reported(void **state)
+{
+	static const char yaml[] =
+		"target:\n"
+		"  host: 127.0.0.1\n"
+		"queues: 100000\n"          /* out of range */
+		"streem: 2\n"               /* unknown key */
+		"duration: 10 parsecs\n"    /* bad unit */
+		"mode: zc-fixed\n";
+	struct gen_profile p;
+	struct gen_diags d = { 0 };
+	char path[PATH_MAX];
+
+	profile_init(&p);
+	assert_int_equal(profile_load(&p, write_profile("three", yaml, path, sizeof(path)), &d), -EINVAL);
+	assert_int_equal(d.n, 3);
+	assert_int_equal(d.v[0].line, 3);
+	assert_string_equal(d.v[0].key, "queues");
+	assert_non_null(strstr(d.v[0].msg, "out of range"));
+	assert_int_equal(d.v[1].line, 4);
+	assert_string_equal(d.v[1].key, "streem");
+	assert_int_equal(d.v[2].line, 5);
+	assert_string_equal(d.v[2].key, "duration");
+	/* what could be read was read */
+	assert_int_equal(p.mode, GEN_MODE_ZC_FIXED);
+	assert_string_equal(p.host, "127.0.0.1");
+	diags_free(&d);
+}
+
+/* A tab does not end the checking: errors after it are still found. */
+static void test_errors_after_tab(void **state)
+{
+	static const char yaml[] = "target:\n\thost: x\nqueues: 0\n";
+	struct gen_profile p;
+	struct gen_diags d = { 0 };
+	char path[PATH_MAX];
+
+	profile_init(&p);
+	assert_int_equal(profile_load(&p, write_profile("tab-then", yaml, path, sizeof(path)), &d), -EINVAL);
+	assert_int_equal(d.n, 2);
+	assert_int_equal(d.v[0].line, 2);
+	assert_non_null(strstr(d.v[0].msg, "tab character"));
+	assert_int_equal(d.v[1].line, 3);
+	assert_int_equal(d.v[1].col, 9);
+	assert_string_equal(d.v[1].key, "queues");
+	assert_string_equal(p.host, "x");
+	diags_free(&d);
+}
+
+static void test_unreadable(void **state)
+{
+	struct gen_profile p;
+	struct gen_diags d = { 0 };
+	char path[PATH_MAX];
+
+	assert_true(snprintf(path, sizeof(path), "%s/does-not-exist.yaml", tmpdir) < (int)sizeof(path));
+	profile_init(&p);
+	assert_int_equal(profile_load(&p, path, &d), -ENOENT);
+	assert_int_equal(d.n, 1);
+	assert_string_equal(d.v[0].file, path);
+	assert_non_null(strstr(d.v[0].msg, "No such file"));
+	diags_free(&d);
+}
+
+/* ------------------------------------------------------- shipped profiles */
+
+static void load_shipped(struct gen_profile *p, const char *name)
+{
+	const char *src = getenv("ZCGEN_SRC");
+	struct gen_diags d = { 0 };
+	char path[PATH_MAX];
+
+	if (!src)
+		src = ".";
+	snprintf(path, sizeof(path), "%s/profiles/%s", src, name);
+	profile_init(p);
+	if (profile_load(p, path, &d)) {
+		diags_print(&d, stderr);
+		fail_msg("%s does not load", path);
+	}
+	assert_int_equal(d.n, 0);
+	diags_free(&d);
+}
+
+static void test_shipped_100g(void **state)
+{
+	struct gen_profile p;
+
+	load_shipped(&p, "100g-tcp.yaml");
+	assert_string_equal(p.name, "100g-tcp");
+	assert_string_equal(p.host, "192.0.2.2");
+	assert_int_equal(p.port, 5201);
+	assert_int_equal(p.server, GEN_SERVER_ZCGEN);
+	assert_int_equal(p.proto, GEN_PROTO_TCP);
+	assert_int_equal(p.queues, 8);
+	assert_int_equal(p.n_cpus, 8);
+	for (unsigned i = 0; i < 8; i++)
+		assert_int_equal(p.cpus[i], i);
+	assert_in_range(p.streams, 1, 2);
+	assert_int_equal(p.size, 65536);
+	assert_true(p.size_set);
+	assert_int_equal(p.mode, GEN_MODE_ZC_FIXED);
+	assert_int_equal(p.depth, 8);
+	assert_true(p.duration_ns > p.omit_ns);
+	assert_true(p.nic.present);
+	assert_string_equal(p.nic.interface, "eth1");
+	assert_int_equal(p.nic.combined, 8);
+	assert_int_equal(p.nic.rx, -1);
+	assert_int_equal(p.nic.tx, -1);
+	assert_true(p.nic.irq_affinity_auto);
+	assert_true(p.nic.xps_auto);
+	assert_true(p.nic.n_offloads >= 3);
+	for (unsigned i = 0; i < p.nic.n_offloads; i++)
+		assert_true(p.nic.offloads[i].on);
+	assert_string_equal(p.nic.offloads[0].name, "tso");
+	assert_string_equal(p.nic.offloads[1].name, "gso");
+	assert_string_equal(p.nic.offloads[2].name, "sg");
+
+	load_shipped(&p, "100g-udp.yaml");
+	assert_int_equal(p.proto, GEN_PROTO_UDP);
+	assert_int_equal(p.queues, 8);
+	assert_int_equal(p.n_cpus, 8);
+	assert_true(p.size == 1472 || p.size == 8972);
+	assert_int_equal(p.mode, GEN_MODE_ZC_FIXED);
+	assert_string_equal(p.nic.interface, "eth1");
+	assert_int_equal(p.nic.combined, 8);
+}
+
+static void test_shipped_loopback(void **state)
+{
+	static const struct { const char *file; enum gen_proto proto; uint64_t size; } t[] = {
+		{ "loopback-tcp.yaml", GEN_PROTO_TCP, 65536 },
+		{ "loopback-udp.yaml", GEN_PROTO_UDP, 1400 },
+	};
+
+	for (unsigned i = 0; i < 2; i++) {
+		struct gen_profile p;
+		struct gen_diags d = { 0 };
+
+		load_shipped(&p, t[i].file);
+		assert_string_equal(p.host, "127.0.0.1");
+		assert_int_equal(p.port, 5201);
+		assert_int_equal(p.server, GEN_SERVER_NONE);
+		assert_int_equal(p.proto, t[i].proto);
+		assert_int_equal(p.queues, 2);
+		assert_int_equal(p.n_cpus, 2);
+		assert_int_equal(p.cpus[0], 0);
+		assert_int_equal(p.cpus[1], 1);
+		assert_int_equal(p.size, t[i].size);
+		assert_int_equal(p.duration_ns, 5000000000ull);
+		assert_false(p.nic.present);
+		/* CPUs 0-1 are what a small machine has: it validates, unless affinity forbids them */
+		if (forbidden_cpu() > 1) {
+			if (profile_validate(&p, &d)) {
+				diags_print(&d, stderr);
+				fail_msg("%s does not validate", t[i].file);
+			}
+			assert_int_equal(diags_errors(&d), 0);
+		}
+		diags_free(&d);
+	}
+}
+
+/* ------------------------------------------------------------- overrides */
+
+static void test_overrides(void **state)
+{
+	struct gen_profile p;
+	struct gen_diags d = { 0 };
+
+	load_shipped(&p, "100g-tcp.yaml");
+	assert_int_equal(profile_set(&p, "dest", "127.0.0.1:6000", &d), 0);
+	assert_int_equal(profile_set(&p, "queues", "2", &d), 0);
+	assert_int_equal(profile_set(&p, "cpus", "0", &d), 0);
+	assert_int_equal(profile_set(&p, "size", "1M", &d), 0);
+	assert_int_equal(profile_set(&p, "mode", "copy", &d), 0);
+	assert_int_equal(profile_set(&p, "duration", "2m", &d), 0);
+	assert_int_equal(profile_set(&p, "omit", "500ms", &d), 0);
+	assert_int_equal(profile_set(&p, "interval", "2", &d), 0);
+	assert_int_equal(profile_set(&p, "server", "none", &d), 0);
+	assert_int_equal(profile_set(&p, "protocol", "udp", &d), 0);
+	assert_int_equal(profile_set(&p, "protocol", "tcp", &d), 0);
+	assert_int_equal(profile_set(&p, "name", "mine", &d), 0);
+	assert_int_equal(profile_set(&p, "streams", "3", &d), 0);
+	assert_int_equal(profile_set(&p, "depth", "16", &d), 0);
+	assert_int_equal(d.n, 0);
+	assert_string_equal(p.host, "127.0.0.1");
+	assert_int_equal(p.port, 6000);
+	assert_int_equal(p.queues, 2);
+	assert_int_equal(p.n_cpus, 1);
+	assert_int_equal(p.cpus[0], 0);
+	assert_int_equal(p.size, 1 << 20);
+	assert_int_equal(p.mode, GEN_MODE_COPY);
+	assert_int_equal(p.duration_ns, 120000000000ull);
+	assert_int_equal(p.omit_ns, 500000000ull);
+	assert_int_equal(p.interval_ns, 2000000000ull);
+	assert_int_equal(p.server, GEN_SERVER_NONE);
+	assert_string_equal(p.name, "mine");
+	assert_int_equal(p.streams, 3);
+	assert_int_equal(p.depth, 16);
+	/* the file's nic: section is untouched by overrides */
+	assert_int_equal(p.nic.combined, 8);
+
+	/* IPv6 in brackets */
+	assert_int_equal(profile_set(&p, "dest", "[::1]:5202", &d), 0);
+	assert_string_equal(p.host, "::1");
+	assert_int_equal(p.port, 5202);
+
+	/* two queues on one CPU: valid, with the wrap-around warning */
+	if (forbidden_cpu() > 0) {
+		assert_int_equal(profile_validate(&p, &d), 0);
+		assert_int_equal(diags_errors(&d), 0);
+		assert_int_equal(d.n, 1);
+		assert_true(d.v[0].warning);
+		assert_string_equal(d.v[0].key, "queues");
+		assert_int_equal(profile_queue_cpu(&p, 0), 0);
+		assert_int_equal(profile_queue_cpu(&p, 1), 0);
+	}
+	diags_free(&d);
+}
+
+struct bad_set {
+	const char *key, *value, *msg;
+};
+
+static const struct bad_set bad_sets[] = {
+	{ "queues", "0", "'0' is out of range; expected an integer from 1 to 256" },
+	{ "queues", "257", "out of range" },
+	{ "streams", "lots", "'lots' is not an integer" },
+	{ "size", "10 parsecs", "is not a size" },
+	{ "size", "2G", "from 1 B to 1 GiB" },
+	{ "duration", "0", "greater than 0" },
+	{ "interval", "2h", "from 100ms to 1h" },
+	{ "mode", "fast", "one of copy, zc, zc-fixed, auto" },
+	{ "server", "netperf", "one of none, zcgen, iperf3" },
+	{ "protocol", "sctp", "one of tcp, udp" },
+	{ "cpus", "0-", "is not a CPU list" },
+	{ "dest", "::1:5201", "[2001:db8::2]:5201" },
+	{ "dest", "host:0", "out of range" },
+	{ "depth", "", "missing value" },
+	{ "nic", "x", "a section cannot be set from the command line" },
+	{ "nic.offloads", "x", "set its keys one by one (nic.offloads.KEY)" },
+	{ "bogus", "1", "expected one of name, server, dest, protocol" },
+	{ "nic.channels.combined", "0", "from 1 to 4096" },
+};
+
+static void test_bad_overrides(void **state)
+{
+	for (unsigned i = 0; i < sizeof(bad_sets) / sizeof(bad_sets[0]); i++) {
+		const struct bad_set *c = &bad_sets[i];
+		struct gen_profile p, before;
+		struct gen_diags d = { 0 };
+
+		profile_init(&p);
+		memcpy(&before, &p, sizeof(p));
+		assert_int_equal(profile_set(&p, c->key, c->value, &d), -EINVAL);
+		assert_int_equal(d.n, 1);
+		assert_true(d.v[0].cli);
+		assert_int_equal(d.v[0].line, 0);
+		assert_string_equal(d.v[0].key, c->key);
+		if (!strstr(d.v[0].msg, c->msg))
+			fail_msg("--%s %s: '%s' lacks '%s'", c->key, c->value, d.v[0].msg, c->msg);
+		/* a rejected value changes nothing */
+		assert_memory_equal(&p, &before, sizeof(p));
+		diags_free(&d);
+	}
+}
+
+/* ------------------------------------------------- defaults, names, print */
+
+static void test_defaults(void **state)
+{
+	struct gen_profile p;
+
+	profile_init(&p);
+	assert_string_equal(p.name, "unnamed");
+	assert_string_equal(p.host, "");
+	assert_int_equal(p.port, 5201);
+	assert_int_equal(p.server, GEN_SERVER_NONE);
+	assert_int_equal(p.proto, GEN_PROTO_TCP);
+	assert_int_equal(p.queues, 1);
+	assert_int_equal(p.n_cpus, 0);
+	assert_int_equal(p.streams, 1);
+	assert_int_equal(p.size, 65536);
+	assert_false(p.size_set);
+	assert_int_equal(p.mode, GEN_MODE_AUTO);
+	assert_int_equal(p.depth, 8);
+	assert_int_equal(p.duration_ns, 10000000000ull);
+	assert_int_equal(p.omit_ns, 0);
+	assert_int_equal(p.interval_ns, 1000000000ull);
+	assert_false(p.nic.present);
+	assert_int_equal(p.nic.combined, -1);
+	assert_int_equal(p.nic.rx, -1);
+	assert_int_equal(p.nic.tx, -1);
+	assert_true(p.nic.irq_affinity_auto);
+	assert_true(p.nic.xps_auto);
+}
+
+static void test_names(void **state)
+{
+	enum gen_mode m;
+	enum gen_proto pr;
+	enum gen_server s;
+
+	assert_string_equal(gen_proto_name(GEN_PROTO_UDP), "udp");
+	assert_string_equal(gen_mode_name(GEN_MODE_ZC_FIXED), "zc-fixed");
+	assert_string_equal(gen_server_name(GEN_SERVER_IPERF3), "iperf3");
+	assert_int_equal(gen_mode_parse("zc-fixed", &m), 0);
+	assert_int_equal(m, GEN_MODE_ZC_FIXED);
+	assert_int_equal(gen_proto_parse("tcp", &pr), 0);
+	assert_int_equal(pr, GEN_PROTO_TCP);
+	assert_int_equal(gen_server_parse("zcgen", &s), 0);
+	assert_int_equal(s, GEN_SERVER_ZCGEN);
+	assert_int_equal(gen_mode_parse("zcfixed", &m), -EINVAL);
+}
+
+static void test_print_format(void **state)
+{
+	static const char yaml[] = "target:\n  host: x\nqueues: 0\n";
+	struct gen_profile p;
+	struct gen_diags d = { 0 };
+	char path[PATH_MAX], want[PATH_MAX + 64], *out = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	profile_init(&p);
+	write_profile("print", yaml, path, sizeof(path));
+	assert_int_equal(profile_load(&p, path, &d), -EINVAL);
+	assert_int_equal(profile_set(&p, "streams", "0", &d), -EINVAL);
+	f = open_memstream(&out, &len);
+	assert_non_null(f);
+	diags_print(&d, f);
+	assert_int_equal(fclose(f), 0);
+	assert_true(snprintf(want, sizeof(want), "%s:3:9: error: queues: '0' is out of range; expected an "
+			     "integer from 1 to 256\n--streams: '0' is out of range; expected an integer "
+			     "from 1 to 1024\n", path) < (int)sizeof(want));
+	assert_string_equal(out, want);
+	free(out);
+	diags_free(&d);
+}
+
+/* Values a YAML writer may use: quoted numbers, a CPU sequence with ranges, booleans. */
+static void test_yaml_forms(void **state)
+{
+	static const char yaml[] =
+		"name: 'quoted name'\n"
+		"target: {host: \"2001:db8::2\", port: \"6001\", server: none}\n"
+		"cpus: [0, 2-3]\n"
+		"size: 9000\n"
+		"interval: 0.5\n"
+		"nic:\n"
+		"  interface: veth0\n"
+		"  channels: {rx: 2, tx: 4}\n"
+		"  offloads: {tx-tcp-segmentation: off, gro: true, lro: no}\n"
+		"  irq_affinity: none\n"
+		"  xps: none\n";
+	struct gen_profile p;
+	struct gen_diags d = { 0 };
+	char path[PATH_MAX];
+
+	profile_init(&p);
+	if (profile_load(&p, write_profile("forms", yaml, path, sizeof(path)), &d)) {
+		diags_print(&d, stderr);
+		fail();
+	}
+	assert_string_equal(p.name, "quoted name");
+	assert_string_equal(p.host, "2001:db8::2");
+	assert_int_equal(p.port, 6001);
+	assert_int_equal(p.n_cpus, 3);
+	assert_int_equal(p.cpus[2], 3);
+	assert_int_equal(p.size, 9000);
+	assert_int_equal(p.interval_ns, 500000000ull);
+	assert_int_equal(p.nic.rx, 2);
+	assert_int_equal(p.nic.tx, 4);
+	assert_int_equal(p.nic.combined, -1);
+	assert_int_equal(p.nic.n_offloads, 3);
+	assert_string_equal(p.nic.offloads[0].name, "tx-tcp-segmentation");
+	assert_false(p.nic.offloads[0].on);
+	assert_true(p.nic.offloads[1].on);
+	assert_false(p.nic.offloads[2].on);
+	assert_false(p.nic.irq_affinity_auto);
+	assert_false(p.nic.xps_auto);
+	diags_free(&d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_bad_profiles),
+		cmocka_unit_test(test_all_errors_reported),
+		cmocka_unit_test(test_errors_after_tab),
+		cmocka_unit_test(test_unreadable),
+		cmocka_unit_test(test_shipped_100g),
+		cmocka_unit_test(test_shipped_loopback),
+		cmocka_unit_test(test_overrides),
+		cmocka_unit_test(test_bad_overrides),
+		cmocka_unit_test(test_print_format),
+		cmocka_unit_test(test_yaml_forms),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
