@@ -1,10 +1,582 @@
-/* cmd_sink.c - `zcgen sink` (placeholder until the module lands) */
-#include <stdio.h>
+/* cmd_sink.c - `zcgen sink`: options, live interval lines, final summary and JSON */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 #include "gen/cmd.h"
+#include "gen/gen.h"
+#include "gen/sink.h"
+
+struct sink_opts {
+	char host[256];
+	uint16_t port;
+	bool listen_set;
+	int protocol;
+	unsigned queues;
+	uint64_t duration_ns;     /* 0: until SIGINT/SIGTERM */
+	uint64_t interval_ns;     /* 0: no interval lines */
+	const char *json;
+	bool quiet;
+};
+
+/* One interval: cumulative bytes per worker at its end. */
+struct sink_interval {
+	uint64_t start_ns, end_ns;    /* relative to the start */
+	uint64_t *bytes;              /* per worker, bytes in this interval */
+};
+
+static const char usage_text[] =
+	"usage: zcgen sink --listen HOST:PORT [options]\n"
+	"\n"
+	"Receive traffic (from zcgen or anything else) and count it.\n"
+	"\n"
+	"  --listen HOST:PORT   address to listen on; IPv6 in brackets ([::]:5201);\n"
+	"                       port 0 picks a free port (printed on the first line)\n"
+	"  --protocol tcp|udp   default tcp\n"
+	"  --queues N           worker threads, one io_uring and SO_REUSEPORT socket each (default 1)\n"
+	"  --duration TIME      stop after TIME (10s, 500ms, 2m); default: until SIGINT/SIGTERM\n"
+	"  --interval TIME      live report interval (default 1s, 0: none)\n"
+	"  --json FILE          write the results as JSON (docs/json.md)\n"
+	"  --quiet              no interval lines\n"
+	"  --help               this text\n";
+
+__attribute__((format(printf, 1, 2)))
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "zcgen sink: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'zcgen sink --help'.\n");
+	return EXIT_USAGE;
+}
+
+/* HOST:PORT; units_hostport() wants ports 1-65535, the sink also takes 0. */
+static int parse_listen(const char *arg, struct sink_opts *o)
+{
+	size_t len = strlen(arg);
+	char tmp[300];
+
+	if (!units_hostport(arg, o->host, sizeof(o->host), &o->port))
+		return 0;
+	if (len >= 2 && len < sizeof(tmp) && !strcmp(arg + len - 2, ":0")) {
+		memcpy(tmp, arg, len + 1);
+		tmp[len - 1] = '1';
+		if (!units_hostport(tmp, o->host, sizeof(o->host), &o->port)) {
+			o->port = 0;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int parse_args(int argc, char **argv, struct sink_opts *o, bool *help)
+{
+	enum { O_LISTEN = 256, O_PROTOCOL, O_QUEUES, O_DURATION, O_INTERVAL, O_JSON, O_QUIET, O_HELP };
+	static const struct option longopts[] = {
+		{ "listen", required_argument, NULL, O_LISTEN },
+		{ "protocol", required_argument, NULL, O_PROTOCOL },
+		{ "queues", required_argument, NULL, O_QUEUES },
+		{ "duration", required_argument, NULL, O_DURATION },
+		{ "interval", required_argument, NULL, O_INTERVAL },
+		{ "json", required_argument, NULL, O_JSON },
+		{ "quiet", no_argument, NULL, O_QUIET },
+		{ "help", no_argument, NULL, O_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	uint64_t v;
+	int c;
+
+	*help = false;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case O_LISTEN:
+			if (parse_listen(optarg, o))
+				return usage_error("--listen: '%s' is not HOST:PORT "
+						   "(IPv6 in brackets: [::1]:5201; port 0-65535)", optarg);
+			o->listen_set = true;
+			break;
+		case O_PROTOCOL:
+			if (!strcmp(optarg, "tcp"))
+				o->protocol = IPPROTO_TCP;
+			else if (!strcmp(optarg, "udp"))
+				o->protocol = IPPROTO_UDP;
+			else
+				return usage_error("--protocol: '%s' is not tcp or udp", optarg);
+			break;
+		case O_QUEUES:
+			if (units_uint(optarg, 1, SINK_MAX_WORKERS, &v))
+				return usage_error("--queues: '%s' is not a number from 1 to 256", optarg);
+			o->queues = (unsigned)v;
+			break;
+		case O_DURATION:
+			if (units_time_ns(optarg, &o->duration_ns))
+				return usage_error("--duration: '%s' is not a time (10s, 500ms, 2m)", optarg);
+			break;
+		case O_INTERVAL:
+			if (units_time_ns(optarg, &o->interval_ns))
+				return usage_error("--interval: '%s' is not a time (1s, 500ms)", optarg);
+			if (o->interval_ns && o->interval_ns < 10 * 1000 * 1000ull)
+				return usage_error("--interval: '%s' is shorter than 10ms", optarg);
+			break;
+		case O_JSON:
+			o->json = optarg;
+			break;
+		case O_QUIET:
+			o->quiet = true;
+			break;
+		case O_HELP:
+			*help = true;
+			return EXIT_OK;
+		default:
+			return usage_error("unknown or incomplete option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (!o->listen_set)
+		return usage_error("%s", "--listen HOST:PORT is required");
+	return EXIT_OK;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static double bps(uint64_t bytes, uint64_t ns)
+{
+	return ns ? (double)bytes * 8e9 / (double)ns : 0.0;
+}
+
+static const char *proto_name(int protocol)
+{
+	return protocol == IPPROTO_UDP ? "udp" : "tcp";
+}
+
+static const char *end_name(int end)
+{
+	return end == 0 ? "open" : end == 1 ? "closed" : "reset";
+}
+
+struct totals {
+	uint64_t bytes, packets, lost, reordered, duplicates, too_late, highest;
+	uint64_t foreign, foreign_bytes, connections, resets, truncated;
+	uint64_t first_ns, last_ns;   /* span of all streams' activity */
+};
+
+static void sum_up(const struct sink_result *r, struct totals *t)
+{
+	memset(t, 0, sizeof(*t));
+	for (unsigned i = 0; i < r->n_workers; i++) {
+		const struct sink_worker_result *w = &r->workers[i];
+
+		t->bytes += w->bytes;
+		t->packets += w->packets;
+		t->foreign += w->foreign;
+		t->foreign_bytes += w->foreign_bytes;
+		t->connections += w->connections;
+		t->resets += w->resets;
+		t->truncated += w->truncated;
+	}
+	for (unsigned i = 0; i < r->n_streams; i++) {
+		const struct sink_stream_result *s = &r->streams[i];
+
+		t->lost += s->seq.lost;
+		t->reordered += s->seq.reordered;
+		t->duplicates += s->seq.duplicates;
+		t->too_late += s->seq.too_late;
+		t->highest += s->seq.highest;
+		if (!t->first_ns || s->first_ns < t->first_ns)
+			t->first_ns = s->first_ns;
+		if (s->last_ns > t->last_ns)
+			t->last_ns = s->last_ns;
+	}
+}
+
+static double loss_pct(uint64_t lost, uint64_t expected)
+{
+	return expected ? 100.0 * (double)lost / (double)expected : 0.0;
+}
+
+static json_t *build_json(const struct sink_opts *o, const char *local, const struct sink_result *r,
+			  const struct sink_interval *iv, unsigned n_iv)
+{
+	bool udp = o->protocol == IPPROTO_UDP;
+	json_t *root = json_object(), *arr;
+	struct totals t;
+
+	sum_up(r, &t);
+	json_object_set_new(root, "listen", json_string(local));
+	json_object_set_new(root, "protocol", json_string(proto_name(o->protocol)));
+	json_object_set_new(root, "duration_s", json_real((double)(r->stop_ns - r->start_ns) / 1e9));
+
+	arr = json_array();
+	for (unsigned i = 0; i < r->n_workers; i++) {
+		const struct sink_worker_result *w = &r->workers[i];
+
+		json_array_append_new(arr, json_pack("{s:I, s:i, s:I, s:I, s:I, s:I, s:I, s:b}",
+			"worker", (json_int_t)w->worker, "cpu", w->cpu,
+			"bytes", (json_int_t)w->bytes, "packets", (json_int_t)w->packets,
+			"foreign", (json_int_t)w->foreign, "connections", (json_int_t)w->connections,
+			"nobufs", (json_int_t)w->nobufs, "ring_fallback", w->ring_fallback));
+	}
+	json_object_set_new(root, "workers", arr);
+
+	arr = json_array();
+	for (unsigned i = 0; i < r->n_streams; i++) {
+		const struct sink_stream_result *s = &r->streams[i];
+		uint64_t active = s->last_ns - s->first_ns;
+		json_t *js = json_pack("{s:s, s:I, s:I, s:f, s:f}",
+			"peer", s->peer, "worker", (json_int_t)s->worker, "bytes", (json_int_t)s->bytes,
+			"active_s", (double)active / 1e9, "bits_per_second", bps(s->bytes, active));
+
+		if (udp) {
+			json_object_set_new(js, "packets", json_integer((json_int_t)s->seq.packets));
+			json_object_set_new(js, "highest_seq", json_integer((json_int_t)s->seq.highest));
+			json_object_set_new(js, "lost", json_integer((json_int_t)s->seq.lost));
+			json_object_set_new(js, "loss_percent", json_real(udpseq_loss_pct(&s->seq)));
+			json_object_set_new(js, "reordered", json_integer((json_int_t)s->seq.reordered));
+			json_object_set_new(js, "duplicates", json_integer((json_int_t)s->seq.duplicates));
+			json_object_set_new(js, "too_late", json_integer((json_int_t)s->seq.too_late));
+		} else {
+			json_object_set_new(js, "end", json_string(end_name(s->end)));
+		}
+		json_array_append_new(arr, js);
+	}
+	json_object_set_new(root, "streams", arr);
+
+	arr = json_array();
+	for (unsigned i = 0; i < n_iv; i++) {
+		uint64_t len = iv[i].end_ns - iv[i].start_ns, sum = 0;
+		json_t *ws = json_array();
+
+		for (unsigned k = 0; k < r->n_workers; k++) {
+			sum += iv[i].bytes[k];
+			json_array_append_new(ws, json_pack("{s:I, s:I, s:f}", "worker", (json_int_t)k,
+				"bytes", (json_int_t)iv[i].bytes[k], "bits_per_second", bps(iv[i].bytes[k], len)));
+		}
+		json_array_append_new(arr, json_pack("{s:f, s:f, s:I, s:f, s:o}",
+			"start_s", (double)iv[i].start_ns / 1e9, "end_s", (double)iv[i].end_ns / 1e9,
+			"bytes", (json_int_t)sum, "bits_per_second", bps(sum, len), "workers", ws));
+	}
+	json_object_set_new(root, "intervals", arr);
+
+	json_object_set_new(root, "total", json_pack(
+		"{s:I, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:I, s:I, s:I}",
+		"bytes", (json_int_t)t.bytes, "packets", (json_int_t)t.packets,
+		"lost", (json_int_t)t.lost, "loss_percent", loss_pct(t.lost, t.highest),
+		"reordered", (json_int_t)t.reordered, "duplicates", (json_int_t)t.duplicates,
+		"too_late", (json_int_t)t.too_late, "foreign", (json_int_t)t.foreign,
+		"foreign_bytes", (json_int_t)t.foreign_bytes, "truncated", (json_int_t)t.truncated,
+		"active_s", (double)(t.last_ns - t.first_ns) / 1e9,
+		"bits_per_second", bps(t.bytes, t.last_ns - t.first_ns),
+		"connections", (json_int_t)t.connections, "resets", (json_int_t)t.resets,
+		"streams", (json_int_t)r->n_streams));
+	return root;
+}
+
+/* Room for one more interval. Return: the free slot, or NULL out of memory. */
+static struct sink_interval *iv_slot(struct sink_interval **iv, unsigned n, unsigned *cap)
+{
+	if (n == *cap) {
+		unsigned ncap = *cap ? *cap * 2 : 64;
+		struct sink_interval *p = realloc(*iv, ncap * sizeof(*p));
+
+		if (!p)
+			return NULL;
+		*iv = p;
+		*cap = ncap;
+	}
+	return &(*iv)[n];
+}
+
+static void print_interval(const struct sink_interval *iv, unsigned n_workers)
+{
+	uint64_t len = iv->end_ns - iv->start_ns, sum = 0;
+
+	for (unsigned k = 0; k < n_workers; k++)
+		sum += iv->bytes[k];
+	printf("[%7.2f-%7.2f s] %8.2f Gbit/s", (double)iv->start_ns / 1e9, (double)iv->end_ns / 1e9,
+	       bps(sum, len) / 1e9);
+	if (n_workers > 1) {
+		printf("  |");
+		for (unsigned k = 0; k < n_workers; k++)
+			printf(" w%u %.2f", k, bps(iv->bytes[k], len) / 1e9);
+	}
+	printf("\n");
+	fflush(stdout);
+}
+
+static void print_summary(const struct sink_opts *o, const struct sink_result *r)
+{
+	bool udp = o->protocol == IPPROTO_UDP;
+	char b1[32];
+	struct totals t;
+
+	sum_up(r, &t);
+	printf("\n%-6s %4s %12s %16s %12s\n", "worker", "cpu", udp ? "packets" : "connections",
+	       "bytes", "Gbit/s");
+	for (unsigned i = 0; i < r->n_workers; i++) {
+		const struct sink_worker_result *w = &r->workers[i];
+
+		snprintf(b1, sizeof(b1), "%d", w->cpu);
+		printf("%-6u %4s %12llu %16llu %12.3f\n", w->worker, w->cpu < 0 ? "-" : b1,
+		       (unsigned long long)(udp ? w->packets : w->connections),
+		       (unsigned long long)w->bytes, bps(w->bytes, r->stop_ns - r->start_ns) / 1e9);
+	}
+	if (r->n_streams) {
+		if (udp)
+			printf("\n%-46s %16s %9s %10s %10s %7s %9s %6s\n", "stream", "bytes", "Gbit/s",
+			       "packets", "lost", "loss%", "reordered", "dups");
+		else
+			printf("\n%-46s %16s %9s %6s\n", "connection", "bytes", "Gbit/s", "end");
+	}
+	for (unsigned i = 0; i < r->n_streams; i++) {
+		const struct sink_stream_result *s = &r->streams[i];
+		double g = bps(s->bytes, s->last_ns - s->first_ns) / 1e9;
+
+		if (udp)
+			printf("%-46s %16llu %9.3f %10llu %10llu %7.3f %9llu %6llu\n", s->peer,
+			       (unsigned long long)s->bytes, g, (unsigned long long)s->seq.packets,
+			       (unsigned long long)s->seq.lost, udpseq_loss_pct(&s->seq),
+			       (unsigned long long)s->seq.reordered, (unsigned long long)s->seq.duplicates);
+		else
+			printf("%-46s %16llu %9.3f %6s\n", s->peer, (unsigned long long)s->bytes, g,
+			       end_name(s->end));
+	}
+	printf("\ntotal: %llu bytes, %.3f Gbit/s over %.2f s active (%.2f s listening)",
+	       (unsigned long long)t.bytes, bps(t.bytes, t.last_ns - t.first_ns) / 1e9,
+	       (double)(t.last_ns - t.first_ns) / 1e9, (double)(r->stop_ns - r->start_ns) / 1e9);
+	if (udp)
+		printf(", %u streams, %llu packets, %llu lost (%.3f%%), %llu reordered, "
+		       "%llu duplicates, %llu too late, %llu foreign\n",
+		       r->n_streams, (unsigned long long)t.packets, (unsigned long long)t.lost,
+		       loss_pct(t.lost, t.highest), (unsigned long long)t.reordered,
+		       (unsigned long long)t.duplicates, (unsigned long long)t.too_late,
+		       (unsigned long long)t.foreign);
+	else
+		printf(", %llu connections, %llu reset\n", (unsigned long long)t.connections,
+		       (unsigned long long)t.resets);
+	fflush(stdout);
+}
+
+static const char *open_error(int rc)
+{
+	switch (rc) {
+	case -EADDRINUSE: return "address already in use";
+	case -EADDRNOTAVAIL: return "not an address of this host";
+	case -EACCES: return "permission denied (ports below 1024 need CAP_NET_BIND_SERVICE)";
+	case -ENOENT: return "host name does not resolve";
+	case -EAFNOSUPPORT: return "address family not supported (IPv6 disabled?)";
+	default: return strerror(-rc);
+	}
+}
+
+/* Wait for SIGINT/SIGTERM until @deadline_ns (monotonic). Return: true if a signal came. */
+static bool wait_signal(const sigset_t *set, uint64_t deadline_ns)
+{
+	for (;;) {
+		uint64_t now = mono_ns();
+		struct timespec ts;
+		int sig;
+
+		if (now >= deadline_ns)
+			return false;
+		ts.tv_sec = (time_t)((deadline_ns - now) / 1000000000ull);
+		ts.tv_nsec = (long)((deadline_ns - now) % 1000000000ull);
+		sig = sigtimedwait(set, NULL, &ts);
+		if (sig > 0)
+			return true;
+		if (errno == EAGAIN)
+			return false;
+		/* EINTR: some other signal; wait on. */
+	}
+}
 
 int cmd_sink(int argc, char **argv)
 {
-	fprintf(stderr, "zcgen sink: not built yet\n");
-	return EXIT_USAGE;
+	struct sink_opts o = { .protocol = IPPROTO_TCP, .queues = 1, .interval_ns = 1000000000ull };
+	struct sink_interval *iv = NULL;
+	unsigned n_iv = 0, cap_iv = 0, nw;
+	uint64_t *prev = NULL, *cur = NULL, start = 0, deadline, next, last_tick = 0, stop_at = 0;
+	struct sink_result res;
+	char local[SINK_ADDRSTRLEN];
+	sigset_t set, oldset;
+	struct sink *s = NULL;
+	bool help;
+	int rc, ret = EXIT_OK;
+
+	rc = parse_args(argc, argv, &o, &help);
+	if (rc || help) {
+		if (help)
+			fputs(usage_text, stdout);
+		return rc;
+	}
+
+	struct sink_cfg cfg = { .host = o.host, .port = o.port, .protocol = o.protocol, .workers = o.queues };
+
+	rc = sink_open(&cfg, &s);
+	if (rc) {
+		bool v6 = strchr(o.host, ':') != NULL;
+
+		fprintf(stderr, "zcgen sink: cannot listen on %s%s%s:%u (%s): %s\n", v6 ? "[" : "",
+			o.host, v6 ? "]" : "", o.port, proto_name(o.protocol), open_error(rc));
+		return EXIT_USAGE;
+	}
+	sink_local(s, local, sizeof(local), NULL);
+	nw = sink_workers(s);
+
+	/* Workers inherit the blocked mask; the signals are taken here with sigtimedwait. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, &oldset);
+
+	rc = sink_start(s);
+	if (rc) {
+		fprintf(stderr, "zcgen sink: cannot start the workers (io_uring set-up): %s\n",
+			strerror(-rc));
+		ret = EXIT_RUN_FAILED;
+		goto out;
+	}
+	printf("listening on %s (%s, %u worker%s)\n", local, proto_name(o.protocol), nw,
+	       nw == 1 ? "" : "s");
+	fflush(stdout);
+
+	prev = calloc(nw, sizeof(*prev));
+	cur = calloc(nw, sizeof(*cur));
+	if (!prev || !cur) {
+		ret = EXIT_RUN_FAILED;
+		goto out_stop;
+	}
+	start = mono_ns();
+	deadline = o.duration_ns ? start + o.duration_ns : UINT64_MAX;
+	next = o.interval_ns ? start + o.interval_ns : UINT64_MAX;
+	for (;;) {
+		uint64_t until = next < deadline ? next : deadline;
+
+		if (until == UINT64_MAX)
+			until = mono_ns() + 3600 * 1000000000ull;
+		if (wait_signal(&set, until))
+			break;
+		/* At the end the last interval is taken after the stop, so it holds every byte. */
+		if (mono_ns() >= deadline)
+			break;
+		if (mono_ns() < next)
+			continue;
+		/* One interval ends: record and print it. */
+		if (!iv_slot(&iv, n_iv, &cap_iv))
+			break;
+		sink_sample(s, cur);
+		iv[n_iv].start_ns = last_tick;
+		iv[n_iv].end_ns = mono_ns() - start;
+		iv[n_iv].bytes = calloc(nw, sizeof(uint64_t));
+		if (!iv[n_iv].bytes)
+			break;
+		for (unsigned k = 0; k < nw; k++) {
+			iv[n_iv].bytes[k] = cur[k] - prev[k];
+			prev[k] = cur[k];
+		}
+		last_tick = iv[n_iv].end_ns;
+		if (!o.quiet)
+			print_interval(&iv[n_iv], nw);
+		n_iv++;
+		next += o.interval_ns;
+	}
+
+out_stop:
+	rc = sink_stop(s, &res);
+	stop_at = mono_ns() - start;
+	if (rc == -ENOMEM) {
+		fprintf(stderr, "zcgen sink: out of memory collecting the results\n");
+		ret = EXIT_RUN_FAILED;
+		goto out;
+	}
+	if (rc)
+		fprintf(stderr, "zcgen sink: a worker stopped early: %s\n", strerror(-rc));
+	for (unsigned k = 0; k < nw; k++)
+		if (res.workers[k].ring_fallback) {
+			fprintf(stderr, "zcgen sink: io_uring without SINGLE_ISSUER|DEFER_TASKRUN "
+				"(kernel too old), running without\n");
+			break;
+		}
+
+	/* The part after the last full interval, so that the intervals add up to the total. */
+	if (prev && o.interval_ns && iv_slot(&iv, n_iv, &cap_iv)) {
+		uint64_t sum = 0;
+
+		iv[n_iv].start_ns = last_tick;
+		iv[n_iv].end_ns = stop_at > last_tick ? stop_at : last_tick;
+		iv[n_iv].bytes = calloc(nw, sizeof(uint64_t));
+		if (iv[n_iv].bytes) {
+			for (unsigned k = 0; k < nw; k++) {
+				iv[n_iv].bytes[k] = res.workers[k].bytes - prev[k];
+				sum += iv[n_iv].bytes[k];
+			}
+			/*
+			 * A sliver (a signal just after a tick) would show a
+			 * meaningless rate: its bytes go to the interval before,
+			 * unprinted, so that the intervals still add up.
+			 */
+			bool sliver = iv[n_iv].end_ns - iv[n_iv].start_ns < o.interval_ns / 10;
+
+			if (sliver && n_iv) {
+				iv[n_iv - 1].end_ns = iv[n_iv].end_ns;
+				for (unsigned k = 0; k < nw; k++)
+					iv[n_iv - 1].bytes[k] += iv[n_iv].bytes[k];
+				free(iv[n_iv].bytes);
+			} else if (sliver && !sum) {
+				free(iv[n_iv].bytes);
+			} else {
+				if (!o.quiet)
+					print_interval(&iv[n_iv], nw);
+				n_iv++;
+			}
+		}
+	}
+
+	print_summary(&o, &res);
+	if (o.json) {
+		json_t *root = build_json(&o, local, &res, iv, n_iv);
+
+		if (!root || json_dump_file(root, o.json, JSON_INDENT(2) | JSON_ENSURE_ASCII)) {
+			fprintf(stderr, "zcgen sink: cannot write %s: %s\n", o.json, strerror(errno));
+			ret = EXIT_RUN_FAILED;
+		}
+		json_decref(root);
+	}
+	sink_result_free(&res);
+out:
+	sink_close(s);
+	{
+		/* A stop signal sent twice (timeout(1) does: to the child, then the group) was honoured once already. */
+		struct timespec zero = { 0, 0 };
+
+		while (sigtimedwait(&set, NULL, &zero) > 0)
+			;
+	}
+	pthread_sigmask(SIG_SETMASK, &oldset, NULL);
+	for (unsigned i = 0; i < n_iv; i++)
+		free(iv[i].bytes);
+	free(iv);
+	free(prev);
+	free(cur);
+	return ret;
 }
