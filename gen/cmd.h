@@ -15,6 +15,7 @@ int cmd_run(int argc, char **argv);
 int cmd_sink(int argc, char **argv);
 int cmd_nic(int argc, char **argv);
 int cmd_lab(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
 
 /* Colour only on a terminal and never with NO_COLOR set. */
 bool cmd_colour(int fd);

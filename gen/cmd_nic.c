@@ -1,10 +1,502 @@
-/* cmd_nic.c - `zcgen nic` (placeholder until the module lands) */
-#include <stdio.h>
+/* cmd_nic.c - `zcgen nic show|pin|restore`: look at a NIC, pin queues to CPUs, put it back */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <net/if.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <jansson.h>
+
 #include "gen/cmd.h"
+#include "nic/nic.h"
+#include "nic/ethnl.h"
+#include "nic/drvinfo.h"
+#include "nic/irq.h"
+#include "nic/xps.h"
+#include "nic/qstats.h"
+#include "nic/cpulist.h"
+#include "nic/state.h"
+#include "nic/apply.h"
+
+static const char usage_nic[] =
+	"usage: zcgen nic show DEV [--json]\n"
+	"       zcgen nic pin DEV --queues N [--cpus LIST] [--force] [--dry-run] [--no-mq]\n"
+	"       zcgen nic restore DEV [--discard]\n"
+	"See `zcgen nic show|pin|restore --help` and docs/nic.md.\n";
+
+static const char usage_show[] =
+	"usage: zcgen nic show DEV [--json]\n"
+	"Driver, speed, channels (current and maximum), ring sizes, offloads, and per TX\n"
+	"queue its IRQs, their CPUs, its XPS CPUs and its TX counters with their source.\n"
+	"  --json   one JSON object (docs/json.md, \"zcgen nic show --json\")\n";
+
+static const char usage_pin[] =
+	"usage: zcgen nic pin DEV --queues N [--cpus LIST] [--force] [--dry-run] [--no-mq]\n"
+	"Sets DEV's TX channels to N, each queue's IRQs to one CPU and XPS so that the CPU\n"
+	"of queue i transmits on tx-i, prints the queue -> CPU map and leaves it so. What\n"
+	"was there before is kept in a state file until `zcgen nic restore DEV`.\n"
+	"  --queues N    queues to pin (and TX channels to set)\n"
+	"  --cpus LIST   CPUs, one per queue in turn (\"0-3,8\"); default: the CPUs this\n"
+	"                process may use, those local to the device first\n"
+	"  --force       also change the interface that carries the default route\n"
+	"  --dry-run     print the changes, make none\n"
+	"  --no-mq       do not add an mq root qdisc for per-queue counters\n";
+
+static const char usage_restore[] =
+	"usage: zcgen nic restore DEV [--discard]\n"
+	"Puts back what the state file of DEV (in this network namespace) holds: after a\n"
+	"`zcgen nic pin`, a crash or a kill -9. Says \"nothing to restore\" when there is none.\n"
+	"  --discard   remove the state file without restoring (the device is gone)\n";
+
+/* Options shared by the subcommands; each takes the ones its usage lists. */
+enum { OPT_JSON = 1, OPT_QUEUES, OPT_CPUS, OPT_FORCE, OPT_DRY, OPT_NOMQ, OPT_DISCARD, OPT_HELP };
+
+struct nic_opts {
+	bool json, force, dry_run, no_mq, discard, help;
+	long queues;
+	const char *cpus;
+	const char *dev;
+};
+
+static int parse_opts(int argc, char **argv, const char *usage, const struct option *lo,
+		      struct nic_opts *o)
+{
+	int c;
+	char *end;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case OPT_JSON: o->json = true; break;
+		case OPT_FORCE: o->force = true; break;
+		case OPT_DRY: o->dry_run = true; break;
+		case OPT_NOMQ: o->no_mq = true; break;
+		case OPT_DISCARD: o->discard = true; break;
+		case OPT_CPUS: o->cpus = optarg; break;
+		case OPT_QUEUES:
+			errno = 0;
+			o->queues = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || o->queues < 1 ||
+			    o->queues > NIC_APPLY_MAX_QUEUES) {
+				fprintf(stderr, "zcgen nic %s: --queues: '%s' is not a number from 1 to %d\n",
+					argv[0], optarg, NIC_APPLY_MAX_QUEUES);
+				return -EINVAL;
+			}
+			break;
+		case 'h':
+		case OPT_HELP: o->help = true; break;
+		default:
+			fprintf(stderr, "zcgen nic %s: unknown or incomplete option '%s'\n%s", argv[0],
+				argv[optind - 1], usage);
+			return -EINVAL;
+		}
+	}
+	if (o->help) {
+		fputs(usage, stdout);
+		return 1;
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "zcgen nic %s: %s\n%s", argv[0],
+			optind >= argc ? "no device given" : "one device only", usage);
+		return -EINVAL;
+	}
+	o->dev = argv[optind];
+	if (strlen(o->dev) >= IF_NAMESIZE) {
+		fprintf(stderr, "zcgen nic %s: '%s' is too long for an interface name\n", argv[0], o->dev);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int drv_stats(void *arg, const char *ifname, qstats_stat_fn each, void *ctx)
+{
+	return drvinfo_stats_each(arg, ifname, each, ctx);
+}
+
+static json_t *ju(uint64_t v)
+{
+	return json_integer((json_int_t)v);
+}
+
+/* Everything `nic show` prints, as one JSON object: the text form is printed from it. */
+static int show_collect(const char *dev, json_t **out, char *err, size_t errlen)
+{
+	struct ethnl *nl = NULL;
+	struct drvinfo di;
+	struct ethnl_link link = { 0 };
+	struct ethnl_channels ch;
+	struct ethnl_rings rg;
+	struct ethnl_features fs = { 0 };
+	struct irq_table it = { 0 };
+	struct qstats_ctx qc = { 0 };
+	struct qstats_tx *tx = calloc(1, sizeof(*tx));
+	unsigned int ntx = 0;
+	json_t *o = json_object(), *a;
+	int ret;
+
+	if (!tx || !o) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	if (!if_nametoindex(dev)) {
+		snprintf(err, errlen, "%s: no such device in this network namespace", dev);
+		ret = -ENODEV;
+		goto out;
+	}
+	ret = ethnl_open(&nl);
+	if (ret) {
+		snprintf(err, errlen, "cannot open ethtool netlink: %s", strerror(-ret));
+		goto out;
+	}
+	json_object_set_new(o, "device", json_string(dev));
+	if (drvinfo_get(dev, &di))
+		json_object_set_new(o, "driver", json_null());
+	else
+		json_object_set_new(o, "driver", json_pack("{s:s,s:s,s:s}", "name", di.driver, "version",
+							   di.version, "bus_info", di.bus_info));
+	ret = ethnl_link_get(nl, dev, &link);
+	json_object_set_new(o, "speed_mbps", ret || link.speed == ETHNL_SPEED_UNKNOWN ?
+						   json_null() : ju(link.speed));
+	ethnl_link_free(&link);
+
+	ret = ethnl_channels_get(nl, dev, &ch);
+	if (ret)
+		json_object_set_new(o, "channels", json_null());
+	else
+		json_object_set_new(o, "channels",
+				    json_pack("{s:o,s:o,s:o,s:{s:o,s:o,s:o}}", "rx", ju(ch.rx), "tx",
+					      ju(ch.tx), "combined", ju(ch.combined), "max", "rx",
+					      ju(ch.rx_max), "tx", ju(ch.tx_max), "combined",
+					      ju(ch.combined_max)));
+	ret = ethnl_rings_get(nl, dev, &rg);
+	if (ret)
+		json_object_set_new(o, "rings", json_null());
+	else
+		json_object_set_new(o, "rings",
+				    json_pack("{s:o,s:o,s:o,s:o,s:{s:o,s:o,s:o,s:o}}", "rx", ju(rg.rx),
+					      "rx_mini", ju(rg.rx_mini), "rx_jumbo", ju(rg.rx_jumbo), "tx",
+					      ju(rg.tx), "max", "rx", ju(rg.rx_max), "rx_mini",
+					      ju(rg.rx_mini_max), "rx_jumbo", ju(rg.rx_jumbo_max), "tx",
+					      ju(rg.tx_max)));
+	ret = ethnl_features_get(nl, dev, &fs);
+	if (ret) {
+		snprintf(err, errlen, "%s: cannot read features: %s", dev, strerror(-ret));
+		goto out;
+	}
+	a = json_object();
+	for (unsigned int i = 0; i < fs.count; i++)
+		if (fs.f[i].name[0]) /* the kernel's feature set has unnamed bits */
+			json_object_set_new(a, fs.f[i].name,
+				    json_pack("{s:b,s:b,s:b}", "active", fs.f[i].active, "wanted",
+					      fs.f[i].wanted, "fixed", fs.f[i].fixed));
+	json_object_set_new(o, "features", a);
+
+	ret = irq_discover("", dev, &it);
+	if (ret) {
+		snprintf(err, errlen, "%s: cannot find its IRQs: %s", dev, strerror(-ret));
+		goto out;
+	}
+	json_object_set_new(o, "irq_source", json_string(irq_source_name(it.source)));
+	tx->source = QSTATS_SRC_NONE;
+	if (qstats_open(&qc, drv_stats, NULL) || qstats_tx_read(&qc, dev, tx))
+		tx->source = QSTATS_SRC_NONE;
+	json_object_set_new(o, "counter_source", json_string(qstats_source_name(tx->source)));
+
+	ret = xps_tx_count("", dev, &ntx);
+	if (ret) {
+		snprintf(err, errlen, "%s: cannot count its TX queues: %s", dev, strerror(-ret));
+		goto out;
+	}
+	a = json_array();
+	for (unsigned int q = 0; q < ntx; q++) {
+		json_t *e = json_object(), *irqs = json_array();
+		cpu_set_t set, one;
+		char buf[1024];
+		bool have = false;
+
+		CPU_ZERO(&set);
+		json_object_set_new(e, "queue", ju(q));
+		for (unsigned int k = 0; q < it.nqueues && k < it.q[q].nirqs; k++) {
+			json_array_append_new(irqs, json_integer(it.q[q].irq[k]));
+			if (!irq_affinity_get("", it.q[q].irq[k], buf, sizeof(buf)) &&
+			    !cpulist_parse(buf, &one)) {
+				CPU_OR(&set, &set, &one);
+				have = true;
+			}
+		}
+		json_object_set_new(e, "irq", irqs);
+		json_object_set_new(e, "irq_cpus", have && !cpulist_format(&set, buf, sizeof(buf)) ?
+							   json_string(buf) : json_null());
+		if (!xps_get("", dev, q, &set) && !cpulist_format(&set, buf, sizeof(buf)))
+			json_object_set_new(e, "xps_cpus", json_string(buf));
+		else
+			json_object_set_new(e, "xps_cpus", json_null());
+		if (tx->source != QSTATS_SRC_NONE && q < tx->nqueues) {
+			json_object_set_new(e, "tx_bytes", ju(tx->q[q].bytes));
+			json_object_set_new(e, "tx_packets", ju(tx->q[q].packets));
+		} else {
+			json_object_set_new(e, "tx_bytes", json_null());
+			json_object_set_new(e, "tx_packets", json_null());
+		}
+		json_array_append_new(a, e);
+	}
+	json_object_set_new(o, "queues", a);
+	*out = o;
+	o = NULL;
+	ret = 0;
+out:
+	qstats_close(&qc);
+	irq_table_free(&it);
+	ethnl_features_free(&fs);
+	ethnl_close(nl);
+	json_decref(o);
+	free(tx);
+	return ret;
+}
+
+static const char *js(const json_t *o, const char *key, const char *dflt)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s && *s ? s : dflt;
+}
+
+static void show_text(const json_t *o)
+{
+	const json_t *d = json_object_get(o, "driver"), *ch = json_object_get(o, "channels");
+	const json_t *rg = json_object_get(o, "rings"), *fs = json_object_get(o, "features");
+	const json_t *qs = json_object_get(o, "queues"), *v, *sp = json_object_get(o, "speed_mbps");
+	const char *name;
+	size_t i;
+
+	printf("%s: driver %s %s, bus %s, speed ", js(o, "device", "?"), js(d, "name", "?"),
+	       js(d, "version", ""), js(d, "bus_info", "-"));
+	if (json_is_integer(sp))
+		printf("%lld Mb/s\n", (long long)json_integer_value(sp));
+	else
+		printf("unknown\n");
+	if (json_is_object(ch)) {
+		const json_t *m = json_object_get(ch, "max");
+
+		printf("channels (current/max): rx %lld/%lld  tx %lld/%lld  combined %lld/%lld\n",
+		       json_integer_value(json_object_get(ch, "rx")), json_integer_value(json_object_get(m, "rx")),
+		       json_integer_value(json_object_get(ch, "tx")), json_integer_value(json_object_get(m, "tx")),
+		       json_integer_value(json_object_get(ch, "combined")),
+		       json_integer_value(json_object_get(m, "combined")));
+	} else {
+		printf("channels: not supported by the driver\n");
+	}
+	if (json_is_object(rg)) {
+		const json_t *m = json_object_get(rg, "max");
+
+		printf("rings (current/max): rx %lld/%lld  tx %lld/%lld\n",
+		       json_integer_value(json_object_get(rg, "rx")), json_integer_value(json_object_get(m, "rx")),
+		       json_integer_value(json_object_get(rg, "tx")), json_integer_value(json_object_get(m, "tx")));
+	} else {
+		printf("rings: not supported by the driver\n");
+	}
+	printf("features:\n");
+	json_object_foreach((json_t *)fs, name, v) {
+		bool act = json_is_true(json_object_get(v, "active"));
+		bool want = json_is_true(json_object_get(v, "wanted"));
+
+		printf("  %s: %s%s%s\n", name, act ? "on" : "off",
+		       json_is_true(json_object_get(v, "fixed")) ? " [fixed]" : "",
+		       act != want ? (want ? " [wanted on]" : " [wanted off]") : "");
+	}
+	printf("queues (IRQs from %s, counters from %s):\n", js(o, "irq_source", "?"),
+	       js(o, "counter_source", "?"));
+	printf("  %-5s %-12s %-10s %-10s %16s %14s\n", "queue", "irq", "irq-cpus", "xps-cpus",
+	       "tx-bytes", "tx-packets");
+	json_array_foreach(qs, i, v) {
+		const json_t *irqs = json_object_get(v, "irq"), *e;
+		char ib[64] = "-";
+		size_t k, used = 0;
+
+		json_array_foreach(irqs, k, e)
+			used += (size_t)snprintf(ib + used, used < sizeof(ib) ? sizeof(ib) - used : 0,
+						 "%s%lld", k ? "," : "", json_integer_value(e));
+		printf("  %-5lld %-12s %-10s %-10s", json_integer_value(json_object_get(v, "queue")), ib,
+		       js(v, "irq_cpus", "-"), js(v, "xps_cpus", "-"));
+		if (json_is_integer(json_object_get(v, "tx_bytes")))
+			printf(" %16lld %14lld\n", json_integer_value(json_object_get(v, "tx_bytes")),
+			       json_integer_value(json_object_get(v, "tx_packets")));
+		else
+			printf(" %16s %14s\n", "-", "-");
+	}
+}
+
+static int nic_show(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "json", no_argument, NULL, OPT_JSON }, { "help", no_argument, NULL, OPT_HELP }, { 0 }
+	};
+	struct nic_opts o = { 0 };
+	char err[512] = "";
+	json_t *j = NULL;
+	int ret = parse_opts(argc, argv, usage_show, lo, &o);
+
+	if (ret)
+		return ret > 0 ? EXIT_OK : EXIT_USAGE;
+	ret = show_collect(o.dev, &j, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "zcgen nic show: %s\n", *err ? err : strerror(-ret));
+		return EXIT_USAGE;
+	}
+	if (o.json) {
+		json_dumpf(j, stdout, JSON_INDENT(2));
+		putchar('\n');
+	} else {
+		show_text(j);
+	}
+	json_decref(j);
+	return EXIT_OK;
+}
+
+static int nic_pin(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "queues", required_argument, NULL, OPT_QUEUES },
+		{ "cpus", required_argument, NULL, OPT_CPUS },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "dry-run", no_argument, NULL, OPT_DRY },
+		{ "no-mq", no_argument, NULL, OPT_NOMQ },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ 0 }
+	};
+	struct nic_opts o = { 0 };
+	struct nic_apply_out out;
+	struct nic_applied *h = NULL;
+	unsigned int cpus[CPU_SETSIZE], ncpus = 0;
+	int ret = parse_opts(argc, argv, usage_pin, lo, &o);
+
+	if (ret)
+		return ret > 0 ? EXIT_OK : EXIT_USAGE;
+	if (!o.queues) {
+		fprintf(stderr, "zcgen nic pin: --queues N is required\n%s", usage_pin);
+		return EXIT_USAGE;
+	}
+	if (o.cpus) {
+		cpu_set_t set;
+
+		if (cpulist_parse(o.cpus, &set) || !CPU_COUNT(&set)) {
+			fprintf(stderr, "zcgen nic pin: --cpus: '%s' is not a CPU list (\"0-3,8\")\n", o.cpus);
+			return EXIT_USAGE;
+		}
+		for (unsigned int c = 0; c < CPU_SETSIZE; c++)
+			if (CPU_ISSET(c, &set))
+				cpus[ncpus++] = c;
+	}
+	struct nic_apply_cfg cfg = {
+		.ifname = o.dev, .combined = NIC_APPLY_CH_KEEP, .rx = NIC_APPLY_CH_KEEP,
+		.tx = NIC_APPLY_CH_KEEP, .irq_auto = true, .xps_auto = true,
+		.queues = (unsigned int)o.queues, .cpus = ncpus ? cpus : NULL, .n_cpus = ncpus,
+		.force = o.force, .mq_counters = !o.no_mq, .root = "",
+	};
+	ret = nic_apply(&cfg, o.dry_run, &out, o.dry_run ? NULL : &h);
+	for (unsigned int i = 0; i < out.n_notes; i++)
+		fprintf(stderr, "zcgen nic pin: note: %s\n", out.notes[i]);
+	if (ret) {
+		fprintf(stderr, "zcgen nic pin: %s\n", out.err);
+		if (ret == -EBUSY)
+			fprintf(stderr, "zcgen nic pin: wait for it, or `zcgen nic restore %s` once it is gone\n",
+				o.dev);
+		nic_apply_out_free(&out);
+		return EXIT_USAGE;
+	}
+	printf("%s%s:\n", o.dry_run ? "would change " : "changed ", o.dev);
+	if (!out.n_lines)
+		printf("  nothing (already so)\n");
+	for (unsigned int i = 0; i < out.n_lines; i++)
+		printf("  %s\n", out.lines[i]);
+	printf("queue -> cpu:\n");
+	for (unsigned int q = 0; q < out.nq; q++)
+		printf("  queue %u (tx-%u) -> cpu %u\n", q, q, out.cpu[q]);
+	if (!o.dry_run) {
+		char sp[512];
+
+		if (!nic_state_paths(o.dev, sp, NULL, sizeof(sp)))
+			printf("left so; `zcgen nic restore %s` puts back what was there (%s)\n", o.dev, sp);
+		nic_keep(h);
+	}
+	nic_apply_out_free(&out);
+	return EXIT_OK;
+}
+
+static int nic_restore(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "discard", no_argument, NULL, OPT_DISCARD },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ 0 }
+	};
+	struct nic_opts o = { 0 };
+	char err[2048];
+	pid_t holder = 0;
+	int ret = parse_opts(argc, argv, usage_restore, lo, &o);
+
+	if (ret)
+		return ret > 0 ? EXIT_OK : EXIT_USAGE;
+	if (o.discard) {
+		struct nic_lock lk;
+
+		ret = nic_state_lock(o.dev, &lk, &holder);
+		if (ret) {
+			fprintf(stderr, "zcgen nic restore: %s: %s\n", o.dev,
+				ret == -EBUSY ? "is being changed by another process" : strerror(-ret));
+			return EXIT_USAGE;
+		}
+		ret = access(lk.state_path, F_OK) ? 1 : nic_state_remove(&lk);
+		nic_state_unlock(&lk);
+		if (ret < 0) {
+			fprintf(stderr, "zcgen nic restore: cannot remove %s: %s\n", lk.state_path,
+				strerror(-ret));
+			return EXIT_RUN_FAILED;
+		}
+		printf(ret ? "%s: nothing to discard\n" : "%s: state file discarded, nothing restored\n",
+		       o.dev);
+		return EXIT_OK;
+	}
+	ret = nic_restore_dev("", o.dev, err, sizeof(err), &holder);
+	if (ret == 1) {
+		printf("%s: nothing to restore\n", o.dev);
+		return EXIT_OK;
+	}
+	if (ret == 0) {
+		printf("%s: restored\n", o.dev);
+		return EXIT_OK;
+	}
+	fprintf(stderr, "zcgen nic restore: %s\n", err);
+	if (ret == -ESTALE || ret == -ENODEV)
+		fprintf(stderr, "zcgen nic restore: the state file stays; `zcgen nic restore %s --discard` "
+			"removes it\n", o.dev);
+	else if (ret != -EBUSY)
+		fprintf(stderr, "zcgen nic restore: the state file stays; fix the cause and run it again\n");
+	return ret == -EBUSY || ret == -ESTALE || ret == -ENODEV ? EXIT_USAGE : EXIT_RUN_FAILED;
+}
 
 int cmd_nic(int argc, char **argv)
 {
-	fprintf(stderr, "zcgen nic: not built yet\n");
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} sub[] = { { "show", nic_show }, { "pin", nic_pin }, { "restore", nic_restore } };
+
+	if (argc < 2) {
+		fputs(usage_nic, stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs(usage_nic, stdout);
+		return EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(sub) / sizeof(sub[0]); i++)
+		if (!strcmp(argv[1], sub[i].name))
+			return sub[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "zcgen nic: unknown subcommand '%s'\n%s", argv[1], usage_nic);
 	return EXIT_USAGE;
 }

@@ -11,6 +11,10 @@
 #include "gen/cmd.h"
 #include "gen/engine.h"
 #include "gen/report.h"
+#include "gen/runnic.h"
+#include <arpa/inet.h>
+#include <sched.h>
+#include <sys/wait.h>
 
 volatile sig_atomic_t gen_stop;
 
@@ -45,6 +49,8 @@ static const char run_usage[] =
 	"  --omit TIME          warm-up not counted (like iperf3 -O)\n"
 	"  --interval TIME      live and JSON interval\n"
 	"  --no-nic             do not apply the profile's nic: section\n"
+	"  --lab                run against the built-in veth lab (zcgen lab up; torn down after)\n"
+	"  --force              allow changing the interface that carries the default route\n"
 	"  --json FILE          write the report as JSON (docs/json.md); - for stdout\n"
 	"  --csv FILE           one row per queue and interval\n"
 	"  --live / --quiet     interval lines on or off (default: on a terminal only)\n"
@@ -55,7 +61,7 @@ static const char run_usage[] =
 struct run_opts {
 	const char *profile;
 	const char *json, *csv;
-	bool dry_run, no_nic, live, quiet;
+	bool dry_run, no_nic, live, quiet, lab, force;
 };
 
 /* Options that map one to one onto profile keys. */
@@ -70,7 +76,7 @@ static const struct {
 };
 
 enum { OPT_PROFILE = 1000, OPT_JSON, OPT_CSV, OPT_DRY, OPT_NONIC, OPT_LIVE, OPT_QUIET, OPT_HELP,
-       OPT_KEY };
+       OPT_LAB, OPT_FORCE, OPT_KEY };
 
 struct override {
 	const char *key, *value;
@@ -110,88 +116,40 @@ static int write_outputs(const struct run_opts *o, const struct report_ctx *r)
 	return ret;
 }
 
-int cmd_run(int argc, char **argv)
+static bool dest_is_loopback(const struct engine_plan *plan)
 {
-	struct option lo[] = {
-		{ "profile", required_argument, NULL, OPT_PROFILE },
-		{ "json", required_argument, NULL, OPT_JSON },
-		{ "csv", required_argument, NULL, OPT_CSV },
-		{ "dry-run", no_argument, NULL, OPT_DRY },
-		{ "no-nic", no_argument, NULL, OPT_NONIC },
-		{ "live", no_argument, NULL, OPT_LIVE },
-		{ "quiet", no_argument, NULL, OPT_QUIET },
-		{ "help", no_argument, NULL, OPT_HELP },
-		/* the profile overrides, in override_keys order */
-		{ "dest", required_argument, NULL, OPT_KEY + 0 },
-		{ "server", required_argument, NULL, OPT_KEY + 1 },
-		{ "protocol", required_argument, NULL, OPT_KEY + 2 },
-		{ "queues", required_argument, NULL, OPT_KEY + 3 },
-		{ "cpus", required_argument, NULL, OPT_KEY + 4 },
-		{ "streams", required_argument, NULL, OPT_KEY + 5 },
-		{ "size", required_argument, NULL, OPT_KEY + 6 },
-		{ "mode", required_argument, NULL, OPT_KEY + 7 },
-		{ "depth", required_argument, NULL, OPT_KEY + 8 },
-		{ "duration", required_argument, NULL, OPT_KEY + 9 },
-		{ "omit", required_argument, NULL, OPT_KEY + 10 },
-		{ "interval", required_argument, NULL, OPT_KEY + 11 },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct override ov[64];
-	unsigned nov = 0;
-	struct run_opts o = { 0 };
-	struct gen_profile *prof = NULL;
-	struct engine_plan *plan = NULL;
+	if (plan->dest.ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)&plan->dest;
+
+		return (ntohl(s4->sin_addr.s_addr) >> 24) == 127;
+	}
+	if (plan->dest.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)&plan->dest;
+
+		return IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr) ||
+		       (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) && s6->sin6_addr.s6_addr[12] == 127);
+	}
+	return false;
+}
+
+/* Validate, plan, apply the NIC, run, report, put the NIC back: one resolved profile. */
+static int run_resolved(struct gen_profile *prof, const struct run_opts *op)
+{
+	struct run_opts o = *op;
+	struct engine_plan *plan = calloc(1, sizeof(*plan));
 	struct engine_result res = { 0 };
 	struct gen_diags d = { 0 };
-	char err[512];
-	int c, ret, rc = EXIT_USAGE;
+	struct runnic rn = { 0 };
+	char err[1200];
+	int ret, rc = EXIT_USAGE;
 
-	optind = 1;
-	opterr = 1;
-	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		switch (c) {
-		case OPT_PROFILE: o.profile = optarg; break;
-		case OPT_JSON: o.json = optarg; break;
-		case OPT_CSV: o.csv = optarg; break;
-		case OPT_DRY: o.dry_run = true; break;
-		case OPT_NONIC: o.no_nic = true; break;
-		case OPT_LIVE: o.live = true; break;
-		case OPT_QUIET: o.quiet = true; break;
-		case OPT_HELP: fputs(run_usage, stdout); return EXIT_OK;
-		default:
-			if (c >= OPT_KEY && c < OPT_KEY + (int)(sizeof(override_keys) / sizeof(override_keys[0]))) {
-				if (nov < sizeof(ov) / sizeof(ov[0]))
-					ov[nov++] = (struct override){ override_keys[c - OPT_KEY].key, optarg };
-				break;
-			}
-			fputs(run_usage, stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "zcgen: unexpected argument '%s'\n%s", argv[optind], run_usage);
-		return EXIT_USAGE;
-	}
-	if (!o.profile && !nov) {
-		fprintf(stderr, "zcgen: a profile (--profile FILE) or at least --dest is needed\n%s",
-			run_usage);
-		return EXIT_USAGE;
-	}
-
-	prof = calloc(1, sizeof(*prof));
-	plan = calloc(1, sizeof(*plan));
-	if (!prof || !plan) {
+	if (!plan) {
 		fprintf(stderr, "zcgen: out of memory\n");
-		goto out;
+		return EXIT_RUN_FAILED;
 	}
-	profile_init(prof);
-	if (o.profile)
-		profile_load(prof, o.profile, &d);
-	for (unsigned i = 0; i < nov; i++)
-		profile_set(prof, ov[i].key, ov[i].value, &d);
 	if (!diags_errors(&d))
 		profile_validate(prof, &d);
-	diags_print(&d, stderr); /* warnings too */
+	diags_print(&d, stderr);
 	if (diags_errors(&d)) {
 		unsigned ne = diags_errors(&d);
 
@@ -209,13 +167,26 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "zcgen: %s\n", err);
 		goto out;
 	}
-	if (prof->nic.present && !o.no_nic)
-		fprintf(stderr, "zcgen: note: the nic: section (%s) is not applied by this build; "
-			"run with --no-nic to silence this\n", prof->nic.interface);
+	if (prof->nic.present && !o.no_nic && dest_is_loopback(plan)) {
+		fprintf(stderr, "zcgen: note: the nic: section is not applied: the target %s is on "
+			"loopback, there is no NIC to change\n", plan->dest_str);
+	} else if (prof->nic.present && !o.no_nic) {
+		ret = runnic_apply(&rn, prof, o.dry_run, o.force, stdout, err, sizeof(err));
+		if (ret) {
+			fprintf(stderr, "zcgen: nic %s; nothing was changed or sent\n", err);
+			goto out;
+		}
+		/* the queue -> CPU map now comes from the NIC's configuration */
+		ret = engine_plan(prof, plan, err, sizeof(err));
+		if (ret) {
+			fprintf(stderr, "zcgen: %s\n", err);
+			goto out_nic;
+		}
+	}
 	if (o.dry_run) {
 		report_plan(stdout, plan);
 		rc = EXIT_OK;
-		goto out;
+		goto out_nic;
 	}
 
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -229,15 +200,23 @@ int cmd_run(int argc, char **argv)
 		printf("zcgen: %s %s, %u queue%s, %s, %llu B sends\n", gen_proto_name(prof->proto),
 		       plan->dest_str, plan->nq, plan->nq == 1 ? "" : "s", plan->mode_reason,
 		       (unsigned long long)plan->msg_size);
+	if (prof->nic.present && !o.no_nic && rn.ifname[0])
+		runnic_count_start(&rn, rn.ifname);
 	ret = engine_run(plan, &res, on_interval, &live);
 	if (ret) {
 		fprintf(stderr, "zcgen: cannot start the run: %s\n", strerror(-ret));
 		rc = EXIT_RUN_FAILED;
-		goto out;
+		goto out_nic;
 	}
 
+	struct report_nic_queue nicq[GEN_MAX_QUEUES] = { 0 };
 	struct report_ctx r = { .plan = plan, .res = &res, .steering = -1,
-				.colour = cmd_colour(STDOUT_FILENO) };
+				.colour = cmd_colour(STDOUT_FILENO), .nic_note = rn.note };
+
+	if (rn.counting) {
+		r.steering = runnic_count_end(&rn, &res, nicq);
+		r.nic = nicq;
+	}
 	uint64_t total = 0;
 	unsigned streams = 0, failed = 0;
 
@@ -260,10 +239,217 @@ int cmd_run(int argc, char **argv)
 		fputc('\n', stderr);
 		rc = EXIT_RUN_FAILED;
 	}
+out_nic:
+	if (runnic_undo(&rn, err, sizeof(err))) {
+		fprintf(stderr, "zcgen: nic %s: could not put everything back: %s; "
+			"run `zcgen nic restore %s`\n", rn.ifname, err, rn.ifname);
+		if (rc == EXIT_OK)
+			rc = EXIT_RUN_FAILED;
+	}
 out:
 	engine_result_free(&res);
 	diags_free(&d);
 	free(plan);
+	return rc;
+}
+
+static pid_t lab_child;
+
+static void forward_signal(int sig)
+{
+	if (lab_child > 0)
+		kill(lab_child, sig);
+}
+
+/*
+ * --lab: fit queues and CPUs to this machine, bring the lab up (or reuse
+ * it), point the profile at it, and run in a child that enters the lab's
+ * sending namespace (network, and a mount namespace with the lab's sysfs).
+ * The parent stays outside, forwards SIGINT/SIGTERM, and tears down a lab
+ * it created even when the child fails or dies.
+ */
+static int run_lab(struct gen_profile *prof, const struct run_opts *o)
+{
+	struct lab_cfg lc;
+	struct lab_info li = { 0 };
+	cpu_set_t set;
+	unsigned allowed;
+	char msg[512];
+	int ret, status, rc;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return EXIT_USAGE;
+	allowed = (unsigned)CPU_COUNT(&set);
+	if (prof->queues > allowed) {
+		printf("lab: queues %u -> %u (the CPUs this process may use)\n", prof->queues, allowed);
+		prof->queues = allowed;
+	}
+	if (prof->n_cpus) {
+		bool ok = true;
+
+		for (unsigned i = 0; i < prof->n_cpus; i++)
+			ok &= prof->cpus[i] < CPU_SETSIZE && CPU_ISSET(prof->cpus[i], &set);
+		if (!ok) {
+			printf("lab: cpus -> the CPUs this process may use\n");
+			prof->n_cpus = 0;
+		}
+	}
+	lab_cfg_init(&lc);
+	lc.queues = prof->queues;
+	lc.sink = true;
+	if (o->dry_run) {
+		ret = lab_query(&lc, &li, msg, sizeof(msg));
+		if (ret) {
+			printf("lab: not up; a run would create it with %u queues (zcgen lab up to see "
+			       "its NIC changes)\n", lc.queues);
+			return EXIT_OK;
+		}
+	} else {
+		ret = lab_up(&lc, &li, msg, sizeof(msg));
+		if (ret) {
+			fprintf(stderr, "zcgen: lab: %s\n", msg[0] ? msg : strerror(-ret));
+			return EXIT_USAGE;
+		}
+	}
+	printf("lab: %s %s (%s) -> %s %s (%s), %u queues%s\n", li.tx_netns, li.tx_dev, li.tx_ipv4,
+	       li.rx_netns, li.rx_dev, li.rx_ipv4, li.queues, li.reused ? ", reused" : "");
+	snprintf(prof->host, sizeof(prof->host), "%s", li.rx_ipv4);
+	prof->port = prof->proto == GEN_PROTO_UDP ? li.sink_udp_port : li.sink_tcp_port;
+	if (prof->server != GEN_SERVER_NONE) {
+		printf("lab: target.server %s -> none (the lab's sink takes plain streams)\n",
+		       gen_server_name(prof->server));
+		prof->server = GEN_SERVER_NONE;
+	}
+	if (!o->no_nic) {
+		if (prof->nic.present && strcmp(prof->nic.interface, li.tx_dev))
+			printf("lab: nic.interface %s -> %s\n", prof->nic.interface, li.tx_dev);
+		prof->nic.present = true;
+		snprintf(prof->nic.interface, sizeof(prof->nic.interface), "%s", li.tx_dev);
+		/* the lab's veth already has one TX queue per ring */
+		prof->nic.combined = prof->nic.rx = prof->nic.tx = -1;
+	}
+	fflush(stdout);
+	lab_child = fork();
+	if (lab_child < 0) {
+		rc = EXIT_RUN_FAILED;
+		goto out_down;
+	}
+	if (lab_child == 0) {
+		if (lab_enter(&li, msg, sizeof(msg))) {
+			fprintf(stderr, "zcgen: lab: %s\n", msg);
+			_exit(EXIT_USAGE);
+		}
+		_exit(run_resolved(prof, o));
+	}
+	struct sigaction sa = { .sa_handler = forward_signal };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	while (waitpid(lab_child, &status, 0) < 0 && errno == EINTR)
+		;
+	rc = WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_RUN_FAILED;
+	if (WIFSIGNALED(status))
+		fprintf(stderr, "zcgen: the lab run died of signal %d\n", WTERMSIG(status));
+out_down:
+	if (!li.reused && !o->dry_run && lab_down(&lc, msg, sizeof(msg)))
+		fprintf(stderr, "zcgen: lab: could not take the lab down: %s\n", msg);
+	return rc;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct option lo[] = {
+		{ "profile", required_argument, NULL, OPT_PROFILE },
+		{ "json", required_argument, NULL, OPT_JSON },
+		{ "csv", required_argument, NULL, OPT_CSV },
+		{ "dry-run", no_argument, NULL, OPT_DRY },
+		{ "no-nic", no_argument, NULL, OPT_NONIC },
+		{ "live", no_argument, NULL, OPT_LIVE },
+		{ "quiet", no_argument, NULL, OPT_QUIET },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ "lab", no_argument, NULL, OPT_LAB },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		/* the profile overrides, in override_keys order */
+		{ "dest", required_argument, NULL, OPT_KEY + 0 },
+		{ "server", required_argument, NULL, OPT_KEY + 1 },
+		{ "protocol", required_argument, NULL, OPT_KEY + 2 },
+		{ "queues", required_argument, NULL, OPT_KEY + 3 },
+		{ "cpus", required_argument, NULL, OPT_KEY + 4 },
+		{ "streams", required_argument, NULL, OPT_KEY + 5 },
+		{ "size", required_argument, NULL, OPT_KEY + 6 },
+		{ "mode", required_argument, NULL, OPT_KEY + 7 },
+		{ "depth", required_argument, NULL, OPT_KEY + 8 },
+		{ "duration", required_argument, NULL, OPT_KEY + 9 },
+		{ "omit", required_argument, NULL, OPT_KEY + 10 },
+		{ "interval", required_argument, NULL, OPT_KEY + 11 },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct override ov[64];
+	unsigned nov = 0;
+	struct run_opts o = { 0 };
+	struct gen_profile *prof = NULL;
+	struct gen_diags d = { 0 };
+	int c, rc = EXIT_USAGE;
+
+	optind = 1;
+	opterr = 1;
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (c) {
+		case OPT_PROFILE: o.profile = optarg; break;
+		case OPT_JSON: o.json = optarg; break;
+		case OPT_CSV: o.csv = optarg; break;
+		case OPT_DRY: o.dry_run = true; break;
+		case OPT_NONIC: o.no_nic = true; break;
+		case OPT_LIVE: o.live = true; break;
+		case OPT_QUIET: o.quiet = true; break;
+		case OPT_LAB: o.lab = true; break;
+		case OPT_FORCE: o.force = true; break;
+		case OPT_HELP: fputs(run_usage, stdout); return EXIT_OK;
+		default:
+			if (c >= OPT_KEY && c < OPT_KEY + (int)(sizeof(override_keys) / sizeof(override_keys[0]))) {
+				if (nov < sizeof(ov) / sizeof(ov[0]))
+					ov[nov++] = (struct override){ override_keys[c - OPT_KEY].key, optarg };
+				break;
+			}
+			fputs(run_usage, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "zcgen: unexpected argument '%s'\n%s", argv[optind], run_usage);
+		return EXIT_USAGE;
+	}
+	if (!o.profile && !nov && !o.lab) {
+		fprintf(stderr, "zcgen: a profile (--profile FILE) or at least --dest is needed\n%s",
+			run_usage);
+		return EXIT_USAGE;
+	}
+
+	prof = calloc(1, sizeof(*prof));
+	if (!prof) {
+		fprintf(stderr, "zcgen: out of memory\n");
+		goto out;
+	}
+	profile_init(prof);
+	if (o.profile)
+		profile_load(prof, o.profile, &d);
+	for (unsigned i = 0; i < nov; i++)
+		profile_set(prof, ov[i].key, ov[i].value, &d);
+	diags_print(&d, stderr); /* warnings too */
+	if (diags_errors(&d)) {
+		unsigned ne = diags_errors(&d);
+
+		fprintf(stderr, "zcgen: %u error%s; nothing was sent\n", ne, ne == 1 ? "" : "s");
+		goto out;
+	}
+	if (o.lab) {
+		/* the lab owns the namespaces: this process only waits and cleans up */
+		rc = run_lab(prof, &o);
+		goto out;
+	}
+	rc = run_resolved(prof, &o);
+out:
+	diags_free(&d);
 	free(prof);
 	return rc;
 }

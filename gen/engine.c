@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
+#include "gen/calib.h"
 #include "gen/compat.h"
 #include "gen/engine.h"
 #include "gen/slots.h"
@@ -147,13 +148,22 @@ int engine_plan(const struct gen_profile *prof, struct engine_plan *plan, char *
 
 	plan->mode = prof->mode;
 	if (prof->mode == GEN_MODE_AUTO) {
-		bool zc = plan->msg_size >= ENGINE_AUTO_CROSSOVER_DEFAULT;
+		uint64_t x = ENGINE_AUTO_CROSSOVER_DEFAULT;
+		char drv[64], krel[128], src[300] = "built-in default, no calibration";
+		bool zc;
 
+		/* a crossover measured by `zcgen sweep --save-calibration` wins */
+		if (!calib_driver((const struct sockaddr *)&plan->dest, plan->destlen, drv, sizeof(drv)) &&
+		    !calib_kernel(krel, sizeof(krel)) &&
+		    calib_lookup(drv, krel, gen_proto_name(prof->proto), &x, src, sizeof(src)))
+			x = ENGINE_AUTO_CROSSOVER_DEFAULT;
+		plan->auto_crossover = x;
+		zc = plan->msg_size >= x;
 		plan->mode = zc ? GEN_MODE_ZC_FIXED : GEN_MODE_COPY;
 		snprintf(plan->mode_reason, sizeof(plan->mode_reason),
-			 "auto chose %s: size %llu B %s the crossover %u B (built-in default, no calibration)",
+			 "auto chose %s: size %llu B %s the crossover %llu B (%s)",
 			 gen_mode_name(plan->mode), (unsigned long long)plan->msg_size,
-			 zc ? ">=" : "<", ENGINE_AUTO_CROSSOVER_DEFAULT);
+			 zc ? ">=" : "<", (unsigned long long)x, src);
 	} else {
 		snprintf(plan->mode_reason, sizeof(plan->mode_reason), "%s as asked",
 			 gen_mode_name(plan->mode));

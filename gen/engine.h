@@ -27,7 +27,8 @@ struct engine_plan {
 	struct engine_queue_plan q[GEN_MAX_QUEUES];
 	bool cpus_wrapped;           /* more queues than CPUs */
 	enum gen_mode mode;          /* never AUTO once resolved */
-	char mode_reason[200];       /* why this mode, for auto and forced cases */
+	char mode_reason[512];       /* why this mode, for auto and forced cases */
+	uint64_t auto_crossover;     /* auto: the crossover used (bytes) */
 	uint64_t msg_size;           /* bytes per send (UDP: whole datagram payload) */
 	uint64_t path_mtu;           /* UDP: the route's MTU, 0 if unknown */
 	unsigned depth;

@@ -12,6 +12,7 @@ static const char usage[] =
 	"       zcgen sink --listen HOST:PORT [...]      receive and count (zcgen sink --help)\n"
 	"       zcgen nic show|pin|restore DEV [...]     the NIC's channels, IRQs, XPS, counters\n"
 	"       zcgen lab up|down|status [...]           a veth lab in two network namespaces\n"
+	"       zcgen sweep [--sizes LIST] [--modes LIST]  copy vs zero-copy per size (zcgen sweep --help)\n"
 	"       zcgen --version | --help\n";
 
 int main(int argc, char **argv)
@@ -21,6 +22,7 @@ int main(int argc, char **argv)
 		int (*fn)(int, char **);
 	} cmds[] = {
 		{ "run", cmd_run }, { "sink", cmd_sink }, { "nic", cmd_nic }, { "lab", cmd_lab },
+		{ "sweep", cmd_sweep },
 	};
 
 	if (argc >= 2 && !strcmp(argv[1], "--version")) {

@@ -7,4 +7,15 @@
  * queues and CPUs. Each module has its own header, included from here.
  */
 
+#include "nic/lab.h"
+#include "nic/irq.h"
+#include "nic/xps.h"
+#include "nic/qstats.h"
+#include "nic/cpulist.h"
+#include "nic/ethnl.h"
+#include "nic/drvinfo.h"
+#include "nic/state.h"
+#include "nic/safety.h"
+#include "nic/apply.h"
+
 #endif

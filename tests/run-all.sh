@@ -6,6 +6,7 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 cd "$src"
 bash tests/deps.sh
 rc=0
+before=$(ip netns list 2>/dev/null | awk '{print $1}' | sort)
 for variant in build build-asan; do
 	opts=()
 	[ "$variant" = build-asan ] && opts=(-DZCGEN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug)
@@ -16,8 +17,9 @@ for variant in build build-asan; do
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		ctest --test-dir "$src/$variant" --output-on-failure -j2 || rc=1
 done
-left=$(ip netns list 2>/dev/null | grep -E '^(zcgen|zcg)' || true)
-if [ -n "$left" ]; then
+after=$(ip netns list 2>/dev/null | awk '{print $1}' | sort)
+left=$(comm -13 <(echo "$before") <(echo "$after") | tr '\n' ' ')
+if [ -n "${left// /}" ]; then
 	echo "run-all: network namespaces left behind: $left" >&2
 	rc=1
 fi

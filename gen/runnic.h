@@ -1,0 +1,46 @@
+/* runnic.h - a run's NIC side: apply the nic: section, count per TX queue, steering, restore */
+#ifndef ZCGEN_RUNNIC_H
+#define ZCGEN_RUNNIC_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include "gen/engine.h"
+#include "gen/report.h"
+#include "nic/nic.h"
+
+struct runnic {
+	bool applied;                /* the device was changed: undo at the end */
+	bool counting;               /* per-queue counters were read at the start */
+	char ifname[IF_NAMESIZE];
+	struct nic_applied *h;
+	struct qstats_ctx qc;
+	struct qstats_tx *before, *after;
+	char note[600];              /* for the report: what was applied, or why not */
+};
+
+/*
+ * Apply @prof's nic: section (or only describe it with @dry_run), print the
+ * changes and notes to @out, and take the queue -> CPU map from it into
+ * @prof->cpus. Return: 0, or -errno with the reason in @err.
+ */
+int runnic_apply(struct runnic *rn, struct gen_profile *prof, bool dry_run, bool force, FILE *out,
+		 char *err, size_t errlen);
+/* Read the device's per-TX-queue counters before the traffic (best source). */
+void runnic_count_start(struct runnic *rn, const char *ifname);
+/*
+ * Read them again (same source) and fill @nic[0..res->nq) with each queue's
+ * bytes, packets and share of all TX-queue bytes. Return: the steering
+ * figure, or -1 when there are no counters.
+ */
+double runnic_count_end(struct runnic *rn, const struct engine_result *res,
+			struct report_nic_queue *nic);
+/* Put the device back; Return: 0 or -errno with the reason in @err. */
+int runnic_undo(struct runnic *rn, char *err, size_t errlen);
+
+/*
+ * 1 - half the sum over queues of |NIC share - ring share|: 1.0 when the
+ * NIC's per-queue split matches the rings' split, 0 when they are disjoint.
+ */
+double steering_figure(const double *nic_share, const double *ring_share, unsigned n);
+
+#endif

@@ -1,0 +1,138 @@
+/* state.h - what zcgen is about to change on a NIC, saved so that it can be put back */
+#ifndef ZCGEN_NIC_STATE_H
+#define ZCGEN_NIC_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <jansson.h>
+
+/*
+ * A snapshot is a JSON object (see docs/nic.md, "State file"): channels,
+ * rings, the wanted value of every changeable feature, the affinity of the
+ * device's queue IRQs, the XPS mask of every TX queue and the root qdisc's
+ * kind. It is saved under NIC_STATE_DIR in a file named after the network
+ * namespace (the inode of /proc/self/ns/net) and the device, mode 0600,
+ * before anything is changed, and removed once everything is back.
+ *
+ * Next to it lives a lock file, held with flock() for as long as a process
+ * changes the device (a run, a pin, a restore); it holds that process's pid
+ * so that a second one can say who is in the way.
+ */
+#define NIC_STATE_DIR "/run/zcgen/nic"
+#define NIC_STATE_DIR_ENV "ZCGEN_NIC_STATE_DIR" /* overrides NIC_STATE_DIR (unit tests) */
+#define NIC_STATE_VERSION 1
+
+struct ethnl;
+
+/** struct nic_lock - an flock() held on a device's lock file */
+struct nic_lock {
+	int fd;                 /* -1: not held */
+	char lock_path[512];
+	char state_path[512];
+};
+
+/**
+ * nic_state_paths() - the state and lock file names for @dev in this network namespace
+ * @dev: interface name
+ * @state: output: DIR/net-INODE-DEV.json
+ * @lock: output: DIR/net-INODE-DEV.lock (may be NULL)
+ * @len: size of each buffer
+ *
+ * Return: 0, -ENAMETOOLONG, or -errno from stat("/proc/self/ns/net").
+ */
+int nic_state_paths(const char *dev, char *state, char *lock, size_t len);
+
+/**
+ * nic_state_lock() - take the device's lock without waiting
+ * @dev: interface name
+ * @lk: output; release with nic_state_unlock()
+ * @holder: output: pid of the process holding it when -EBUSY (0 if unknown)
+ *
+ * Creates NIC_STATE_DIR (0700) as needed.
+ *
+ * Return: 0; -EBUSY when another process holds the lock; -errno.
+ */
+int nic_state_lock(const char *dev, struct nic_lock *lk, pid_t *holder);
+
+/**
+ * nic_state_unlock() - release a lock from nic_state_lock(); safe when not held
+ * @lk: the lock
+ */
+void nic_state_unlock(struct nic_lock *lk);
+
+/**
+ * nic_state_snapshot() - read everything zcgen may change on @dev
+ * @nl: ethtool netlink handle, in @dev's network namespace
+ * @root: "" for the running system (see nic/sysfs.h)
+ * @dev: interface name
+ * @out: output: a new JSON object (json_decref() it)
+ *
+ * Return: 0; -ENODEV; -errno.
+ */
+int nic_state_snapshot(struct ethnl *nl, const char *root, const char *dev, json_t **out);
+
+/**
+ * nic_state_save() - write a snapshot to the lock's state file, mode 0600
+ * @lk: a held lock (names the file)
+ * @st: the snapshot
+ *
+ * Written to a temporary file, synced and renamed, so that a crash leaves
+ * either no state file or a whole one.
+ *
+ * Return: 0 or -errno.
+ */
+int nic_state_save(const struct nic_lock *lk, const json_t *st);
+
+/**
+ * nic_state_load() - read the state file named by @lk
+ * @lk: a held lock
+ * @out: output: the snapshot (json_decref() it)
+ *
+ * Return: 0; -ENOENT when there is no state file; -EINVAL when it is not
+ * one of ours; -errno.
+ */
+int nic_state_load(const struct nic_lock *lk, json_t **out);
+
+/**
+ * nic_state_remove() - delete the state file named by @lk
+ * @lk: a held lock
+ *
+ * Return: 0 (also when there was none) or -errno.
+ */
+int nic_state_remove(const struct nic_lock *lk);
+
+/**
+ * nic_state_root_qdisc() - kind of @dev's root qdisc ("mq", "noqueue", "fq_codel")
+ * @dev: interface name
+ * @kind: output
+ * @len: size of @kind
+ *
+ * A device without a root qdisc of its own (veth) gives "noqueue".
+ *
+ * Return: 0; -ENODEV; -errno.
+ */
+int nic_state_root_qdisc(const char *dev, char *kind, size_t len);
+
+/**
+ * nic_state_restore() - put back what a snapshot holds
+ * @nl: ethtool netlink handle, in @dev's network namespace
+ * @root: "" for the running system
+ * @dev: interface name
+ * @st: a snapshot from nic_state_snapshot() or nic_state_load()
+ * @err: output: what could not be put back, one "what: why" per line ("" on success)
+ * @errlen: size of @err
+ *
+ * In an order that works: channels first (tx-N directories come and go with
+ * them, and a channel change may reallocate IRQs), then features, rings,
+ * IRQ affinity (IRQs looked up again), XPS masks, and the root qdisc. Every
+ * step is tried even when an earlier one failed; the state file is not
+ * touched (the caller removes it on success).
+ *
+ * Return: 0 when everything is back; -ESTALE when @dev is not the device the
+ * snapshot was taken from (another ifindex); else the first -errno.
+ */
+int nic_state_restore(struct ethnl *nl, const char *root, const char *dev, const json_t *st,
+		      char *err, size_t errlen);
+
+#endif
