@@ -202,7 +202,12 @@ static int run_resolved(struct gen_profile *prof, const struct run_opts *op)
 		       (unsigned long long)plan->msg_size);
 	if (prof->nic.present && !o.no_nic && rn.ifname[0])
 		runnic_count_start(&rn, rn.ifname);
+	struct cpustat_snap cpu0, cpu1;
+	struct cpustat_delta cpu;
+	bool have_cpu = !cpustat_snap(&cpu0);
+
 	ret = engine_run(plan, &res, on_interval, &live);
+	have_cpu = have_cpu && !cpustat_snap(&cpu1);
 	if (ret) {
 		fprintf(stderr, "zcgen: cannot start the run: %s\n", strerror(-ret));
 		rc = EXIT_RUN_FAILED;
@@ -213,6 +218,14 @@ static int run_resolved(struct gen_profile *prof, const struct run_opts *op)
 	struct report_ctx r = { .plan = plan, .res = &res, .steering = -1,
 				.colour = cmd_colour(STDOUT_FILENO), .nic_note = rn.note };
 
+	if (have_cpu) {
+		uint64_t all = 0;
+
+		for (unsigned i = 0; i < res.nq; i++)
+			all += res.q[i].bytes_all;
+		cpustat_delta(&cpu0, &cpu1, all, 0, &cpu);
+		r.cpu = &cpu;
+	}
 	if (rn.counting) {
 		r.steering = runnic_count_end(&rn, &res, nicq);
 		r.nic = nicq;

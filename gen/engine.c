@@ -790,6 +790,7 @@ int engine_run(const struct engine_plan *plan, struct engine_result *res, engine
 
 	/* the measured part excludes the warm-up */
 	for (unsigned i = 0; i < nq; i++) {
+		res->q[i].bytes_all = res->q[i].bytes;
 		res->q[i].bytes -= b_omit[i];
 		res->q[i].sends -= s_omit[i];
 	}

@@ -59,6 +59,7 @@ struct engine_queue_result {
 	unsigned streams_ok;         /* streams that connected */
 	unsigned streams_failed;     /* refused, reset, or failed later */
 	uint64_t bytes, sends, zc_sends, notifs, zc_copied, short_sends, errors;
+	uint64_t bytes_all;          /* warm-up included */
 	uint64_t retransmits;        /* TCP: sum of tcpi_total_retrans */
 	uint64_t slot_violations;    /* must be 0: a slot CQE out of order */
 	uint64_t outstanding;        /* sends or notifications still owed at close */

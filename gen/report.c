@@ -175,6 +175,11 @@ void report_table(FILE *out, const struct report_ctx *r)
 		fprintf(out, "zero-copy: %llu of %llu notifications say the kernel copied (%.1f%%)%s\n",
 			(unsigned long long)t.copied, (unsigned long long)t.notifs, t.copied_pct,
 			t.copied_pct > 99.9 ? ": expected when the receiver is on this host" : "");
+	if (r->cpu)
+		fprintf(out, "cpu: system busy %.2f CPU-s (softirq %.2f) of %.2f, zcgen %.2f user + %.2f "
+			"system; %.3f CPU-s per GB sent\n", r->cpu->sys_busy_s, r->cpu->sys_softirq_s,
+			r->cpu->sys_total_s, r->cpu->proc_user_s, r->cpu->proc_system_s,
+			r->cpu->cpu_seconds_per_gb);
 	if (r->steering >= 0)
 		fprintf(out, "steering: %.3f (1.0: the NIC's per-queue split matches the rings')\n",
 			r->steering);
@@ -351,6 +356,17 @@ json_t *report_json(const struct report_ctx *r)
 		(json_int_t)t.notifs, "zc_copied", (json_int_t)t.copied, "errors", (json_int_t)t.errors,
 		"retransmits", (json_int_t)t.retrans, "streams", (int)t.streams, "streams_failed",
 		(int)t.failed, "interrupted", r->res->interrupted);
+	if (root && r->cpu)
+		json_object_set_new(json_object_get(root, "total"), "cpu",
+				    json_pack("{s:f, s:f, s:f, s:f, s:f, s:f}", "wall_s", r->cpu->wall_s,
+					      "system_busy_s", r->cpu->sys_busy_s, "system_total_s",
+					      r->cpu->sys_total_s, "system_softirq_s",
+					      r->cpu->sys_softirq_s, "process_user_s",
+					      r->cpu->proc_user_s, "process_system_s",
+					      r->cpu->proc_system_s));
+	if (root && r->cpu)
+		json_object_set_new(json_object_get(root, "total"), "cpu_seconds_per_gb",
+				    json_real(r->cpu->cpu_seconds_per_gb));
 	if (root && r->steering >= 0)
 		json_object_set_new(json_object_get(root, "total"), "steering", json_real(r->steering));
 	if (root && r->nic_note && r->nic_note[0])

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <jansson.h>
 #include "gen/engine.h"
+#include "gen/cpustat.h"
 
 /* Extra per-queue figures from the NIC, filled by the run command when it has them. */
 struct report_nic_queue {
@@ -21,6 +22,7 @@ struct report_ctx {
 	const struct report_nic_queue *nic; /* nq entries, or NULL */
 	double steering;                     /* < 0: not measured */
 	const char *nic_note;                /* what was applied, or why not */
+	const struct cpustat_delta *cpu;     /* CPU cost over the run, or NULL */
 	bool colour;
 };
 

@@ -24,6 +24,7 @@ for mode in copy zc zc-fixed auto; do
 	esac
 	check "tcp $mode: per-queue bytes add up to the total" \
 		[ "$(jq '[.queues[].bytes] | add' "$T/run.json")" -eq "$sent" ]
+	check "tcp $mode: CPU cost reported" [ "$(jq '.total.cpu_seconds_per_gb > 0 and .total.cpu.system_busy_s > 0' "$T/run.json")" = true ]
 	check "tcp $mode: intervals were recorded" [ "$(jq '.intervals | length' "$T/run.json")" -ge 3 ]
 done
 
