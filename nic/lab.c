@@ -760,7 +760,7 @@ static int lab_query_locked(const struct lab_cfg *cfg, struct lab_info *out, cha
 		snprintf(out->tx_ipv6, sizeof(out->tx_ipv6), "%s", LAB_TX_IPV6);
 		snprintf(out->rx_ipv6, sizeof(out->rx_ipv6), "%s", LAB_RX_IPV6);
 	}
-	if (!lab_has_mq(out->tx_netns, out->tx_dev)) {
+	if (out->queues > 1 && !lab_has_mq(out->tx_netns, out->tx_dev)) {
 		lab_msg(msg, msglen, "no mq root qdisc on %s", out->tx_dev);
 		return -ENOLINK;
 	}
@@ -848,9 +848,14 @@ static int lab_build(const struct lab_cfg *cfg, struct lab_info *info, char *msg
 		snprintf(info->rx_ipv6, sizeof(info->rx_ipv6), "%s", LAB_RX_IPV6);
 	}
 
-	/* veth has no qdisc; mq gives one child per TX queue, with its own counters. */
-	if ((ret = LAB_RUN(msg, msglen, "tc", "-n", info->tx_netns, "qdisc", "replace", "dev",
-			   info->tx_dev, "root", "mq")) ||
+	/*
+	 * veth has no qdisc; mq gives one child per TX queue, with its own
+	 * counters. The kernel refuses mq on a single-queue device: one queue
+	 * needs no per-queue split.
+	 */
+	if ((cfg->queues > 1 &&
+	     (ret = LAB_RUN(msg, msglen, "tc", "-n", info->tx_netns, "qdisc", "replace", "dev",
+			    info->tx_dev, "root", "mq"))) ||
 	    (ret = LAB_RUN(msg, msglen, "ip", "-n", info->rx_netns, "link", "set", "dev", info->rx_dev, "up")) ||
 	    (ret = LAB_RUN(msg, msglen, "ip", "-n", info->tx_netns, "link", "set", "dev", info->tx_dev, "up")))
 		return ret;

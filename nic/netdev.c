@@ -11,7 +11,7 @@
 #include <netlink/netlink.h>
 
 /* libnl reports its own error codes; callers of nic/ want -errno. */
-static int nlerr_errno(int err)
+int nlerr_errno(int err)
 {
 	switch (err < 0 ? -err : err) {
 	case 0: return 0;

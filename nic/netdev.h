@@ -127,4 +127,12 @@ int netdev_napi_list(struct netdev_nl *nl, int ifindex, struct netdev_napi **out
  */
 int netdev_qstats_tx(struct netdev_nl *nl, int ifindex, struct netdev_qstat **out, unsigned int *n);
 
+/**
+ * nlerr_errno() - a libnl error code (NLE_*) as -errno, for nic/'s callers
+ * @err: what a libnl call returned
+ *
+ * Return: 0 for 0, else the matching -errno (-EIO for codes without one).
+ */
+int nlerr_errno(int err);
+
 #endif

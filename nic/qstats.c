@@ -36,25 +36,6 @@ static const struct drv_pattern {
 	{ "queue_{n}_tx_cnt", false },
 };
 
-static int nlerr_errno(int err)
-{
-	switch (err < 0 ? -err : err) {
-	case 0: return 0;
-	case NLE_NOMEM: return -ENOMEM;
-	case NLE_OBJ_NOTFOUND: return -ENOENT;
-	case NLE_OPNOTSUPP: return -EOPNOTSUPP;
-	case NLE_PERM: return -EPERM;
-	case NLE_INVAL: return -EINVAL;
-	case NLE_NODEV: return -ENODEV;
-	case NLE_EXIST: return -EEXIST;
-	case NLE_BUSY: return -EBUSY;
-	case NLE_RANGE: return -ERANGE;
-	case NLE_AGAIN: return -EAGAIN;
-	case NLE_NOACCESS: return -EACCES;
-	default: return -EIO;
-	}
-}
-
 const char *qstats_source_name(enum qstats_source src)
 {
 	switch (src) {
