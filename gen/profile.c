@@ -548,6 +548,23 @@ static int indent_unit(const char *buf, size_t len)
 	return unit ? unit : 2;
 }
 
+/* Make room for @need bytes in *@buf (of *@cap), growing it by at least half. */
+static int reserve(char **buf, size_t *cap, size_t need)
+{
+	size_t c = *cap;
+	char *n;
+
+	if (need <= c)
+		return 0;
+	c = need > c + c / 2 ? need : c + c / 2;
+	n = realloc(*buf, c);
+	if (!n)
+		return -ENOMEM;
+	*buf = n;
+	*cap = c;
+	return 0;
+}
+
 /*
  * YAML forbids tabs in indentation, and libyaml says only "found character
  * that cannot start any token" there. Report each such line plainly, then
@@ -586,40 +603,21 @@ static char *detab(struct yload *y, const char *buf, size_t len, size_t *outlen)
 				y->cap_fix = c;
 			}
 			y->fix[y->n_fix++] = (struct tabfix){ line, (int)(ws - i), width };
-			if (o + (size_t)width + (len - ws) + 1 > cap) {
-				char *n;
-
-				cap = o + (size_t)width + (len - ws) + 1 + cap / 2;
-				n = realloc(out, cap);
-				if (!n)
-					goto fail;
-				out = n;
-			}
+			if (reserve(&out, &cap, o + (size_t)width + (len - ws) + 1))
+				goto fail;
 			memset(out + o, ' ', (size_t)width);
 			o += (size_t)width;
 			i = ws;
 		}
 		/* the rest of the line as is */
 		while (i < len && buf[i] != '\n') {
-			if (o + 2 > cap) {
-				char *n = realloc(out, cap * 2);
-
-				if (!n)
-					goto fail;
-				out = n;
-				cap *= 2;
-			}
+			if (reserve(&out, &cap, o + 2))
+				goto fail;
 			out[o++] = buf[i++];
 		}
 		if (i < len) {
-			if (o + 2 > cap) {
-				char *n = realloc(out, cap * 2);
-
-				if (!n)
-					goto fail;
-				out = n;
-				cap *= 2;
-			}
+			if (reserve(&out, &cap, o + 2))
+				goto fail;
 			out[o++] = buf[i++];
 			line++;
 		}
