@@ -23,12 +23,16 @@ finish() { echo "$passes passed, $fails failed"; [ "$fails" -eq 0 ]; }
 # start_sink PROTO [ARGS...]: a sink on 127.0.0.1 with a free port; sets SINK_PID, SINK_PORT, SINK_JSON
 start_sink() {
 	local proto=$1; shift
-	SINK_JSON=$T/sink-$RANDOM.json
-	"$ZCGEN" sink --listen "${SINK_HOST:-127.0.0.1}:0" --protocol "$proto" --quiet --json "$SINK_JSON" "$@" >"$T/sink.out" 2>&1 &
+	SINK_N=$((${SINK_N:-0} + 1))
+	SINK_JSON=$T/sink-$SINK_N.json
+	# A fresh output file per sink: the background shell truncates it only after the
+	# fork, so a reused name could still show the previous sink's port.
+	SINK_OUT=$T/sink-$SINK_N.out
+	"$ZCGEN" sink --listen "${SINK_HOST:-127.0.0.1}:0" --protocol "$proto" --quiet --json "$SINK_JSON" "$@" >"$SINK_OUT" 2>&1 &
 	SINK_PID=$!
-	for _ in $(seq 100); do grep -q '^listening on' "$T/sink.out" 2>/dev/null && break; sleep 0.05; done
-	SINK_PORT=$(sed -n 's/^listening on .*:\([0-9]*\) .*/\1/p' "$T/sink.out")
-	[ -n "$SINK_PORT" ] || { cat "$T/sink.out"; echo "FAIL - sink did not start"; exit 1; }
+	for _ in $(seq 100); do grep -q '^listening on' "$SINK_OUT" 2>/dev/null && break; sleep 0.05; done
+	SINK_PORT=$(sed -n 's/^listening on .*:\([0-9]*\) .*/\1/p' "$SINK_OUT")
+	[ -n "$SINK_PORT" ] || { cat "$SINK_OUT"; echo "FAIL - sink did not start"; exit 1; }
 }
 
 # stop_sink: SIGINT, wait for its JSON
