@@ -12,6 +12,8 @@
 #include "gen/engine.h"
 #include "gen/report.h"
 #include "gen/runnic.h"
+#include "gen/iperf3run.h"
+#include "gen/expect.h"
 #include <arpa/inet.h>
 #include <sched.h>
 #include <sys/wait.h>
@@ -37,7 +39,9 @@ static const char run_usage[] =
 	"Options override the profile's keys (docs/profiles.md):\n"
 	"  --profile FILE       YAML profile\n"
 	"  --dest HOST:PORT     target ([::1]:5201 for IPv6)\n"
-	"  --server KIND        none|zcgen|iperf3 (control connection; only none runs today)\n"
+	"  --server KIND        none|zcgen|iperf3: plain streams, or the iperf3 control protocol\n"
+	"                       with that server (its counts are reported beside zcgen's)\n"
+	"  --iperf3-server      the same as --server iperf3 (against `iperf3 -s`)\n"
 	"  --protocol P         tcp|udp\n"
 	"  --queues N           queues (one ring and one pinned thread each)\n"
 	"  --cpus LIST          CPUs for the queues, e.g. 0-7 or 0,2,4\n"
@@ -48,6 +52,14 @@ static const char run_usage[] =
 	"  --duration TIME      measured time (10s, 500ms, 2m)\n"
 	"  --omit TIME          warm-up not counted (like iperf3 -O)\n"
 	"  --interval TIME      live and JSON interval\n"
+	"  --rate RATE          line, 500M (bit/s) or 3Mpps (UDP): the profile's rate:\n"
+	"  --gso N              UDP: N datagrams per send (UDP_SEGMENT), 1 to 64\n"
+	"  --source ADDR[,ADDR] source address(es) of the data sockets, one per queue in turn\n"
+	"  --source-ports LO-HI source ports, split evenly over the queues, one per stream\n"
+	"  --source-device DEV  bind the data sockets to DEV (SO_BINDTODEVICE)\n"
+	"  --congestion NAME    TCP congestion control (reno, cubic, bbr, ...)\n"
+	"  --dscp N / --tos N   DSCP 0-63, or the whole TOS / traffic class byte 0-255\n"
+	"  --hugepages M        auto|on|off: huge pages for the rings' buffers\n"
 	"  --no-nic             do not apply the profile's nic: section\n"
 	"  --lab                run against the built-in veth lab (zcgen lab up; torn down after)\n"
 	"  --force              allow changing the interface that carries the default route\n"
@@ -56,7 +68,8 @@ static const char run_usage[] =
 	"  --live / --quiet     interval lines on or off (default: on a terminal only)\n"
 	"  --dry-run            print the resolved plan and exit\n"
 	"  --help               this text\n"
-	"Exit: 0 success, 1 the run failed (nothing sent), 2 usage or profile error.\n";
+	"Exit: 0 success, 1 the run failed (nothing sent), 2 usage or profile error,\n"
+	"      3 an expect: threshold was missed.\n";
 
 struct run_opts {
 	const char *profile;
@@ -73,10 +86,17 @@ static const struct {
 	{ "queues", "queues" },     { "cpus", "cpus" },         { "streams", "streams" },
 	{ "size", "size" },         { "mode", "mode" },         { "depth", "depth" },
 	{ "duration", "duration" }, { "omit", "omit" },         { "interval", "interval" },
+	{ "rate", "rate" },         { "gso", "gso" },
 };
 
 enum { OPT_PROFILE = 1000, OPT_JSON, OPT_CSV, OPT_DRY, OPT_NONIC, OPT_LIVE, OPT_QUIET, OPT_HELP,
-       OPT_LAB, OPT_FORCE, OPT_KEY };
+       OPT_LAB, OPT_FORCE, OPT_IPERF3, OPT_KEY };
+
+/* source:, tcp.congestion, dscp/tos, buffers.hugepages: options named as their keys' .cli */
+static const char *const sock_keys[] = {
+	"source", "source-ports", "source-device", "congestion", "dscp", "tos", "hugepages",
+};
+#define OPT_SOCK 1200
 
 struct override {
 	const char *key, *value;
@@ -88,13 +108,16 @@ static void on_interval(const struct engine_plan *plan, const struct engine_inte
 		report_interval(stdout, plan, iv);
 }
 
-static int write_outputs(const struct run_opts *o, const struct report_ctx *r)
+static int write_outputs(const struct run_opts *o, const struct report_ctx *r,
+			 const struct expect_result *ex)
 {
 	int ret = 0;
 
 	if (o->json) {
 		json_t *j = report_json(r);
 
+		if (j && ex)
+			expect_json_add(j, ex);
 		if (!j || json_dump_file(j, strcmp(o->json, "-") ? o->json : "/dev/stdout",
 					 JSON_INDENT(2)) < 0) {
 			fprintf(stderr, "zcgen: cannot write JSON to %s\n", o->json);
@@ -140,6 +163,7 @@ static int run_resolved(struct gen_profile *prof, const struct run_opts *op)
 	struct engine_result res = { 0 };
 	struct gen_diags d = { 0 };
 	struct runnic rn = { 0 };
+	struct iperf3run *i3 = NULL; /* server: iperf3 or zcgen (gen/iperf3run.h) */
 	char err[1200];
 	int ret, rc = EXIT_USAGE;
 
@@ -154,12 +178,6 @@ static int run_resolved(struct gen_profile *prof, const struct run_opts *op)
 		unsigned ne = diags_errors(&d);
 
 		fprintf(stderr, "zcgen: %u error%s; nothing was sent\n", ne, ne == 1 ? "" : "s");
-		goto out;
-	}
-	if (prof->server != GEN_SERVER_NONE) {
-		fprintf(stderr, "zcgen: target.server '%s' needs the control protocol, which this build "
-			"does not have yet; use server: none (or --server none) against any receiver\n",
-			gen_server_name(prof->server));
 		goto out;
 	}
 	ret = engine_plan(prof, plan, err, sizeof(err));
@@ -206,10 +224,26 @@ static int run_resolved(struct gen_profile *prof, const struct run_opts *op)
 	struct cpustat_delta cpu;
 	bool have_cpu = !cpustat_snap(&cpu0);
 
-	ret = engine_run(plan, &res, on_interval, &live);
+	if (prof->server != GEN_SERVER_NONE) {
+		i3 = calloc(1, sizeof(*i3));
+		ret = i3 ? iperf3run_begin(i3, plan) : -ENOMEM;
+		if (ret) {
+			fprintf(stderr, "zcgen: %s; nothing was sent\n", i3 ? i3->msg : strerror(-ret));
+			rc = ret == -EINVAL ? EXIT_USAGE : EXIT_RUN_FAILED;
+			if (i3)
+				iperf3run_done(i3);
+			goto out_nic;
+		}
+	}
+	ret = engine_run_ctl(plan, &res, on_interval, &live, i3 ? &i3->ctl : NULL);
 	have_cpu = have_cpu && !cpustat_snap(&cpu1);
+	if (i3)
+		iperf3run_done(i3); /* results exchanged (or CLIENT_TERMINATE): the test is over */
 	if (ret) {
-		fprintf(stderr, "zcgen: cannot start the run: %s\n", strerror(-ret));
+		if (i3 && i3->ctl.err[0])
+			fprintf(stderr, "zcgen: %s; nothing was sent\n", i3->ctl.err);
+		else
+			fprintf(stderr, "zcgen: cannot start the run: %s\n", strerror(-ret));
 		rc = EXIT_RUN_FAILED;
 		goto out_nic;
 	}
@@ -217,6 +251,11 @@ static int run_resolved(struct gen_profile *prof, const struct run_opts *op)
 	struct report_nic_queue nicq[GEN_MAX_QUEUES] = { 0 };
 	struct report_ctx r = { .plan = plan, .res = &res, .steering = -1,
 				.colour = cmd_colour(STDOUT_FILENO), .nic_note = rn.note };
+
+	if (i3) {
+		r.receiver = iperf3run_receiver(i3);
+		r.server_note = i3->note;
+	}
 
 	if (have_cpu) {
 		uint64_t all = 0;
@@ -240,7 +279,15 @@ static int run_resolved(struct gen_profile *prof, const struct run_opts *op)
 	}
 	report_table(stdout, &r);
 	fflush(stdout);
-	rc = write_outputs(&o, &r) ? EXIT_RUN_FAILED : EXIT_OK;
+	/* expect: thresholds (gen/expect.h): missed ones on stderr, in the JSON, exit 3 */
+	struct expect_result ex;
+	double ex_bps[GEN_MAX_QUEUES];
+	struct expect_measured exm;
+
+	expect_measure_run(&res, r.steering, ex_bps, &exm);
+	expect_eval(&prof->expect, &exm, &ex);
+	expect_print(stderr, &ex);
+	rc = write_outputs(&o, &r, &ex) ? EXIT_RUN_FAILED : EXIT_OK;
 	if (!total || failed == streams) {
 		fprintf(stderr, "zcgen: %s to %s", total ? "every stream failed" : "nothing could be sent",
 			plan->dest_str);
@@ -252,6 +299,13 @@ static int run_resolved(struct gen_profile *prof, const struct run_opts *op)
 		fputc('\n', stderr);
 		rc = EXIT_RUN_FAILED;
 	}
+	if (i3 && i3->failed) {
+		/* zcgen's own figures are above; the server's are missing */
+		fprintf(stderr, "zcgen: %s\n", i3->msg[0] ? i3->msg : i3->ctl.err);
+		rc = EXIT_RUN_FAILED;
+	}
+	if (rc == EXIT_OK && ex.n_missed)
+		rc = EXIT_EXPECT;
 out_nic:
 	if (runnic_undo(&rn, err, sizeof(err))) {
 		fprintf(stderr, "zcgen: nic %s: could not put everything back: %s; "
@@ -260,6 +314,7 @@ out_nic:
 			rc = EXIT_RUN_FAILED;
 	}
 out:
+	free(i3);
 	engine_result_free(&res);
 	diags_free(&d);
 	free(plan);
@@ -328,6 +383,10 @@ static int run_lab(struct gen_profile *prof, const struct run_opts *o)
 	       li.rx_netns, li.rx_dev, li.rx_ipv4, li.queues, li.reused ? ", reused" : "");
 	snprintf(prof->host, sizeof(prof->host), "%s", li.rx_ipv4);
 	prof->port = prof->proto == GEN_PROTO_UDP ? li.sink_udp_port : li.sink_tcp_port;
+	/*
+	 * The lab's sink takes plain streams until it speaks the server side
+	 * of the iperf3 protocol; then the lab's default becomes zcgen.
+	 */
 	if (prof->server != GEN_SERVER_NONE) {
 		printf("lab: target.server %s -> none (the lab's sink takes plain streams)\n",
 		       gen_server_name(prof->server));
@@ -382,6 +441,7 @@ int cmd_run(int argc, char **argv)
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "lab", no_argument, NULL, OPT_LAB },
 		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "iperf3-server", no_argument, NULL, OPT_IPERF3 },
 		/* the profile overrides, in override_keys order */
 		{ "dest", required_argument, NULL, OPT_KEY + 0 },
 		{ "server", required_argument, NULL, OPT_KEY + 1 },
@@ -395,6 +455,15 @@ int cmd_run(int argc, char **argv)
 		{ "duration", required_argument, NULL, OPT_KEY + 9 },
 		{ "omit", required_argument, NULL, OPT_KEY + 10 },
 		{ "interval", required_argument, NULL, OPT_KEY + 11 },
+		{ "rate", required_argument, NULL, OPT_KEY + 12 },
+		{ "gso", required_argument, NULL, OPT_KEY + 13 },
+		{ "source", required_argument, NULL, OPT_SOCK + 0 },
+		{ "source-ports", required_argument, NULL, OPT_SOCK + 1 },
+		{ "source-device", required_argument, NULL, OPT_SOCK + 2 },
+		{ "congestion", required_argument, NULL, OPT_SOCK + 3 },
+		{ "dscp", required_argument, NULL, OPT_SOCK + 4 },
+		{ "tos", required_argument, NULL, OPT_SOCK + 5 },
+		{ "hugepages", required_argument, NULL, OPT_SOCK + 6 },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct override ov[64];
@@ -417,8 +486,17 @@ int cmd_run(int argc, char **argv)
 		case OPT_QUIET: o.quiet = true; break;
 		case OPT_LAB: o.lab = true; break;
 		case OPT_FORCE: o.force = true; break;
+		case OPT_IPERF3: /* = --server iperf3, in its place among the overrides */
+			if (nov < sizeof(ov) / sizeof(ov[0]))
+				ov[nov++] = (struct override){ "server", "iperf3" };
+			break;
 		case OPT_HELP: fputs(run_usage, stdout); return EXIT_OK;
 		default:
+			if (c >= OPT_SOCK && c < OPT_SOCK + (int)(sizeof(sock_keys) / sizeof(sock_keys[0]))) {
+				if (nov < sizeof(ov) / sizeof(ov[0]))
+					ov[nov++] = (struct override){ sock_keys[c - OPT_SOCK], optarg };
+				break;
+			}
 			if (c >= OPT_KEY && c < OPT_KEY + (int)(sizeof(override_keys) / sizeof(override_keys[0]))) {
 				if (nov < sizeof(ov) / sizeof(ov[0]))
 					ov[nov++] = (struct override){ override_keys[c - OPT_KEY].key, optarg };

@@ -26,6 +26,7 @@ struct sink_opts {
 	uint64_t interval_ns;     /* 0: no interval lines */
 	const char *json;
 	bool quiet;
+	bool verify;
 };
 
 /* One interval: cumulative bytes per worker at its end. */
@@ -41,7 +42,9 @@ static const char usage_text[] =
 	"\n"
 	"  --listen HOST:PORT   address to listen on; IPv6 in brackets ([::]:5201);\n"
 	"                       port 0 picks a free port (printed on the first line)\n"
-	"  --protocol tcp|udp   default tcp\n"
+	"  --protocol tcp|udp|both  the plain traffic expected (default tcp); the sink\n"
+	"                       listens on both TCP and UDP anyway, for iperf3 clients\n"
+	"  --verify             check every payload byte of plain streams (zcgen's pattern)\n"
 	"  --queues N           worker threads, one io_uring and SO_REUSEPORT socket each (default 1)\n"
 	"  --duration TIME      stop after TIME (10s, 500ms, 2m); default: until SIGINT/SIGTERM\n"
 	"  --interval TIME      live report interval (default 1s, 0: none)\n"
@@ -83,7 +86,8 @@ static int parse_listen(const char *arg, struct sink_opts *o)
 
 static int parse_args(int argc, char **argv, struct sink_opts *o, bool *help)
 {
-	enum { O_LISTEN = 256, O_PROTOCOL, O_QUEUES, O_DURATION, O_INTERVAL, O_JSON, O_QUIET, O_HELP };
+	enum { O_LISTEN = 256, O_PROTOCOL, O_QUEUES, O_DURATION, O_INTERVAL, O_JSON, O_QUIET, O_HELP,
+	       O_VERIFY };
 	static const struct option longopts[] = {
 		{ "listen", required_argument, NULL, O_LISTEN },
 		{ "protocol", required_argument, NULL, O_PROTOCOL },
@@ -92,6 +96,7 @@ static int parse_args(int argc, char **argv, struct sink_opts *o, bool *help)
 		{ "interval", required_argument, NULL, O_INTERVAL },
 		{ "json", required_argument, NULL, O_JSON },
 		{ "quiet", no_argument, NULL, O_QUIET },
+		{ "verify", no_argument, NULL, O_VERIFY },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -114,8 +119,10 @@ static int parse_args(int argc, char **argv, struct sink_opts *o, bool *help)
 				o->protocol = IPPROTO_TCP;
 			else if (!strcmp(optarg, "udp"))
 				o->protocol = IPPROTO_UDP;
+			else if (!strcmp(optarg, "both"))
+				o->protocol = SINK_PROTO_BOTH;
 			else
-				return usage_error("--protocol: '%s' is not tcp or udp", optarg);
+				return usage_error("--protocol: '%s' is not tcp, udp or both", optarg);
 			break;
 		case O_QUEUES:
 			if (units_uint(optarg, 1, SINK_MAX_WORKERS, &v))
@@ -137,6 +144,9 @@ static int parse_args(int argc, char **argv, struct sink_opts *o, bool *help)
 			break;
 		case O_QUIET:
 			o->quiet = true;
+			break;
+		case O_VERIFY:
+			o->verify = true;
 			break;
 		case O_HELP:
 			*help = true;
@@ -167,7 +177,7 @@ static double bps(uint64_t bytes, uint64_t ns)
 
 static const char *proto_name(int protocol)
 {
-	return protocol == IPPROTO_UDP ? "udp" : "tcp";
+	return protocol == IPPROTO_UDP ? "udp" : protocol == SINK_PROTO_BOTH ? "both" : "tcp";
 }
 
 static const char *end_name(int end)
@@ -178,6 +188,7 @@ static const char *end_name(int end)
 struct totals {
 	uint64_t bytes, packets, lost, reordered, duplicates, too_late, highest;
 	uint64_t foreign, foreign_bytes, connections, resets, truncated;
+	uint64_t iperf3_denied, corrupt_bytes, corrupt_datagrams;
 	uint64_t first_ns, last_ns;   /* span of all streams' activity */
 };
 
@@ -194,6 +205,9 @@ static void sum_up(const struct sink_result *r, struct totals *t)
 		t->connections += w->connections;
 		t->resets += w->resets;
 		t->truncated += w->truncated;
+		t->iperf3_denied += w->iperf3_denied;
+		t->corrupt_bytes += w->corrupt_bytes;
+		t->corrupt_datagrams += w->corrupt_datagrams;
 	}
 	for (unsigned i = 0; i < r->n_streams; i++) {
 		const struct sink_stream_result *s = &r->streams[i];
@@ -215,52 +229,118 @@ static double loss_pct(uint64_t lost, uint64_t expected)
 	return expected ? 100.0 * (double)lost / (double)expected : 0.0;
 }
 
+static json_t *stream_json(const struct sink_stream_result *s)
+{
+	uint64_t active = s->last_ns - s->first_ns;
+	bool udp = s->protocol == IPPROTO_UDP;
+	json_t *js = json_pack("{s:s, s:s, s:s, s:I, s:I, s:f, s:f}",
+		"peer", s->peer, "protocol", udp ? "udp" : "tcp",
+		"source", s->iperf3_test ? "iperf3" : "plain", "worker", (json_int_t)s->worker,
+		"bytes", (json_int_t)s->bytes, "active_s", (double)active / 1e9,
+		"bits_per_second", bps(s->bytes, active));
+
+	if (s->iperf3_test) {
+		json_object_set_new(js, "iperf3_test", json_integer(s->iperf3_test));
+		json_object_set_new(js, "iperf3_id", json_integer(s->iperf3_id));
+	}
+	if (udp) {
+		json_object_set_new(js, "packets", json_integer((json_int_t)s->seq.packets));
+		json_object_set_new(js, "highest_seq", json_integer((json_int_t)s->seq.highest));
+		json_object_set_new(js, "lost", json_integer((json_int_t)s->seq.lost));
+		json_object_set_new(js, "loss_percent", json_real(udpseq_loss_pct(&s->seq)));
+		json_object_set_new(js, "reordered", json_integer((json_int_t)s->seq.reordered));
+		json_object_set_new(js, "duplicates", json_integer((json_int_t)s->seq.duplicates));
+		json_object_set_new(js, "too_late", json_integer((json_int_t)s->seq.too_late));
+		if (s->iperf3_test)
+			json_object_set_new(js, "jitter_ms", json_real(s->jitter_s * 1e3));
+	} else {
+		json_object_set_new(js, "end", json_string(end_name(s->end)));
+	}
+	if (s->verified) {
+		json_object_set_new(js, "corrupt_bytes", json_integer((json_int_t)s->corrupt_bytes));
+		if (udp)
+			json_object_set_new(js, "corrupt_datagrams",
+					    json_integer((json_int_t)s->corrupt_datagrams));
+	}
+	return js;
+}
+
+static json_t *iperf3_test_json(const struct sink_iperf3_test *t)
+{
+	uint64_t bytes = 0, client_bytes = 0, dur = t->end_ns > t->start_ns ? t->end_ns - t->start_ns : 0;
+	json_t *jt, *arr = json_array();
+
+	for (unsigned k = 0; k < t->n_streams; k++) {
+		const struct sink_iperf3_stream *st = &t->streams[k];
+		json_t *js = json_pack("{s:i, s:s, s:I, s:I, s:f}", "id", st->id, "peer", st->peer,
+			"worker", (json_int_t)st->worker, "bytes", (json_int_t)st->bytes,
+			"bits_per_second", bps(st->bytes, dur));
+
+		if (st->client_known)
+			json_object_set_new(js, "client_bytes", json_integer((json_int_t)st->client_bytes));
+		if (t->udp) {
+			json_object_set_new(js, "packets", json_integer((json_int_t)st->packets));
+			json_object_set_new(js, "highest_seq", json_integer((json_int_t)st->highest));
+			json_object_set_new(js, "lost", json_integer((json_int_t)st->lost));
+			json_object_set_new(js, "jitter_ms", json_real(st->jitter_s * 1e3));
+			if (st->client_known)
+				json_object_set_new(js, "client_packets",
+						    json_integer((json_int_t)st->client_packets));
+		}
+		bytes += st->bytes;
+		client_bytes += st->client_bytes;
+		json_array_append_new(arr, js);
+	}
+	jt = json_pack("{s:i, s:s, s:s, s:i, s:i, s:I, s:I, s:s, s:s, s:f, s:I, s:f, s:o}",
+		"test", (int)t->n, "peer", t->peer, "protocol", t->udp ? "udp" : "tcp",
+		"parallel", (int)t->parallel, "time_s", (int)t->time_s, "len", (json_int_t)t->len,
+		"bandwidth", (json_int_t)t->bandwidth, "client_version", t->client_version,
+		"result", t->err ? "error" : "ok", "duration_s", (double)dur / 1e9,
+		"bytes", (json_int_t)bytes, "bits_per_second", bps(bytes, dur), "streams", arr);
+	if (t->err)
+		json_object_set_new(jt, "error", json_string(t->msg));
+	else
+		json_object_set_new(jt, "client_bytes", json_integer((json_int_t)client_bytes));
+	return jt;
+}
+
 static json_t *build_json(const struct sink_opts *o, const char *local, const struct sink_result *r,
 			  const struct sink_interval *iv, unsigned n_iv)
 {
-	bool udp = o->protocol == IPPROTO_UDP;
-	json_t *root = json_object(), *arr;
+	json_t *root = json_object(), *arr, *total;
 	struct totals t;
 
 	sum_up(r, &t);
 	json_object_set_new(root, "listen", json_string(local));
 	json_object_set_new(root, "protocol", json_string(proto_name(o->protocol)));
+	json_object_set_new(root, "verify", json_boolean(o->verify));
 	json_object_set_new(root, "duration_s", json_real((double)(r->stop_ns - r->start_ns) / 1e9));
 
 	arr = json_array();
 	for (unsigned i = 0; i < r->n_workers; i++) {
 		const struct sink_worker_result *w = &r->workers[i];
-
-		json_array_append_new(arr, json_pack("{s:I, s:i, s:I, s:I, s:I, s:I, s:I, s:b}",
+		json_t *jw = json_pack("{s:I, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:b}",
 			"worker", (json_int_t)w->worker, "cpu", w->cpu,
 			"bytes", (json_int_t)w->bytes, "packets", (json_int_t)w->packets,
 			"foreign", (json_int_t)w->foreign, "connections", (json_int_t)w->connections,
-			"nobufs", (json_int_t)w->nobufs, "ring_fallback", w->ring_fallback));
+			"nobufs", (json_int_t)w->nobufs, "iperf3_denied", (json_int_t)w->iperf3_denied,
+			"ring_fallback", w->ring_fallback);
+
+		if (o->verify)
+			json_object_set_new(jw, "corrupt_bytes", json_integer((json_int_t)w->corrupt_bytes));
+		json_array_append_new(arr, jw);
 	}
 	json_object_set_new(root, "workers", arr);
 
 	arr = json_array();
-	for (unsigned i = 0; i < r->n_streams; i++) {
-		const struct sink_stream_result *s = &r->streams[i];
-		uint64_t active = s->last_ns - s->first_ns;
-		json_t *js = json_pack("{s:s, s:I, s:I, s:f, s:f}",
-			"peer", s->peer, "worker", (json_int_t)s->worker, "bytes", (json_int_t)s->bytes,
-			"active_s", (double)active / 1e9, "bits_per_second", bps(s->bytes, active));
-
-		if (udp) {
-			json_object_set_new(js, "packets", json_integer((json_int_t)s->seq.packets));
-			json_object_set_new(js, "highest_seq", json_integer((json_int_t)s->seq.highest));
-			json_object_set_new(js, "lost", json_integer((json_int_t)s->seq.lost));
-			json_object_set_new(js, "loss_percent", json_real(udpseq_loss_pct(&s->seq)));
-			json_object_set_new(js, "reordered", json_integer((json_int_t)s->seq.reordered));
-			json_object_set_new(js, "duplicates", json_integer((json_int_t)s->seq.duplicates));
-			json_object_set_new(js, "too_late", json_integer((json_int_t)s->seq.too_late));
-		} else {
-			json_object_set_new(js, "end", json_string(end_name(s->end)));
-		}
-		json_array_append_new(arr, js);
-	}
+	for (unsigned i = 0; i < r->n_streams; i++)
+		json_array_append_new(arr, stream_json(&r->streams[i]));
 	json_object_set_new(root, "streams", arr);
+
+	arr = json_array();
+	for (unsigned i = 0; i < r->n_tests; i++)
+		json_array_append_new(arr, iperf3_test_json(&r->tests[i]));
+	json_object_set_new(root, "iperf3_tests", arr);
 
 	arr = json_array();
 	for (unsigned i = 0; i < n_iv; i++) {
@@ -278,8 +358,8 @@ static json_t *build_json(const struct sink_opts *o, const char *local, const st
 	}
 	json_object_set_new(root, "intervals", arr);
 
-	json_object_set_new(root, "total", json_pack(
-		"{s:I, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:I, s:I, s:I}",
+	total = json_pack(
+		"{s:I, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:I, s:I, s:I, s:I, s:I}",
 		"bytes", (json_int_t)t.bytes, "packets", (json_int_t)t.packets,
 		"lost", (json_int_t)t.lost, "loss_percent", loss_pct(t.lost, t.highest),
 		"reordered", (json_int_t)t.reordered, "duplicates", (json_int_t)t.duplicates,
@@ -288,7 +368,13 @@ static json_t *build_json(const struct sink_opts *o, const char *local, const st
 		"active_s", (double)(t.last_ns - t.first_ns) / 1e9,
 		"bits_per_second", bps(t.bytes, t.last_ns - t.first_ns),
 		"connections", (json_int_t)t.connections, "resets", (json_int_t)t.resets,
-		"streams", (json_int_t)r->n_streams));
+		"streams", (json_int_t)r->n_streams, "iperf3_tests", (json_int_t)r->n_tests,
+		"iperf3_denied", (json_int_t)t.iperf3_denied);
+	if (o->verify) {
+		json_object_set_new(total, "corrupt_bytes", json_integer((json_int_t)t.corrupt_bytes));
+		json_object_set_new(total, "corrupt_datagrams", json_integer((json_int_t)t.corrupt_datagrams));
+	}
+	json_object_set_new(root, "total", total);
 	return root;
 }
 
@@ -324,56 +410,132 @@ static void print_interval(const struct sink_interval *iv, unsigned n_workers)
 	fflush(stdout);
 }
 
-static void print_summary(const struct sink_opts *o, const struct sink_result *r)
+static void print_workers(const struct sink_opts *o, const struct sink_result *r)
 {
-	bool udp = o->protocol == IPPROTO_UDP;
+	bool tcp = o->protocol != IPPROTO_UDP, udp = o->protocol != IPPROTO_TCP;
 	char b1[32];
-	struct totals t;
 
-	sum_up(r, &t);
-	printf("\n%-6s %4s %12s %16s %12s\n", "worker", "cpu", udp ? "packets" : "connections",
-	       "bytes", "Gbit/s");
+	printf("\n%-6s %4s", "worker", "cpu");
+	if (tcp)
+		printf(" %12s", "connections");
+	if (udp)
+		printf(" %12s", "packets");
+	printf(" %16s %12s\n", "bytes", "Gbit/s");
 	for (unsigned i = 0; i < r->n_workers; i++) {
 		const struct sink_worker_result *w = &r->workers[i];
 
 		snprintf(b1, sizeof(b1), "%d", w->cpu);
-		printf("%-6u %4s %12llu %16llu %12.3f\n", w->worker, w->cpu < 0 ? "-" : b1,
-		       (unsigned long long)(udp ? w->packets : w->connections),
-		       (unsigned long long)w->bytes, bps(w->bytes, r->stop_ns - r->start_ns) / 1e9);
-	}
-	if (r->n_streams) {
+		printf("%-6u %4s", w->worker, w->cpu < 0 ? "-" : b1);
+		if (tcp)
+			printf(" %12llu", (unsigned long long)w->connections);
 		if (udp)
-			printf("\n%-46s %16s %9s %10s %10s %7s %9s %6s\n", "stream", "bytes", "Gbit/s",
-			       "packets", "lost", "loss%", "reordered", "dups");
-		else
-			printf("\n%-46s %16s %9s %6s\n", "connection", "bytes", "Gbit/s", "end");
+			printf(" %12llu", (unsigned long long)w->packets);
+		printf(" %16llu %12.3f\n", (unsigned long long)w->bytes,
+		       bps(w->bytes, r->stop_ns - r->start_ns) / 1e9);
 	}
+}
+
+/* Plain streams of one protocol; iperf3's are shown with their test. */
+static void print_streams(const struct sink_opts *o, const struct sink_result *r, bool udp)
+{
+	int proto = udp ? IPPROTO_UDP : IPPROTO_TCP;
+	bool header = false;
+
 	for (unsigned i = 0; i < r->n_streams; i++) {
 		const struct sink_stream_result *s = &r->streams[i];
 		double g = bps(s->bytes, s->last_ns - s->first_ns) / 1e9;
 
+		if (s->protocol != proto || s->iperf3_test)
+			continue;
+		if (!header) {
+			if (udp)
+				printf("\n%-46s %16s %9s %10s %10s %7s %9s %6s", "stream", "bytes", "Gbit/s",
+				       "packets", "lost", "loss%", "reordered", "dups");
+			else
+				printf("\n%-46s %16s %9s %6s", "connection", "bytes", "Gbit/s", "end");
+			printf(o->verify ? " %12s\n" : "\n", "corrupt");
+			header = true;
+		}
 		if (udp)
-			printf("%-46s %16llu %9.3f %10llu %10llu %7.3f %9llu %6llu\n", s->peer,
+			printf("%-46s %16llu %9.3f %10llu %10llu %7.3f %9llu %6llu", s->peer,
 			       (unsigned long long)s->bytes, g, (unsigned long long)s->seq.packets,
 			       (unsigned long long)s->seq.lost, udpseq_loss_pct(&s->seq),
 			       (unsigned long long)s->seq.reordered, (unsigned long long)s->seq.duplicates);
 		else
-			printf("%-46s %16llu %9.3f %6s\n", s->peer, (unsigned long long)s->bytes, g,
+			printf("%-46s %16llu %9.3f %6s", s->peer, (unsigned long long)s->bytes, g,
 			       end_name(s->end));
+		if (o->verify)
+			printf(" %12llu", (unsigned long long)s->corrupt_bytes);
+		printf("\n");
 	}
+}
+
+static void print_iperf3_tests(const struct sink_result *r)
+{
+	for (unsigned i = 0; i < r->n_tests; i++) {
+		const struct sink_iperf3_test *t = &r->tests[i];
+		uint64_t dur = t->end_ns > t->start_ns ? t->end_ns - t->start_ns : 0;
+
+		printf("\niperf3 test %u from %s: %s, %u stream%s, %u s, client %s: ", t->n, t->peer,
+		       t->udp ? "udp" : "tcp", t->parallel, t->parallel == 1 ? "" : "s", t->time_s,
+		       *t->client_version ? t->client_version : "?");
+		if (t->err)
+			printf("error: %s\n", t->msg);
+		else
+			printf("ok\n");
+		if (!t->n_streams)
+			continue;
+		printf("  %4s %-40s %16s %16s %9s", "id", "stream", "received", "client sent", "Gbit/s");
+		if (t->udp)
+			printf(" %10s %10s %9s", "packets", "lost", "jitter ms");
+		printf("\n");
+		for (unsigned k = 0; k < t->n_streams; k++) {
+			const struct sink_iperf3_stream *st = &t->streams[k];
+			char sent[32] = "-";
+
+			if (st->client_known)
+				snprintf(sent, sizeof(sent), "%llu", (unsigned long long)st->client_bytes);
+			printf("  %4d %-40s %16llu %16s %9.3f", st->id, st->peer,
+			       (unsigned long long)st->bytes, sent, bps(st->bytes, dur) / 1e9);
+			if (t->udp)
+				printf(" %10llu %10llu %9.3f", (unsigned long long)st->packets,
+				       (unsigned long long)st->lost, st->jitter_s * 1e3);
+			printf("\n");
+		}
+	}
+}
+
+static void print_summary(const struct sink_opts *o, const struct sink_result *r)
+{
+	bool tcp = o->protocol != IPPROTO_UDP, udp = o->protocol != IPPROTO_TCP;
+	struct totals t;
+
+	sum_up(r, &t);
+	print_workers(o, r);
+	print_streams(o, r, false);
+	print_streams(o, r, true);
+	print_iperf3_tests(r);
 	printf("\ntotal: %llu bytes, %.3f Gbit/s over %.2f s active (%.2f s listening)",
 	       (unsigned long long)t.bytes, bps(t.bytes, t.last_ns - t.first_ns) / 1e9,
 	       (double)(t.last_ns - t.first_ns) / 1e9, (double)(r->stop_ns - r->start_ns) / 1e9);
+	if (tcp)
+		printf(", %llu connections, %llu reset", (unsigned long long)t.connections,
+		       (unsigned long long)t.resets);
 	if (udp)
 		printf(", %u streams, %llu packets, %llu lost (%.3f%%), %llu reordered, "
-		       "%llu duplicates, %llu too late, %llu foreign\n",
+		       "%llu duplicates, %llu too late, %llu foreign",
 		       r->n_streams, (unsigned long long)t.packets, (unsigned long long)t.lost,
 		       loss_pct(t.lost, t.highest), (unsigned long long)t.reordered,
 		       (unsigned long long)t.duplicates, (unsigned long long)t.too_late,
 		       (unsigned long long)t.foreign);
-	else
-		printf(", %llu connections, %llu reset\n", (unsigned long long)t.connections,
-		       (unsigned long long)t.resets);
+	if (r->n_tests || t.iperf3_denied)
+		printf(", %u iperf3 test%s (%llu refused)", r->n_tests, r->n_tests == 1 ? "" : "s",
+		       (unsigned long long)t.iperf3_denied);
+	printf("\n");
+	if (o->verify)
+		printf("verify: %s: %llu corrupt bytes, %llu corrupt datagrams\n",
+		       t.corrupt_bytes ? "PAYLOAD CORRUPT" : "payload intact",
+		       (unsigned long long)t.corrupt_bytes, (unsigned long long)t.corrupt_datagrams);
 	fflush(stdout);
 }
 
@@ -430,7 +592,8 @@ int cmd_sink(int argc, char **argv)
 		return rc;
 	}
 
-	struct sink_cfg cfg = { .host = o.host, .port = o.port, .protocol = o.protocol, .workers = o.queues };
+	struct sink_cfg cfg = { .host = o.host, .port = o.port, .protocol = o.protocol,
+				.workers = o.queues, .verify = o.verify };
 
 	rc = sink_open(&cfg, &s);
 	if (rc) {
@@ -442,6 +605,14 @@ int cmd_sink(int argc, char **argv)
 	}
 	sink_local(s, local, sizeof(local), NULL);
 	nw = sink_workers(s);
+	{
+		int other, err = sink_other_err(s, &other);
+
+		if (err)
+			fprintf(stderr, "zcgen sink: note: %s port %s: %s: iperf3 %s tests will not work "
+				"against this sink\n", other == IPPROTO_UDP ? "udp" : "tcp", local,
+				open_error(err), other == IPPROTO_UDP ? "-u" : "TCP and UDP");
+	}
 
 	/* Workers inherit the blocked mask; the signals are taken here with sigtimedwait. */
 	sigemptyset(&set);
@@ -456,7 +627,8 @@ int cmd_sink(int argc, char **argv)
 		ret = EXIT_RUN_FAILED;
 		goto out;
 	}
-	printf("listening on %s (%s, %u worker%s)\n", local, proto_name(o.protocol), nw,
+	printf("listening on %s (%s, %u worker%s)\n", local,
+	       o.protocol == SINK_PROTO_BOTH ? "tcp+udp" : proto_name(o.protocol), nw,
 	       nw == 1 ? "" : "s");
 	fflush(stdout);
 

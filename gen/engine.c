@@ -11,17 +11,42 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <math.h>
+#include <netinet/udp.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 #include "gen/calib.h"
 #include "gen/compat.h"
+#include "gen/cpustat.h"
 #include "gen/engine.h"
+#include "gen/hugebuf.h"
+#include "gen/payload.h"
 #include "gen/slots.h"
+
+#ifndef SOL_UDP
+#define SOL_UDP 17
+#endif
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
 
 #define DRAIN_TIMEOUT_NS (3ULL * 1000000000ULL)
 #define LINGER_WAIT_NS (1ULL * 1000000000ULL)
 #define WAIT_TICK_NS (100ULL * 1000000ULL)
+/*
+ * Pacing: a paced worker sleeps at least this long between batches (so a
+ * high packet rate is sent in batches, not a syscall per packet), and its
+ * pacers catch up at most a bucket's worth after a late wake-up. The
+ * bucket (5 ms) is larger than the pacer's default: a shared CPU wakes
+ * late by more than 1 ms often enough that credit lost there lowered the
+ * long-run rate by 1-4% on a busy 2-core box.
+ */
+#define PACE_TICK_NS (50ULL * 1000ULL)
+#define PACE_BUCKET_NS (5ULL * 1000ULL * 1000ULL)
+#define PACE_MISS_RATIO 0.99      /* achieved below this share of the target: missed */
+#define TCP_PACING_HEADROOM 1.02  /* SO_MAX_PACING_RATE above the share: the pacer sets the mean */
 
 static uint64_t now_ns(clockid_t clk)
 {
@@ -91,6 +116,59 @@ static void format_dest(const struct sockaddr_storage *ss, char *buf, size_t len
 	}
 }
 
+/*
+ * UDP: the largest datagram (sizes:), and what one GSO send may carry:
+ * UDP_SEGMENT cuts a send of N x size bytes into N datagrams, each of which
+ * must fit the path MTU, and the whole send must fit one IP packet's
+ * 64 KiB (the kernel answers EINVAL or EMSGSIZE otherwise).
+ */
+static int plan_udp_sizes(const struct gen_profile *prof, struct engine_plan *plan, char *err,
+			  size_t errlen)
+{
+	bool v6 = plan->dest.ss_family == AF_INET6;
+	uint64_t ip = v6 ? 40 : 20, maxsend = v6 ? 65527 : 65507;
+	unsigned long long sz = plan->msg_size, tot = sz * plan->gso;
+
+	if (prof->n_sizes) {
+		plan->max_size = 0;
+		for (unsigned i = 0; i < prof->n_sizes; i++)
+			if (prof->sizes[i].size > plan->max_size)
+				plan->max_size = prof->sizes[i].size;
+		plan->msg_size = plan->max_size;
+	}
+	if (plan->gso == 1)
+		return 0;
+	if (tot > maxsend) {
+		snprintf(err, errlen, "UDP GSO: %u datagrams of %llu B are %llu B in one send, more "
+			 "than one UDP send can carry (%llu B over IPv%d): lower --gso "
+			 "(udp.gso_segments) to %llu or the size", plan->gso, sz, tot,
+			 (unsigned long long)maxsend, v6 ? 6 : 4, (unsigned long long)(maxsend / sz));
+		return -EINVAL;
+	}
+	if (plan->path_mtu && sz + 8 + ip > plan->path_mtu) {
+		snprintf(err, errlen, "UDP GSO: each datagram must fit the path MTU (%llu B), but "
+			 "%llu B of payload make a %llu B packet: give a size of at most %llu",
+			 (unsigned long long)plan->path_mtu, sz, sz + 8 + ip,
+			 (unsigned long long)(plan->path_mtu - 8 - ip));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The rate: which pacers, and the share of the profile's rates each gets. */
+static void plan_rate(const struct gen_profile *prof, struct engine_plan *plan)
+{
+	const struct gen_rate *r = &prof->rate;
+
+	plan->paced = r->set;
+	if (!plan->paced)
+		return;
+	plan->rate_pps = r->n_steps ? r->steps_pps : r->pps;
+	plan->pacer_per_stream = r->per == PACER_PER_STREAM;
+	plan->pace_share = pacer_split(1.0, r->per, plan->nq, prof->streams,
+				       plan->pacer_per_stream ? 1 : prof->streams);
+}
+
 int engine_plan(const struct gen_profile *prof, struct engine_plan *plan, char *err, size_t errlen)
 {
 	struct addrinfo hints = { 0 }, *ai = NULL;
@@ -146,6 +224,15 @@ int engine_plan(const struct gen_profile *prof, struct engine_plan *plan, char *
 		}
 	}
 
+	plan->max_size = plan->msg_size;
+	plan->gso = prof->gso_segments > 1 ? prof->gso_segments : 1;
+	if (prof->proto == GEN_PROTO_UDP) {
+		ret = plan_udp_sizes(prof, plan, err, errlen);
+		if (ret)
+			return ret;
+	}
+	plan_rate(prof, plan);
+
 	plan->mode = prof->mode;
 	if (prof->mode == GEN_MODE_AUTO) {
 		uint64_t x = ENGINE_AUTO_CROSSOVER_DEFAULT;
@@ -181,13 +268,17 @@ int engine_plan(const struct gen_profile *prof, struct engine_plan *plan, char *
 		 * for notifications that lag their send CQE.
 		 */
 		plan->slots = prof->streams * prof->depth * 2;
-		plan->slot_size = (plan->msg_size + 63) & ~63ULL;
+		plan->slot_size = (plan->max_size * plan->gso + 63) & ~63ULL;
 	}
 	plan->ring_buf_bytes = (plan->slots * plan->slot_size + 4095) & ~4095ULL;
 	plan->sq_entries = pow2_at_least(prof->streams * prof->depth < 8 ? 8 : prof->streams * prof->depth);
 	if (plan->sq_entries > 4096)
 		plan->sq_entries = 4096;
-	return 0;
+	/* source, device, TOS, congestion and huge pages: checked here, before anything is sent */
+	ret = sockopts_plan_make(&plan->so, prof, &plan->dest, plan->nq, prof->streams, err, errlen);
+	if (!ret)
+		ret = hugebuf_check(prof->hugepages, plan->nq, plan->ring_buf_bytes, err, errlen);
+	return ret;
 }
 
 /* ---- workers ---- */
@@ -198,6 +289,8 @@ struct stream {
 	unsigned inflight;
 	uint64_t notif_pending;
 	uint64_t seq;    /* UDP: next sequence number */
+	uint64_t bytes, sends;           /* completed, whole run */
+	uint64_t bytes_omit, sends_omit; /* at the start of the measured part */
 	bool dead;
 };
 
@@ -205,12 +298,14 @@ struct run_shared {
 	atomic_uint ready;   /* workers that finished their set-up */
 	atomic_bool go;
 	atomic_bool stop;
+	atomic_bool measuring; /* the warm-up is over */
 };
 
 struct worker {
 	const struct engine_plan *plan;
 	struct run_shared *shared;
 	unsigned idx;
+	int *fds;            /* controller mode: the sockets, opened and owned by engine_run_ctl() */
 	struct engine_live live;
 	struct engine_queue_result *out;
 	pthread_t th;
@@ -287,6 +382,13 @@ struct wstate {
 	bool fixed_files;
 	bool udp;
 	bool ring_ok;
+	uint32_t *slot_len;      /* UDP: bytes submitted from each slot */
+	struct imix mix;         /* sizes: the next datagram's size */
+	bool use_mix;
+	struct pacer *pc;        /* paced: one per ring, or one per stream */
+	unsigned npc;
+	uint64_t meas_t0, meas_t1;   /* the worker's measured span (CLOCK_MONOTONIC) */
+	double meas_c0, meas_c1;     /* pacer charges at its ends */
 };
 
 static void publish(struct worker *w, const struct tx_acct *a)
@@ -298,16 +400,37 @@ static void publish(struct worker *w, const struct tx_acct *a)
 	atomic_store_explicit(&w->live.errors, a->errors, memory_order_relaxed);
 }
 
+/* A UDP GSO send the kernel refused: say what to change. */
+static void gso_error(struct worker *w, int err)
+{
+	struct engine_queue_result *o = w->out;
+	const struct engine_plan *plan = w->plan;
+
+	if (o->first_error[0])
+		return;
+	if (err == EIO)
+		snprintf(o->first_error, sizeof(o->first_error),
+			 "UDP GSO send refused (EIO): the outgoing device has no UDP checksum "
+			 "offload; turn it on (ethtool -K DEV tx on) or run without --gso");
+	else if (err == EINVAL || err == EMSGSIZE)
+		snprintf(o->first_error, sizeof(o->first_error),
+			 "UDP GSO send refused (%s): %u x %llu B is more than the kernel takes in "
+			 "one send (at most 64 segments on most kernels, 64 KiB in all, each "
+			 "datagram within the MTU): lower --gso or the size",
+			 err == EINVAL ? "EINVAL" : "EMSGSIZE", plan->gso,
+			 (unsigned long long)plan->msg_size);
+}
+
 static unsigned reap(struct worker *w, struct wstate *s)
 {
 	struct io_uring_cqe *cqe;
 	unsigned head, n = 0;
-	uint32_t want = (uint32_t)w->plan->msg_size;
-
 	io_uring_for_each_cqe(&s->ring, head, cqe) {
 		unsigned si = (unsigned)(cqe->user_data >> 32);
 		int slot = (int)(uint32_t)cqe->user_data - 1;
 		struct stream *st = &s->st[si];
+		uint32_t want = slot >= 0 && s->slot_len ? s->slot_len[slot] :
+			(uint32_t)w->plan->msg_size;
 		bool notif = tx_acct_cqe(&s->acct, &s->pool, slot, cqe->res, cqe->flags, want);
 
 		n++;
@@ -317,6 +440,10 @@ static unsigned reap(struct worker *w, struct wstate *s)
 			continue;
 		}
 		st->inflight--;
+		if (cqe->res >= 0) {
+			st->bytes += (uint64_t)cqe->res;
+			st->sends++;
+		}
 		if (cqe->flags & IORING_CQE_F_MORE) {
 			st->notif_pending++;
 			s->notif_pending++;
@@ -328,6 +455,8 @@ static unsigned reap(struct worker *w, struct wstate *s)
 			char what[340];
 
 			snprintf(what, sizeof(what), "send to %s", w->plan->dest_str);
+			if (w->plan->gso > 1)
+				gso_error(w, -cqe->res);
 			set_first_error(w->out, what, -cqe->res);
 		}
 		}
@@ -345,12 +474,84 @@ static void wait_some(struct wstate *s, uint64_t ns)
 	io_uring_submit_and_wait_timeout(&s->ring, &cqe, 1, &ts, NULL);
 }
 
-static void queue_sends(struct worker *w, struct wstate *s, unsigned *rr)
+/*
+ * Queue one send on stream @si: a UDP send takes a slot and writes each of
+ * its datagrams' headers (a GSO send carries plan->gso datagrams, each with
+ * its own header at its own offset); TCP sends share one region.
+ * Return: the datagrams it carries (1 for TCP), with their size in @dsize;
+ * 0 when no slot or SQE is free.
+ */
+static unsigned send_one(struct worker *w, struct wstate *s, unsigned si, uint32_t sec,
+			 uint32_t usec, uint32_t *dsize)
 {
 	const struct engine_plan *plan = w->plan;
-	uint32_t len = (uint32_t)plan->msg_size;
+	struct stream *st = &s->st[si];
+	uint32_t size = (uint32_t)plan->msg_size, len;
+	unsigned n = s->udp ? plan->gso : 1;
 	int msgflags = s->udp ? MSG_NOSIGNAL : MSG_NOSIGNAL | MSG_WAITALL;
+	struct io_uring_sqe *sqe;
+	uint8_t *p = s->buf;
+	int slot = -1;
+
+	if (s->udp) {
+		slot = slots_get(&s->pool);
+		if (slot < 0)
+			return 0;
+	}
+	sqe = io_uring_get_sqe(&s->ring);
+	if (!sqe) {
+		if (slot >= 0)
+			slots_put(&s->pool, (uint32_t)slot);
+		return 0;
+	}
+	if (s->udp) {
+		if (s->use_mix)
+			size = imix_next(&s->mix);
+		p = s->buf + (uint64_t)slot * plan->slot_size;
+		for (unsigned k = 0; k < n; k++) {
+			struct gen_udp_hdr *h = (struct gen_udp_hdr *)(p + (uint64_t)k * size);
+
+			h->sec = sec;
+			h->usec = usec;
+			h->seq = htobe64(st->seq++);
+		}
+		s->slot_len[slot] = size * n;
+	}
+	len = size * n;
+	switch (plan->mode) {
+	case GEN_MODE_COPY:
+	case GEN_MODE_AUTO:
+		io_uring_prep_send(sqe, st->file, p, len, msgflags);
+		break;
+	case GEN_MODE_ZC:
+		io_uring_prep_send_zc(sqe, st->file, p, len, msgflags, IORING_SEND_ZC_REPORT_USAGE);
+		break;
+	case GEN_MODE_ZC_FIXED:
+		io_uring_prep_send_zc_fixed(sqe, st->file, p, len, msgflags,
+					    IORING_SEND_ZC_REPORT_USAGE, 0);
+		break;
+	}
+	if (s->fixed_files)
+		sqe->flags |= IOSQE_FIXED_FILE;
+	sqe->user_data = ud_pack(si, slot);
+	st->inflight++;
+	s->acct.inflight++;
+	*dsize = size;
+	return n;
+}
+
+/*
+ * Queue what is due, round-robin over the streams one send at a time, until
+ * the budget is spent or no stream can take more (depth, slots, SQEs). An
+ * unpaced ring's budget is unlimited: every stream fills up to its depth.
+ * A paced ring asks each pacer once per batch and charges each datagram.
+ */
+static void queue_sends(struct worker *w, struct wstate *s, unsigned *rr, uint64_t now)
+{
+	const struct engine_plan *plan = w->plan;
 	uint32_t sec = 0, usec = 0;
+	unsigned budget[GEN_MAX_STREAMS];
+	bool progress = true, full = false;
 
 	if (s->udp) {
 		/* one clock read per batch: the timestamp is the batch's submit time */
@@ -359,64 +560,145 @@ static void queue_sends(struct worker *w, struct wstate *s, unsigned *rr)
 		sec = htonl((uint32_t)(t / 1000000000ULL));
 		usec = htonl((uint32_t)((t % 1000000000ULL) / 1000));
 	}
-	for (unsigned k = 0; k < s->ns; k++) {
-		unsigned si = (*rr + k) % s->ns;
-		struct stream *st = &s->st[si];
+	for (unsigned i = 0; i < (s->npc ? s->npc : 1); i++)
+		budget[i] = s->npc ? pacer_due(&s->pc[i], now) : PACER_UNLIMITED;
+	while (progress && !full) {
+		progress = false;
+		for (unsigned k = 0; k < s->ns && !full; k++) {
+			unsigned si = (*rr + k) % s->ns, b = s->npc > 1 ? si : 0, n;
+			struct stream *st = &s->st[si];
+			uint32_t dsize = 0;
 
-		while (!st->dead && st->inflight < plan->depth) {
-			struct io_uring_sqe *sqe;
-			uint8_t *p = s->buf;
-			int slot = -1;
-
-			if (s->udp) {
-				struct gen_udp_hdr *h;
-
-				slot = slots_get(&s->pool);
-				if (slot < 0)
-					goto out;
-				p = s->buf + (uint64_t)slot * plan->slot_size;
-				h = (struct gen_udp_hdr *)p;
-				h->sec = sec;
-				h->usec = usec;
-				h->seq = htobe64(st->seq);
-			}
-			sqe = io_uring_get_sqe(&s->ring);
-			if (!sqe) {
-				if (slot >= 0)
-					slots_put(&s->pool, (uint32_t)slot);
-				goto out;
-			}
-			if (s->udp)
-				st->seq++;
-			switch (plan->mode) {
-			case GEN_MODE_COPY:
-			case GEN_MODE_AUTO:
-				io_uring_prep_send(sqe, st->file, p, len, msgflags);
-				break;
-			case GEN_MODE_ZC:
-				io_uring_prep_send_zc(sqe, st->file, p, len, msgflags,
-						      IORING_SEND_ZC_REPORT_USAGE);
-				break;
-			case GEN_MODE_ZC_FIXED:
-				io_uring_prep_send_zc_fixed(sqe, st->file, p, len, msgflags,
-							    IORING_SEND_ZC_REPORT_USAGE, 0);
+			if (st->dead || st->inflight >= plan->depth || !budget[b])
+				continue;
+			n = send_one(w, s, si, sec, usec, &dsize);
+			if (!n) {
+				full = true;
 				break;
 			}
-			if (s->fixed_files)
-				sqe->flags |= IOSQE_FIXED_FILE;
-			sqe->user_data = ud_pack(si, slot);
-			st->inflight++;
-			s->acct.inflight++;
+			progress = true;
+			if (!s->npc)
+				continue;
+			/* a GSO send may run ahead of the schedule by up to gso - 1 datagrams */
+			budget[b] = budget[b] > n ? budget[b] - n : 0;
+			for (unsigned d = 0; d < n; d++)
+				pacer_sent(&s->pc[b], dsize);
 		}
 	}
-out:
 	*rr = (*rr + 1) % s->ns;
+}
+
+/* How long a paced worker waits for the next due send (or a completion). */
+static uint64_t pace_wait(const struct wstate *s)
+{
+	uint64_t t = now_ns(CLOCK_MONOTONIC), next = UINT64_MAX, d;
+
+	for (unsigned i = 0; i < s->npc; i++) {
+		uint64_t n = pacer_next_ns(&s->pc[i], t);
+
+		if (n < next)
+			next = n;
+	}
+	if (next == UINT64_MAX)
+		return WAIT_TICK_NS;       /* the schedule has ended (a last step of 0) */
+	d = next > t ? next - t : 0;
+	if (d < PACE_TICK_NS)
+		d = PACE_TICK_NS;
+	return d < WAIT_TICK_NS ? d : WAIT_TICK_NS;
+}
+
+static double pace_charged(const struct wstate *s)
+{
+	double c = 0;
+
+	for (unsigned i = 0; i < s->npc; i++)
+		c += s->pc[i].cost_sent;
+	return c;
+}
+
+/* The pacers start with the traffic: a ramp or the steps count from here. */
+static int pace_start(struct worker *w, struct wstate *s)
+{
+	const struct engine_plan *plan = w->plan;
+	const struct gen_rate *r = &plan->prof.rate;
+	struct pacer_step steps[PACER_MAX_STEPS];
+	struct pacer_cfg c = { 0 };
+	double f = plan->pace_share;
+	uint64_t now = now_ns(CLOCK_MONOTONIC);
+
+	c.unit = plan->rate_pps ? PACER_PPS : PACER_BPS;
+	c.rate = r->n_steps ? 0 : r->value * f;
+	c.wire.layer = r->layer;
+	c.wire.tcp = !s->udp;
+	c.wire.ipv6 = plan->dest.ss_family == AF_INET6;
+	c.size = plan->msg_size;
+	c.mix = s->use_mix ? &s->mix : NULL;
+	c.ramp_from = r->ramp_from * f;
+	c.ramp_ns = r->ramp_ns;
+	for (unsigned i = 0; i < r->n_steps && i < PACER_MAX_STEPS; i++)
+		steps[i] = (struct pacer_step){ r->steps[i].rate * f, r->steps[i].for_ns };
+	c.steps = steps;
+	c.n_steps = r->n_steps;
+	c.burst = r->burst;
+	c.bucket_ns = PACE_BUCKET_NS;
+	s->npc = plan->pacer_per_stream ? s->ns : 1;
+	s->pc = calloc(s->npc, sizeof(*s->pc));
+	if (!s->pc) {
+		s->npc = 0;
+		set_first_error(w->out, "allocation", ENOMEM);
+		return -ENOMEM;
+	}
+	for (unsigned i = 0; i < s->npc; i++) {
+		int ret = pacer_init(&s->pc[i], &c, now);
+
+		if (ret) {
+			s->npc = 0;
+			set_first_error(w->out, "the rate", -ret);
+			return ret;
+		}
+	}
+	/* wake-ups on time: the default 50 us timer slack is a whole tick */
+	prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+	return 0;
+}
+
+/* Units (bits at the layer, or packets) the pacer's schedule set between two times. */
+static double pace_scheduled(const struct pacer *p, uint64_t a, uint64_t b)
+{
+	const unsigned n = 4096;
+	double sum = 0, dt;
+
+	a = a > p->start_ns ? a - p->start_ns : 0;
+	b = b > p->start_ns ? b - p->start_ns : 0;
+	dt = (double)(b - a) / n;
+	for (unsigned i = 0; i < n && b > a; i++)
+		sum += pacer_rate_at(p, (uint64_t)(a + (i + 0.5) * dt)) * dt / 1e9;
+	return sum;
+}
+
+/* Target and achieved rate over the worker's measured span, and whether it was missed. */
+static void pace_result(struct worker *w, struct wstate *s)
+{
+	struct engine_queue_result *o = w->out;
+	double span = (double)(s->meas_t1 - s->meas_t0) / 1e9, sched = 0;
+
+	if (!s->npc || s->meas_t1 <= s->meas_t0)
+		return;
+	for (unsigned i = 0; i < s->npc; i++) {
+		sched += pace_scheduled(&s->pc[i], s->meas_t0, s->meas_t1);
+		o->rate_missed |= s->pc[i].missed;
+	}
+	o->rate_target = sched / span;
+	o->rate_achieved = (s->meas_c1 - s->meas_c0) / span;
+	if (o->rate_achieved < PACE_MISS_RATIO * o->rate_target)
+		o->rate_missed = true;
 }
 
 static int open_streams(struct worker *w, struct wstate *s)
 {
 	const struct engine_plan *plan = w->plan;
 	int type = s->udp ? SOCK_DGRAM : SOCK_STREAM;
+	char soerr[sizeof(w->out->first_error)];
 	int *fds;
 	unsigned ok = 0;
 
@@ -427,6 +709,12 @@ static int open_streams(struct worker *w, struct wstate *s)
 		struct stream *st = &s->st[i];
 
 		st->seq = 1;
+		if (w->fds) {
+			/* connected (and greeted) by the controller, in its order */
+			st->fd = fds[i] = st->file = w->fds[i];
+			ok++;
+			continue;
+		}
 		st->fd = socket(plan->dest.ss_family, type | SOCK_CLOEXEC, 0);
 		if (st->fd < 0) {
 			set_first_error(w->out, "socket", errno);
@@ -434,7 +722,11 @@ static int open_streams(struct worker *w, struct wstate *s)
 			fds[i] = -1;
 			continue;
 		}
-		if (connect(st->fd, (const struct sockaddr *)&plan->dest, plan->destlen)) {
+		if (sockopts_apply(&plan->so, w->idx, i, st->fd, soerr, sizeof(soerr))) {
+			if (!w->out->first_error[0])
+				snprintf(w->out->first_error, sizeof(w->out->first_error), "%s", soerr);
+			st->dead = true;
+		} else if (connect(st->fd, (const struct sockaddr *)&plan->dest, plan->destlen)) {
 			char what[340];
 
 			snprintf(what, sizeof(what), "connect to %s", plan->dest_str);
@@ -463,8 +755,11 @@ static void tcp_retrans(struct worker *w, struct wstate *s)
 		struct tcp_info ti;
 		socklen_t l = sizeof(ti);
 
-		if (s->st[i].fd >= 0 && !getsockopt(s->st[i].fd, IPPROTO_TCP, TCP_INFO, &ti, &l))
+		if (s->st[i].fd >= 0 && !getsockopt(s->st[i].fd, IPPROTO_TCP, TCP_INFO, &ti, &l)) {
 			w->out->retransmits += ti.tcpi_total_retrans;
+			if (w->out->st)
+				w->out->st[i].retransmits = ti.tcpi_total_retrans;
+		}
 	}
 }
 
@@ -505,6 +800,8 @@ static void drain(struct worker *w, struct wstate *s)
 		setsockopt(s->st[i].fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
 		close(s->st[i].fd);
 		s->st[i].fd = -1;
+		if (w->fds)
+			w->fds[i] = -1; /* the controller must not touch it any more */
 	}
 	deadline = now_ns(CLOCK_MONOTONIC) + LINGER_WAIT_NS;
 	while ((s->acct.inflight || s->notif_pending) && now_ns(CLOCK_MONOTONIC) < deadline) {
@@ -523,6 +820,86 @@ static void drain(struct worker *w, struct wstate *s)
 		io_uring_cq_advance(&s->ring, n);
 		reap(w, s);
 	}
+}
+
+/*
+ * UDP slots: each datagram (a GSO send's too) is its header, rewritten per
+ * send, then the payload pattern from offset 0 (gen/payload.h), written once.
+ */
+static int udp_slots_setup(struct worker *w, struct wstate *s)
+{
+	const struct engine_plan *plan = w->plan;
+	const struct gen_profile *prof = &plan->prof;
+
+	s->slot_len = calloc(plan->slots, sizeof(*s->slot_len));
+	if (!s->slot_len) {
+		set_first_error(w->out, "allocation", ENOMEM);
+		return -ENOMEM;
+	}
+	if (prof->n_sizes && imix_init(&s->mix, prof->sizes, prof->n_sizes) == 0)
+		s->use_mix = true;
+	for (unsigned i = 0; i < plan->slots; i++)
+		for (unsigned k = 0; k < plan->gso; k++)
+			payload_fill(s->buf + i * plan->slot_size + k * plan->max_size + GEN_UDP_HDR_LEN,
+				     plan->max_size - GEN_UDP_HDR_LEN, 0);
+	return 0;
+}
+
+/*
+ * Per-socket options of this work: UDP_SEGMENT for GSO (one send of N x
+ * size bytes leaves as N datagrams of size), and SO_MAX_PACING_RATE for
+ * rate.tcp_pacing (the stream's share of the highest rate of the schedule,
+ * counted as the kernel counts it, with headers, plus a little headroom:
+ * zcgen's pacer keeps the mean, the kernel spaces the segments).
+ */
+static int stream_options(struct worker *w, struct wstate *s)
+{
+	const struct engine_plan *plan = w->plan;
+	const struct gen_rate *r = &plan->prof.rate;
+	uint64_t pacing = 0;
+
+	if (!s->udp && plan->paced && r->tcp_pacing) {
+		struct pacer_wire at = { .layer = r->layer, .tcp = true,
+					 .ipv6 = plan->dest.ss_family == AF_INET6 };
+		struct pacer_wire l2 = at;
+		double peak = r->n_steps ? 0 : r->value, bps;
+
+		l2.layer = PACER_LAYER_L2;
+		if (r->ramp_ns && r->ramp_from > peak)
+			peak = r->ramp_from;
+		for (unsigned i = 0; i < r->n_steps; i++)
+			if (r->steps[i].rate > peak)
+				peak = r->steps[i].rate;
+		bps = peak * pacer_split(1.0, r->per, plan->nq, plan->prof.streams, 1) *
+		      (double)pacer_wire_bytes(&l2, plan->msg_size) /
+		      (double)pacer_wire_bytes(&at, plan->msg_size);
+		pacing = (uint64_t)(bps / 8 * TCP_PACING_HEADROOM);
+	}
+	for (unsigned i = 0; i < s->ns; i++) {
+		struct stream *st = &s->st[i];
+
+		if (st->dead || st->fd < 0)
+			continue;
+		if (s->udp && plan->gso > 1) {
+			int seg = (int)plan->msg_size;
+
+			if (setsockopt(st->fd, SOL_UDP, UDP_SEGMENT, &seg, sizeof(seg))) {
+				int e = errno;
+
+				snprintf(w->out->first_error, sizeof(w->out->first_error),
+					 "UDP GSO: setting UDP_SEGMENT to %d failed: %s%s", seg,
+					 strerror(e), e == ENOPROTOOPT ? " (the kernel lacks UDP GSO, "
+					 "Linux 4.18 or later has it): run without --gso" : "");
+				return -e;
+			}
+		}
+		if (pacing && setsockopt(st->fd, SOL_SOCKET, SO_MAX_PACING_RATE, &pacing,
+					 sizeof(pacing))) {
+			set_first_error(w->out, "rate.tcp_pacing: SO_MAX_PACING_RATE", errno);
+			return -errno;
+		}
+	}
+	return 0;
 }
 
 static int worker_setup(struct worker *w, struct wstate *s)
@@ -554,15 +931,21 @@ static int worker_setup(struct worker *w, struct wstate *s)
 	}
 	for (unsigned i = 0; i < s->ns; i++)
 		s->st[i].fd = -1;
-	s->buf = mmap(NULL, plan->ring_buf_bytes, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	if (s->buf == MAP_FAILED) {
+	s->buf = hugebuf_alloc(plan->ring_buf_bytes, plan->prof.hugepages, &o->buf_huge,
+			       &o->buf_maplen);
+	if (!s->buf) {
 		ret = -errno;
-		s->buf = NULL;
-		set_first_error(o, "the ring's buffer", -ret);
+		set_first_error(o, plan->prof.hugepages == GEN_HUGEPAGES_ON ?
+				"the ring's buffer (buffers.hugepages on: no huge page free)" :
+				"the ring's buffer", -ret);
 		return ret;
 	}
 	fill_pattern(s->buf, plan->ring_buf_bytes);
+	if (s->udp) {
+		ret = udp_slots_setup(w, s);
+		if (ret)
+			return ret;
+	}
 	if (plan->mode == GEN_MODE_ZC_FIXED) {
 		struct iovec iov = { .iov_base = s->buf, .iov_len = plan->ring_buf_bytes };
 
@@ -572,21 +955,35 @@ static int worker_setup(struct worker *w, struct wstate *s)
 			return ret;
 		}
 	}
-	return open_streams(w, s);
+	ret = open_streams(w, s);
+	return ret ? ret : stream_options(w, s);
 }
 
 static void worker_teardown(struct worker *w, struct wstate *s)
 {
 	struct engine_queue_result *o = w->out;
 
-	for (unsigned i = 0; s->st && i < s->ns; i++)
+	/* controller mode: the sockets stay open until the controller is done */
+	for (unsigned i = 0; s->st && i < s->ns && !w->fds; i++)
 		if (s->st[i].fd >= 0)
 			close(s->st[i].fd);
+	for (unsigned i = 0; s->st && o->st && i < s->ns; i++) {
+		struct stream *st = &s->st[i];
+
+		o->st[i].bytes_all = st->bytes;
+		o->st[i].sends_all = st->sends;
+		o->st[i].bytes = st->bytes - st->bytes_omit;
+		o->st[i].sends = st->sends - st->sends_omit;
+		o->st[i].failed = st->dead;
+		if (s->udp) {
+			o->st[i].datagrams_all = st->sends * w->plan->gso;
+			o->st[i].datagrams = o->st[i].sends * w->plan->gso;
+		}
+	}
 	/* exiting the ring waits for the kernel to let go of the buffer */
 	if (s->ring_ok)
 		io_uring_queue_exit(&s->ring);
-	if (s->buf)
-		munmap(s->buf, w->plan->ring_buf_bytes);
+	hugebuf_release(s->buf, o->buf_maplen);
 	o->bytes = s->acct.bytes;
 	o->sends = s->acct.sends;
 	o->zc_sends = s->acct.zc_sends;
@@ -599,6 +996,21 @@ static void worker_teardown(struct worker *w, struct wstate *s)
 	memcpy(o->err_count, s->acct.err_count, sizeof(o->err_count));
 	slots_destroy(&s->pool);
 	free(s->st);
+	free(s->slot_len);
+	free(s->pc);
+}
+
+/* The warm-up is over: per-stream counts and this thread's CPU time start here. */
+static void mark_measuring(struct wstate *s, double *cpu0)
+{
+	s->meas_t0 = now_ns(CLOCK_MONOTONIC);
+	s->meas_c0 = pace_charged(s);
+	for (unsigned i = 0; i < s->ns; i++) {
+		s->st[i].bytes_omit = s->st[i].bytes;
+		s->st[i].sends_omit = s->st[i].sends;
+	}
+	if (cpustat_thread_self(cpu0))
+		*cpu0 = -1;
 }
 
 static void *worker_main(void *arg)
@@ -606,6 +1018,8 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 	struct wstate s = { 0 };
 	unsigned rr = 0;
+	bool meas = false;
+	double cpu0 = -1, cpu1;
 	int ret;
 
 	s.udp = w->plan->prof.proto == GEN_PROTO_UDP;
@@ -615,6 +1029,8 @@ static void *worker_main(void *arg)
 	atomic_fetch_add(&w->shared->ready, 1);
 	while (!atomic_load(&w->shared->go) && !atomic_load(&w->shared->stop))
 		usleep(200);
+	if (!ret && w->plan->paced)
+		ret = pace_start(w, &s);
 	while (!ret && !atomic_load_explicit(&w->shared->stop, memory_order_relaxed)) {
 		bool alive = false;
 
@@ -622,11 +1038,24 @@ static void *worker_main(void *arg)
 			alive = !s.st[i].dead;
 		if (!alive && !s.acct.inflight)
 			break;
-		queue_sends(w, &s, &rr);
-		wait_some(&s, WAIT_TICK_NS);
+		if (!meas && atomic_load_explicit(&w->shared->measuring, memory_order_relaxed)) {
+			meas = true;
+			mark_measuring(&s, &cpu0);
+		}
+		queue_sends(w, &s, &rr, now_ns(CLOCK_MONOTONIC));
+		wait_some(&s, s.npc ? pace_wait(&s) : WAIT_TICK_NS);
 		reap(w, &s);
 		publish(w, &s.acct);
 	}
+	/* CPU over the measured part: the drain is not part of it */
+	s.meas_t1 = now_ns(CLOCK_MONOTONIC);
+	s.meas_c1 = pace_charged(&s);
+	if (meas)
+		pace_result(w, &s);
+	if (meas && cpu0 >= 0 && !cpustat_thread_self(&cpu1))
+		w->out->cpu_s = cpu1 - cpu0;
+	if (!ret && !meas)
+		mark_measuring(&s, &cpu0); /* stopped in the warm-up: only the drain counts */
 	if (!ret)
 		drain(w, &s);
 	publish(w, &s.acct);
@@ -671,15 +1100,69 @@ static int add_interval(struct engine_result *res, unsigned nq, double a, double
 	return 0;
 }
 
+/*
+ * Controller mode: every data connection from this thread, one after
+ * another in (queue, stream) order, each greeted by the controller before
+ * the next, so that the peer's numbering of streams maps to known pairs.
+ */
+static int ctl_connect(const struct engine_plan *plan, struct engine_ctl *ctl, int *fds)
+{
+	int type = plan->prof.proto == GEN_PROTO_UDP ? SOCK_DGRAM : SOCK_STREAM;
+	unsigned k = 0;
+	int ret;
+
+	for (unsigned q = 0; q < plan->nq; q++) {
+		for (unsigned i = 0; i < plan->q[q].streams; i++, k++) {
+			if (gen_stop) {
+				snprintf(ctl->err, sizeof(ctl->err),
+					 "interrupted while opening the data connections");
+				return -EINTR;
+			}
+			fds[k] = socket(plan->dest.ss_family, type | SOCK_CLOEXEC, 0);
+			if (fds[k] < 0) {
+				ret = -errno;
+				snprintf(ctl->err, sizeof(ctl->err), "data socket: %s", strerror(-ret));
+				return ret;
+			}
+			ret = sockopts_apply(&plan->so, q, i, fds[k], ctl->err, sizeof(ctl->err));
+			if (ret)
+				return ret;
+			if (connect(fds[k], (const struct sockaddr *)&plan->dest, plan->destlen)) {
+				ret = -errno;
+				snprintf(ctl->err, sizeof(ctl->err),
+					 "data connection %u (queue %u stream %u) to %s: %s", k + 1,
+					 plan->q[q].queue, i, plan->dest_str, strerror(-ret));
+				return ret;
+			}
+			ret = ctl->stream_open(ctl, plan->q[q].queue, i, fds[k]);
+			if (ret) {
+				if (!ctl->err[0])
+					snprintf(ctl->err, sizeof(ctl->err),
+						 "data connection %u (queue %u stream %u): %s", k + 1,
+						 plan->q[q].queue, i, strerror(-ret));
+				return ret;
+			}
+		}
+	}
+	return 0;
+}
+
 int engine_run(const struct engine_plan *plan, struct engine_result *res, engine_interval_cb cb,
 	       void *cb_arg)
 {
+	return engine_run_ctl(plan, res, cb, cb_arg, NULL);
+}
+
+int engine_run_ctl(const struct engine_plan *plan, struct engine_result *res,
+		   engine_interval_cb cb, void *cb_arg, struct engine_ctl *ctl)
+{
 	struct run_shared shared;
 	struct worker *w;
-	unsigned nq = plan->nq;
+	unsigned nq = plan->nq, nfds = 0;
 	uint64_t *b_prev, *b_now, *s_prev, *s_now, *b_omit, *s_omit;
 	uint64_t t0, t_meas, t_end, t_next, interval = plan->prof.interval_ns;
 	unsigned started = 0;
+	int *fds = NULL;
 	int ret = 0;
 
 	memset(res, 0, sizeof(*res));
@@ -691,6 +1174,27 @@ int engine_run(const struct engine_plan *plan, struct engine_result *res, engine
 		ret = -ENOMEM;
 		goto out_free;
 	}
+	for (unsigned i = 0; i < nq; i++) {
+		res->q[i].st = calloc(plan->q[i].streams, sizeof(*res->q[i].st));
+		if (!res->q[i].st) {
+			ret = -ENOMEM;
+			goto out_free;
+		}
+		nfds += plan->q[i].streams;
+	}
+	if (ctl) {
+		ctl->err[0] = '\0';
+		fds = malloc(nfds * sizeof(*fds));
+		if (!fds) {
+			ret = -ENOMEM;
+			goto out_free;
+		}
+		for (unsigned k = 0; k < nfds; k++)
+			fds[k] = -1;
+		ret = ctl_connect(plan, ctl, fds);
+		if (ret)
+			goto out_fds;
+	}
 	b_now = b_prev + nq;
 	s_prev = b_prev + 2 * nq;
 	s_now = b_prev + 3 * nq;
@@ -699,9 +1203,11 @@ int engine_run(const struct engine_plan *plan, struct engine_result *res, engine
 
 	atomic_init(&shared.stop, false);
 	atomic_init(&shared.go, false);
+	atomic_init(&shared.measuring, plan->prof.omit_ns == 0);
 	atomic_init(&shared.ready, 0);
-	for (unsigned i = 0; i < nq; i++) {
+	for (unsigned i = 0, off = 0; i < nq; off += plan->q[i].streams, i++) {
 		w[i].plan = plan;
+		w[i].fds = fds ? fds + off : NULL;
 		w[i].shared = &shared;
 		w[i].idx = i;
 		w[i].out = &res->q[i];
@@ -720,6 +1226,16 @@ int engine_run(const struct engine_plan *plan, struct engine_result *res, engine
 	}
 	while (atomic_load(&shared.ready) < started)
 		usleep(1000);
+	if (ctl && (ret = ctl->start(ctl))) {
+		if (!ctl->err[0])
+			snprintf(ctl->err, sizeof(ctl->err), "the test did not start: %s",
+				 strerror(-ret));
+		atomic_store(&shared.stop, true);
+		for (unsigned i = 0; i < nq; i++)
+			if (w[i].started)
+				pthread_join(w[i].th, NULL);
+		goto out_fds;
+	}
 	atomic_store(&shared.go, true);
 
 	t0 = now_ns(CLOCK_MONOTONIC);
@@ -736,6 +1252,8 @@ int engine_run(const struct engine_plan *plan, struct engine_result *res, engine
 		uint64_t now = now_ns(CLOCK_MONOTONIC), wake = t_next < t_end ? t_next : t_end;
 		bool all_done = true;
 
+		if (ctl && ctl->poll && ctl->poll(ctl))
+			break; /* the peer ended the test */
 		if (now < wake) {
 			/* short naps so that SIGINT and dead workers are seen quickly */
 			sleep_until(now + 50000000ULL < wake ? now + 50000000ULL : wake);
@@ -752,6 +1270,7 @@ int engine_run(const struct engine_plan *plan, struct engine_result *res, engine
 		}
 		if (!measuring && now >= t_meas) {
 			measuring = true;
+			atomic_store(&shared.measuring, true);
 			memcpy(b_omit, b_now, nq * sizeof(uint64_t));
 			memcpy(s_omit, s_now, nq * sizeof(uint64_t));
 		} else if (measuring) {
@@ -793,6 +1312,8 @@ int engine_run(const struct engine_plan *plan, struct engine_result *res, engine
 		res->q[i].bytes_all = res->q[i].bytes;
 		res->q[i].bytes -= b_omit[i];
 		res->q[i].sends -= s_omit[i];
+		if (plan->prof.proto == GEN_PROTO_UDP)
+			res->q[i].datagrams = res->q[i].sends * plan->gso;
 	}
 	res->duration_s = (t_end - t_meas) / 1e9;
 	{
@@ -802,6 +1323,14 @@ int engine_run(const struct engine_plan *plan, struct engine_result *res, engine
 			snprintf(res->ring_note, sizeof(res->ring_note),
 				 "io_uring without DEFER_TASKRUN (kernel refused it): flags 0x%x", f);
 	}
+	/* the workers have drained; the sockets are still open for the controller */
+	if (ctl && ctl->finish)
+		ctl->finish(ctl, fds, nfds, plan, res);
+out_fds:
+	for (unsigned k = 0; fds && k < nfds; k++)
+		if (fds[k] >= 0)
+			close(fds[k]);
+	free(fds);
 out_free:
 	free(b_prev);
 	free(w);
@@ -815,6 +1344,8 @@ void engine_result_free(struct engine_result *res)
 		free(res->iv[i].sends);
 	}
 	free(res->iv);
+	for (unsigned i = 0; res->q && i < res->nq; i++)
+		free(res->q[i].st);
 	free(res->q);
 	memset(res, 0, sizeof(*res));
 }

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 #include "gen/gen.h"
+#include "gen/sockopts.h"
 
 /* The crossover used by mode auto when no calibration exists (bytes). */
 #define ENGINE_AUTO_CROSSOVER_DEFAULT 3000
@@ -36,6 +37,14 @@ struct engine_plan {
 	uint64_t slot_size;          /* bytes per slot */
 	uint64_t ring_buf_bytes;     /* registered buffer per ring */
 	unsigned sq_entries;
+	struct sockopts_plan so;     /* source, device, TOS, congestion (gen/sockopts.h) */
+	unsigned gso;                /* UDP: datagrams per send (UDP_SEGMENT); 1: no GSO */
+	uint64_t max_size;           /* UDP: the largest datagram (sizes:), else msg_size */
+	/* rate control (docs/profiles.md, "Rate"); paced false: as fast as it goes */
+	bool paced;
+	bool rate_pps;               /* the rate counts packets (datagrams), else bits at the layer */
+	bool pacer_per_stream;       /* rate.per: stream: one pacer per stream, else one per ring */
+	double pace_share;           /* a pacer's share of the profile's rates (pacer_split) */
 };
 
 /*
@@ -54,16 +63,42 @@ struct engine_live {
 	_Atomic uint64_t errors;
 } __attribute__((aligned(64)));
 
+/* One stream's counts (a data connection), in connection order within its queue. */
+struct engine_stream_result {
+	uint64_t bytes;              /* measured part (after omit) */
+	uint64_t bytes_all;          /* warm-up included */
+	uint64_t sends;              /* measured part; UDP: datagrams */
+	uint64_t sends_all;
+	uint64_t datagrams;          /* UDP: measured part (a GSO send carries several) */
+	uint64_t datagrams_all;
+	uint64_t retransmits;        /* TCP: tcpi_total_retrans, whole run */
+	bool failed;
+};
+
 struct engine_queue_result {
 	unsigned queue, cpu, streams;
+	struct engine_stream_result *st; /* streams entries */
+	double cpu_s;                /* the worker thread's own CPU time over the measured part */
 	unsigned streams_ok;         /* streams that connected */
 	unsigned streams_failed;     /* refused, reset, or failed later */
 	uint64_t bytes, sends, zc_sends, notifs, zc_copied, short_sends, errors;
 	uint64_t bytes_all;          /* warm-up included */
+	uint64_t datagrams;          /* UDP: datagrams in the measured sends (sends x gso) */
 	uint64_t retransmits;        /* TCP: sum of tcpi_total_retrans */
+	/*
+	 * Rate (plan->paced): over the worker's own measured span, the mean
+	 * target the schedule set and what its sends were charged, in the
+	 * rate's unit (bits at the layer, or packets) per second. Missed: a
+	 * pacer fell behind by more than its bucket for more than a tick, or
+	 * the achieved rate is below 99% of the target.
+	 */
+	double rate_target, rate_achieved;
+	bool rate_missed;
 	uint64_t slot_violations;    /* must be 0: a slot CQE out of order */
 	uint64_t outstanding;        /* sends or notifications still owed at close */
 	bool lingered;               /* drain timed out: closed with SO_LINGER 0 */
+	bool buf_huge;               /* the ring's buffer got huge pages (gen/hugebuf.h) */
+	uint64_t buf_maplen;         /* its mapping's length */
 	unsigned ring_flags;         /* IORING_SETUP_* the ring got */
 	int err_errno[8];
 	uint32_t err_count[8];
@@ -99,6 +134,45 @@ typedef void (*engine_interval_cb)(const struct engine_plan *plan, const struct 
  */
 int engine_run(const struct engine_plan *plan, struct engine_result *res, engine_interval_cb cb,
 	       void *cb_arg);
+
+/*
+ * A controller: a control protocol around the data path (iperf3's). With
+ * one, engine_run_ctl() changes the run's shape as follows:
+ *
+ * - The data connections are made by the calling thread, one after another
+ *   in a fixed order: queue 0 stream 0, queue 0 stream 1, ..., queue 1
+ *   stream 0, ... After each connect(), @stream_open is called with the
+ *   socket before anything else is written on it (iperf3: the cookie, or
+ *   the UDP handshake). The sockets are then handed to the pinned workers.
+ * - @start is called once every worker is set up; no data is sent before it
+ *   returns 0 (iperf3: TEST_START and TEST_RUNNING).
+ * - @poll (may be NULL) is called every 50 ms or so while data flows; a
+ *   non-zero return stops the run (the peer gave up or failed).
+ * - At the end the workers stop submitting and drain their completions and
+ *   notifications but leave the sockets open; @finish is then called with
+ *   @res complete and every data socket in connection order (-1 where the
+ *   drain had to reset one), and only after it are the sockets closed.
+ *
+ * Callbacks return 0 or -errno and may leave a message in @err; the engine
+ * writes its own failures (a data connection that failed) there too.
+ */
+struct engine_ctl {
+	void *arg;
+	int (*stream_open)(struct engine_ctl *ctl, unsigned queue, unsigned stream, int fd);
+	int (*start)(struct engine_ctl *ctl);
+	int (*poll)(struct engine_ctl *ctl);
+	void (*finish)(struct engine_ctl *ctl, const int *fds, unsigned nfds,
+		       const struct engine_plan *plan, const struct engine_result *res);
+	char err[1024];
+};
+
+/*
+ * engine_run_ctl - engine_run() driven by @ctl (NULL: the same as engine_run()).
+ * Return: as engine_run(); -errno with @ctl->err set when a data connection,
+ * @stream_open or @start failed (nothing was sent then).
+ */
+int engine_run_ctl(const struct engine_plan *plan, struct engine_result *res,
+		   engine_interval_cb cb, void *cb_arg, struct engine_ctl *ctl);
 void engine_result_free(struct engine_result *res);
 
 #endif

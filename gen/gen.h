@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <signal.h>
 #include <net/if.h>
+#include "gen/pacer.h"
 
 #define GEN_MAX_QUEUES 256
 #define GEN_MAX_CPUS 1024
@@ -35,6 +36,70 @@ struct gen_nic_cfg {
 	unsigned n_offloads;
 	bool irq_affinity_auto;   /* irq_affinity: auto (default) | none */
 	bool xps_auto;            /* xps: auto (default) | none */
+	unsigned mtu;             /* nic.mtu; 0: not given, leave as is */
+};
+
+#define GEN_MAX_SOURCE_ADDRS 64
+
+/*
+ * The profile's source: section (docs/profiles.md, "Addresses and socket
+ * options"): what the data sockets are bound to before they connect.
+ */
+struct gen_source {
+	char addr[GEN_MAX_SOURCE_ADDRS][48]; /* numeric, one per queue in turn (wrapping) */
+	unsigned n_addr;
+	char device[IF_NAMESIZE];  /* SO_BINDTODEVICE; "" none */
+	uint16_t port_lo, port_hi; /* 0: the kernel picks the ports */
+};
+
+enum gen_hugepages { GEN_HUGEPAGES_AUTO, GEN_HUGEPAGES_ON, GEN_HUGEPAGES_OFF };
+const char *gen_hugepages_name(enum gen_hugepages h);
+
+#define GEN_MAX_EXPECT_OFFLOADS 16
+
+/*
+ * The profile's expect: section, pass/fail thresholds (gen/expect.h,
+ * docs/profiles.md). A threshold is set when its has_ flag is.
+ */
+struct gen_expect {
+	bool present;
+	bool has_min_bps_total, has_min_bps_queue, has_max_loss, has_max_p99, has_min_steering;
+	double min_bps_total;     /* bit/s */
+	double min_bps_queue;     /* bit/s, every queue */
+	double max_loss_percent;  /* 0..100 */
+	uint64_t max_p99_ns;
+	double min_steering;      /* 0..1 */
+	char offloads_effective[GEN_MAX_EXPECT_OFFLOADS][64]; /* checked by offload-check */
+	unsigned n_offloads_effective;
+};
+
+#define GEN_MAX_RATE_STEPS PACER_MAX_STEPS
+#define GEN_MAX_SIZES IMIX_MAX
+
+/*
+ * The profile's rate: and sizes: (docs/profiles.md, "Rate"). Checked here;
+ * the arithmetic is gen/pacer.h's. Rates are per second, in packets when
+ * @pps, else in bits at @layer; a rate of 0 (a pause step, a ramp from 0)
+ * has no unit of its own.
+ */
+struct gen_rate {
+	bool set;                 /* a limit applies: a value other than line, or steps */
+	bool given;               /* a rate: mapping was given (it needs value or steps) */
+	bool value_given;         /* value (or a plain rate:, --rate) given, line included */
+	bool line;                /* value: line, no limit */
+	bool pps;                 /* @value is in packets/s */
+	double value;
+	enum pacer_per per;       /* total (default) | queue | stream */
+	enum pacer_layer layer;   /* payload (default) | l2 | l1 */
+	unsigned ramp_keys;       /* ramp keys given: 1 from, 2 over (a ramp needs both) */
+	double ramp_from;         /* with ramp_ns > 0: linear from this to @value */
+	bool ramp_from_pps;
+	uint64_t ramp_ns;
+	struct pacer_step steps[GEN_MAX_RATE_STEPS];
+	unsigned n_steps;
+	bool steps_pps, steps_bps;   /* units the nonzero steps used (both: an error) */
+	unsigned burst;           /* 0: none; N: N sends back to back */
+	bool tcp_pacing;          /* also SO_MAX_PACING_RATE on TCP sockets */
 };
 
 /* A fully resolved profile: file, then CLI overrides. Times in nanoseconds. */
@@ -57,6 +122,16 @@ struct gen_profile {
 	uint64_t omit_ns;
 	uint64_t interval_ns;
 	struct gen_nic_cfg nic;
+	struct gen_rate rate;
+	struct imix_entry sizes[GEN_MAX_SIZES];   /* sizes: a weighted mix (UDP) */
+	unsigned n_sizes;
+	unsigned gso_segments;    /* UDP: datagrams per send (UDP_SEGMENT, udp.gso_segments); 0/1: none */
+	struct gen_expect expect;
+	struct gen_source source;
+	char congestion[16];      /* tcp.congestion (TCP_CONGESTION); "" the system's default */
+	int dscp;                 /* 0..63, -1 not given */
+	int tos;                  /* 0..255, -1 not given (dscp or tos, not both) */
+	enum gen_hugepages hugepages; /* buffers.hugepages */
 };
 
 /*

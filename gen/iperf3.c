@@ -461,37 +461,128 @@ int iperf3_data_hello(int fd, const char cookie[IPERF3_COOKIE_LEN], bool udp)
 	return 0;
 }
 
+/* An address as /proc/net/{tcp,udp}[6] print it: "0100007F:1451". */
+static int proc_net_addr(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)ss;
+
+		snprintf(buf, len, "%08X:%04X", (unsigned)s4->sin_addr.s_addr, ntohs(s4->sin_port));
+		return 0;
+	}
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)ss;
+		uint32_t w[4];
+
+		memcpy(w, &s6->sin6_addr, sizeof(w));
+		snprintf(buf, len, "%08X%08X%08X%08X:%04X", w[0], w[1], w[2], w[3],
+			 ntohs(s6->sin6_port));
+		return 0;
+	}
+	return -EAFNOSUPPORT;
+}
+
+/*
+ * What the socket at the other end of @fd has not read yet, when that
+ * socket is on this host and in this network namespace (loopback): its
+ * rx_queue in /proc/net/{tcp,udp}[6] (TCP: bytes unread; UDP: memory of
+ * the datagrams queued). Return: the count, or -ENOENT when the peer is
+ * not visible from here (another host or namespace).
+ */
+static long local_peer_rxq(int fd, int type)
+{
+	struct sockaddr_storage me, peer;
+	socklen_t ml = sizeof(me), pl = sizeof(peer);
+	char mine[48], theirs[48], line[512], path[24];
+	long q = -ENOENT;
+	FILE *f;
+
+	if (getsockname(fd, (struct sockaddr *)&me, &ml) ||
+	    getpeername(fd, (struct sockaddr *)&peer, &pl) ||
+	    proc_net_addr(&me, mine, sizeof(mine)) || proc_net_addr(&peer, theirs, sizeof(theirs)))
+		return -ENOENT;
+	snprintf(path, sizeof(path), "/proc/net/%s%s", type == SOCK_STREAM ? "tcp" : "udp",
+		 me.ss_family == AF_INET6 ? "6" : "");
+	f = fopen(path, "re");
+	if (!f)
+		return -ENOENT;
+	while (fgets(line, sizeof(line), f)) {
+		char la[48], ra[48];
+		unsigned st;
+		unsigned long txq, rxq;
+
+		if (sscanf(line, " %*d: %47s %47s %x %lx:%lx", la, ra, &st, &txq, &rxq) == 5 &&
+		    !strcmp(la, theirs) && !strcmp(ra, mine)) {
+			q = (long)rxq;
+			break;
+		}
+	}
+	fclose(f);
+	return q;
+}
+
+static int sock_type(int fd)
+{
+	int type = 0;
+	socklen_t tl = sizeof(type);
+
+	if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl))
+		return -1;
+	return type;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
 int iperf3_drain_wait(const int *fds, unsigned n, int timeout_ms, int settle_ms)
 {
 	int64_t deadline = now_ms() + timeout_ms;
-	struct timespec ts;
+	bool queued;
 
+	/* 1. our TCP send queues: every byte acknowledged by the receiving kernel */
 	for (;;) {
-		bool queued = false;
+		queued = false;
+		for (unsigned i = 0; i < n && !queued; i++) {
+			int outq = 0;
 
-		for (unsigned i = 0; i < n; i++) {
-			int type = 0, outq = 0;
-			socklen_t tl = sizeof(type);
-
-			if (fds[i] < 0 ||
-			    getsockopt(fds[i], SOL_SOCKET, SO_TYPE, &type, &tl) ||
-			    type != SOCK_STREAM)
-				continue;
-			if (ioctl(fds[i], SIOCOUTQ, &outq) == 0 && outq > 0)
+			if (sock_type(fds[i]) == SOCK_STREAM &&
+			    ioctl(fds[i], SIOCOUTQ, &outq) == 0 && outq > 0)
 				queued = true;
 		}
 		if (!queued)
 			break;
 		if (now_ms() >= deadline)
 			return -ETIMEDOUT;
-		ts = (struct timespec){ 0, 1000000 };
-		nanosleep(&ts, NULL);
+		sleep_ms(1);
 	}
-	if (settle_ms > 0) {
-		ts = (struct timespec){ settle_ms / 1000, (long)(settle_ms % 1000) * 1000000 };
-		while (nanosleep(&ts, &ts) && errno == EINTR)
-			;
+	/*
+	 * 2. a receiver on this host (loopback): until it has read its receive
+	 * queues, which we can see. A loaded machine can keep it off the CPU
+	 * far longer than the settle below.
+	 */
+	for (;;) {
+		queued = false;
+		for (unsigned i = 0; i < n && !queued; i++) {
+			int type = sock_type(fds[i]);
+
+			if ((type == SOCK_STREAM || type == SOCK_DGRAM) &&
+			    local_peer_rxq(fds[i], type) > 0)
+				queued = true;
+		}
+		if (!queued)
+			break;
+		if (now_ms() >= deadline)
+			return -ETIMEDOUT;
+		sleep_ms(2);
 	}
+	/* 3. the settle: for a receiver we cannot see, and for its counters after the read */
+	if (settle_ms > 0)
+		sleep_ms(settle_ms);
 	return 0;
 }
 
@@ -728,6 +819,24 @@ int iperf3_client_wait_start(struct iperf3_client *c)
 	if (!r)
 		r = client_expect(c, IPERF3_TEST_RUNNING, "TEST_RUNNING");
 	return r;
+}
+
+int iperf3_client_check(struct iperf3_client *c)
+{
+	signed char st;
+	int r = wait_readable(c->ctrl_fd, 0);
+
+	if (r == -EAGAIN)
+		return 0;
+	if (r) {
+		seterr(c->err, sizeof(c->err), "iperf3 control: %s", strerror(-r));
+		return r;
+	}
+	r = client_state(c, &st, "the end of the test");
+	if (r)
+		return r;
+	seterr(c->err, sizeof(c->err), "iperf3 control: unexpected state %d during the test", st);
+	return -EPROTO;
 }
 
 int iperf3_client_end(struct iperf3_client *c, const struct iperf3_results *mine,

@@ -309,6 +309,15 @@ int iperf3_client_wait_create_streams(struct iperf3_client *c);
 int iperf3_client_wait_start(struct iperf3_client *c);
 
 /**
+ * iperf3_client_check - while data flows, without waiting: has the server
+ * said anything? It says nothing until TEST_END unless it gives up.
+ * Return: 0 when nothing is waiting; -errno with c->err set when the server
+ * ended the test (SERVER_TERMINATE: -ECONNRESET, SERVER_ERROR, closed
+ * connection: -ECONNRESET) or sent another state (-EPROTO).
+ */
+int iperf3_client_check(struct iperf3_client *c);
+
+/**
  * iperf3_client_end - send TEST_END, exchange results, finish the test
  * @mine: our (sender) results; stream ids 0 are numbered 1, 3, 4, ...
  * @theirs: the server's (receiver) results, total summed

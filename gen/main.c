@@ -13,6 +13,8 @@ static const char usage[] =
 	"       zcgen nic show|pin|restore DEV [...]     the NIC's channels, IRQs, XPS, counters\n"
 	"       zcgen lab up|down|status [...]           a veth lab in two network namespaces\n"
 	"       zcgen sweep [--sizes LIST] [--modes LIST]  copy vs zero-copy per size (zcgen sweep --help)\n"
+	"       zcgen compare --profile FILE [--lab] [--repeat N]  zcgen vs iperf3 (zcgen compare --help)\n"
+	"       zcgen offload-check [DEV] --profile FILE   each offload on vs off (zcgen offload-check --help)\n"
 	"       zcgen --version | --help\n";
 
 int main(int argc, char **argv)
@@ -22,7 +24,8 @@ int main(int argc, char **argv)
 		int (*fn)(int, char **);
 	} cmds[] = {
 		{ "run", cmd_run }, { "sink", cmd_sink }, { "nic", cmd_nic }, { "lab", cmd_lab },
-		{ "sweep", cmd_sweep },
+		{ "offload-check", cmd_offload },
+		{ "sweep", cmd_sweep }, { "compare", cmd_compare },
 	};
 
 	if (argc >= 2 && !strcmp(argv[1], "--version")) {

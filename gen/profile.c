@@ -11,8 +11,10 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/resource.h>
+#include <arpa/inet.h>
 #include <yaml.h>
 #include "gen/gen.h"
+#include "gen/expect.h"
 
 /* A profile is a handful of lines; anything bigger is not one. */
 #define PROFILE_MAX_BYTES (1u << 20)
@@ -24,6 +26,10 @@ static const char *const proto_words[] = { "tcp", "udp", NULL };
 static const char *const mode_words[] = { "copy", "zc", "zc-fixed", "auto", NULL };
 static const char *const server_words[] = { "none", "zcgen", "iperf3", NULL };
 static const char *const auto_none_words[] = { "auto", "none", NULL };
+/* in enum pacer_per and enum pacer_layer order */
+static const char *const rate_per_words[] = { "total", "queue", "stream", NULL };
+static const char *const rate_layer_words[] = { "payload", "l2", "l1", NULL };
+static const char *const hugepages_words[] = { "auto", "on", "off", NULL };
 
 static int word_index(const char *const *words, const char *s)
 {
@@ -51,6 +57,11 @@ const char *gen_mode_name(enum gen_mode m)
 const char *gen_server_name(enum gen_server s)
 {
 	return word_name(server_words, 3, s);
+}
+
+const char *gen_hugepages_name(enum gen_hugepages h)
+{
+	return word_name(hugepages_words, 3, h);
 }
 
 int gen_proto_parse(const char *s, enum gen_proto *out)
@@ -185,6 +196,13 @@ enum ktype {
 	KT_CPUS,
 	KT_HOSTPORT,  /* --dest only */
 	KT_OFFLOADS,  /* nic.offloads: name -> on/off */
+	KT_RATE,      /* line, 500M, 3Mpps; .min 1: not 0, line allowed; .keys: or a mapping */
+	KT_STEPS,     /* rate.steps: a list of {rate, for} */
+	KT_SIZES,     /* sizes: datagram size -> weight */
+	KT_BOOL,
+	KT_EXPECT,    /* expect.*: parsed and described by gen/expect.c */
+	KT_ADDRS,     /* source.address: numeric addresses, comma-separated or a list */
+	KT_PORTS,     /* source.ports: LO-HI or one port */
 };
 
 union kval {
@@ -193,6 +211,10 @@ union kval {
 	int e;
 	struct { const unsigned *v; unsigned n; } cpus;
 	struct { const char *host; uint16_t port; } hp;
+	struct { double v; bool pps, line; } rate;
+	bool b;
+	struct { char (*v)[48]; unsigned n; } addrs;
+	struct { uint16_t lo, hi; } ports;
 };
 
 struct pkey {
@@ -238,6 +260,59 @@ static void set_rx(struct gen_profile *p, const union kval *v) { p->nic.rx = (in
 static void set_tx(struct gen_profile *p, const union kval *v) { p->nic.tx = (int)v->u; }
 static void set_irq(struct gen_profile *p, const union kval *v) { p->nic.irq_affinity_auto = v->e == 0; }
 static void set_xps(struct gen_profile *p, const union kval *v) { p->nic.xps_auto = v->e == 0; }
+static void rate_update(struct gen_rate *r) { r->set = (r->value_given && !r->line) || r->n_steps; }
+static void set_rate_value(struct gen_profile *p, const union kval *v)
+{
+	p->rate.value_given = true;
+	p->rate.line = v->rate.line;
+	p->rate.value = v->rate.line ? 0 : v->rate.v;
+	p->rate.pps = v->rate.pps;
+	rate_update(&p->rate);
+}
+/* A plain rate: (or --rate) is the whole target: no ramp, no steps; per, layer, burst stay. */
+static void set_rate(struct gen_profile *p, const union kval *v)
+{
+	p->rate.ramp_keys = 0;
+	p->rate.ramp_ns = 0;
+	p->rate.n_steps = 0;
+	p->rate.steps_pps = p->rate.steps_bps = false;
+	set_rate_value(p, v);
+}
+static void set_rate_per(struct gen_profile *p, const union kval *v) { p->rate.per = (enum pacer_per)v->e; }
+static void set_rate_layer(struct gen_profile *p, const union kval *v) { p->rate.layer = (enum pacer_layer)v->e; }
+static void set_ramp_from(struct gen_profile *p, const union kval *v)
+{
+	p->rate.ramp_from = v->rate.v;
+	p->rate.ramp_from_pps = v->rate.pps && v->rate.v > 0;
+	p->rate.ramp_keys |= 1;
+}
+static void set_ramp_over(struct gen_profile *p, const union kval *v) { p->rate.ramp_ns = v->u; p->rate.ramp_keys |= 2; }
+static void set_burst(struct gen_profile *p, const union kval *v) { p->rate.burst = (unsigned)v->u; }
+static void set_tcp_pacing(struct gen_profile *p, const union kval *v) { p->rate.tcp_pacing = v->b; }
+static void set_gso(struct gen_profile *p, const union kval *v) { p->gso_segments = (unsigned)v->u; }
+static void set_expect(struct gen_profile *p, const union kval *v) { p->expect.present = true; }
+static void set_mtu(struct gen_profile *p, const union kval *v) { p->nic.mtu = (unsigned)v->u; }
+static void set_src_addrs(struct gen_profile *p, const union kval *v)
+{
+	memcpy(p->source.addr, v->addrs.v, v->addrs.n * sizeof(p->source.addr[0]));
+	p->source.n_addr = v->addrs.n;
+}
+static void set_src_device(struct gen_profile *p, const union kval *v)
+{
+	snprintf(p->source.device, sizeof(p->source.device), "%s", v->s);
+}
+static void set_src_ports(struct gen_profile *p, const union kval *v)
+{
+	p->source.port_lo = v->ports.lo;
+	p->source.port_hi = v->ports.hi;
+}
+static void set_congestion(struct gen_profile *p, const union kval *v)
+{
+	snprintf(p->congestion, sizeof(p->congestion), "%s", v->s);
+}
+static void set_dscp(struct gen_profile *p, const union kval *v) { p->dscp = (int)v->u; }
+static void set_tos(struct gen_profile *p, const union kval *v) { p->tos = (int)v->u; }
+static void set_hugepages(struct gen_profile *p, const union kval *v) { p->hugepages = (enum gen_hugepages)v->e; }
 
 #define SEC_NS 1000000000ull
 #define GIB (1ull << 30)
@@ -271,8 +346,9 @@ static const struct pkey keys[] = {
 	  .set = set_omit },
 	{ .path = "interval", .cli = "interval", .type = KT_TIME, .min = SEC_NS / 10,
 	  .max = 3600 * SEC_NS, .set = set_interval },
-	{ .path = "nic", .type = KT_MAP, .keys = "interface, channels, offloads, irq_affinity, xps",
+	{ .path = "nic", .type = KT_MAP, .keys = "interface, channels, offloads, irq_affinity, xps, mtu",
 	  .set = set_nic },
+	{ .path = "nic.mtu", .type = KT_UINT, .min = 68, .max = 65535, .set = set_mtu },
 	{ .path = "nic.interface", .type = KT_IFNAME, .max = IF_NAMESIZE - 1, .set = set_ifname },
 	{ .path = "nic.channels", .type = KT_MAP, .keys = "combined, or rx and tx" },
 	{ .path = "nic.channels.combined", .type = KT_UINT, .min = 1, .max = 4096,
@@ -282,6 +358,42 @@ static const struct pkey keys[] = {
 	{ .path = "nic.offloads", .type = KT_OFFLOADS },
 	{ .path = "nic.irq_affinity", .type = KT_ENUM, .words = auto_none_words, .set = set_irq },
 	{ .path = "nic.xps", .type = KT_ENUM, .words = auto_none_words, .set = set_xps },
+	{ .path = "rate", .cli = "rate", .type = KT_RATE, .min = 1, .set = set_rate,
+	  .keys = "value, per, layer, ramp, steps, burst, tcp_pacing" },
+	{ .path = "rate.value", .type = KT_RATE, .min = 1, .set = set_rate_value },
+	{ .path = "rate.per", .type = KT_ENUM, .words = rate_per_words, .set = set_rate_per },
+	{ .path = "rate.layer", .type = KT_ENUM, .words = rate_layer_words, .set = set_rate_layer },
+	{ .path = "rate.ramp", .type = KT_MAP, .keys = "from, over" },
+	{ .path = "rate.ramp.from", .type = KT_RATE, .min = 0, .set = set_ramp_from },
+	{ .path = "rate.ramp.over", .type = KT_TIME, .min = 1, .max = UINT64_MAX, .set = set_ramp_over },
+	{ .path = "rate.steps", .type = KT_STEPS },
+	{ .path = "rate.burst", .type = KT_UINT, .min = 1, .max = 65536, .set = set_burst },
+	{ .path = "rate.tcp_pacing", .type = KT_BOOL, .set = set_tcp_pacing },
+	{ .path = "sizes", .type = KT_SIZES },
+	{ .path = "udp", .type = KT_MAP, .keys = "gso_segments" },
+	{ .path = "udp.gso_segments", .cli = "gso", .type = KT_UINT, .min = 1, .max = 64,
+	  .set = set_gso },
+	{ .path = "source", .type = KT_MAP, .keys = "address, device, ports" },
+	{ .path = "source.address", .cli = "source", .type = KT_ADDRS, .set = set_src_addrs },
+	{ .path = "source.device", .cli = "source-device", .type = KT_IFNAME, .max = IF_NAMESIZE - 1,
+	  .set = set_src_device },
+	{ .path = "source.ports", .cli = "source-ports", .type = KT_PORTS, .set = set_src_ports },
+	{ .path = "tcp", .type = KT_MAP, .keys = "congestion" },
+	{ .path = "tcp.congestion", .cli = "congestion", .type = KT_STR, .max = 15,
+	  .set = set_congestion },
+	{ .path = "dscp", .cli = "dscp", .type = KT_UINT, .min = 0, .max = 63, .set = set_dscp },
+	{ .path = "tos", .cli = "tos", .type = KT_UINT, .min = 0, .max = 255, .set = set_tos },
+	{ .path = "buffers", .type = KT_MAP, .keys = "hugepages" },
+	{ .path = "buffers.hugepages", .cli = "hugepages", .type = KT_ENUM, .words = hugepages_words,
+	  .set = set_hugepages },
+	{ .path = "expect", .type = KT_MAP, .keys = "min_gbps_total, min_gbps_per_queue, "
+	  "max_loss_percent, max_p99_latency, min_steering, offloads_effective", .set = set_expect },
+	{ .path = "expect.min_gbps_total", .type = KT_EXPECT },
+	{ .path = "expect.min_gbps_per_queue", .type = KT_EXPECT },
+	{ .path = "expect.max_loss_percent", .type = KT_EXPECT },
+	{ .path = "expect.max_p99_latency", .type = KT_EXPECT },
+	{ .path = "expect.min_steering", .type = KT_EXPECT },
+	{ .path = "expect.offloads_effective", .type = KT_EXPECT },
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -340,6 +452,30 @@ static const char *key_expect(const struct pkey *e, char *buf, size_t len)
 	case KT_OFFLOADS:
 		snprintf(buf, len, "a mapping of feature names to on or off (tso: on)");
 		break;
+	case KT_RATE:
+		snprintf(buf, len, "%sa bit rate (500M, 40G) or a packet rate (3Mpps, UDP only)%s%s%s",
+			 e->min ? "line, " : "", e->min ? "" : ", 0 allowed",
+			 e->keys ? "; or a mapping with the keys " : "", e->keys ? e->keys : "");
+		break;
+	case KT_STEPS:
+		snprintf(buf, len, "a list of steps such as [{rate: 1G, for: 10s}, {rate: 5G, for: 10s}]");
+		break;
+	case KT_SIZES:
+		snprintf(buf, len, "a mapping of datagram sizes to weights, such as {64: 7, 576: 4, 1500: 1}");
+		break;
+	case KT_BOOL:
+		snprintf(buf, len, "on or off (true, false, yes, no)");
+		break;
+	case KT_EXPECT:
+		expect_key_describe(e->path, buf, len);
+		break;
+	case KT_ADDRS:
+		snprintf(buf, len, "an IPv4 or IPv6 address, or a list of them (one per queue in turn), "
+			 "such as 192.0.2.1 or [192.0.2.1, 192.0.2.2]");
+		break;
+	case KT_PORTS:
+		snprintf(buf, len, "a port range LO-HI such as 40000-40063 (or one port), 1 to 65535");
+		break;
 	}
 	return buf;
 }
@@ -357,6 +493,88 @@ static bool bool_word(const char *s, bool *on)
 	else
 		return false;
 	return true;
+}
+
+/* "line", a bit rate ("500M": bit/s) or a packet rate ("3Mpps"). Finite, at most 10^15. */
+static int rate_parse(const char *s, union kval *v)
+{
+	if (!strcasecmp(s, "line")) {
+		v->rate.line = true;
+		return 0;
+	}
+	if (units_rate_bps(s, &v->rate.v)) {
+		if (units_rate_pps(s, &v->rate.v))
+			return -EINVAL;
+		v->rate.pps = true;
+	}
+	return v->rate.v > 1e15 ? -ERANGE : 0;
+}
+
+/* "LO-HI" or "N": ports 1..65535, LO <= HI. */
+static int ports_parse(const char *s, uint16_t *lo, uint16_t *hi)
+{
+	char a[16], *dash;
+	uint64_t l, h;
+
+	if (strlen(s) >= sizeof(a))
+		return -EINVAL;
+	snprintf(a, sizeof(a), "%s", s);
+	dash = strchr(a, '-');
+	if (dash)
+		*dash = '\0';
+	if (units_uint(a, 1, 65535, &l) || units_uint(dash ? dash + 1 : a, 1, 65535, &h))
+		return -EINVAL;
+	if (l > h)
+		return -ERANGE;
+	*lo = (uint16_t)l;
+	*hi = (uint16_t)h;
+	return 0;
+}
+
+/* source.address: "A", "A,B,..." (the CLI) or a YAML list joined the same way. */
+static int addrs_apply(struct gen_profile *p, const struct pkey *e, const char *s, const char *want,
+		       char *msg, size_t len)
+{
+	char (*v)[48] = calloc(GEN_MAX_SOURCE_ADDRS, sizeof(*v));
+	char *copy = strdup(s), *tok, *save = NULL;
+	unsigned n = 0;
+	int r = 0;
+
+	if (!v || !copy) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		unsigned char bin[16];
+
+		if (n == GEN_MAX_SOURCE_ADDRS) {
+			snprintf(msg, len, "more than %d source addresses", GEN_MAX_SOURCE_ADDRS);
+			r = -EINVAL;
+			goto out;
+		}
+		if (strlen(tok) >= sizeof(v[0]) || (inet_pton(AF_INET, tok, bin) != 1 &&
+						     inet_pton(AF_INET6, tok, bin) != 1)) {
+			snprintf(msg, len, "'%.60s' is not a numeric IPv4 or IPv6 address; expected %s",
+				 tok, want);
+			r = -EINVAL;
+			goto out;
+		}
+		snprintf(v[n++], sizeof(v[0]), "%s", tok);
+	}
+	if (!n) {
+		snprintf(msg, len, "missing value; expected %s", want);
+		r = -EINVAL;
+		goto out;
+	}
+	{
+		union kval kv = { .addrs = { v, n } };
+
+		e->set(p, &kv);
+	}
+out:
+	free(copy);
+	free(v);
+	return r;
 }
 
 /*
@@ -429,10 +647,42 @@ static int key_apply(struct gen_profile *p, const struct pkey *e, const char *s,
 			r = -ERANGE;
 		v.hp.host = host;
 		break;
+	case KT_RATE: {
+		struct pkey plain = *e;
+
+		/* a scalar's message leaves the mapping form out (it is no help on --rate) */
+		plain.keys = NULL;
+		key_expect(&plain, want, sizeof(want));
+		noun = "a rate";
+		r = rate_parse(s, &v);
+		if (!r && v.rate.line && !e->min) {
+			snprintf(msg, len, "line is not a rate here; expected %s", want);
+			return -EINVAL;
+		}
+		if (!r && e->min && !v.rate.line && v.rate.v == 0) {
+			snprintf(msg, len, "0 is not a rate; for no limit write line");
+			return -EINVAL;
+		}
+		break;
+	}
+	case KT_BOOL:
+		r = bool_word(s, &v.b) ? 0 : -EINVAL;
+		noun = "on or off";
+		break;
+	case KT_STEPS:
+	case KT_SIZES:
 	case KT_MAP:
 	case KT_OFFLOADS:
 		snprintf(msg, len, "cannot be given as a single value; expected %s", want);
 		return -EINVAL;
+	case KT_EXPECT:
+		return expect_key_set(&p->expect, e->path, s, false, msg, len) ? -EINVAL : 0;
+	case KT_ADDRS:
+		return addrs_apply(p, e, s, want, msg, len);
+	case KT_PORTS:
+		noun = "a port range";
+		r = ports_parse(s, &v.ports.lo, &v.ports.hi);
+		break;
 	}
 	if (r == -ERANGE) {
 		snprintf(msg, len, "'%.60s' is out of range; expected %s", s, want);
@@ -933,11 +1183,12 @@ static void yunknown(struct yload *y, const struct ynode *k, const char *prefix,
 			best = leaf;
 		}
 	}
-	if (best && bestd <= 2 && bestd < strlen(k->val))
-		ydiag(y, k->line, k->col, path, "unknown key '%.60s'; did you mean '%s'?", k->val, best);
-	else if (elsewhere)
+	/* the very name in another section beats a near name here ("host" is not "tos") */
+	if (elsewhere && bestd)
 		ydiag(y, k->line, k->col, path, "unknown key '%.60s' here; did you mean '%s' "
 		      "(it belongs in a section)?", k->val, elsewhere);
+	else if (best && bestd <= 2 && bestd < strlen(k->val))
+		ydiag(y, k->line, k->col, path, "unknown key '%.60s'; did you mean '%s'?", k->val, best);
 	else
 		ydiag(y, k->line, k->col, path, "unknown key '%.60s'; valid keys here: %s", k->val, valid);
 }
@@ -1099,7 +1350,234 @@ static void yoffloads(struct yload *y, const struct pkey *e, const struct ynode 
 	}
 }
 
+/* expect.offloads_effective may be a YAML list; every other expect key is a scalar. */
+static void yexpect(struct yload *y, const struct pkey *e, const struct ynode *v, const char *path)
+{
+	char msg[sizeof(((struct gen_diag *)0)->msg)];
+
+	if (v->type != YAML_SEQUENCE_NODE || strcmp(e->path, "expect.offloads_effective")) {
+		yscalar(y, e, v, path);
+		return;
+	}
+	y->p->expect.n_offloads_effective = 0;
+	for (unsigned i = 0; i < v->n; i++) {
+		const struct ynode *it = &y->nodes[v->items[i]];
+
+		if (it->type != YAML_SCALAR_NODE || it->null)
+			ydiag(y, it->line, it->col, path, "expected an offload name, got %s",
+			      it->null ? "an empty value" : kind_words[it->type]);
+		else if (expect_key_set(&y->p->expect, e->path, it->val, true, msg, sizeof(msg)))
+			ydiag(y, it->line, it->col, path, "%s", msg);
+	}
+}
+
 static void ymap(struct yload *y, const struct ynode *map, const char *prefix);
+
+/* rate: a plain rate, or a mapping of rate.* keys */
+static void yrate(struct yload *y, const struct pkey *e, const struct ynode *v, const char *path)
+{
+	if (v->type == YAML_MAPPING_NODE && e->keys) {
+		y->p->rate.given = true;
+		ymap(y, v, path);
+		return;
+	}
+	yscalar(y, e, v, path);
+}
+
+/* A scalar of a list item: NULL with a message when it is something else. */
+static const char *yitem_scalar(struct yload *y, const struct ynode *v, const char *path,
+				unsigned step, const char *what)
+{
+	if (v->type == YAML_SCALAR_NODE && !v->null)
+		return v->val;
+	ydiag(y, v->line, v->col, path, "step %u: expected %s, got %s", step, what,
+	      v->type == YAML_SCALAR_NODE ? "an empty value" : kind_words[v->type]);
+	return NULL;
+}
+
+/* One {rate: RATE, for: TIME} of rate.steps (1-based @step, for messages). */
+static bool ystep(struct yload *y, const struct ynode *it, const char *path, unsigned step,
+		  struct pacer_step *st, bool *pps)
+{
+	const struct pkey *re = key_by_path("rate.ramp.from");     /* a rate, 0 allowed */
+	const struct ynode *rv = NULL, *fv = NULL;
+	char want[200];
+	const char *s;
+	union kval kv = { 0 };
+	bool ok = true;
+
+	if (it->type != YAML_MAPPING_NODE) {
+		ydiag(y, it->line, it->col, path, "step %u: expected a mapping {rate: RATE, for: TIME}, "
+		      "got %s", step, it->type == YAML_SCALAR_NODE ? "a value" : kind_words[it->type]);
+		return false;
+	}
+	for (unsigned i = 0; i + 1 < it->n; i += 2) {
+		const struct ynode *k = &y->nodes[it->items[i]];
+
+		if (!ykey_ok(y, it, i, path)) {
+			ok = false;
+		} else if (!strcmp(k->val, "rate")) {
+			rv = &y->nodes[it->items[i + 1]];
+		} else if (!strcmp(k->val, "for")) {
+			fv = &y->nodes[it->items[i + 1]];
+		} else {
+			ydiag(y, k->line, k->col, path, "step %u: unknown key '%.60s'; a step has rate "
+			      "and for", step, k->val);
+			ok = false;
+		}
+	}
+	if (!ok)
+		return false;
+	if (!rv || !fv) {
+		ydiag(y, it->line, it->col, path, "step %u: missing %s; a step is {rate: RATE, for: TIME}",
+		      step, !rv ? "rate" : "for");
+		return false;
+	}
+	key_expect(re, want, sizeof(want));
+	s = yitem_scalar(y, rv, path, step, "a rate");
+	if (!s)
+		return false;
+	if (rate_parse(s, &kv) || kv.rate.line) {
+		ydiag(y, rv->line, rv->col, path, "step %u: '%.60s' is not a rate; expected %s%s", step, s,
+		      want, kv.rate.line ? " (no line in steps)" : "");
+		return false;
+	}
+	st->rate = kv.rate.v;
+	*pps = kv.rate.pps;
+	s = yitem_scalar(y, fv, path, step, "a time");
+	if (!s)
+		return false;
+	if (units_time_ns(s, &st->for_ns) || !st->for_ns) {
+		ydiag(y, fv->line, fv->col, path, "step %u: '%.60s' is not a time greater than 0, such "
+		      "as 10s or 500ms", step, s);
+		return false;
+	}
+	return true;
+}
+
+static void ysteps(struct yload *y, const struct pkey *e, const struct ynode *v, const char *path)
+{
+	struct pacer_step st[GEN_MAX_RATE_STEPS];
+	struct gen_rate *r = &y->p->rate;
+	bool ok = true, pps_seen = false, bps_seen = false;
+
+	if (v->type != YAML_SEQUENCE_NODE) {
+		ywrong_type(y, e, v, path);
+		return;
+	}
+	if (!v->n || v->n > GEN_MAX_RATE_STEPS) {
+		ydiag(y, v->line, v->col, path, "%u steps; give 1 to %d", v->n, GEN_MAX_RATE_STEPS);
+		return;
+	}
+	for (unsigned i = 0; i < v->n; i++) {
+		bool pps = false;
+
+		if (!ystep(y, &y->nodes[v->items[i]], path, i + 1, &st[i], &pps)) {
+			ok = false;
+			continue;
+		}
+		/* a pause (0) has no unit of its own */
+		pps_seen |= pps && st[i].rate > 0;
+		bps_seen |= !pps && st[i].rate > 0;
+	}
+	if (!ok)
+		return;
+	memcpy(r->steps, st, v->n * sizeof(st[0]));
+	r->n_steps = v->n;
+	r->steps_pps = pps_seen;
+	r->steps_bps = bps_seen;
+	rate_update(r);
+}
+
+/* sizes: {64: 7, 576: 4, 1500: 1}: datagram size (as size:) -> weight */
+static void ysizes(struct yload *y, const struct pkey *e, const struct ynode *v, const char *path)
+{
+	struct imix_entry mix[GEN_MAX_SIZES];
+	unsigned n = 0;
+	bool ok = true;
+
+	if (v->type != YAML_MAPPING_NODE || v->n < 2) {
+		ywrong_type(y, e, v, path);
+		return;
+	}
+	for (unsigned i = 0; i + 1 < v->n; i += 2) {
+		const struct ynode *k = &y->nodes[v->items[i]], *w = &y->nodes[v->items[i + 1]];
+		uint64_t size, weight;
+		char kpath[128];
+
+		if (!ykey_ok(y, v, i, path)) {
+			ok = false;
+			continue;
+		}
+		key_join(kpath, sizeof(kpath), path, k->val);
+		if (units_size(k->val, &size) || size < GEN_UDP_HDR_LEN || size > 65507) {
+			ydiag(y, k->line, k->col, kpath, "'%.60s' is not a datagram size; expected %u to "
+			      "65507 bytes (the UDP payload, as size:)", k->val, GEN_UDP_HDR_LEN);
+			ok = false;
+			continue;
+		}
+		for (unsigned j = 0; j < n; j++) {
+			if (mix[j].size == size) {
+				ydiag(y, k->line, k->col, kpath, "size %llu given twice; give each size "
+				      "once", (unsigned long long)size);
+				ok = false;
+			}
+		}
+		if (w->type != YAML_SCALAR_NODE || w->null ||
+		    units_uint(w->val, 1, IMIX_MAX_WEIGHT, &weight)) {
+			ydiag(y, w->line, w->col, kpath, "expected a weight, an integer from 1 to %u, got %s%.60s%s",
+			      IMIX_MAX_WEIGHT, w->type == YAML_SCALAR_NODE && !w->null ? "'" : "",
+			      w->type != YAML_SCALAR_NODE ? kind_words[w->type] :
+			      w->null ? "an empty value" : w->val,
+			      w->type == YAML_SCALAR_NODE && !w->null ? "'" : "");
+			ok = false;
+			continue;
+		}
+		if (n == GEN_MAX_SIZES) {
+			ydiag(y, k->line, k->col, kpath, "more than %d sizes", GEN_MAX_SIZES);
+			return;
+		}
+		mix[n++] = (struct imix_entry){ (uint32_t)size, (uint32_t)weight };
+	}
+	if (!ok)
+		return;
+	memcpy(y->p->sizes, mix, n * sizeof(mix[0]));
+	y->p->n_sizes = n;
+}
+
+/* source.address: one scalar, or a list of them (joined with commas, then checked as one). */
+static void yaddrs(struct yload *y, const struct pkey *e, const struct ynode *v, const char *path)
+{
+	char msg[sizeof(((struct gen_diag *)0)->msg)], want[200];
+	char *all;
+	size_t o = 0, cap = 1;
+
+	if (v->type != YAML_SEQUENCE_NODE) {
+		yscalar(y, e, v, path);
+		return;
+	}
+	key_expect(e, want, sizeof(want));
+	for (unsigned i = 0; i < v->n; i++) {
+		const struct ynode *it = &y->nodes[v->items[i]];
+
+		if (it->type != YAML_SCALAR_NODE || it->null || strpbrk(it->val, ", ")) {
+			ydiag(y, it->line, it->col, path, "expected one address per list item; expected %s",
+			      want);
+			return;
+		}
+		cap += strlen(it->val) + 1;
+	}
+	all = calloc(1, cap);
+	if (!all) {
+		y->err = -ENOMEM;
+		return;
+	}
+	for (unsigned i = 0; i < v->n; i++)
+		o += (size_t)snprintf(all + o, cap - o, "%s%s", i ? "," : "", y->nodes[v->items[i]].val);
+	if (key_apply(y->p, e, all, msg, sizeof(msg)))
+		ydiag(y, v->line, v->col, path, "%s", msg);
+	free(all);
+}
 
 static void yvalue(struct yload *y, const struct pkey *e, const struct ynode *v, const char *path)
 {
@@ -1118,6 +1596,21 @@ static void yvalue(struct yload *y, const struct pkey *e, const struct ynode *v,
 		break;
 	case KT_CPUS:
 		ycpus(y, e, v, path);
+		break;
+	case KT_RATE:
+		yrate(y, e, v, path);
+		break;
+	case KT_STEPS:
+		ysteps(y, e, v, path);
+		break;
+	case KT_SIZES:
+		ysizes(y, e, v, path);
+		break;
+	case KT_EXPECT:
+		yexpect(y, e, v, path);
+		break;
+	case KT_ADDRS:
+		yaddrs(y, e, v, path);
 		break;
 	default:
 		yscalar(y, e, v, path);
@@ -1226,6 +1719,8 @@ void profile_init(struct gen_profile *p)
 	p->nic.combined = p->nic.rx = p->nic.tx = -1;
 	p->nic.irq_affinity_auto = true;
 	p->nic.xps_auto = true;
+	p->dscp = p->tos = -1;
+	p->hugepages = GEN_HUGEPAGES_AUTO;
 }
 
 int profile_load(struct gen_profile *p, const char *path, struct gen_diags *d)
@@ -1363,6 +1858,84 @@ static bool cpu_in(const unsigned *cpus, unsigned n, unsigned c)
 	return false;
 }
 
+/* rate: and sizes: across their keys and the protocol */
+static void rate_validate(const struct gen_profile *p, struct gen_diags *d)
+{
+	const struct gen_rate *r = &p->rate;
+	bool value = r->value_given && !r->line;
+
+	if (r->given && !r->value_given && !r->n_steps)
+		vdiag(d, false, "rate", "a rate: mapping needs value (and optionally a ramp) or steps");
+	if (r->n_steps && r->value_given)
+		vdiag(d, false, "rate.steps", "give value (with an optional ramp) or steps, not both");
+	if (r->ramp_keys && r->ramp_keys != 3)
+		vdiag(d, false, "rate.ramp", "a ramp needs both from and over: ramp: {from: 0, over: 10s}");
+	else if (r->ramp_keys && r->n_steps)
+		vdiag(d, false, "rate.ramp", "a ramp goes to value; with steps, give each rate as a step");
+	else if (r->ramp_keys && !value)
+		vdiag(d, false, "rate.ramp", "a ramp needs a target: give rate.value (not line)");
+	else if (r->ramp_keys && r->ramp_from > 0 && r->ramp_from_pps != r->pps)
+		vdiag(d, false, "rate.ramp.from", "ramp.from is a %s rate but value is a %s rate; give "
+		      "both in the same unit", r->ramp_from_pps ? "packet" : "bit", r->pps ? "packet" : "bit");
+	if (r->steps_pps && r->steps_bps)
+		vdiag(d, false, "rate.steps", "some steps are packet rates and some bit rates; give all "
+		      "in the same unit");
+	if (p->proto == GEN_PROTO_TCP && r->set &&
+	    ((value && r->pps) || r->steps_pps || (r->ramp_keys && r->ramp_from_pps)))
+		vdiag(d, false, "rate", "TCP takes a bit rate only (500M, 40G): a TCP send is a byte "
+		      "stream that the kernel cuts into segments, so its packets per second cannot be set");
+	if (r->tcp_pacing && p->proto != GEN_PROTO_TCP)
+		vdiag(d, false, "rate.tcp_pacing", "SO_MAX_PACING_RATE is set on TCP sockets only; UDP "
+		      "sends are spaced by zcgen's own pacer");
+	else if (r->tcp_pacing && !r->set)
+		vdiag(d, false, "rate.tcp_pacing", "needs a rate to pace at: give rate.value");
+	if (r->set && r->layer != PACER_LAYER_PAYLOAD &&
+	    ((value && r->pps) || (r->n_steps && r->steps_pps)))
+		vdiag(d, true, "rate.layer", "a packet rate counts frames: the layer does not change it");
+	if (p->n_sizes && p->proto != GEN_PROTO_UDP)
+		vdiag(d, false, "sizes", "a size mix is for UDP datagrams; TCP sends a byte stream: "
+		      "use size");
+	else if (p->n_sizes && p->size_set)
+		vdiag(d, false, "sizes", "give size or sizes, not both");
+	if (p->gso_segments > 1 && p->proto != GEN_PROTO_UDP)
+		vdiag(d, false, "udp.gso_segments", "UDP GSO (UDP_SEGMENT) is for UDP; TCP segments "
+		      "by itself (TSO/GSO): drop --gso or use protocol: udp");
+	else if (p->gso_segments > 1 && p->n_sizes)
+		vdiag(d, false, "udp.gso_segments", "one GSO send cuts datagrams of one size: use "
+		      "size with gso_segments, or sizes without it");
+}
+
+/* source:, tcp:, dscp/tos across keys; what the host has is checked when the run is planned */
+static void source_validate(const struct gen_profile *p, struct gen_diags *d)
+{
+	const struct gen_source *s = &p->source;
+	unsigned long long nports = s->port_lo ? (unsigned long long)s->port_hi - s->port_lo + 1 : 0;
+	unsigned long long nstreams = (unsigned long long)p->queues * p->streams;
+
+	if (p->dscp >= 0 && p->tos >= 0)
+		vdiag(d, false, "dscp", "give dscp or tos, not both (dscp N is tos N << 2)");
+	for (unsigned i = 1; i < s->n_addr; i++)
+		if (!strchr(s->addr[i], ':') != !strchr(s->addr[0], ':'))
+			vdiag(d, false, "source.address", "%s and %s are of different families; give "
+			      "addresses of the target's family only", s->addr[0], s->addr[i]);
+	if (s->n_addr > p->queues)
+		vdiag(d, true, "source.address", "%u addresses for %u queue%s: the last %u are not "
+		      "used", s->n_addr, p->queues, p->queues == 1 ? "" : "s", s->n_addr - p->queues);
+	if (nports && nports / p->queues < p->streams)
+		vdiag(d, false, "source.ports", "%u-%u is %llu port%s for %u queue%s x %u stream%s: "
+		      "each queue takes an equal block and each stream its own port, so at least "
+		      "%llu are needed", s->port_lo, s->port_hi, nports, nports == 1 ? "" : "s",
+		      p->queues, p->queues == 1 ? "" : "s", p->streams, p->streams == 1 ? "" : "s",
+		      nstreams);
+	if (p->congestion[0] && p->proto != GEN_PROTO_TCP)
+		vdiag(d, false, "tcp.congestion", "congestion control is TCP's; this run is %s",
+		      gen_proto_name(p->proto));
+	else if (p->congestion[0] &&
+		 strspn(p->congestion, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(p->congestion))
+		vdiag(d, false, "tcp.congestion", "'%s' is not an algorithm name such as cubic, reno "
+		      "or bbr", p->congestion);
+}
+
 /* RFC 5737 / RFC 3849: addresses no real host has. */
 static bool documentation_address(const char *h)
 {
@@ -1427,6 +2000,9 @@ int profile_validate(struct gen_profile *p, struct gen_diags *d)
 		vdiag(d, false, "size", "%llu bytes do not fit a UDP datagram with zcgen's %u-byte "
 		      "header; expected %u to 65507", (unsigned long long)p->size, GEN_UDP_HDR_LEN,
 		      GEN_UDP_HDR_LEN);
+
+	rate_validate(p, d);
+	source_validate(p, d);
 
 	/* nic: */
 	if (p->nic.present) {

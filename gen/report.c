@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/utsname.h>
 #include "gen/report.h"
+#include "gen/hugebuf.h"
 #include "zcgen_version.h"
 
 /* One queue's figures, computed once and printed by every form. */
@@ -13,6 +14,12 @@ struct row {
 	unsigned queue, cpu, streams, failed;
 	uint64_t bytes, sends, notifs, zc_sends, copied, errors, retrans, short_sends, outstanding;
 	double bps, sps, copied_pct, ring_share;
+	double cpu_s;            /* the worker thread's CPU over the measured part */
+	uint64_t rx_bytes;       /* what the receiver counted of this queue's streams */
+	double rx_bps;
+	uint64_t datagrams;      /* UDP: sends x gso */
+	double target, achieved; /* paced: in the rate's unit (bits at the layer, or packets) */
+	bool missed;
 };
 
 static double safe_div(double a, double b)
@@ -42,6 +49,15 @@ static void make_row(const struct report_ctx *r, unsigned i, struct row *w)
 	w->bps = safe_div(q->bytes * 8.0, d);
 	w->sps = safe_div((double)q->sends, d);
 	w->copied_pct = safe_div(100.0 * q->zc_copied, (double)q->notifs);
+	w->cpu_s = q->cpu_s;
+	w->datagrams = q->datagrams;
+	w->target = q->rate_target;
+	w->achieved = q->rate_achieved;
+	w->missed = q->rate_missed;
+	for (unsigned k = 0; r->receiver && k < r->receiver->n; k++)
+		if (r->receiver->streams[k].queue == q->queue)
+			w->rx_bytes += r->receiver->streams[k].bytes;
+	w->rx_bps = safe_div(w->rx_bytes * 8.0, d);
 }
 
 static void make_total(const struct report_ctx *r, struct row *rows, struct row *t)
@@ -59,12 +75,60 @@ static void make_total(const struct report_ctx *r, struct row *rows, struct row 
 		t->retrans += rows[i].retrans;
 		t->short_sends += rows[i].short_sends;
 		t->outstanding += rows[i].outstanding;
+		t->cpu_s += rows[i].cpu_s;
+		t->datagrams += rows[i].datagrams;
+		t->target += rows[i].target;
+		t->achieved += rows[i].achieved;
+		t->missed |= rows[i].missed;
 	}
 	for (unsigned i = 0; i < r->res->nq; i++)
 		rows[i].ring_share = safe_div((double)rows[i].bytes, (double)t->bytes);
 	t->bps = safe_div(t->bytes * 8.0, r->res->duration_s);
 	t->sps = safe_div((double)t->sends, r->res->duration_s);
 	t->copied_pct = safe_div(100.0 * t->copied, (double)t->notifs);
+	if (r->receiver) {
+		t->rx_bytes = r->receiver->bytes;
+		t->rx_bps = safe_div(t->rx_bytes * 8.0, r->res->duration_s);
+	}
+}
+
+/* A rate with an SI prefix: "500.00M" (bit/s) or "100.00kpps". */
+static const char *fmt_rate(double v, bool pps, char *buf, size_t len)
+{
+	static const char pre[] = " kMGTP";
+	unsigned i = 0;
+
+	while (v >= 1000 && i + 1 < sizeof(pre) - 1) {
+		v /= 1000;
+		i++;
+	}
+	snprintf(buf, len, "%.2f%.*s%s", v, pre[i] != ' ', &pre[i], pps ? "pps" : "");
+	return buf;
+}
+
+static const char *layer_name(enum pacer_layer l)
+{
+	return l == PACER_LAYER_L2 ? "l2" : l == PACER_LAYER_L1 ? "l1" : "payload";
+}
+
+/* Paced runs: target and achieved in total, and every queue that missed its rate. */
+static void print_rate(FILE *out, const struct report_ctx *r, const struct row *rows,
+		       const struct row *t)
+{
+	const struct engine_plan *plan = r->plan;
+	bool pps = plan->rate_pps;
+	char a[32], b[32];
+
+	fprintf(out, "rate: target %s, achieved %s (%.2f%%), counted as %s, charged when "
+		"submitted\n", fmt_rate(t->target, pps, a, sizeof(a)),
+		fmt_rate(t->achieved, pps, b, sizeof(b)), safe_div(100.0 * t->achieved, t->target),
+		pps ? "packets (datagrams)" : layer_name(plan->prof.rate.layer));
+	for (unsigned i = 0; i < r->res->nq; i++)
+		if (rows[i].missed)
+			fprintf(out, "rate missed: queue %u reached %s of its %s: the machine could not "
+				"keep up (reported as measured, not rounded up)\n", rows[i].queue,
+				fmt_rate(rows[i].achieved, pps, a, sizeof(a)),
+				fmt_rate(rows[i].target, pps, b, sizeof(b)));
 }
 
 static struct row *make_rows(const struct report_ctx *r, struct row *total)
@@ -92,7 +156,7 @@ const char *report_errno_name(int err, char *buf, size_t len)
 void report_plan(FILE *out, const struct engine_plan *plan)
 {
 	const struct gen_profile *p = &plan->prof;
-	char b1[32], b2[32];
+	char b1[160], b2[32];
 
 	fprintf(out, "profile:   %s%s%s\n", p->name, p->path[0] ? " from " : "", p->path);
 	fprintf(out, "target:    %s %s (server: %s)\n", gen_proto_name(p->proto), plan->dest_str,
@@ -117,6 +181,9 @@ void report_plan(FILE *out, const struct engine_plan *plan)
 		fprintf(out, "  queue %u: cpu %u, %u stream%s, ring of %u SQEs\n", plan->q[i].queue,
 			plan->q[i].cpu, plan->q[i].streams, plan->q[i].streams == 1 ? "" : "s",
 			plan->sq_entries);
+	sockopts_print(out, &plan->so, plan->nq);
+	hugebuf_describe_plan(p->hugepages, b1, sizeof(b1));
+	fprintf(out, "hugepages: %s\n", b1);
 }
 
 void report_interval(FILE *out, const struct engine_plan *plan, const struct engine_interval *iv)
@@ -136,25 +203,53 @@ void report_interval(FILE *out, const struct engine_plan *plan, const struct eng
 	fflush(out);
 }
 
+/* The receiver's counts in one line, beside zcgen's total. */
+static void print_receiver(FILE *out, const struct report_receiver *v, const struct row *t)
+{
+	fprintf(out, "receiver (%s): %llu bytes, %.3f Gbit/s received, %.2f%% of the bytes sent",
+		v->source, (unsigned long long)v->bytes, t->rx_bps / 1e9,
+		safe_div(100.0 * v->bytes, (double)t->bytes));
+	if (v->udp)
+		fprintf(out, "; %llu datagrams, %llu lost (%.2f%%), jitter %.3f ms",
+			(unsigned long long)v->packets, (unsigned long long)v->lost,
+			safe_div(100.0 * v->lost, (double)(v->packets + v->lost)), v->jitter_ms);
+	if (v->tail_lost)
+		fprintf(out, "; %llu more sent after the last one it saw (lost at the end: not in "
+			"its count)", (unsigned long long)v->tail_lost);
+	fputc('\n', out);
+}
+
 void report_table(FILE *out, const struct report_ctx *r)
 {
 	struct row t, *rows = make_rows(r, &t);
 	const char *b = r->colour ? "\033[1m" : "", *n = r->colour ? "\033[0m" : "";
-	bool nic = r->nic != NULL;
+	bool nic = r->nic != NULL, rx = r->receiver != NULL;
+	bool paced = r->plan->paced, pps = r->plan->rate_pps;
+	char ra[32], rb[32];
 
 	if (!rows)
 		return;
-	fprintf(out, "%s%5s %4s %7s %10s %11s %10s %7s %7s %8s", b, "queue", "cpu", "streams",
-		"Gbit/s", "sends/s", "zc-notifs", "copied", "errors", "retrans");
+	fprintf(out, "%s%5s %4s %7s %10s %11s %10s %7s %7s %8s %6s", b, "queue", "cpu", "streams",
+		"Gbit/s", "sends/s", "zc-notifs", "copied", "errors", "retrans", "cpu-s");
+	if (rx)
+		fprintf(out, " %10s", "rx-Gbit/s");
+	if (paced)
+		fprintf(out, " %12s %12s", "target", "achieved");
 	if (nic)
 		fprintf(out, " %12s %10s %7s %7s", "nic-tx-bytes", "nic-pkts", "nic%", "ring%");
 	fprintf(out, "%s\n", n);
 	for (unsigned i = 0; i < r->res->nq; i++) {
 		struct row *w = &rows[i];
 
-		fprintf(out, "%5u %4u %7u %10.3f %11.0f %10llu %6.1f%% %7llu %8llu", w->queue, w->cpu,
-			w->streams, w->bps / 1e9, w->sps, (unsigned long long)w->notifs, w->copied_pct,
-			(unsigned long long)w->errors, (unsigned long long)w->retrans);
+		fprintf(out, "%5u %4u %7u %10.3f %11.0f %10llu %6.1f%% %7llu %8llu %6.2f", w->queue,
+			w->cpu, w->streams, w->bps / 1e9, w->sps, (unsigned long long)w->notifs,
+			w->copied_pct, (unsigned long long)w->errors, (unsigned long long)w->retrans,
+			w->cpu_s);
+		if (rx)
+			fprintf(out, " %10.3f", w->rx_bps / 1e9);
+		if (paced)
+			fprintf(out, " %12s %11s%c", fmt_rate(w->target, pps, ra, sizeof(ra)),
+				fmt_rate(w->achieved, pps, rb, sizeof(rb)), w->missed ? '!' : ' ');
 		if (nic && r->nic[i].valid)
 			fprintf(out, " %12llu %10llu %6.1f%% %6.1f%%",
 				(unsigned long long)r->nic[i].tx_bytes,
@@ -162,29 +257,46 @@ void report_table(FILE *out, const struct report_ctx *r)
 				100 * w->ring_share);
 		fputc('\n', out);
 	}
-	fprintf(out, "%s%5s %4s %7u %10.3f %11.0f %10llu %6.1f%% %7llu %8llu%s\n", b, "total", "",
+	fprintf(out, "%s%5s %4s %7u %10.3f %11.0f %10llu %6.1f%% %7llu %8llu %6.2f", b, "total", "",
 		t.streams, t.bps / 1e9, t.sps, (unsigned long long)t.notifs, t.copied_pct,
-		(unsigned long long)t.errors, (unsigned long long)t.retrans, n);
+		(unsigned long long)t.errors, (unsigned long long)t.retrans, t.cpu_s);
+	if (rx)
+		fprintf(out, " %10.3f", t.rx_bps / 1e9);
+	if (paced)
+		fprintf(out, " %12s %11s%c", fmt_rate(t.target, pps, ra, sizeof(ra)),
+			fmt_rate(t.achieved, pps, rb, sizeof(rb)), t.missed ? '!' : ' ');
+	fprintf(out, "%s\n", n);
 	fprintf(out, "%llu bytes in %.3f s (%s, %llu B sends)", (unsigned long long)t.bytes,
 		r->res->duration_s, gen_mode_name(r->plan->mode),
 		(unsigned long long)r->plan->msg_size);
 	if (r->res->omitted_s > 0)
 		fprintf(out, ", first %.3f s omitted", r->res->omitted_s);
 	fputc('\n', out);
+	if (r->plan->prof.proto == GEN_PROTO_UDP)
+		fprintf(out, "udp: %llu datagrams in %llu sends (%u per send%s), %.0f datagrams/s\n",
+			(unsigned long long)t.datagrams, (unsigned long long)t.sends, r->plan->gso,
+			r->plan->gso > 1 ? ": UDP GSO" : "", safe_div((double)t.datagrams,
+								      r->res->duration_s));
+	if (paced)
+		print_rate(out, r, rows, &t);
+	if (rx)
+		print_receiver(out, r->receiver, &t);
 	if (t.zc_sends)
 		fprintf(out, "zero-copy: %llu of %llu notifications say the kernel copied (%.1f%%)%s\n",
 			(unsigned long long)t.copied, (unsigned long long)t.notifs, t.copied_pct,
 			t.copied_pct > 99.9 ? ": expected when the receiver is on this host" : "");
 	if (r->cpu)
 		fprintf(out, "cpu: system busy %.2f CPU-s (softirq %.2f) of %.2f, zcgen %.2f user + %.2f "
-			"system; %.3f CPU-s per GB sent\n", r->cpu->sys_busy_s, r->cpu->sys_softirq_s,
-			r->cpu->sys_total_s, r->cpu->proc_user_s, r->cpu->proc_system_s,
-			r->cpu->cpu_seconds_per_gb);
+			"system; %.3f CPU-s per GB sent; the workers %.2f CPU-s while measuring "
+			"(cpu-s)\n", r->cpu->sys_busy_s, r->cpu->sys_softirq_s, r->cpu->sys_total_s,
+			r->cpu->proc_user_s, r->cpu->proc_system_s, r->cpu->cpu_seconds_per_gb, t.cpu_s);
 	if (r->steering >= 0)
 		fprintf(out, "steering: %.3f (1.0: the NIC's per-queue split matches the rings')\n",
 			r->steering);
 	if (r->nic_note && r->nic_note[0])
 		fprintf(out, "nic: %s\n", r->nic_note);
+	if (r->server_note && r->server_note[0])
+		fprintf(out, "server: %s\n", r->server_note);
 	if (t.failed)
 		fprintf(out, "streams failed: %u of %u\n", t.failed, t.streams);
 	if (t.outstanding)
@@ -204,6 +316,15 @@ void report_table(FILE *out, const struct report_ctx *r)
 	}
 	if (r->res->ring_note[0])
 		fprintf(out, "note: %s\n", r->res->ring_note);
+	{
+		char hb[200];
+		unsigned nh = 0;
+
+		for (unsigned i = 0; i < r->res->nq; i++)
+			nh += r->res->q[i].buf_huge;
+		hugebuf_describe_result(r->plan->prof.hugepages, nh, r->res->nq, hb, sizeof(hb));
+		fprintf(out, "buffers: %s\n", hb);
+	}
 	if (r->res->interrupted)
 		fprintf(out, "interrupted: the report covers the time until the signal\n");
 	free(rows);
@@ -276,6 +397,54 @@ static json_t *errno_json(const struct engine_queue_result *q)
 	return o;
 }
 
+/* UDP figures, null for TCP */
+static json_t *udp_int(const struct report_receiver *v, uint64_t x)
+{
+	return v->udp ? json_integer((json_int_t)x) : json_null();
+}
+
+static json_t *udp_real(const struct report_receiver *v, double x)
+{
+	return v->udp ? json_real(x) : json_null();
+}
+
+static json_t *receiver_json(const struct report_receiver *v, const struct row *t)
+{
+	json_t *streams = json_array();
+
+	for (unsigned k = 0; k < v->n; k++) {
+		const struct report_receiver_stream *s = &v->streams[k];
+
+		json_array_append_new(streams,
+			json_pack("{s:i, s:i, s:i, s:I, s:o, s:o, s:o, s:o}", "id", s->id, "queue",
+				  (int)s->queue, "stream", (int)s->stream, "bytes",
+				  (json_int_t)s->bytes, "packets", udp_int(v, s->packets), "lost",
+				  udp_int(v, s->lost), "tail_lost", udp_int(v, s->tail_lost),
+				  "jitter_ms", udp_real(v, s->jitter_ms)));
+	}
+	return json_pack("{s:s, s:I, s:f, s:o, s:o, s:o, s:o, s:o, s:o}", "source", v->source,
+			 "bytes", (json_int_t)v->bytes, "bits_per_second", t->rx_bps, "packets",
+			 udp_int(v, v->packets), "lost", udp_int(v, v->lost), "tail_lost",
+			 udp_int(v, v->tail_lost), "lost_percent",
+			 udp_real(v, safe_div(100.0 * v->lost, (double)(v->packets + v->lost))),
+			 "jitter_ms", udp_real(v, v->jitter_ms), "streams", streams);
+}
+
+/* Rate and datagram keys of a queue or the total (null where they do not apply). */
+static void rate_json(json_t *o, const struct engine_plan *plan, const struct row *w)
+{
+	bool udp = plan->prof.proto == GEN_PROTO_UDP, p = plan->paced, pps = plan->rate_pps;
+
+	json_object_set_new(o, "datagrams", udp ? json_integer((json_int_t)w->datagrams) : json_null());
+	json_object_set_new(o, "target_bits_per_second", p && !pps ? json_real(w->target) : json_null());
+	json_object_set_new(o, "target_packets_per_second", p && pps ? json_real(w->target) : json_null());
+	json_object_set_new(o, "achieved_bits_per_second", p && !pps ? json_real(w->achieved) :
+			    json_null());
+	json_object_set_new(o, "achieved_packets_per_second", p && pps ? json_real(w->achieved) :
+			    json_null());
+	json_object_set_new(o, "rate_missed", p ? json_boolean(w->missed) : json_null());
+}
+
 json_t *report_json(const struct report_ctx *r)
 {
 	const struct engine_plan *plan = r->plan;
@@ -309,6 +478,8 @@ json_t *report_json(const struct report_ctx *r)
 			"outstanding_at_close", (json_int_t)w->outstanding, "share", w->ring_share,
 			"lingered", q->lingered);
 
+		json_object_set_new(qo, "cpu_s", json_real(w->cpu_s));
+		rate_json(qo, plan, w);
 		if (q->first_error[0])
 			json_object_set_new(qo, "error", json_string(q->first_error));
 		if (r->nic && r->nic[i].valid)
@@ -356,6 +527,23 @@ json_t *report_json(const struct report_ctx *r)
 		(json_int_t)t.notifs, "zc_copied", (json_int_t)t.copied, "errors", (json_int_t)t.errors,
 		"retransmits", (json_int_t)t.retrans, "streams", (int)t.streams, "streams_failed",
 		(int)t.failed, "interrupted", r->res->interrupted);
+	if (root) {
+		json_t *tot = json_object_get(root, "total"), *pl = json_object_get(root, "plan");
+
+		rate_json(tot, plan, &t);
+		json_object_set_new(tot, "datagrams_per_second",
+				    plan->prof.proto == GEN_PROTO_UDP ?
+				    json_real(safe_div((double)t.datagrams, r->res->duration_s)) :
+				    json_null());
+		json_object_set_new(pl, "gso_segments", json_integer(plan->gso));
+		json_object_set_new(pl, "rate", plan->paced ?
+				    json_pack("{s:s, s:s, s:s}", "unit",
+					      plan->rate_pps ? "packets" : "bits", "layer",
+					      layer_name(plan->prof.rate.layer), "per",
+					      plan->prof.rate.per == PACER_PER_QUEUE ? "queue" :
+					      plan->prof.rate.per == PACER_PER_STREAM ? "stream" :
+					      "total") : json_null());
+	}
 	if (root && r->cpu)
 		json_object_set_new(json_object_get(root, "total"), "cpu",
 				    json_pack("{s:f, s:f, s:f, s:f, s:f, s:f}", "wall_s", r->cpu->wall_s,
@@ -371,6 +559,29 @@ json_t *report_json(const struct report_ctx *r)
 		json_object_set_new(json_object_get(root, "total"), "steering", json_real(r->steering));
 	if (root && r->nic_note && r->nic_note[0])
 		json_object_set_new(root, "nic_note", json_string(r->nic_note));
+	if (root && r->receiver) {
+		json_object_set_new(root, "receiver", receiver_json(r->receiver, &t));
+		json_object_set_new(json_object_get(root, "total"), "received_bits_per_second",
+				    json_real(t.rx_bps));
+	}
+	if (root && r->server_note && r->server_note[0])
+		json_object_set_new(root, "server_note", json_string(r->server_note));
+	if (root) {
+		json_t *pl = json_object_get(root, "plan");
+		char hb[200];
+		unsigned nh = 0;
+
+		json_object_set_new(pl, "sockets", sockopts_json(&plan->so, plan->nq));
+		hugebuf_describe_plan(plan->prof.hugepages, hb, sizeof(hb));
+		json_object_set_new(pl, "hugepages", json_pack("{s:s, s:s}", "mode",
+				    gen_hugepages_name(plan->prof.hugepages), "plan", hb));
+		for (unsigned i = 0; i < r->res->nq; i++)
+			nh += r->res->q[i].buf_huge;
+		hugebuf_describe_result(plan->prof.hugepages, nh, r->res->nq, hb, sizeof(hb));
+		json_object_set_new(json_object_get(root, "total"), "buffers",
+				    json_pack("{s:i, s:i, s:s}", "rings_huge", (int)nh, "rings",
+					      (int)r->res->nq, "note", hb));
+	}
 	free(rows);
 	return root;
 }

@@ -16,6 +16,31 @@ struct report_nic_queue {
 	const char *source;      /* "mq-qdisc", "netdev-qstats", "driver-stats" */
 };
 
+/* One data stream as the receiver (the server) counted it. */
+struct report_receiver_stream {
+	int id;                  /* the server's stream id (iperf3: 1, 3, 4, ...) */
+	unsigned queue, stream;  /* which of zcgen's streams it is */
+	uint64_t bytes;          /* payload received */
+	uint64_t packets, lost;  /* UDP: datagrams received and lost */
+	/*
+	 * UDP: datagrams zcgen sent after the last one the server saw. iperf3
+	 * counts loss from gaps in the sequence, so drops at the very end are
+	 * neither received nor lost in its count.
+	 */
+	uint64_t tail_lost;
+	double jitter_ms;        /* UDP */
+};
+
+/* The receiver's counts from a control protocol's result exchange. */
+struct report_receiver {
+	const char *source;      /* "iperf3" or "zcgen" */
+	bool udp;
+	uint64_t bytes, packets, lost, tail_lost;
+	double jitter_ms;        /* UDP: the mean over streams, as iperf3 shows it */
+	unsigned n;
+	const struct report_receiver_stream *streams;
+};
+
 struct report_ctx {
 	const struct engine_plan *plan;
 	const struct engine_result *res;
@@ -23,6 +48,8 @@ struct report_ctx {
 	double steering;                     /* < 0: not measured */
 	const char *nic_note;                /* what was applied, or why not */
 	const struct cpustat_delta *cpu;     /* CPU cost over the run, or NULL */
+	const struct report_receiver *receiver; /* the server's counts, or NULL (server: none) */
+	const char *server_note;             /* the control protocol's notes, or NULL */
 	bool colour;
 };
 

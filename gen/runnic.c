@@ -33,6 +33,7 @@ int runnic_apply(struct runnic *rn, struct gen_profile *prof, bool dry_run, bool
 		.force = force,
 		.mq_counters = true,
 		.root = "",
+		.mtu = n->mtu,
 	};
 	struct nic_apply_out o = { 0 };
 	int ret;

@@ -1,4 +1,4 @@
-/* sink.c - the receiving side: per-worker io_uring, multishot accept/recv, UDP sequence checks */
+/* sink.c - the receiving side: per-worker io_uring, multishot accept/recv, UDP sequences, iperf3 */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <endian.h>
@@ -14,36 +14,74 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
+#include <math.h>
+#include <poll.h>
+#include <sys/ioctl.h>
 #include "gen/compat.h"
 #include "gen/gen.h"
+#include "gen/payload.h"
 #include "gen/sink.h"
+#include "gen/sink_iperf3.h"
 
 /*
- * Receive buffers: one provided-buffer ring per worker (buffer group 0).
- * TCP takes large buffers, one CQE per 64 KiB at most; UDP takes one buffer
- * per datagram, so many small ones. A UDP buffer holds the recvmsg header,
- * the source address and as much payload as fits: only the first 16 bytes
- * matter, and MSG_TRUNC makes the kernel report the full length anyway.
+ * Receive buffers: one provided-buffer ring per protocol per worker. TCP
+ * takes large buffers, one CQE per 64 KiB at most; UDP takes one buffer per
+ * datagram, so many small ones. A UDP buffer holds the recvmsg header, the
+ * source address and as much payload as fits: only the first 16 bytes matter
+ * for counting, and MSG_TRUNC makes the kernel report the full length anyway.
+ * With --verify every payload byte is checked, so UDP buffers then hold the
+ * largest datagram (fewer of them).
  */
 #define TCP_BUF_SIZE   (64u * 1024)
 #define TCP_BUF_COUNT  128u
 #define UDP_BUF_SIZE   2048u
 #define UDP_BUF_COUNT  2048u
-#define SINK_BGID      0
+#define UDPV_BUF_SIZE  (66u * 1024)   /* 65507 bytes of payload + recvmsg_out + name */
+#define UDPV_BUF_COUNT 512u
+#define TCP_BGID       0
+#define UDP_BGID       1
 #define RING_SQ        256u
 #define RING_CQ        8192u   /* multishot posts many CQEs per SQE */
 #define WAIT_NS        (100 * 1000 * 1000ull)  /* how often a worker looks at the stop flag */
 #define UDP_RCVBUF     (8 * 1024 * 1024)
+#define IP3_TIMEOUT_MS 10000   /* per iperf3 control message */
+#define PORT0_TRIES    20      /* port 0: find one free on both protocols */
 
-enum { UD_ACCEPT = 1, UD_RECV = 2, UD_RECVMSG = 3 };
+enum { UD_ACCEPT = 1, UD_RECV = 2, UD_RECVMSG = 3, UD_POLL = 4 };
 #define UD(type, idx) (((uint64_t)(type) << 32) | (uint32_t)(idx))
+
+/*
+ * What a TCP connection is. PENDING: its first bytes may still turn out to
+ * be an iperf3 cookie (nothing is read, only peeked); PLAIN: counted as
+ * before; IP3: a data stream of an iperf3 test; GONE: a control connection
+ * handed to the control thread, or a refused one: not a stream.
+ */
+enum conn_kind { CONN_PENDING, CONN_PLAIN, CONN_IP3, CONN_GONE };
 
 /* A TCP connection or a UDP stream, private to its worker. */
 struct conn {
 	struct sockaddr_storage peer;
 	socklen_t peerlen;
 	int fd;                   /* TCP, -1 once closed */
+	enum conn_kind kind;
+	bool udp;
+	bool lowat;               /* SO_RCVLOWAT raised while waiting for a whole cookie */
+	bool got_data;
+	uint64_t offset;          /* TCP stream offset, for --verify */
+	struct ip3_stream *ip3;   /* iperf3 stream (owned by the sink's iperf3 side) */
+	double jitter, transit;   /* iperf3 UDP: jitter state */
 	struct sink_stream_result r;
+};
+
+struct bufring {
+	struct io_uring_buf_ring *br;
+	size_t br_len;
+	unsigned char *bufs;
+	size_t bufs_len;
+	unsigned nbufs, bufsize;
+	unsigned short bgid;
+	bool registered;
+	unsigned added;           /* buffers given back in this batch */
 };
 
 struct sink_worker {
@@ -54,18 +92,13 @@ struct sink_worker {
 	struct sink *s;
 	unsigned idx;
 	int cpu;
-	int fd;                   /* listening (TCP) or bound (UDP) socket */
+	int tcp_fd, udp_fd;       /* listening TCP and bound UDP socket; -1 when that protocol is off */
 	pthread_t thread;
 	bool thread_ok;
 
 	struct io_uring ring;
 	bool ring_ok;
-	struct io_uring_buf_ring *br;
-	size_t br_len;
-	unsigned char *bufs;
-	size_t bufs_len;
-	unsigned nbufs, bufsize;
-	bool br_registered;
+	struct bufring tcp, udp;
 	struct msghdr msg;        /* UDP: shape of the recvmsg output (name length) */
 
 	struct conn *conns;
@@ -77,11 +110,15 @@ struct sink_worker {
 } __attribute__((aligned(64)));
 
 struct sink {
-	int protocol;
+	int protocol;             /* expected plain traffic: IPPROTO_TCP, IPPROTO_UDP, SINK_PROTO_BOTH */
+	bool verify;
+	bool have_tcp, have_udp;
+	int other_err, other_proto;
 	unsigned n;
 	struct sockaddr_storage local;
 	socklen_t locallen;
 	struct sink_worker *w[SINK_MAX_WORKERS];
+	struct sink_ip3 *ip3;
 	atomic_bool stop;
 
 	pthread_mutex_t lock;     /* start-up hand-shake only */
@@ -143,6 +180,13 @@ const char *sink_local(const struct sink *s, char *buf, size_t len, uint16_t *po
 unsigned sink_workers(const struct sink *s)
 {
 	return s->n;
+}
+
+int sink_other_err(const struct sink *s, int *protocol)
+{
+	if (protocol)
+		*protocol = s->other_proto;
+	return s->other_err;
 }
 
 /* ---- sockets --------------------------------------------------------- */
@@ -235,6 +279,13 @@ static int open_socket(int protocol, const struct sockaddr_storage *ss, socklen_
 		goto fail;
 	if (reuseport && protocol == IPPROTO_TCP && listen(fd, 4096))
 		goto fail;
+	/*
+	 * Receive timestamps, inherited by accepted connections: the arrival
+	 * time of an iperf3 stream's cookie orders the streams of a test, which
+	 * may be accepted by different workers (see on_poll()).
+	 */
+	if (reuseport && protocol == IPPROTO_TCP)
+		(void)setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
 	*out = fd;
 	return 0;
 fail:
@@ -243,41 +294,90 @@ fail:
 	return rc;
 }
 
+/* Bind @protocol without SO_REUSEPORT, note the address really bound, close. */
+static int probe(int protocol, const struct sockaddr_storage *ss, socklen_t sslen,
+		 struct sockaddr_storage *local, socklen_t *locallen)
+{
+	int rc, fd;
+
+	rc = open_socket(protocol, ss, sslen, false, &fd);
+	if (rc)
+		return rc;
+	*locallen = sizeof(*local);
+	rc = getsockname(fd, (struct sockaddr *)local, locallen) ? -errno : 0;
+	close(fd);
+	return rc;
+}
+
+/*
+ * Probes: fail with EADDRINUSE if anyone holds the port; with port 0 the
+ * first picks one, which must then be free on the other protocol too (a few
+ * tries). The expected protocol must be free; the other one may be held by
+ * someone else unless both are expected (s->other_err says so).
+ */
+static int probe_both(struct sink *s, const struct sink_cfg *cfg, struct sockaddr_storage *ss,
+		      socklen_t sslen)
+{
+	int first = cfg->protocol == IPPROTO_UDP ? IPPROTO_UDP : IPPROTO_TCP;
+	int other = first == IPPROTO_TCP ? IPPROTO_UDP : IPPROTO_TCP;
+	struct sockaddr_storage tmp;
+	socklen_t tmplen;
+	int rc, rc2 = 0;
+
+	for (int i = 0; i < (cfg->port ? 1 : PORT0_TRIES); i++) {
+		set_port(ss, cfg->port);
+		rc = probe(first, ss, sslen, &s->local, &s->locallen);
+		if (rc)
+			return rc;
+		rc2 = probe(other, &s->local, s->locallen, &tmp, &tmplen);
+		if (rc2 != -EADDRINUSE)
+			break;
+	}
+	s->have_tcp = s->have_udp = true;
+	if (rc2) {
+		if (cfg->protocol == SINK_PROTO_BOTH)
+			return rc2;
+		s->other_err = rc2;
+		s->other_proto = other;
+		if (other == IPPROTO_TCP)
+			s->have_tcp = false;
+		else
+			s->have_udp = false;
+	}
+	return 0;
+}
+
 int sink_open(const struct sink_cfg *cfg, struct sink **out)
 {
 	struct sockaddr_storage ss;
 	socklen_t sslen = 0;
 	struct sink *s;
-	int rc, probe;
+	int rc;
 	unsigned i;
 
 	if (!cfg || !cfg->workers || cfg->workers > SINK_MAX_WORKERS ||
-	    (cfg->protocol != IPPROTO_TCP && cfg->protocol != IPPROTO_UDP))
+	    (cfg->protocol != IPPROTO_TCP && cfg->protocol != IPPROTO_UDP &&
+	     cfg->protocol != SINK_PROTO_BOTH))
 		return -EINVAL;
-	rc = resolve(cfg->host, cfg->protocol, &ss, &sslen);
+	rc = resolve(cfg->host, IPPROTO_TCP, &ss, &sslen);
 	if (rc)
 		return rc;
-	set_port(&ss, cfg->port);
 
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	s->protocol = cfg->protocol;
+	s->verify = cfg->verify;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->cond, NULL);
 	atomic_init(&s->stop, false);
 
-	/* Probe: fails with EADDRINUSE if anyone holds the port; with port 0 it picks one. */
-	rc = open_socket(cfg->protocol, &ss, sslen, false, &probe);
+	rc = probe_both(s, cfg, &ss, sslen);
 	if (rc)
 		goto fail;
-	s->locallen = sizeof(s->local);
-	if (getsockname(probe, (struct sockaddr *)&s->local, &s->locallen)) {
-		rc = -errno;
-		close(probe);
+	rc = sink_ip3_init(&s->ip3, IP3_TIMEOUT_MS);
+	if (rc)
 		goto fail;
-	}
-	close(probe);
 
 	for (i = 0; i < cfg->workers; i++) {
 		struct sink_worker *w = aligned_alloc(64, sizeof(*w));
@@ -287,7 +387,7 @@ int sink_open(const struct sink_cfg *cfg, struct sink **out)
 			goto fail;
 		}
 		memset(w, 0, sizeof(*w));
-		w->fd = -1;
+		w->tcp_fd = w->udp_fd = -1;
 		w->s = s;
 		w->idx = i;
 		w->cpu = -1;
@@ -296,9 +396,16 @@ int sink_open(const struct sink_cfg *cfg, struct sink **out)
 		atomic_init(&w->live_bytes, 0);
 		s->w[i] = w;
 		s->n = i + 1;
-		rc = open_socket(cfg->protocol, &s->local, s->locallen, true, &w->fd);
-		if (rc)
-			goto fail;
+		if (s->have_tcp) {
+			rc = open_socket(IPPROTO_TCP, &s->local, s->locallen, true, &w->tcp_fd);
+			if (rc)
+				goto fail;
+		}
+		if (s->have_udp) {
+			rc = open_socket(IPPROTO_UDP, &s->local, s->locallen, true, &w->udp_fd);
+			if (rc)
+				goto fail;
+		}
 	}
 	*out = s;
 	return 0;
@@ -327,8 +434,20 @@ static int arm_accept(struct sink_worker *w)
 
 	if (!sqe)
 		return -EBUSY;
-	io_uring_prep_multishot_accept(sqe, w->fd, NULL, NULL, SOCK_CLOEXEC);
+	io_uring_prep_multishot_accept(sqe, w->tcp_fd, NULL, NULL, SOCK_CLOEXEC);
 	io_uring_sqe_set_data64(sqe, UD(UD_ACCEPT, 0));
+	return 0;
+}
+
+/* A new connection: wait until it has data (or ends) before deciding what it is. */
+static int arm_poll(struct sink_worker *w, unsigned ci)
+{
+	struct io_uring_sqe *sqe = get_sqe(w);
+
+	if (!sqe)
+		return -EBUSY;
+	io_uring_prep_poll_add(sqe, w->conns[ci].fd, POLLIN | POLLRDHUP);
+	io_uring_sqe_set_data64(sqe, UD(UD_POLL, ci));
 	return 0;
 }
 
@@ -340,7 +459,7 @@ static int arm_recv(struct sink_worker *w, unsigned ci)
 		return -EBUSY;
 	io_uring_prep_recv_multishot(sqe, w->conns[ci].fd, NULL, 0, 0);
 	sqe->flags |= IOSQE_BUFFER_SELECT;
-	sqe->buf_group = SINK_BGID;
+	sqe->buf_group = TCP_BGID;
 	io_uring_sqe_set_data64(sqe, UD(UD_RECV, ci));
 	return 0;
 }
@@ -352,11 +471,81 @@ static int arm_recvmsg(struct sink_worker *w)
 	if (!sqe)
 		return -EBUSY;
 	/* MSG_TRUNC: the recvmsg_out payloadlen is the datagram's real length. */
-	io_uring_prep_recvmsg_multishot(sqe, w->fd, &w->msg, MSG_TRUNC);
+	io_uring_prep_recvmsg_multishot(sqe, w->udp_fd, &w->msg, MSG_TRUNC);
 	sqe->flags |= IOSQE_BUFFER_SELECT;
-	sqe->buf_group = SINK_BGID;
+	sqe->buf_group = UDP_BGID;
 	io_uring_sqe_set_data64(sqe, UD(UD_RECVMSG, 0));
 	return 0;
+}
+
+/* liburing 2.3 has no io_uring_setup_buf_ring(): map and register it ourselves. */
+static int bufring_setup(struct sink_worker *w, struct bufring *b, unsigned nbufs, unsigned size,
+			 unsigned short bgid)
+{
+	struct io_uring_buf_reg reg;
+	int rc;
+
+	b->nbufs = nbufs;
+	b->bufsize = size;
+	b->bgid = bgid;
+	b->br_len = nbufs * sizeof(struct io_uring_buf);
+	b->br = mmap(NULL, b->br_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (b->br == MAP_FAILED) {
+		b->br = NULL;
+		return -errno;
+	}
+	b->bufs_len = (size_t)nbufs * size;
+	b->bufs = mmap(NULL, b->bufs_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (b->bufs == MAP_FAILED) {
+		b->bufs = NULL;
+		return -errno;
+	}
+	memset(&reg, 0, sizeof(reg));
+	reg.ring_addr = (uintptr_t)b->br;
+	reg.ring_entries = nbufs;
+	reg.bgid = bgid;
+	rc = io_uring_register_buf_ring(&w->ring, &reg, 0);
+	if (rc)
+		return rc;
+	b->registered = true;
+	io_uring_buf_ring_init(b->br);
+	for (unsigned i = 0; i < nbufs; i++)
+		io_uring_buf_ring_add(b->br, b->bufs + (size_t)i * size, size, (unsigned short)i,
+				      io_uring_buf_ring_mask(nbufs), (int)i);
+	io_uring_buf_ring_advance(b->br, (int)nbufs);
+	return 0;
+}
+
+static unsigned char *bufring_get(struct bufring *b, const struct io_uring_cqe *cqe)
+{
+	return b->bufs + (size_t)(cqe->flags >> IORING_CQE_BUFFER_SHIFT) * b->bufsize;
+}
+
+/* Give a filled buffer back; the ring sees it at bufring_flush(), before the next submit. */
+static void bufring_put(struct bufring *b, const struct io_uring_cqe *cqe)
+{
+	unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
+
+	io_uring_buf_ring_add(b->br, b->bufs + (size_t)bid * b->bufsize, b->bufsize,
+			      (unsigned short)bid, io_uring_buf_ring_mask(b->nbufs), (int)b->added);
+	b->added++;
+}
+
+static void bufring_flush(struct bufring *b)
+{
+	if (b->added)
+		io_uring_buf_ring_advance(b->br, (int)b->added);
+	b->added = 0;
+}
+
+static void bufring_free(struct bufring *b)
+{
+	if (b->br)
+		munmap(b->br, b->br_len);
+	if (b->bufs)
+		munmap(b->bufs, b->bufs_len);
+	b->br = NULL;
+	b->bufs = NULL;
 }
 
 static int ring_setup(struct sink_worker *w)
@@ -367,7 +556,6 @@ static int ring_setup(struct sink_worker *w)
 		0,
 	};
 	struct io_uring_params p;
-	struct io_uring_buf_reg reg;
 	unsigned i;
 	int rc = -EINVAL;
 
@@ -384,45 +572,25 @@ static int ring_setup(struct sink_worker *w)
 	w->ring_ok = true;
 	w->res.ring_fallback = i != 0;
 
-	w->nbufs = w->s->protocol == IPPROTO_TCP ? TCP_BUF_COUNT : UDP_BUF_COUNT;
-	w->bufsize = w->s->protocol == IPPROTO_TCP ? TCP_BUF_SIZE : UDP_BUF_SIZE;
-	/* liburing 2.3 has no io_uring_setup_buf_ring(): map and register it ourselves. */
-	w->br_len = w->nbufs * sizeof(struct io_uring_buf);
-	w->br = mmap(NULL, w->br_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (w->br == MAP_FAILED) {
-		w->br = NULL;
-		return -errno;
+	if (w->tcp_fd >= 0) {
+		rc = bufring_setup(w, &w->tcp, TCP_BUF_COUNT, TCP_BUF_SIZE, TCP_BGID);
+		if (!rc)
+			rc = arm_accept(w);
+		if (rc)
+			return rc;
 	}
-	w->bufs_len = (size_t)w->nbufs * w->bufsize;
-	w->bufs = mmap(NULL, w->bufs_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (w->bufs == MAP_FAILED) {
-		w->bufs = NULL;
-		return -errno;
-	}
-	memset(&reg, 0, sizeof(reg));
-	reg.ring_addr = (uintptr_t)w->br;
-	reg.ring_entries = w->nbufs;
-	reg.bgid = SINK_BGID;
-	rc = io_uring_register_buf_ring(&w->ring, &reg, 0);
-	if (rc)
-		return rc;
-	w->br_registered = true;
-	io_uring_buf_ring_init(w->br);
-	for (i = 0; i < w->nbufs; i++)
-		io_uring_buf_ring_add(w->br, w->bufs + (size_t)i * w->bufsize, w->bufsize, (unsigned short)i,
-				      io_uring_buf_ring_mask(w->nbufs), (int)i);
-	io_uring_buf_ring_advance(w->br, (int)w->nbufs);
-
-	if (w->s->protocol == IPPROTO_TCP)
-		rc = arm_accept(w);
-	else {
+	if (w->udp_fd >= 0) {
+		rc = w->s->verify ? bufring_setup(w, &w->udp, UDPV_BUF_COUNT, UDPV_BUF_SIZE, UDP_BGID) :
+				    bufring_setup(w, &w->udp, UDP_BUF_COUNT, UDP_BUF_SIZE, UDP_BGID);
+		if (rc)
+			return rc;
 		/* Room for an IPv6 source address; no control messages. */
 		memset(&w->msg, 0, sizeof(w->msg));
 		w->msg.msg_namelen = sizeof(struct sockaddr_in6);
 		rc = arm_recvmsg(w);
+		if (rc)
+			return rc;
 	}
-	if (rc)
-		return rc;
 	rc = io_uring_submit(&w->ring);
 	return rc < 0 ? rc : 0;
 }
@@ -449,6 +617,7 @@ static int conn_new(struct sink_worker *w, const struct sockaddr *sa, socklen_t 
 	c->fd = -1;
 	c->r.worker = w->idx;
 	c->r.first_ns = c->r.last_ns = now;
+	c->r.protocol = IPPROTO_TCP;
 	fmt_addr(sa, c->r.peer, sizeof(c->r.peer));
 	return (int)w->n_conns++;
 }
@@ -507,6 +676,8 @@ static int hash_grow(struct sink_worker *w)
 	for (unsigned i = 0; i < w->n_conns; i++) {
 		uint32_t k = peer_hash((const struct sockaddr *)&w->conns[i].peer) & (cap - 1);
 
+		if (!w->conns[i].udp)
+			continue;
 		while (h[k])
 			k = (k + 1) & (cap - 1);
 		h[k] = i + 1;
@@ -517,20 +688,28 @@ static int hash_grow(struct sink_worker *w)
 	return 0;
 }
 
-/* The stream of this source, created on its first datagram. Return: index or -errno. */
-static int stream_find(struct sink_worker *w, const struct sockaddr *sa, socklen_t salen, uint64_t now)
+/* The stream of this source. Return: its index, or -1 when there is none yet. */
+static int stream_lookup(struct sink_worker *w, const struct sockaddr *sa)
+{
+	uint32_t k;
+
+	if (!w->hash_cap)
+		return -1;
+	k = peer_hash(sa) & (w->hash_cap - 1);
+	while (w->hash[k]) {
+		if (same_peer(sa, &w->conns[w->hash[k] - 1].peer))
+			return (int)w->hash[k] - 1;
+		k = (k + 1) & (w->hash_cap - 1);
+	}
+	return -1;
+}
+
+/* A new stream for this source. Return: its index or -errno. */
+static int stream_new(struct sink_worker *w, const struct sockaddr *sa, socklen_t salen, uint64_t now)
 {
 	uint32_t k;
 	int ci;
 
-	if (w->hash_cap) {
-		k = peer_hash(sa) & (w->hash_cap - 1);
-		while (w->hash[k]) {
-			if (same_peer(sa, &w->conns[w->hash[k] - 1].peer))
-				return (int)w->hash[k] - 1;
-			k = (k + 1) & (w->hash_cap - 1);
-		}
-	}
 	/* Keep the table at most half full. */
 	if ((w->n_conns + 1) * 2 > w->hash_cap) {
 		int rc = hash_grow(w);
@@ -541,6 +720,9 @@ static int stream_find(struct sink_worker *w, const struct sockaddr *sa, socklen
 	ci = conn_new(w, sa, salen, now);
 	if (ci < 0)
 		return ci;
+	w->conns[ci].udp = true;
+	w->conns[ci].kind = CONN_PLAIN;
+	w->conns[ci].r.protocol = IPPROTO_UDP;
 	k = peer_hash(sa) & (w->hash_cap - 1);
 	while (w->hash[k])
 		k = (k + 1) & (w->hash_cap - 1);
@@ -548,12 +730,99 @@ static int stream_find(struct sink_worker *w, const struct sockaddr *sa, socklen
 	return ci;
 }
 
+/* iperf3's UDP connect message, written in host byte order by the client: either order. */
+static bool is_udp_hello(const void *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return le32toh(v) == IPERF3_UDP_CONNECT_MSG || be32toh(v) == IPERF3_UDP_CONNECT_MSG;
+}
+
+/*
+ * A UDP stream of an iperf3 test starts here. The reply goes out of the
+ * worker's own socket (bound to the sink's port, so it comes from the address
+ * and port the client connected to), and the stream's datagrams keep coming
+ * to this worker: SO_REUSEPORT hashes a flow to one socket. No socket per
+ * stream is needed, so nothing competes with the group for the port.
+ */
+static bool on_udp_hello(struct sink_worker *w, const struct sockaddr *sa, socklen_t salen, int ci,
+			 uint64_t now)
+{
+	unsigned char reply[4];
+	uint32_t v = htole32(IPERF3_UDP_CONNECT_REPLY);
+	struct conn *c = ci >= 0 ? &w->conns[ci] : NULL;
+	char peer[SINK_ADDRSTRLEN];
+
+	/* The same stream saying hello again (its reply was lost): only reply. */
+	if (!c || !c->ip3 || c->got_data) {
+		struct ip3_stream *st;
+
+		fmt_addr(sa, peer, sizeof(peer));
+		st = sink_ip3_udp_hello(w->s->ip3, peer, w->idx, now);
+		if (!st)
+			return false;
+		if (!c) {
+			ci = stream_new(w, sa, salen, now);
+			if (ci < 0)
+				return false;  /* the test then waits for a stream that never comes */
+			c = &w->conns[ci];
+		} else {
+			/* A source port seen before, now an iperf3 stream: start afresh. */
+			memset(&c->r.seq, 0, sizeof(c->r.seq));
+			c->r.bytes = 0;
+			c->r.first_ns = c->r.last_ns = now;
+			c->got_data = false;
+		}
+		c->kind = CONN_IP3;
+		c->ip3 = st;
+		c->jitter = 0;
+		c->transit = NAN;
+	}
+	memcpy(reply, &v, sizeof(reply));
+	(void)sendto(w->udp_fd, reply, sizeof(reply), MSG_DONTWAIT | MSG_NOSIGNAL, sa, salen);
+	return true;
+}
+
+static void on_ip3_datagram(struct sink_worker *w, struct conn *c, const void *p, unsigned inbuf,
+			    unsigned len, uint64_t now)
+{
+	uint32_t sec, usec;
+	uint64_t seq;
+	struct timespec rt;
+
+	if (iperf3_udp_parse(p, inbuf, atomic_load_explicit(&c->ip3->counters64, memory_order_relaxed),
+			     &sec, &usec, &seq) || !seq) {
+		w->res.foreign++;
+		w->res.foreign_bytes += len;
+		return;
+	}
+	if (!c->got_data) {
+		c->got_data = true;
+		c->r.first_ns = now;
+	}
+	udpseq_add(&c->r.seq, seq);
+	c->r.bytes += len;
+	c->r.last_ns = now;
+	w->res.bytes += len;
+	w->res.packets++;
+	/* Arrival on the wall clock, as iperf3 does: only the offset to the sender's must stay. */
+	clock_gettime(CLOCK_REALTIME, &rt);
+	iperf3_jitter_update(&c->jitter, &c->transit, (double)sec + (double)usec / 1e6,
+			     (double)rt.tv_sec + (double)rt.tv_nsec / 1e9);
+	ip3_publish_udp(c->ip3, c->r.bytes, c->r.seq.packets, c->r.seq.highest, c->r.seq.lost,
+			c->jitter, c->r.first_ns, now);
+}
+
 static void on_datagram(struct sink_worker *w, void *buf, int len, uint64_t now)
 {
 	struct io_uring_recvmsg_out *o = io_uring_recvmsg_validate(buf, len, &w->msg);
-	const struct gen_udp_hdr *h;
+	const struct sockaddr *sa;
+	const unsigned char *p;
+	socklen_t salen;
 	unsigned inbuf;
 	uint64_t seq;
+	struct conn *c;
 	int ci;
 
 	if (!o)
@@ -561,22 +830,46 @@ static void on_datagram(struct sink_worker *w, void *buf, int len, uint64_t now)
 	if (o->flags & MSG_TRUNC)
 		w->res.truncated++;
 	inbuf = io_uring_recvmsg_payload_length(o, len, &w->msg);
+	p = io_uring_recvmsg_payload(o, &w->msg);
+	sa = io_uring_recvmsg_name(o);
+	salen = o->namelen < w->msg.msg_namelen ? o->namelen : w->msg.msg_namelen;
+	ci = stream_lookup(w, sa);
+	if (o->payloadlen == 4 && inbuf == 4 && is_udp_hello(p)) {
+		if (on_udp_hello(w, sa, salen, ci, now))
+			return;
+		goto foreign;
+	}
+	if (ci >= 0 && w->conns[ci].ip3) {
+		on_ip3_datagram(w, &w->conns[ci], p, inbuf, o->payloadlen, now);
+		return;
+	}
 	if (o->payloadlen < GEN_UDP_HDR_LEN || inbuf < GEN_UDP_HDR_LEN)
 		goto foreign;
-	h = io_uring_recvmsg_payload(o, &w->msg);
-	memcpy(&seq, &h->seq, sizeof(seq));  /* the payload follows the name: unaligned */
+	memcpy(&seq, p + offsetof(struct gen_udp_hdr, seq), sizeof(seq));  /* unaligned */
 	seq = be64toh(seq);
 	if (!seq)
 		goto foreign;
-	ci = stream_find(w, io_uring_recvmsg_name(o),
-			 o->namelen < w->msg.msg_namelen ? o->namelen : w->msg.msg_namelen, now);
+	if (ci < 0)
+		ci = stream_new(w, sa, salen, now);
 	if (ci < 0)
 		goto foreign;  /* out of memory for a new stream: keep receiving the others */
-	udpseq_add(&w->conns[ci].r.seq, seq);
-	w->conns[ci].r.bytes += o->payloadlen;
-	w->conns[ci].r.last_ns = now;
+	c = &w->conns[ci];
+	udpseq_add(&c->r.seq, seq);
+	c->r.bytes += o->payloadlen;
+	c->r.last_ns = now;
 	w->res.bytes += o->payloadlen;
 	w->res.packets++;
+	if (w->s->verify) {
+		uint64_t bad = payload_check(p + GEN_UDP_HDR_LEN, inbuf - GEN_UDP_HDR_LEN, 0);
+
+		c->r.verified = true;
+		if (bad) {
+			c->r.corrupt_bytes += bad;
+			c->r.corrupt_datagrams++;
+			w->res.corrupt_bytes += bad;
+			w->res.corrupt_datagrams++;
+		}
+	}
 	return;
 foreign:
 	w->res.foreign++;
@@ -599,8 +892,8 @@ static int on_accept(struct sink_worker *w, struct io_uring_cqe *cqe, uint64_t n
 			close(fd);
 		} else {
 			w->conns[ci].fd = fd;
-			w->res.connections++;
-			rc = arm_recv(w, (unsigned)ci);
+			w->conns[ci].kind = CONN_PENDING;
+			rc = arm_poll(w, (unsigned)ci);
 		}
 	} else if (fd != -ECONNABORTED && fd != -EMFILE && fd != -ENFILE &&
 		   fd != -ENOBUFS && fd != -ENOMEM && fd != -EINTR) {
@@ -609,6 +902,138 @@ static int on_accept(struct sink_worker *w, struct io_uring_cqe *cqe, uint64_t n
 	if (!rc && !(cqe->flags & IORING_CQE_F_MORE))
 		rc = arm_accept(w);
 	return rc;
+}
+
+/* Could these first @n bytes still become an iperf3 cookie? */
+static bool cookie_prefix(const unsigned char *b, size_t n)
+{
+	for (size_t i = 0; i < n && i < IPERF3_COOKIE_LEN - 1; i++)
+		if (!((b[i] >= 'a' && b[i] <= 'z') || (b[i] >= '2' && b[i] <= '7')))
+			return false;
+	return n < IPERF3_COOKIE_LEN || b[IPERF3_COOKIE_LEN - 1] == '\0';
+}
+
+static void set_lowat(struct conn *c, int v)
+{
+	(void)setsockopt(c->fd, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof(v));
+	c->lowat = v > 1;
+}
+
+static int go_plain(struct sink_worker *w, unsigned ci)
+{
+	struct conn *c = &w->conns[ci];
+
+	if (c->lowat)
+		set_lowat(c, 1);
+	c->kind = CONN_PLAIN;
+	c->r.verified = w->s->verify;
+	w->res.connections++;
+	return arm_recv(w, ci);
+}
+
+/* Take the cookie out of the socket (it is there: it was peeked). */
+static void eat_cookie(int fd)
+{
+	char cookie[IPERF3_COOKIE_LEN];
+
+	(void)recv(fd, cookie, sizeof(cookie), MSG_DONTWAIT);
+}
+
+static int on_cookie(struct sink_worker *w, unsigned ci, const unsigned char *cookie,
+		     uint64_t arrived_ns)
+{
+	struct conn *c = &w->conns[ci];
+	struct ip3_stream *st;
+	enum ip3_verdict v;
+
+	/* Before anyone else reads it: a lowat of 37 would stall 1-byte control reads. */
+	if (c->lowat)
+		set_lowat(c, 1);
+	v = sink_ip3_tcp(w->s->ip3, (const char *)cookie, c->fd, c->r.peer, w->idx, arrived_ns, &st);
+	switch (v) {
+	case IP3_STREAM:
+		eat_cookie(c->fd);
+		c->kind = CONN_IP3;
+		c->ip3 = st;
+		return arm_recv(w, ci);
+	case IP3_CONTROL:
+		c->fd = -1;   /* the control thread's now */
+		c->kind = CONN_GONE;
+		return 0;
+	case IP3_DENY:
+	default:
+		/* As iperf3 does: read the cookie, say ACCESS_DENIED, close (cleanly: nothing unread). */
+		eat_cookie(c->fd);
+		iperf3_server_deny(c->fd);
+		close(c->fd);
+		c->fd = -1;
+		c->kind = CONN_GONE;
+		w->res.iperf3_denied++;
+		return 0;
+	}
+}
+
+/*
+ * A new connection has data, or ended. Its first bytes are only peeked: a
+ * plain stream is then received exactly as if they had never been looked
+ * at. Zcgen's own streams start with byte 0 (gen/payload.h), so they are
+ * told apart at the first byte. A connection whose bytes so far could still
+ * be a cookie waits (SO_RCVLOWAT 37: no wake-up per byte) for the 37th.
+ */
+/* Peek at the first bytes; *@arrived_ns: when the last of them arrived (CLOCK_REALTIME). */
+static ssize_t peek(int fd, unsigned char *buf, size_t len, uint64_t *arrived_ns)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(struct timespec))];
+		struct cmsghdr align;
+	} cb;
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cb.buf,
+			    .msg_controllen = sizeof(cb.buf) };
+	struct cmsghdr *cm;
+	struct timespec ts;
+	ssize_t n = recvmsg(fd, &m, MSG_PEEK | MSG_DONTWAIT);
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	for (cm = CMSG_FIRSTHDR(&m); n > 0 && cm; cm = CMSG_NXTHDR(&m, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS)
+			memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
+	*arrived_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return n;
+}
+
+static int on_poll(struct sink_worker *w, unsigned ci, struct io_uring_cqe *cqe)
+{
+	unsigned char buf[IPERF3_COOKIE_LEN];
+	uint64_t arrived;
+	struct conn *c;
+	bool ended;
+	ssize_t n;
+
+	if (ci >= w->n_conns || w->conns[ci].fd < 0 || w->conns[ci].kind != CONN_PENDING)
+		return 0;
+	c = &w->conns[ci];
+	ended = cqe->res < 0 || (cqe->res & (POLLRDHUP | POLLHUP | POLLERR));
+	n = peek(c->fd, buf, sizeof(buf), &arrived);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR) && !ended)
+		return arm_poll(w, ci);
+	if (n > 0 && cookie_prefix(buf, (size_t)n)) {
+		/*
+		 * The cookie's arrival time, taken by the kernel, orders the
+		 * streams of a test: the client writes one stream's cookie
+		 * before it connects the next, but two workers may look at
+		 * their connections in either order.
+		 */
+		if (n == IPERF3_COOKIE_LEN)
+			return on_cookie(w, ci, buf, arrived);
+		if (!ended) {
+			if (!c->lowat)
+				set_lowat(c, IPERF3_COOKIE_LEN);
+			return arm_poll(w, ci);
+		}
+	}
+	/* Not a cookie, too short and ended, or an error: recv counts it or reports it. */
+	return go_plain(w, ci);
 }
 
 static int on_recv(struct sink_worker *w, unsigned ci, struct io_uring_cqe *cqe, uint64_t now)
@@ -623,6 +1048,19 @@ static int on_recv(struct sink_worker *w, unsigned ci, struct io_uring_cqe *cqe,
 		c->r.bytes += (uint64_t)res;
 		c->r.last_ns = now;
 		w->res.bytes += (uint64_t)res;
+		if (c->ip3) {
+			if (!c->got_data) {
+				c->got_data = true;
+				c->r.first_ns = now;
+			}
+			ip3_publish_tcp(c->ip3, c->r.bytes, c->r.first_ns, now);
+		} else if (w->s->verify && (cqe->flags & IORING_CQE_F_BUFFER)) {
+			uint64_t bad = payload_check(bufring_get(&w->tcp, cqe), (size_t)res, c->offset);
+
+			c->offset += (uint64_t)res;
+			c->r.corrupt_bytes += bad;
+			w->res.corrupt_bytes += bad;
+		}
 		if (!(cqe->flags & IORING_CQE_F_MORE))
 			return arm_recv(w, ci);
 		return 0;
@@ -642,6 +1080,20 @@ static int on_recv(struct sink_worker *w, unsigned ci, struct io_uring_cqe *cqe,
 	}
 	close(c->fd);
 	c->fd = -1;
+	return 0;
+}
+
+static int on_recvmsg(struct sink_worker *w, struct io_uring_cqe *cqe, uint64_t now)
+{
+	if (cqe->res > 0 && (cqe->flags & IORING_CQE_F_BUFFER))
+		on_datagram(w, bufring_get(&w->udp, cqe), cqe->res, now);
+	else if (cqe->res == -ENOBUFS)
+		w->res.nobufs++;
+	else if (cqe->res < 0 && !(cqe->flags & IORING_CQE_F_MORE) &&
+		 cqe->res != -EINTR && cqe->res != -ENOMEM)
+		return cqe->res;
+	if (!(cqe->flags & IORING_CQE_F_MORE))
+		return arm_recvmsg(w);
 	return 0;
 }
 
@@ -665,7 +1117,7 @@ static void *worker_main(void *arg)
 
 	while (!atomic_load_explicit(&s->stop, memory_order_relaxed)) {
 		struct io_uring_cqe *cqe;
-		unsigned head, ncqe = 0, nbuf = 0;
+		unsigned head, ncqe = 0;
 		uint64_t now;
 
 		rc = io_uring_submit_and_wait_timeout(&w->ring, &cqe, 1, &ts, NULL);
@@ -680,38 +1132,28 @@ static void *worker_main(void *arg)
 			unsigned type = (unsigned)(ud >> 32), idx = (unsigned)ud;
 
 			ncqe++;
-			if (type == UD_ACCEPT)
+			switch (type) {
+			case UD_ACCEPT:
 				rc = on_accept(w, cqe, now);
-			else if (type == UD_RECV)
+				break;
+			case UD_POLL:
+				rc = on_poll(w, idx, cqe);
+				break;
+			case UD_RECV:
 				rc = on_recv(w, idx, cqe, now);
-			else if (type == UD_RECVMSG) {
-				if (cqe->res > 0 && (cqe->flags & IORING_CQE_F_BUFFER)) {
-					unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
-
-					on_datagram(w, w->bufs + (size_t)bid * w->bufsize, cqe->res, now);
-				} else if (cqe->res == -ENOBUFS) {
-					w->res.nobufs++;
-				} else if (cqe->res < 0 && !(cqe->flags & IORING_CQE_F_MORE) &&
-					   cqe->res != -EINTR && cqe->res != -ENOMEM) {
-					rc = cqe->res;
-				}
-				if (!rc && !(cqe->flags & IORING_CQE_F_MORE))
-					rc = arm_recvmsg(w);
+				break;
+			case UD_RECVMSG:
+				rc = on_recvmsg(w, cqe, now);
+				break;
 			}
-			/* Every buffer the kernel filled goes straight back to the ring. */
-			if (cqe->flags & IORING_CQE_F_BUFFER) {
-				unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
-
-				io_uring_buf_ring_add(w->br, w->bufs + (size_t)bid * w->bufsize, w->bufsize,
-						      (unsigned short)bid, io_uring_buf_ring_mask(w->nbufs),
-						      (int)nbuf);
-				nbuf++;
-			}
+			/* Every buffer the kernel filled goes straight back to its ring. */
+			if (cqe->flags & IORING_CQE_F_BUFFER)
+				bufring_put(type == UD_RECVMSG ? &w->udp : &w->tcp, cqe);
 			if (rc)
 				break;
 		}
-		if (nbuf)
-			io_uring_buf_ring_advance(w->br, (int)nbuf);
+		bufring_flush(&w->tcp);
+		bufring_flush(&w->udp);
 		io_uring_cq_advance(&w->ring, ncqe);
 		atomic_store_explicit(&w->live_bytes, w->res.bytes, memory_order_relaxed);
 		if (rc) {
@@ -736,6 +1178,10 @@ int sink_start(struct sink *s)
 				cpus[ncpu++] = i;
 
 	s->start_ns = now_ns();
+	/* The control thread first: a control connection may come with the first accept. */
+	rc = sink_ip3_start(s->ip3);
+	if (rc)
+		return rc;
 	for (i = 0; i < s->n; i++) {
 		struct sink_worker *w = s->w[i];
 		pthread_attr_t attr;
@@ -764,6 +1210,7 @@ int sink_start(struct sink *s)
 	pthread_mutex_unlock(&s->lock);
 
 	if (rc) {
+		sink_ip3_stop(s->ip3);
 		atomic_store(&s->stop, true);
 		for (i = 0; i < s->n; i++)
 			if (s->w[i]->thread_ok) {
@@ -780,26 +1227,46 @@ void sink_sample(const struct sink *s, uint64_t *bytes)
 		bytes[i] = atomic_load_explicit(&s->w[i]->live_bytes, memory_order_relaxed);
 }
 
-/* Ring and buffers go first (cancelling the multishot requests), then the connections. */
+/*
+ * Ring and buffers go first (cancelling the multishot requests), then the
+ * connections. One still waiting to be told apart (fewer than 37 bytes, all
+ * of them cookie characters) is a plain one after all: what it sent counts.
+ */
 static void worker_teardown(struct sink_worker *w)
 {
 	if (w->ring_ok) {
 		io_uring_queue_exit(&w->ring);
 		w->ring_ok = false;
 	}
-	if (w->br) {
-		munmap(w->br, w->br_len);
-		w->br = NULL;
-	}
-	if (w->bufs) {
-		munmap(w->bufs, w->bufs_len);
-		w->bufs = NULL;
-	}
-	for (unsigned i = 0; i < w->n_conns; i++)
-		if (w->conns[i].fd >= 0) {
-			close(w->conns[i].fd);
-			w->conns[i].fd = -1;
+	bufring_free(&w->tcp);
+	bufring_free(&w->udp);
+	for (unsigned i = 0; i < w->n_conns; i++) {
+		struct conn *c = &w->conns[i];
+		int queued = 0;
+
+		if (c->fd < 0)
+			continue;
+		if (c->kind == CONN_PENDING) {
+			c->kind = CONN_PLAIN;
+			w->res.connections++;
+			if (!ioctl(c->fd, FIONREAD, &queued) && queued > 0) {
+				c->r.bytes += (uint64_t)queued;
+				w->res.bytes += (uint64_t)queued;
+			}
 		}
+		close(c->fd);
+		c->fd = -1;
+	}
+}
+
+static void stream_out(const struct conn *c, struct sink_stream_result *r)
+{
+	*r = c->r;
+	if (c->ip3) {
+		r->iperf3_test = c->ip3->test_n;
+		r->iperf3_id = c->ip3->out.id;
+		r->jitter_s = c->jitter;
+	}
 }
 
 int sink_stop(struct sink *s, struct sink_result *res)
@@ -808,6 +1275,8 @@ int sink_stop(struct sink *s, struct sink_result *res)
 	int rc = 0;
 
 	memset(res, 0, sizeof(*res));
+	/* A test in progress ends first (its control connection is shut down). */
+	sink_ip3_stop(s->ip3);
 	atomic_store(&s->stop, true);
 	for (i = 0; i < s->n; i++)
 		if (s->w[i]->thread_ok) {
@@ -826,7 +1295,8 @@ int sink_stop(struct sink *s, struct sink_result *res)
 	res->stop_ns = s->stop_ns;
 	res->workers = calloc(s->n, sizeof(*res->workers));
 	res->streams = calloc(n_streams ? n_streams : 1, sizeof(*res->streams));
-	if (!res->workers || !res->streams) {
+	if (!res->workers || !res->streams ||
+	    sink_ip3_results(s->ip3, &res->tests, &res->n_tests)) {
 		sink_result_free(res);
 		return -ENOMEM;
 	}
@@ -836,7 +1306,8 @@ int sink_stop(struct sink *s, struct sink_result *res)
 
 		res->workers[i] = w->res;
 		for (unsigned c = 0; c < w->n_conns; c++)
-			res->streams[k++] = w->conns[c].r;
+			if (w->conns[c].kind != CONN_GONE)
+				stream_out(&w->conns[c], &res->streams[k++]);
 	}
 	res->n_streams = k;
 	return rc;
@@ -846,6 +1317,9 @@ void sink_result_free(struct sink_result *res)
 {
 	free(res->workers);
 	free(res->streams);
+	for (unsigned i = 0; i < res->n_tests; i++)
+		free(res->tests[i].streams);
+	free(res->tests);
 	memset(res, 0, sizeof(*res));
 }
 
@@ -853,6 +1327,7 @@ void sink_close(struct sink *s)
 {
 	if (!s)
 		return;
+	sink_ip3_stop(s->ip3);
 	atomic_store(&s->stop, true);
 	for (unsigned i = 0; i < s->n; i++) {
 		struct sink_worker *w = s->w[i];
@@ -860,12 +1335,15 @@ void sink_close(struct sink *s)
 		if (w->thread_ok)
 			pthread_join(w->thread, NULL);
 		worker_teardown(w);
-		if (w->fd >= 0)
-			close(w->fd);
+		if (w->tcp_fd >= 0)
+			close(w->tcp_fd);
+		if (w->udp_fd >= 0)
+			close(w->udp_fd);
 		free(w->conns);
 		free(w->hash);
 		free(w);
 	}
+	sink_ip3_free(s->ip3);
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->cond);
 	free(s);

@@ -1,4 +1,4 @@
-/* sink.h - the receiving side: per-worker io_uring, multishot accept/recv, UDP sequence checks */
+/* sink.h - the receiving side: per-worker io_uring, multishot accept/recv, UDP sequences, iperf3 */
 #ifndef ZCGEN_SINK_H
 #define ZCGEN_SINK_H
 
@@ -12,14 +12,25 @@
 /* "[v6addr%scope]:port" with room to spare */
 #define SINK_ADDRSTRLEN 80
 
+/* sink_cfg.protocol: both TCP and UDP are plain traffic the sink expects. */
+#define SINK_PROTO_BOTH (-1)
+
 struct sink;
 
-/* What to listen on. protocol is IPPROTO_TCP or IPPROTO_UDP. */
+/*
+ * What to listen on. The sink always listens on both TCP and UDP on its
+ * port, so that iperf3 clients can run TCP and UDP tests (the control
+ * connection of a UDP test is TCP). @protocol is the plain traffic it
+ * expects: that protocol's port must be free; the other one is taken when
+ * it is free (sink_other_err() says when it was not). With
+ * SINK_PROTO_BOTH both must be free.
+ */
 struct sink_cfg {
 	const char *host;       /* numeric address or name; "" or NULL: any (dual stack) */
-	uint16_t port;          /* 0: the kernel picks a free one, all workers share it */
-	int protocol;           /* IPPROTO_TCP or IPPROTO_UDP */
-	unsigned workers;       /* 1..SINK_MAX_WORKERS, one io_uring and socket each */
+	uint16_t port;          /* 0: the kernel picks a port free on both protocols */
+	int protocol;           /* IPPROTO_TCP, IPPROTO_UDP or SINK_PROTO_BOTH */
+	unsigned workers;       /* 1..SINK_MAX_WORKERS, one io_uring and socket pair each */
+	bool verify;            /* check plain streams' payload (gen/payload.h) */
 };
 
 /* One worker's totals. bytes/packets are zcgen payload only (see foreign). */
@@ -31,9 +42,12 @@ struct sink_worker_result {
 	uint64_t foreign;        /* UDP datagrams shorter than the header or with sequence 0 */
 	uint64_t foreign_bytes;
 	uint64_t truncated;      /* UDP datagrams larger than a receive buffer (counted in full) */
-	uint64_t connections;    /* TCP connections accepted */
+	uint64_t connections;    /* plain TCP connections accepted (not iperf3's) */
 	uint64_t resets;         /* TCP connections that ended in an error (reset, ...) */
 	uint64_t nobufs;         /* times the buffer ring ran dry (-ENOBUFS, re-armed) */
+	uint64_t iperf3_denied;  /* iperf3 connections refused (busy, or not wanted) */
+	uint64_t corrupt_bytes;  /* --verify: payload bytes that were not the pattern */
+	uint64_t corrupt_datagrams;
 	bool ring_fallback;      /* SINGLE_ISSUER|DEFER_TASKRUN were not available */
 	int err;                 /* 0, or the -errno that stopped this worker */
 };
@@ -42,10 +56,48 @@ struct sink_worker_result {
 struct sink_stream_result {
 	char peer[SINK_ADDRSTRLEN];   /* "192.0.2.1:40000", "[2001:db8::1]:40000" */
 	unsigned worker;
-	uint64_t bytes;
-	uint64_t first_ns, last_ns;   /* CLOCK_MONOTONIC: accept/first datagram, close/last one */
+	int protocol;                 /* IPPROTO_TCP or IPPROTO_UDP */
+	uint64_t bytes;               /* payload; never an iperf3 cookie */
+	uint64_t first_ns, last_ns;   /* CLOCK_MONOTONIC: accept (iperf3: first data)/first datagram, last data */
 	int end;                      /* TCP: 0 open at the end, 1 closed by the peer, -errno reset/error */
 	struct udpseq seq;            /* UDP only: packets, lost, reordered, ... */
+	unsigned iperf3_test;         /* 0: a plain stream; else the iperf3 test's number (from 1) */
+	int iperf3_id;                /* its stream id in that test (1, 3, 4, ...; 0 if never given) */
+	double jitter_s;              /* iperf3 UDP streams: RFC 1889 jitter as iperf3 computes it */
+	bool verified;                /* --verify checked its payload */
+	uint64_t corrupt_bytes;
+	uint64_t corrupt_datagrams;   /* UDP */
+};
+
+/* One stream of an iperf3 test, as reported to the client, and what the client sent. */
+struct sink_iperf3_stream {
+	int id;                       /* iperf3's: 1, 3, 4, ... */
+	char peer[SINK_ADDRSTRLEN];
+	unsigned worker;
+	uint64_t bytes;               /* received (told to the client) */
+	uint64_t packets;             /* UDP: datagrams received */
+	uint64_t highest;             /* UDP: highest sequence (iperf3's receiver "packets") */
+	uint64_t lost;                /* UDP: iperf3's receiver "errors" */
+	double jitter_s;
+	uint64_t client_bytes;        /* the client's results: bytes it sent */
+	uint64_t client_packets;      /* UDP: datagrams it sent */
+	bool client_known;            /* the results exchange got that far */
+	uint64_t first_ns, last_ns;   /* CLOCK_MONOTONIC: first and last data */
+};
+
+/* One iperf3 test: a control connection and its streams. */
+struct sink_iperf3_test {
+	unsigned n;                   /* 1, 2, ... in arrival order */
+	char peer[SINK_ADDRSTRLEN];   /* the control connection's */
+	bool udp;
+	unsigned parallel, time_s;
+	uint64_t len, bandwidth;
+	char client_version[32];
+	int err;                      /* 0: results exchanged; else -errno */
+	char msg[256];                /* why, when err */
+	uint64_t start_ns, end_ns;    /* CLOCK_MONOTONIC: TEST_START sent, TEST_END received */
+	unsigned n_streams;
+	struct sink_iperf3_stream *streams;   /* in id order */
 };
 
 struct sink_result {
@@ -53,6 +105,8 @@ struct sink_result {
 	struct sink_worker_result *workers;
 	unsigned n_streams;
 	struct sink_stream_result *streams;   /* by worker, then arrival order */
+	unsigned n_tests;
+	struct sink_iperf3_test *tests;       /* iperf3 tests, in arrival order */
 	uint64_t start_ns, stop_ns;           /* CLOCK_MONOTONIC: sink_start() and sink_stop() */
 };
 
@@ -85,6 +139,8 @@ const char *sink_local(const struct sink *s, char *buf, size_t len, uint16_t *po
  * sink_start() - start the workers: pinned threads, each with its own io_uring
  * @s: the sink
  *
+ * And the iperf3 control thread, which serves iperf3 clients' control
+ * connections (docs/sink.md, "iperf3 clients"), one test at a time.
  * Worker i is pinned to the i-th CPU the process may use if there are at
  * least as many CPUs as workers. Returns once every worker has its ring set up
  * and its first accept/receive armed, so that data sent after the return is
@@ -106,6 +162,16 @@ void sink_sample(const struct sink *s, uint64_t *bytes);
 
 /* Number of workers. */
 unsigned sink_workers(const struct sink *s);
+
+/**
+ * sink_other_err() - whether the protocol the sink does not expect got its socket
+ * @s: the sink
+ * @protocol: if not NULL, that protocol (IPPROTO_TCP or IPPROTO_UDP)
+ *
+ * Return: 0, or the -errno of binding it (-EADDRINUSE: someone holds the
+ * port on that protocol); iperf3 tests that need it will not work then.
+ */
+int sink_other_err(const struct sink *s, int *protocol);
 
 /**
  * sink_stop() - stop the workers and collect what they counted

@@ -97,6 +97,17 @@ int units_rate_bps(const char *s, double *out)
 	return parse_scaled(s, tab, out);
 }
 
+int units_rate_pps(const char *s, double *out)
+{
+	static const struct unit tab[] = {
+		{ "pps", 1 }, { "kpps", 1e3 }, { "Mpps", 1e6 }, { "Gpps", 1e9 },
+		{ NULL, 0 },
+	};
+
+	/* case-insensitive like every unit: "kpps" and "Kpps" are the same */
+	return parse_scaled(s, tab, out);
+}
+
 int units_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
 	char *end;

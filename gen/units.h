@@ -16,6 +16,8 @@ int units_size(const char *s, uint64_t *out);
 int units_time_ns(const char *s, uint64_t *out);
 /* Bit rates, decimal suffixes: "500M", "40G", "40Gbit", "1.5G" -> bit/s. */
 int units_rate_bps(const char *s, double *out);
+/* Packet rates, decimal suffixes, "pps" required: "800pps", "10kpps", "3Mpps", "1.2Gpps". */
+int units_rate_pps(const char *s, double *out);
 /*
  * CPU lists: "0-7", "0,2,4", "0-3,8-11", optionally in brackets "[0,2,4]".
  * Writes up to max CPU numbers in the order given; -ERANGE if more.

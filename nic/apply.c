@@ -18,6 +18,7 @@
 #include "nic/xps.h"
 #include "nic/qstats.h"
 #include "nic/cpulist.h"
+#include "nic/link.h"
 
 struct nic_applied {
 	struct nic_lock lk;
@@ -36,6 +37,7 @@ struct plan {
 	bool has_channels;
 	struct ethnl_channels cur, want;  /* want: ETHNL_KEEP where unchanged */
 	unsigned int ntx_before, ntx_after;
+	unsigned int mtu_before;          /* with cfg->mtu */
 };
 
 static int vadd(char ***v, unsigned int *n, const char *fmt, va_list ap)
@@ -299,6 +301,36 @@ out:
 	return ret;
 }
 
+/* MTU (nic.mtu): the current one, and what would change. The kernel checks the range. */
+static int plan_mtu(struct plan *p, struct nic_apply_out *o, bool dry)
+{
+	int ret;
+
+	if (!p->cfg->mtu)
+		return 0;
+	ret = link_mtu_get(p->dev, &p->mtu_before);
+	if (ret)
+		return fail(o, ret, "%s: cannot read its MTU: %s", p->dev, strerror(-ret));
+	if (dry && p->mtu_before != p->cfg->mtu)
+		line(o, "mtu: %u -> %u", p->mtu_before, p->cfg->mtu);
+	return 0;
+}
+
+static int do_mtu(struct plan *p, struct nic_apply_out *o)
+{
+	char b[256];
+	int ret;
+
+	if (!p->cfg->mtu || p->mtu_before == p->cfg->mtu)
+		return 0;
+	ret = link_mtu_set(p->dev, p->cfg->mtu, b, sizeof(b));
+	if (ret)
+		return fail(o, ret, "%s: the kernel refused MTU %u: %s%s%s", p->dev, p->cfg->mtu,
+			    b[0] ? b : "", b[0] ? ": " : "", strerror(-ret));
+	line(o, "mtu: %u -> %u", p->mtu_before, p->cfg->mtu);
+	return 0;
+}
+
 static void fmt_set(const cpu_set_t *s, char *buf, size_t len)
 {
 	if (!CPU_COUNT(s))
@@ -498,6 +530,9 @@ static int checks(struct plan *p, struct nic_apply_out *o, bool dry)
 	ret = plan_offloads(p, o, dry);
 	if (ret)
 		return ret;
+	ret = plan_mtu(p, o, dry);
+	if (ret)
+		return ret;
 	ret = safety_cap_net_admin(p->root);
 	if (ret == 0 && !dry)
 		return fail(o, -EPERM, "changing %s needs CAP_NET_ADMIN (run as root)", p->dev);
@@ -597,6 +632,8 @@ int nic_apply(const struct nic_apply_cfg *cfg, bool dry_run, struct nic_apply_ou
 			p.ntx_after = 0;
 		ret = do_offloads(&p, out);
 	}
+	if (!ret)
+		ret = do_mtu(&p, out);
 	if (!ret)
 		ret = do_mq(&p, out, false);
 	if (!ret)

@@ -28,6 +28,7 @@
  * @mq_counters: give the device an mq root qdisc when it has no other
  *               per-queue TX counters (restored with the rest)
  * @root: "" for the running system
+ * @mtu: the MTU to set (nic.mtu), 0 to leave it; restored with the rest
  */
 struct nic_apply_cfg {
 	const char *ifname;
@@ -41,6 +42,7 @@ struct nic_apply_cfg {
 	bool force;
 	bool mq_counters;
 	const char *root;
+	unsigned int mtu;
 };
 
 /**
@@ -85,7 +87,7 @@ struct nic_applied;
  * the offload names are known, CAP_NET_ADMIN, and the device does not carry
  * the default route (unless @cfg->force). Then the device is locked, its
  * state saved to the state file (nic/state.h) and the changes made in the
- * order channels, offloads, mq qdisc, IRQ affinity, XPS. A failure half way
+ * order channels, offloads, MTU, mq qdisc, IRQ affinity, XPS. A failure half way
  * puts back what was changed and removes the state file.
  *
  * Return: 0; -ENODEV unknown device; -ERANGE too many queues or a CPU out of

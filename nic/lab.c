@@ -43,7 +43,16 @@ extern char **environ;
 #define LAB_SINK_WAIT_MS 3000      /* a sink that does not listen by then has failed */
 
 enum lab_proto { LAB_TCP, LAB_UDP };
-static const char *const lab_proto_name[] = { [LAB_TCP] = "tcp", [LAB_UDP] = "udp" };
+
+/*
+ * One sink takes both protocols on the lab's port (`--protocol both`), so
+ * that plain TCP and UDP streams and iperf3 clients (whose UDP tests need a
+ * TCP control connection on the same port) all work. Its state files are
+ * PREFIX.sink.pid and .sink.log. Labs made by an older zcgen had one sink
+ * per protocol (PREFIX.sink-tcp.*, .sink-udp.*): those are still stopped.
+ */
+#define LAB_SINK "sink"
+static const char *const lab_old_sinks[] = { "sink-tcp", "sink-udp" };
 
 static void lab_msg(char *msg, size_t msglen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -424,14 +433,14 @@ static void lab_unlock(int fd, const char *prefix, bool remove)
 }
 
 /* Pid files hold "PID NETNS-INODE": a reused pid in another namespace is not ours. */
-static pid_t lab_sink_pid(const char *prefix, enum lab_proto proto)
+static pid_t lab_sink_pid(const char *prefix, const char *name)
 {
 	char path[PATH_MAX], what[32];
 	unsigned long long ino = 0;
 	int pid = 0;
 	FILE *f;
 
-	snprintf(what, sizeof(what), "sink-%s.pid", lab_proto_name[proto]);
+	snprintf(what, sizeof(what), "%s.pid", name);
 	lab_state_path(prefix, what, path, sizeof(path));
 	f = fopen(path, "re");
 	if (!f)
@@ -444,10 +453,10 @@ static pid_t lab_sink_pid(const char *prefix, enum lab_proto proto)
 	return pid;
 }
 
-static void lab_sink_stop(const char *prefix, enum lab_proto proto)
+static void lab_sink_stop(const char *prefix, const char *name)
 {
 	char path[PATH_MAX], what[32];
-	pid_t pid = lab_sink_pid(prefix, proto);
+	pid_t pid = lab_sink_pid(prefix, name);
 
 	if (pid > 0 && kill(pid, SIGTERM) == 0) {
 		/* Give it a second to write its report, then insist. */
@@ -456,10 +465,10 @@ static void lab_sink_stop(const char *prefix, enum lab_proto proto)
 		if (lab_pid_alive(pid))
 			kill(pid, SIGKILL);
 	}
-	snprintf(what, sizeof(what), "sink-%s.pid", lab_proto_name[proto]);
+	snprintf(what, sizeof(what), "%s.pid", name);
 	lab_state_path(prefix, what, path, sizeof(path));
 	unlink(path);
-	snprintf(what, sizeof(what), "sink-%s.log", lab_proto_name[proto]);
+	snprintf(what, sizeof(what), "%s.log", name);
 	lab_state_path(prefix, what, path, sizeof(path));
 	unlink(path);
 }
@@ -513,18 +522,18 @@ static void lab_log_tail(const char *path, char *buf, size_t len)
 }
 
 /*
- * Start `SINK_EXE sink --listen 0.0.0.0:PORT --protocol P --quiet` in the
- * receiving namespace as a daemon. Forked twice so that init, not a
+ * Start `SINK_EXE sink --listen 0.0.0.0:PORT --protocol both --quiet` in the
+ * receiving namespace as a daemon; ready once it listens on TCP and UDP. Forked twice so that init, not a
  * long-lived zcgen run, reaps it; its output goes to a log file next to its
  * pid file (--quiet: no interval lines, which would fill /run over days).
  */
 static int lab_sink_start(const struct lab_cfg *cfg, const struct lab_info *info,
-			  enum lab_proto proto, pid_t *out, char *msg, size_t msglen)
+			  pid_t *out, char *msg, size_t msglen)
 {
-	char nspath[PATH_MAX], pidpath[PATH_MAX], logpath[PATH_MAX], what[32], listen[32];
+	char nspath[PATH_MAX], pidpath[PATH_MAX], logpath[PATH_MAX], listen[32];
 	const char *exe = cfg->sink_exe ? cfg->sink_exe : "/proc/self/exe";
-	char *const argv[] = { "zcgen", "sink", "--listen", listen, "--protocol",
-			       (char *)lab_proto_name[proto], "--quiet", NULL };
+	char *const argv[] = { "zcgen", "sink", "--listen", listen, "--protocol", "both",
+			       "--quiet", NULL };
 	int pfd[2], nsfd, logfd, nullfd, ret, status;
 	ino_t nsino = 0;
 	pid_t a, pid = 0;
@@ -532,10 +541,8 @@ static int lab_sink_start(const struct lab_cfg *cfg, const struct lab_info *info
 
 	snprintf(listen, sizeof(listen), "0.0.0.0:%u", cfg->sink_port);
 	lab_netns_path(info->rx_netns, nspath, sizeof(nspath));
-	snprintf(what, sizeof(what), "sink-%s.log", lab_proto_name[proto]);
-	lab_state_path(info->prefix, what, logpath, sizeof(logpath));
-	snprintf(what, sizeof(what), "sink-%s.pid", lab_proto_name[proto]);
-	lab_state_path(info->prefix, what, pidpath, sizeof(pidpath));
+	lab_state_path(info->prefix, LAB_SINK ".log", logpath, sizeof(logpath));
+	lab_state_path(info->prefix, LAB_SINK ".pid", pidpath, sizeof(pidpath));
 	if (lab_netns_state(info->rx_netns, &nsino) != 1) {
 		lab_msg(msg, msglen, "namespace %s is gone", info->rx_netns);
 		return -ENOENT;
@@ -590,7 +597,7 @@ static int lab_sink_start(const struct lab_cfg *cfg, const struct lab_info *info
 		;
 	if (pid <= 0) {
 		ret = -ECHILD;
-		lab_msg(msg, msglen, "could not start the %s sink", lab_proto_name[proto]);
+		lab_msg(msg, msglen, "could not start the sink");
 		goto out_pipe;
 	}
 
@@ -608,7 +615,8 @@ static int lab_sink_start(const struct lab_cfg *cfg, const struct lab_info *info
 	ret = -ETIMEDOUT;
 	for (int waited = 0; waited < LAB_SINK_WAIT_MS; waited += 10) {
 		/* Until it has joined the namespace it may still look like us. */
-		if (lab_pid_netns(pid) == nsino && lab_pid_listens(pid, proto, cfg->sink_port)) {
+		if (lab_pid_netns(pid) == nsino && lab_pid_listens(pid, LAB_TCP, cfg->sink_port) &&
+		    lab_pid_listens(pid, LAB_UDP, cfg->sink_port)) {
 			ret = 0;
 			break;
 		}
@@ -622,8 +630,8 @@ static int lab_sink_start(const struct lab_cfg *cfg, const struct lab_info *info
 		char tail[400];
 
 		lab_log_tail(logpath, tail, sizeof(tail));
-		lab_msg(msg, msglen, "the %s sink (%s sink --listen %s --protocol %s) %s%s%s",
-			lab_proto_name[proto], exe, listen, lab_proto_name[proto],
+		lab_msg(msg, msglen, "the sink (%s sink --listen %s --protocol both) %s%s%s",
+			exe, listen,
 			ret == -ECHILD ? "exited" : "did not listen within 3 s",
 			*tail ? ": " : "", tail);
 		goto out_pipe;
@@ -764,8 +772,8 @@ static int lab_query_locked(const struct lab_cfg *cfg, struct lab_info *out, cha
 		lab_msg(msg, msglen, "no mq root qdisc on %s", out->tx_dev);
 		return -ENOLINK;
 	}
-	out->sink_tcp_pid = lab_sink_pid(cfg->prefix, LAB_TCP);
-	out->sink_udp_pid = lab_sink_pid(cfg->prefix, LAB_UDP);
+	/* One sink serves both protocols. */
+	out->sink_tcp_pid = out->sink_udp_pid = lab_sink_pid(cfg->prefix, LAB_SINK);
 	out->sink_tcp_port = out->sink_tcp_pid ? cfg->sink_port : 0;
 	out->sink_udp_port = out->sink_udp_pid ? cfg->sink_port : 0;
 	return 0;
@@ -776,8 +784,9 @@ static void lab_down_locked(const char *prefix)
 	struct lab_info names;
 
 	lab_names(prefix, &names);
-	lab_sink_stop(prefix, LAB_TCP);
-	lab_sink_stop(prefix, LAB_UDP);
+	lab_sink_stop(prefix, LAB_SINK);
+	for (size_t i = 0; i < sizeof(lab_old_sinks) / sizeof(lab_old_sinks[0]); i++)
+		lab_sink_stop(prefix, lab_old_sinks[i]);
 	/*
 	 * Delete the veth explicitly: a process still inside a namespace (a
 	 * `lab exec` shell) keeps it alive after `ip netns del`, and the pair
@@ -797,12 +806,15 @@ static int lab_start_sinks(const struct lab_cfg *cfg, struct lab_info *info, cha
 
 	if (!cfg->sink)
 		return 0;
-	if (!info->sink_tcp_pid)
-		ret = lab_sink_start(cfg, info, LAB_TCP, &info->sink_tcp_pid, msg, msglen);
-	if (!ret && !info->sink_udp_pid)
-		ret = lab_sink_start(cfg, info, LAB_UDP, &info->sink_udp_pid, msg, msglen);
+	if (!info->sink_tcp_pid) {
+		/* Sinks of an older zcgen (one per protocol) would hold the port. */
+		for (size_t i = 0; i < sizeof(lab_old_sinks) / sizeof(lab_old_sinks[0]); i++)
+			lab_sink_stop(cfg->prefix, lab_old_sinks[i]);
+		ret = lab_sink_start(cfg, info, &info->sink_tcp_pid, msg, msglen);
+	}
 	if (ret)
 		return ret;
+	info->sink_udp_pid = info->sink_tcp_pid;
 	info->sink_tcp_port = info->sink_udp_port = cfg->sink_port;
 	return 0;
 }

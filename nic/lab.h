@@ -39,7 +39,7 @@ struct lab_cfg {
 	char prefix[LAB_PREFIX_MAX + 1];
 	unsigned queues;            /* TX and RX queues on each side, 1..LAB_MAX_QUEUES */
 	unsigned mtu;               /* LAB_MIN_MTU..LAB_MAX_MTU */
-	bool sink;                  /* start `zcgen sink` (tcp and udp) in the receiving namespace */
+	bool sink;                  /* start `zcgen sink --protocol both` in the receiving namespace */
 	const char *sink_exe;       /* binary to run as the sink; NULL: /proc/self/exe */
 	uint16_t sink_port;
 };
@@ -62,7 +62,7 @@ struct lab_info {
 	uint16_t sink_tcp_port;         /* 0: no sink running */
 	uint16_t sink_udp_port;
 	pid_t sink_tcp_pid;             /* 0: none */
-	pid_t sink_udp_pid;
+	pid_t sink_udp_pid;             /* one sink takes both: the same pid */
 	bool reused;                    /* lab_up found the lab in place and kept it */
 };
 

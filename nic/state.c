@@ -23,6 +23,7 @@
 #include "nic/xps.h"
 #include "nic/qstats.h"
 #include "nic/cpulist.h"
+#include "nic/link.h"
 
 static const char *state_dir(void)
 {
@@ -272,6 +273,14 @@ int nic_state_snapshot(struct ethnl *nl, const char *root, const char *dev, json
 	if (ret)
 		goto out_err;
 	json_object_set_new(st, "root_qdisc", json_string(kind));
+	{
+		unsigned int mtu;
+
+		ret = link_mtu_get(dev, &mtu);
+		if (ret)
+			goto out_err;
+		json_object_set_new(st, "mtu", json_integer(mtu));
+	}
 	ret = 0;
 	*out = st;
 	st = NULL;
@@ -591,6 +600,27 @@ static void restore_qdisc(const char *dev, const char *was, char *err, size_t er
 	qstats_close(&qc);
 }
 
+/* Only when the snapshot has one (state files from before nic.mtu have none). */
+static void restore_mtu(const char *dev, const json_t *sm, char *err, size_t errlen, int *first)
+{
+	unsigned int now, was = (unsigned int)json_integer_value(sm);
+	char why[256];
+	int ret;
+
+	if (!json_is_integer(sm) || !was)
+		return;
+	ret = link_mtu_get(dev, &now);
+	if (!ret && now == was)
+		return;
+	if (!ret)
+		ret = link_mtu_set(dev, was, why, sizeof(why));
+	else
+		why[0] = '\0';
+	if (ret)
+		problem(err, errlen, first, ret, "mtu: cannot set it back to %u: %s%s%s", was, why,
+			why[0] ? ": " : "", strerror(-ret));
+}
+
 int nic_state_restore(struct ethnl *nl, const char *root, const char *dev, const json_t *st,
 		      char *err, size_t errlen)
 {
@@ -616,5 +646,6 @@ int nic_state_restore(struct ethnl *nl, const char *root, const char *dev, const
 	restore_irqs(root, dev, json_object_get(st, "irqs"), err, errlen, &first);
 	restore_xps(root, dev, json_object_get(st, "xps"), err, errlen, &first);
 	restore_qdisc(dev, json_string_value(json_object_get(st, "root_qdisc")), err, errlen, &first);
+	restore_mtu(dev, json_object_get(st, "mtu"), err, errlen, &first);
 	return first;
 }

@@ -269,6 +269,54 @@ static void test_udp_helpers(void **state)
 	assert_true(fabs(jit - 0.001) < 1e-9);
 }
 
+/*
+ * iperf3_drain_wait() on loopback also waits for the receiving program to
+ * read: unread data at the peer keeps it waiting (here until its timeout),
+ * and once read, it returns at once. TCP and UDP.
+ */
+static void drain_pair(int type)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t l = sizeof(a);
+	int lfd = socket(AF_INET, type, 0), cfd = socket(AF_INET, type, 0), sfd;
+	char buf[4096] = { 0 };
+
+	assert_true(lfd >= 0 && cfd >= 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&a, &l), 0);
+	if (type == SOCK_STREAM) {
+		assert_int_equal(listen(lfd, 1), 0);
+		assert_int_equal(connect(cfd, (struct sockaddr *)&a, sizeof(a)), 0);
+		sfd = accept(lfd, NULL, NULL);
+		assert_true(sfd >= 0);
+	} else {
+		struct sockaddr_in c;
+		socklen_t cl = sizeof(c);
+
+		assert_int_equal(connect(cfd, (struct sockaddr *)&a, sizeof(a)), 0);
+		assert_int_equal(getsockname(cfd, (struct sockaddr *)&c, &cl), 0);
+		assert_int_equal(connect(lfd, (struct sockaddr *)&c, cl), 0); /* as iperf3 does */
+		sfd = lfd;
+		lfd = -1;
+	}
+	assert_int_equal(send(cfd, buf, sizeof(buf), 0), (ssize_t)sizeof(buf));
+	assert_int_equal(iperf3_drain_wait(&cfd, 1, 200, 0), -ETIMEDOUT);
+	while (recv(sfd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		;
+	assert_int_equal(iperf3_drain_wait(&cfd, 1, 200, 0), 0);
+	close(cfd);
+	close(sfd);
+	if (lfd >= 0)
+		close(lfd);
+}
+
+static void test_drain_local_peer(void **state)
+{
+	(void)state;
+	drain_pair(SOCK_STREAM);
+	drain_pair(SOCK_DGRAM);
+}
+
 /* ---------------- end to end helpers ---------------- */
 
 static bool have_iperf3(void)
@@ -745,6 +793,7 @@ int main(void)
 		cmocka_unit_test(test_results_json),
 		cmocka_unit_test(test_server_refusals),
 		cmocka_unit_test(test_udp_helpers),
+		cmocka_unit_test(test_drain_local_peer),
 	};
 	const struct CMUnitTest e2e[] = {
 		cmocka_unit_test_setup_teardown(test_client_tcp_1, start_iperf3_server,

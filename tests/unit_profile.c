@@ -141,6 +141,77 @@ static const struct bad_case bad_cases[] = {
 	  .line = 1, .col = 1, .key = "", .msg = "expected a mapping of keys such as target:" },
 	{ .name = "two-documents", .yaml = "target:\n  host: x\n---\nqueues: 2\n",
 	  .line = 3, .col = 1, .key = "", .msg = "a profile is one YAML document" },
+	/* rate: and sizes: */
+	{ .name = "rate-word", .yaml = "target:\n  host: x\nrate: fast\n",
+	  .line = 3, .col = 7, .key = "rate", .msg = "'fast' is not a rate; expected line, a bit rate (500M, 40G)" },
+	{ .name = "rate-zero", .yaml = "target:\n  host: x\nrate: 0\n",
+	  .line = 3, .col = 7, .key = "rate", .msg = "0 is not a rate; for no limit write line" },
+	{ .name = "rate-list", .yaml = "target:\n  host: x\nrate: [1G]\n",
+	  .line = 3, .col = 7, .key = "rate", .msg = "or a mapping with the keys value, per, layer, ramp, steps, burst, tcp_pacing, got a list" },
+	{ .name = "rate-unknown", .yaml = "target:\n  host: x\nrate:\n  valu: 1G\n",
+	  .line = 4, .col = 3, .key = "rate.valu", .msg = "did you mean 'value'?" },
+	{ .name = "rate-per", .yaml = "target:\n  host: x\nrate:\n  value: 1G\n  per: flow\n",
+	  .line = 5, .col = 8, .key = "rate.per", .msg = "expected one of total, queue, stream" },
+	{ .name = "rate-layer", .yaml = "target:\n  host: x\nrate:\n  value: 1G\n  layer: l3\n",
+	  .line = 5, .col = 10, .key = "rate.layer", .msg = "expected one of payload, l2, l1" },
+	{ .name = "ramp-from-line", .yaml = "target:\n  host: x\nrate:\n  value: 1G\n  ramp: {from: line, over: 5s}\n",
+	  .line = 5, .col = 16, .key = "rate.ramp.from", .msg = "line is not a rate here" },
+	{ .name = "ramp-over-zero", .yaml = "target:\n  host: x\nrate:\n  value: 1G\n  ramp: {from: 1G, over: 0}\n",
+	  .line = 5, .col = 26, .key = "rate.ramp.over", .msg = "'0' is out of range; expected a time greater than 0" },
+	{ .name = "burst-zero", .yaml = "target:\n  host: x\nrate:\n  value: 1G\n  burst: 0\n",
+	  .line = 5, .col = 10, .key = "rate.burst", .msg = "from 1 to 65536" },
+	{ .name = "tcp-pacing-word", .yaml = "target:\n  host: x\nrate:\n  value: 1G\n  tcp_pacing: maybe\n",
+	  .line = 5, .col = 15, .key = "rate.tcp_pacing", .msg = "'maybe' is not on or off" },
+	{ .name = "steps-scalar", .yaml = "target:\n  host: x\nrate:\n  steps: 1G\n",
+	  .line = 4, .col = 10, .key = "rate.steps", .msg = "expected a list of steps such as [{rate: 1G, for: 10s}" },
+	{ .name = "steps-item-scalar", .yaml = "target:\n  host: x\nrate:\n  steps: [1G]\n",
+	  .line = 4, .col = 11, .key = "rate.steps", .msg = "step 1: expected a mapping {rate: RATE, for: TIME}, got a value" },
+	{ .name = "step-missing-for", .yaml = "target:\n  host: x\nrate:\n  steps:\n    - {rate: 1G, for: 1s}\n    - {rate: 2G}\n",
+	  .line = 6, .col = 7, .key = "rate.steps", .msg = "step 2: missing for" },
+	{ .name = "step-unknown", .yaml = "target:\n  host: x\nrate:\n  steps: [{rate: 1G, for: 1s, burst: 2}]\n",
+	  .line = 4, .col = 31, .key = "rate.steps", .msg = "step 1: unknown key 'burst'; a step has rate and for" },
+	{ .name = "step-rate", .yaml = "target:\n  host: x\nrate:\n  steps: [{rate: fast, for: 1s}]\n",
+	  .line = 4, .col = 18, .key = "rate.steps", .msg = "step 1: 'fast' is not a rate" },
+	{ .name = "step-line", .yaml = "target:\n  host: x\nrate:\n  steps: [{rate: line, for: 1s}]\n",
+	  .line = 4, .col = 18, .key = "rate.steps", .msg = "(no line in steps)" },
+	{ .name = "step-time", .yaml = "target:\n  host: x\nrate:\n  steps: [{rate: 1G, for: 0}]\n",
+	  .line = 4, .col = 27, .key = "rate.steps", .msg = "step 1: '0' is not a time greater than 0" },
+	{ .name = "steps-empty", .yaml = "target:\n  host: x\nrate:\n  steps: []\n",
+	  .line = 4, .col = 10, .key = "rate.steps", .msg = "0 steps; give 1 to 32" },
+	{ .name = "sizes-scalar", .yaml = "target:\n  host: x\nprotocol: udp\nsizes: 64\n",
+	  .line = 4, .col = 8, .key = "sizes", .msg = "expected a mapping of datagram sizes to weights" },
+	{ .name = "sizes-small", .yaml = "target:\n  host: x\nprotocol: udp\nsizes: {8: 1}\n",
+	  .line = 4, .col = 9, .key = "sizes.8", .msg = "'8' is not a datagram size; expected 16 to 65507" },
+	{ .name = "sizes-weight", .yaml = "target:\n  host: x\nprotocol: udp\nsizes: {64: 0}\n",
+	  .line = 4, .col = 13, .key = "sizes.64", .msg = "expected a weight, an integer from 1 to 1000000, got '0'" },
+	{ .name = "sizes-dup", .yaml = "target:\n  host: x\nprotocol: udp\nsizes: {1K: 1, 1024: 2}\n",
+	  .line = 4, .col = 16, .key = "sizes.1024", .msg = "size 1024 given twice" },
+	{ .name = "rate-tcp-pps", .yaml = "target:\n  host: x\nrate: 3Mpps\n", .validate = true,
+	  .key = "rate", .msg = "TCP takes a bit rate only" },
+	{ .name = "rate-tcp-pps-steps", .yaml = "target:\n  host: x\nrate:\n  steps: [{rate: 1Mpps, for: 1s}]\n", .validate = true,
+	  .key = "rate", .msg = "TCP takes a bit rate only" },
+	{ .name = "rate-no-value", .yaml = "target:\n  host: x\nrate:\n  per: queue\n", .validate = true,
+	  .key = "rate", .msg = "a rate: mapping needs value" },
+	{ .name = "rate-value-steps", .yaml = "target:\n  host: x\nrate:\n  value: 1G\n  steps: [{rate: 1G, for: 1s}]\n",
+	  .validate = true, .key = "rate.steps", .msg = "give value (with an optional ramp) or steps, not both" },
+	{ .name = "ramp-half", .yaml = "target:\n  host: x\nrate: {value: 1G, ramp: {from: 0}}\n", .validate = true,
+	  .key = "rate.ramp", .msg = "a ramp needs both from and over" },
+	{ .name = "ramp-line", .yaml = "target:\n  host: x\nrate: {value: line, ramp: {from: 0, over: 1s}}\n", .validate = true,
+	  .key = "rate.ramp", .msg = "a ramp needs a target" },
+	{ .name = "ramp-steps", .yaml = "target:\n  host: x\nrate: {ramp: {from: 0, over: 1s}, steps: [{rate: 1G, for: 1s}]}\n",
+	  .validate = true, .key = "rate.ramp", .msg = "with steps, give each rate as a step" },
+	{ .name = "ramp-units", .yaml = "target:\n  host: x\nprotocol: udp\nrate: {value: 1Mpps, ramp: {from: 1G, over: 1s}}\n", .validate = true,
+	  .key = "rate.ramp.from", .msg = "ramp.from is a bit rate but value is a packet rate" },
+	{ .name = "steps-units", .yaml = "target:\n  host: x\nprotocol: udp\nrate:\n  steps: [{rate: 1Mpps, for: 1s}, {rate: 0, for: 1s}, {rate: 1G, for: 1s}]\n",
+	  .validate = true, .key = "rate.steps", .msg = "some steps are packet rates and some bit rates" },
+	{ .name = "pacing-udp", .yaml = "target:\n  host: x\nprotocol: udp\nrate: {value: 1G, tcp_pacing: on}\n", .validate = true,
+	  .key = "rate.tcp_pacing", .msg = "on TCP sockets only" },
+	{ .name = "pacing-no-rate", .yaml = "target:\n  host: x\nrate: {value: line, tcp_pacing: on}\n", .validate = true,
+	  .key = "rate.tcp_pacing", .msg = "needs a rate" },
+	{ .name = "sizes-tcp", .yaml = "target:\n  host: x\nsizes: {64: 1}\n", .validate = true,
+	  .key = "sizes", .msg = "a size mix is for UDP datagrams" },
+	{ .name = "sizes-and-size", .yaml = "target:\n  host: x\nprotocol: udp\nsize: 1400\nsizes: {64: 1}\n", .validate = true,
+	  .key = "sizes", .msg = "give size or sizes, not both" },
 	{ .name = "missing-target", .yaml = "queues: 1\n", .validate = true,
 	  .key = "target.host", .msg = "give target.host in the profile or --dest HOST:PORT" },
 	{ .name = "cpus-not-allowed", .yaml = "target:\n  host: x\ncpus: [@CPU@]\n", .validate = true,
@@ -481,6 +552,16 @@ static const struct bad_set bad_sets[] = {
 	{ "nic.offloads", "x", "set its keys one by one (nic.offloads.KEY)" },
 	{ "bogus", "1", "expected one of name, server, dest, protocol" },
 	{ "nic.channels.combined", "0", "from 1 to 4096" },
+	{ "rate", "fast", "'fast' is not a rate" },
+	{ "rate", "0", "for no limit write line" },
+	{ "rate", "1e3G", "is not a rate" },
+	{ "rate", "2000Tbit", "out of range" },
+	{ "rate.value", "", "missing value" },
+	{ "rate.layer", "l4", "one of payload, l2, l1" },
+	{ "rate.burst", "65537", "from 1 to 65536" },
+	{ "rate.steps", "1G", "cannot be given as a single value; expected a list of steps" },
+	{ "rate.ramp", "x", "a section cannot be set from the command line" },
+	{ "sizes", "64", "cannot be given as a single value" },
 };
 
 static void test_bad_overrides(void **state)
@@ -622,6 +703,174 @@ static void test_yaml_forms(void **state)
 	diags_free(&d);
 }
 
+/* ---------------------------------------------------------- rate and sizes */
+
+/* Load @yaml, expect no problem at all (validate too when @validate). */
+static void load_ok(struct gen_profile *p, const char *name, const char *yaml, bool validate)
+{
+	struct gen_diags d = { 0 };
+	char path[PATH_MAX];
+
+	profile_init(p);
+	if (profile_load(p, write_profile(name, yaml, path, sizeof(path)), &d) ||
+	    (validate && profile_validate(p, &d)) || d.n) {
+		diags_print(&d, stderr);
+		fail_msg("%s: not accepted", name);
+	}
+	diags_free(&d);
+}
+
+static void test_rate_scalars(void **state)
+{
+	static const struct {
+		const char *rate;
+		bool set, pps;
+		double value;
+	} t[] = {
+		{ "500M", true, false, 500e6 },
+		{ "40Gbit", true, false, 40e9 },
+		{ "1.5G", true, false, 1.5e9 },
+		{ "3Mpps", true, true, 3e6 },
+		{ "10kpps", true, true, 1e4 },
+		{ "line", false, false, 0 },
+		{ "LINE", false, false, 0 },
+	};
+
+	for (unsigned i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct gen_profile p;
+		char yaml[200];
+
+		snprintf(yaml, sizeof(yaml), "target:\n  host: x\nprotocol: udp\nrate: %s\n", t[i].rate);
+		load_ok(&p, "rate-scalar", yaml, true);
+		assert_int_equal(p.rate.set, t[i].set);
+		assert_int_equal(p.rate.pps, t[i].pps);
+		assert_true(p.rate.value == t[i].value);
+		assert_true(p.rate.value_given);
+		assert_false(p.rate.given);
+		assert_int_equal(p.rate.per, PACER_PER_TOTAL);
+		assert_int_equal(p.rate.layer, PACER_LAYER_PAYLOAD);
+	}
+}
+
+static void test_rate_mapping(void **state)
+{
+	static const char udp[] =
+		"target:\n  host: x\n"
+		"protocol: udp\n"
+		"rate:\n"
+		"  value: 10G\n"
+		"  per: queue\n"
+		"  layer: l1\n"
+		"  ramp: {from: 1G, over: 5s}\n"
+		"  burst: 32\n"
+		"sizes: {64: 7, 576: 4, 1500: 1}\n";
+	static const char tcp[] =
+		"target:\n  host: x\n"
+		"rate:\n"
+		"  per: stream\n"
+		"  steps:\n"
+		"    - {rate: 1G, for: 10s}\n"
+		"    - {rate: 0, for: 2s}\n"
+		"    - rate: 5G\n"
+		"      for: 1m\n"
+		"  tcp_pacing: on\n";
+	struct gen_profile p;
+	struct gen_diags d = { 0 };
+
+	load_ok(&p, "rate-udp", udp, true);
+	assert_true(p.rate.set);
+	assert_true(p.rate.given);
+	assert_true(p.rate.value == 10e9);
+	assert_false(p.rate.pps);
+	assert_int_equal(p.rate.per, PACER_PER_QUEUE);
+	assert_int_equal(p.rate.layer, PACER_LAYER_L1);
+	assert_true(p.rate.ramp_from == 1e9);
+	assert_int_equal(p.rate.ramp_ns, 5000000000ull);
+	assert_int_equal(p.rate.burst, 32);
+	assert_false(p.rate.tcp_pacing);
+	assert_int_equal(p.n_sizes, 3);
+	assert_int_equal(p.sizes[0].size, 64);
+	assert_int_equal(p.sizes[0].weight, 7);
+	assert_int_equal(p.sizes[1].size, 576);
+	assert_int_equal(p.sizes[1].weight, 4);
+	assert_int_equal(p.sizes[2].size, 1500);
+	assert_int_equal(p.sizes[2].weight, 1);
+
+	/* --rate replaces the target and its ramp; per, layer and burst stay */
+	assert_int_equal(profile_set(&p, "rate", "2G", &d), 0);
+	assert_true(p.rate.value == 2e9);
+	assert_int_equal(p.rate.ramp_ns, 0);
+	assert_int_equal(p.rate.ramp_keys, 0);
+	assert_int_equal(p.rate.per, PACER_PER_QUEUE);
+	assert_int_equal(p.rate.layer, PACER_LAYER_L1);
+	assert_int_equal(p.rate.burst, 32);
+	/* key paths work as overrides too */
+	assert_int_equal(profile_set(&p, "rate.layer", "l2", &d), 0);
+	assert_int_equal(p.rate.layer, PACER_LAYER_L2);
+	assert_int_equal(profile_set(&p, "rate.per", "total", &d), 0);
+	assert_int_equal(p.rate.per, PACER_PER_TOTAL);
+	assert_int_equal(profile_set(&p, "rate.value", "7kpps", &d), 0);
+	assert_true(p.rate.pps && p.rate.value == 7000);
+	/* a packet rate at a layer: valid, with a warning that the layer does nothing */
+	assert_int_equal(profile_validate(&p, &d), 0);
+	assert_int_equal(d.n, 1);
+	assert_true(d.v[0].warning);
+	assert_string_equal(d.v[0].key, "rate.layer");
+	diags_free(&d);
+	assert_int_equal(profile_set(&p, "rate", "line", &d), 0);
+	assert_false(p.rate.set);
+	assert_int_equal(d.n, 0);
+
+	load_ok(&p, "rate-tcp", tcp, true);
+	assert_true(p.rate.set);
+	assert_false(p.rate.value_given);
+	assert_int_equal(p.rate.per, PACER_PER_STREAM);
+	assert_true(p.rate.tcp_pacing);
+	assert_int_equal(p.rate.n_steps, 3);
+	assert_true(p.rate.steps[0].rate == 1e9);
+	assert_int_equal(p.rate.steps[0].for_ns, 10000000000ull);
+	assert_true(p.rate.steps[1].rate == 0);
+	assert_int_equal(p.rate.steps[1].for_ns, 2000000000ull);
+	assert_true(p.rate.steps[2].rate == 5e9);
+	assert_int_equal(p.rate.steps[2].for_ns, 60000000000ull);
+	assert_false(p.rate.steps_pps);
+	assert_true(p.rate.steps_bps);
+	/* --rate over steps: the steps go, so value and steps do not clash */
+	assert_int_equal(profile_set(&p, "rate", "3G", &d), 0);
+	assert_int_equal(p.rate.n_steps, 0);
+	assert_int_equal(profile_validate(&p, &d), 0);
+	assert_int_equal(d.n, 0);
+	/* and a TCP profile refuses a packet rate from the command line */
+	assert_int_equal(profile_set(&p, "rate", "1Mpps", &d), 0);
+	assert_int_equal(profile_validate(&p, &d), -EINVAL);
+	assert_int_equal(diags_errors(&d), 1);
+	assert_string_equal(d.v[0].key, "rate");
+	assert_non_null(strstr(d.v[0].msg, "TCP takes a bit rate only"));
+	diags_free(&d);
+}
+
+/* The profile's rate drives a pacer as it is: the types line up. */
+static void test_rate_to_pacer(void **state)
+{
+	static const char yaml[] =
+		"target:\n  host: x\nprotocol: udp\nqueues: 2\nstreams: 2\n"
+		"rate: {value: 8G, layer: l1, per: total}\n"
+		"sizes: {64: 7, 576: 4, 1500: 1}\n";
+	struct gen_profile p;
+	struct pacer pc;
+	struct imix m;
+	struct pacer_cfg c = { 0 };
+
+	load_ok(&p, "rate-pacer", yaml, false);
+	assert_int_equal(imix_init(&m, p.sizes, p.n_sizes), 0);
+	c.unit = p.rate.pps ? PACER_PPS : PACER_BPS;
+	c.rate = pacer_split(p.rate.value, p.rate.per, p.queues, p.streams, p.streams);
+	c.wire.layer = p.rate.layer;
+	c.mix = &m;
+	assert_true(c.rate == 4e9);
+	assert_int_equal(pacer_init(&pc, &c, 0), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -637,6 +886,9 @@ int main(void)
 		cmocka_unit_test(test_bad_overrides),
 		cmocka_unit_test(test_print_format),
 		cmocka_unit_test(test_yaml_forms),
+		cmocka_unit_test(test_rate_scalars),
+		cmocka_unit_test(test_rate_mapping),
+		cmocka_unit_test(test_rate_to_pacer),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

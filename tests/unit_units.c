@@ -56,6 +56,21 @@ static void test_rate(void **state)
 	assert_int_equal(units_rate_bps("1.5Gbit", &v), 0);
 	assert_true(v == 1.5e9);
 	assert_int_equal(units_rate_bps("40Q", &v), -EINVAL);
+	assert_int_equal(units_rate_bps("3Mpps", &v), -EINVAL);    /* a packet rate is not a bit rate */
+	assert_int_equal(units_rate_pps("3Mpps", &v), 0);
+	assert_true(v == 3e6);
+	assert_int_equal(units_rate_pps("10kpps", &v), 0);
+	assert_true(v == 1e4);
+	assert_int_equal(units_rate_pps("10Kpps", &v), 0);
+	assert_true(v == 1e4);
+	assert_int_equal(units_rate_pps("800pps", &v), 0);
+	assert_true(v == 800);
+	assert_int_equal(units_rate_pps("1.5Gpps", &v), 0);
+	assert_true(v == 1.5e9);
+	assert_int_equal(units_rate_pps("3M", &v), -EINVAL);       /* a bit rate is not a packet rate */
+	assert_int_equal(units_rate_pps("3", &v), -EINVAL);
+	assert_int_equal(units_rate_pps("3 Mpps", &v), -EINVAL);
+	assert_int_equal(units_rate_pps("-3Mpps", &v), -EINVAL);
 }
 
 static void test_cpulist(void **state)

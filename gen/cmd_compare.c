@@ -1,0 +1,1065 @@
+/* cmd_compare.c - `zcgen compare`: zcgen and iperf3 against the same iperf3 server, side by side */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <jansson.h>
+#include "gen/gen.h"
+#include "gen/cmd.h"
+#include "gen/compare.h"
+#include "gen/cpustat.h"
+#include "gen/calib.h"
+#include "nic/nic.h"
+#include "zcgen_version.h"
+
+#define CMP_SERVER_PORT 5301        /* beside iperf3's 5201, which the lab's sinks hold */
+#define CMP_SERVER_PORTS 20         /* tried from CMP_SERVER_PORT on when busy */
+#define CMP_PAUSE_US 500000         /* between runs: the iperf3 server closes the last test */
+
+static const char compare_usage[] =
+	"usage: zcgen compare --profile FILE [options]\n"
+	"\n"
+	"Runs zcgen (as an iperf3 client, --server iperf3) and iperf3 itself against the\n"
+	"same `iperf3 -s`, alternating which goes first, and prints both side by side\n"
+	"with the ratio zcgen/iperf3 (medians over the repeats, with min and max).\n"
+	"  --profile FILE       YAML profile (the run's; its target is the iperf3 server)\n"
+	"  --dest HOST:PORT     an `iperf3 -s` you started (without --lab)\n"
+	"  --lab                use the built-in veth lab; an iperf3 -s is started in its\n"
+	"                       receiving namespace and stopped at the end\n"
+	"  --protocol P, --queues N, --cpus LIST, --streams N, --size SIZE, --mode M,\n"
+	"  --depth N, --duration TIME, --omit TIME\n"
+	"                       as for a run (docs/cli.md); iperf3 gets -P queues x streams,\n"
+	"                       -l size, -Z for zc/zc-fixed/auto, -u -b 0 for UDP; the\n"
+	"                       duration is rounded to whole seconds (iperf3 -t)\n"
+	"  --no-nic             do not apply the profile's nic: section\n"
+	"  --repeat N           runs of each tool (default 1, at most 100)\n"
+	"  --iperf3 PATH        the iperf3 program (default: iperf3 from PATH)\n"
+	"  --json FILE          write the comparison as JSON (docs/compare.md); - for stdout\n"
+	"  --help               this text\n"
+	"Exit: 0 both tools ran every repeat, 1 a run failed (the tool's words are printed),\n"
+	"2 usage or profile error.\n";
+
+/* Options passed through to the zcgen run as they were given. */
+static const char *const pass_opts[] = {
+	"dest", "protocol", "queues", "cpus", "streams", "size", "mode", "depth", "duration", "omit",
+};
+#define NPASS (sizeof(pass_opts) / sizeof(pass_opts[0]))
+
+enum { O_PROFILE = 1000, O_LAB, O_NONIC, O_REPEAT, O_IPERF3, O_JSON, O_HELP, O_PASS };
+
+struct cmp_opts {
+	const char *profile, *json, *iperf3;
+	bool lab, no_nic, omit_given;
+	unsigned repeat;
+	struct {
+		const char *key, *value;
+	} ov[64];
+	unsigned nov;
+};
+
+/* What both tools are asked to do, resolved once. */
+struct cmp_setup {
+	struct gen_profile *prof;
+	bool udp;
+	char host[256];
+	unsigned port;
+	unsigned dur_s, omit_s;
+	uint64_t size;
+	unsigned parallel;
+	char cpus[256];
+	cpu_set_t cpuset;           /* the queues' CPUs: iperf3 is pinned to them */
+	char iperf3[4096];
+	bool lab;
+	struct lab_info li;
+	bool lab_made;
+	pid_t server;               /* our iperf3 -s (lab), 0 none */
+	char dir[64];               /* temporary directory for the tools' output */
+	bool nic_off;               /* --no-nic passed to the zcgen run */
+};
+
+static volatile sig_atomic_t cmp_stop;
+static volatile pid_t cmp_child;
+
+static void on_signal(int sig)
+{
+	cmp_stop = sig;
+	if (cmp_child > 0)
+		kill(cmp_child, sig);
+}
+
+static int parse_args(int argc, char **argv, struct cmp_opts *o)
+{
+	struct option lo[8 + NPASS + 1] = {
+		{ "profile", required_argument, NULL, O_PROFILE },
+		{ "lab", no_argument, NULL, O_LAB },
+		{ "no-nic", no_argument, NULL, O_NONIC },
+		{ "repeat", required_argument, NULL, O_REPEAT },
+		{ "iperf3", required_argument, NULL, O_IPERF3 },
+		{ "json", required_argument, NULL, O_JSON },
+		{ "help", no_argument, NULL, O_HELP },
+	};
+	uint64_t v;
+	int c;
+
+	for (unsigned i = 0; i < NPASS; i++)
+		lo[7 + i] = (struct option){ pass_opts[i], required_argument, NULL, O_PASS + (int)i };
+	o->repeat = 1;
+	optind = 1;
+	opterr = 1;
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (c) {
+		case O_PROFILE: o->profile = optarg; break;
+		case O_LAB: o->lab = true; break;
+		case O_NONIC: o->no_nic = true; break;
+		case O_IPERF3: o->iperf3 = optarg; break;
+		case O_JSON: o->json = optarg; break;
+		case O_REPEAT:
+			if (units_uint(optarg, 1, CMP_MAX_REPEAT, &v)) {
+				fprintf(stderr, "zcgen compare: --repeat '%s': expected 1 to %d\n", optarg,
+					CMP_MAX_REPEAT);
+				return EXIT_USAGE;
+			}
+			o->repeat = (unsigned)v;
+			break;
+		case O_HELP: fputs(compare_usage, stdout); return EXIT_OK + 100;
+		default:
+			if (c >= O_PASS && c < O_PASS + (int)NPASS && o->nov < 64) {
+				o->ov[o->nov].key = pass_opts[c - O_PASS];
+				o->ov[o->nov++].value = optarg;
+				o->omit_given |= !strcmp(pass_opts[c - O_PASS], "omit");
+				break;
+			}
+			fputs(compare_usage, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "zcgen compare: unexpected argument '%s'\n%s", argv[optind],
+			compare_usage);
+		return EXIT_USAGE;
+	}
+	if (!o->profile && !o->nov && !o->lab) {
+		fprintf(stderr, "zcgen compare: a profile (--profile FILE), --dest or --lab is needed\n%s",
+			compare_usage);
+		return EXIT_USAGE;
+	}
+	return -1;
+}
+
+/* PATH lookup as execvp does it, so that a missing iperf3 is said before anything starts. */
+static int find_program(const char *name, char *out, size_t len)
+{
+	const char *path = getenv("PATH");
+	char buf[4096];
+
+	if (strchr(name, '/')) {
+		snprintf(out, len, "%s", name);
+		return access(name, X_OK) ? -errno : 0;
+	}
+	snprintf(buf, sizeof(buf), "%s", path && path[0] ? path : "/usr/local/bin:/usr/bin:/bin");
+	for (char *save = NULL, *d = strtok_r(buf, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		snprintf(out, len, "%s/%s", d, name);
+		if (!access(out, X_OK))
+			return 0;
+	}
+	snprintf(out, len, "%s", name);
+	return -ENOENT;
+}
+
+static char *read_file(const char *path, size_t max)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	size_t n;
+
+	if (!f)
+		return NULL;
+	buf = malloc(max + 1);
+	if (!buf) {
+		fclose(f);
+		return NULL;
+	}
+	n = fread(buf, 1, max, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* The last @max bytes of a file, for messages: what a tool printed before it failed. */
+static void file_tail(const char *path, char *out, size_t max)
+{
+	char *t = read_file(path, 1 << 20);
+	size_t n = t ? strlen(t) : 0;
+	const char *s = t ? t : "";
+
+	if (n >= max)
+		s = t + n - (max - 1);
+	snprintf(out, max, "%s", s);
+	n = strlen(out);
+	while (n && (out[n - 1] == '\n' || out[n - 1] == ' '))
+		out[--n] = '\0';
+	free(t);
+}
+
+static void path_in(const struct cmp_setup *s, const char *name, char *out, size_t len)
+{
+	snprintf(out, len, "%s/%s", s->dir, name);
+}
+
+/* Join a named network namespace (/run/netns/NAME), network only. */
+static int join_netns(const char *name)
+{
+	char path[128];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = setns(fd, CLONE_NEWNET) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+/* In a child: stdout to @out, stderr to @err (the same file if equal), stdin from /dev/null. */
+static void child_output(const char *out, const char *err)
+{
+	int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int fe = strcmp(out, err) ? open(err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : fd;
+	int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0)
+		dup2(fd, STDOUT_FILENO);
+	if (fe >= 0)
+		dup2(fe, STDERR_FILENO);
+	if (nul >= 0)
+		dup2(nul, STDIN_FILENO);
+}
+
+/* Is @pid listening on TCP @port (its namespace's /proc/PID/net/tcp{,6})? */
+static bool listening(pid_t pid, unsigned port)
+{
+	char path[64], line[512];
+	bool found = false;
+
+	for (int v6 = 0; v6 < 2 && !found; v6++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/net/tcp%s", (int)pid, v6 ? "6" : "");
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		while (!found && fgets(line, sizeof(line), f)) {
+			unsigned lport, state;
+
+			/* "  0: 00000000:14B5 00000000:0000 0A ...": local port, state LISTEN */
+			found = sscanf(line, " %*u: %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x", &lport,
+				       &state) == 2 && lport == port && state == 0x0A;
+		}
+		fclose(f);
+	}
+	return found;
+}
+
+static void server_stop(struct cmp_setup *s)
+{
+	int st;
+
+	if (s->server <= 0)
+		return;
+	kill(s->server, SIGTERM);
+	for (int i = 0; i < 40; i++) {
+		if (waitpid(s->server, &st, WNOHANG) == s->server) {
+			s->server = 0;
+			return;
+		}
+		usleep(50000);
+	}
+	kill(s->server, SIGKILL);
+	waitpid(s->server, &st, 0);
+	s->server = 0;
+}
+
+/*
+ * One `iperf3 -s -p PORT` in the lab's receiving namespace: forked, setns,
+ * execv with an argument vector. Ready when it listens; a port in use moves
+ * on to the next one.
+ */
+static int server_start(struct cmp_setup *s, char *err, size_t errlen)
+{
+	char log[128], tail[600];
+
+	path_in(s, "server.log", log, sizeof(log));
+	for (unsigned port = CMP_SERVER_PORT; port < CMP_SERVER_PORT + CMP_SERVER_PORTS; port++) {
+		char portstr[8];
+		char *const argv[] = { s->iperf3, "-s", "-p", portstr, NULL };
+		pid_t parent = getpid();
+		int st;
+
+		snprintf(portstr, sizeof(portstr), "%u", port);
+		s->server = fork();
+		if (s->server < 0) {
+			snprintf(err, errlen, "fork: %s", strerror(errno));
+			return -errno;
+		}
+		if (s->server == 0) {
+			/* own group: a ^C reaches compare, which stops the server itself */
+			setpgid(0, 0);
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			if (getppid() != parent)
+				_exit(127);
+			child_output(log, log);
+			if (join_netns(s->li.rx_netns)) {
+				fprintf(stderr, "cannot join %s: %s\n", s->li.rx_netns, strerror(errno));
+				_exit(126);
+			}
+			signal(SIGPIPE, SIG_DFL);
+			execv(s->iperf3, argv);
+			fprintf(stderr, "cannot run %s: %s\n", s->iperf3, strerror(errno));
+			_exit(127);
+		}
+		for (int i = 0; i < 100; i++) {
+			if (listening(s->server, port)) {
+				s->port = port;
+				return 0;
+			}
+			if (waitpid(s->server, &st, WNOHANG) == s->server)
+				break;
+			usleep(50000);
+		}
+		server_stop(s);
+		file_tail(log, tail, sizeof(tail));
+		if (!strstr(tail, "in use")) {
+			snprintf(err, errlen, "the iperf3 server (%.300s -s -p %u in %s) did not start: %s",
+				 s->iperf3, port, s->li.rx_netns, tail[0] ? tail : "no output");
+			return -EIO;
+		}
+	}
+	snprintf(err, errlen, "no free port for the iperf3 server in %s (tried %u to %u)",
+		 s->li.rx_netns, CMP_SERVER_PORT, CMP_SERVER_PORT + CMP_SERVER_PORTS - 1);
+	return -EADDRINUSE;
+}
+
+/* The receiving namespace's counter for the protocol, read through the server's /proc entry. */
+static bool rx_counter(const struct cmp_setup *s, uint64_t *out)
+{
+	char path[64], *t;
+	uint64_t tcp, udp;
+	int ret;
+
+	if (s->server <= 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/net/snmp", (int)s->server);
+	t = read_file(path, 1 << 16);
+	ret = t ? cmp_snmp_parse(t, &tcp, &udp) : -ENOENT;
+	free(t);
+	if (ret)
+		return false;
+	*out = s->udp ? udp : tcp;
+	return true;
+}
+
+/*
+ * Run one child to completion: fork, @setup_child in it, exec; wait with a
+ * deadline (then SIGTERM, SIGKILL). Return: its exit status, 128+signal, or
+ * -errno when it could not start.
+ */
+enum tool { TOOL_ZCGEN, TOOL_IPERF3 };
+
+static int run_child(const struct cmp_setup *s, enum tool t, const struct cmp_argv *a,
+		     const char *out, const char *errout, unsigned deadline_s)
+{
+	struct timespec t0, now;
+	bool termed = false;
+	pid_t pid;
+	int st;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		char msg[512];
+
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		child_output(out, errout);
+		signal(SIGPIPE, SIG_DFL);
+		if (s->lab && lab_enter(&s->li, msg, sizeof(msg))) {
+			fprintf(stderr, "lab: %s\n", msg);
+			_exit(126);
+		}
+		if (t == TOOL_IPERF3) {
+			if (sched_setaffinity(0, sizeof(s->cpuset), &s->cpuset))
+				fprintf(stderr, "note: cannot pin iperf3 to CPUs %s: %s\n", s->cpus,
+					strerror(errno));
+			execv(s->iperf3, a->v);
+		} else {
+			execv("/proc/self/exe", a->v);
+		}
+		fprintf(stderr, "cannot run %s: %s\n", t == TOOL_IPERF3 ? s->iperf3 : "zcgen",
+			strerror(errno));
+		_exit(127);
+	}
+	cmp_child = pid;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		pid_t r = waitpid(pid, &st, WNOHANG);
+
+		if (r == pid)
+			break;
+		if (r < 0 && errno != EINTR) {
+			cmp_child = 0;
+			return -errno;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - t0.tv_sec > (time_t)deadline_s + (termed ? 3 : 0)) {
+			kill(pid, termed ? SIGKILL : SIGTERM);
+			termed = true;
+			t0 = now;
+			t0.tv_sec -= deadline_s;
+		}
+		usleep(20000);
+	}
+	cmp_child = 0;
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return WEXITSTATUS(st);
+}
+
+/* One tool, one repeat: CPU and receiver counters around the child, then its JSON. */
+static int run_tool(const struct cmp_setup *s, enum tool t, const struct cmp_argv *a,
+		    struct cmp_run *out, char *err, size_t errlen)
+{
+	const char *name = t == TOOL_ZCGEN ? "zcgen" : "iperf3";
+	char log[128], json[128], tail[1500];
+	struct cpustat_snap c0, c1;
+	struct cpustat_delta d;
+	uint64_t rx0 = 0, rx1 = 0;
+	bool have_rx;
+	char *text;
+	int rc, ret;
+
+	path_in(s, t == TOOL_ZCGEN ? "zcgen.log" : "iperf3.err", log, sizeof(log));
+	path_in(s, t == TOOL_ZCGEN ? "zcgen.json" : "iperf3.json", json, sizeof(json));
+	unlink(json);
+	cmp_run_init(out);
+	have_rx = rx_counter(s, &rx0);
+	cpustat_snap(&c0);
+	/* iperf3 -J writes its document to stdout: a file of its own, stderr apart */
+	rc = run_child(s, t, a, t == TOOL_ZCGEN ? log : json, log, s->dur_s + s->omit_s + 30);
+	cpustat_snap(&c1);
+	have_rx = have_rx && rx_counter(s, &rx1);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot start %s: %s", name, strerror(-rc));
+		return -EIO;
+	}
+	text = read_file(json, 64 << 20);
+	if (t == TOOL_ZCGEN) {
+		if (rc) {
+			file_tail(log, tail, sizeof(tail));
+			if (rc == EXIT_USAGE)
+				snprintf(err, errlen, "the zcgen run refused its options (exit 2)%s%s%s",
+					 strstr(tail, "server") ? " (does this zcgen run have "
+								  "--server iperf3?)" : "",
+					 tail[0] ? ":\n" : "", tail);
+			else
+				snprintf(err, errlen, "the zcgen run failed (exit %d)%s%s", rc,
+					 tail[0] ? ":\n" : "", tail);
+			free(text);
+			return -EIO;
+		}
+		ret = cmp_zcgen_parse(text, s->udp, out, tail, sizeof(tail));
+	} else {
+		ret = cmp_iperf3_parse(text, s->udp, out, tail, sizeof(tail));
+		if (ret == -EINVAL) {
+			/* no JSON: what it printed on stderr says why (a bad option, a crash) */
+			file_tail(log, tail, sizeof(tail));
+			if (!tail[0])
+				snprintf(tail, sizeof(tail), "no output");
+		}
+		if (!ret && rc) {
+			snprintf(tail, sizeof(tail), "exit status %d", rc);
+			ret = -EIO;
+		}
+	}
+	free(text);
+	if (ret) {
+		snprintf(err, errlen, "%s failed: %s", name, tail);
+		return -EIO;
+	}
+	cpustat_delta(&c0, &c1, out->bytes, 0, &d);
+	cmp_run_set_cpu(out, d.sys_busy_s);
+	if (have_rx)
+		cmp_run_set_rx(out, rx0, rx1);
+	return 0;
+}
+
+static void zcgen_argv(const struct cmp_opts *o, const struct cmp_setup *s, struct cmp_argv *a)
+{
+	char json[128];
+
+	path_in(s, "zcgen.json", json, sizeof(json));
+	cmp_argv_init(a);
+	cmp_argv_add(a, "zcgen");
+	cmp_argv_add(a, "run");
+	if (o->profile)
+		cmp_argv_add(a, "--profile=%s", o->profile);
+	/* the user's overrides, less those compare resolves and passes below */
+	for (unsigned i = 0; i < o->nov; i++) {
+		static const char *const resolved[] = { "queues", "cpus", "size", "duration", "omit" };
+		bool skip = s->lab && !strcmp(o->ov[i].key, "dest");
+
+		for (size_t k = 0; k < sizeof(resolved) / sizeof(resolved[0]); k++)
+			skip |= !strcmp(o->ov[i].key, resolved[k]);
+		if (!skip)
+			cmp_argv_add(a, "--%s=%s", o->ov[i].key, o->ov[i].value);
+	}
+	/* what compare resolved, after the user's: the last override wins */
+	if (s->lab)
+		cmp_argv_add(a, "--dest=%s:%u", s->host, s->port);
+	cmp_argv_add(a, "--server=iperf3");
+	cmp_argv_add(a, "--queues=%u", s->prof->queues);
+	cmp_argv_add(a, "--cpus=%s", s->cpus);
+	cmp_argv_add(a, "--size=%llu", (unsigned long long)s->size);
+	cmp_argv_add(a, "--duration=%us", s->dur_s);
+	cmp_argv_add(a, "--omit=%us", s->omit_s);
+	if (s->nic_off)
+		cmp_argv_add(a, "--no-nic");
+	cmp_argv_add(a, "--quiet");
+	cmp_argv_add(a, "--json=%s", json);
+}
+
+/* --lab: fit queues and CPUs to this machine as a --lab run does; the target is ours. */
+static void lab_fit(struct gen_profile *prof)
+{
+	cpu_set_t set;
+	unsigned allowed;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return;
+	allowed = (unsigned)CPU_COUNT(&set);
+	if (prof->queues > allowed) {
+		printf("lab: queues %u -> %u (the CPUs this process may use)\n", prof->queues, allowed);
+		prof->queues = allowed;
+	}
+	for (unsigned i = 0; i < prof->n_cpus; i++)
+		if (prof->cpus[i] >= CPU_SETSIZE || !CPU_ISSET(prof->cpus[i], &set)) {
+			printf("lab: cpus -> the CPUs this process may use\n");
+			prof->n_cpus = 0;
+			break;
+		}
+}
+
+/* Profile, overrides, checks; then everything both tools need. */
+static int setup(const struct cmp_opts *o, struct cmp_setup *s)
+{
+	struct gen_diags d = { 0 };
+	struct gen_profile *p = s->prof;
+	unsigned cpus[GEN_MAX_QUEUES];
+	int ret = 0;
+
+	profile_init(p);
+	if (o->profile)
+		profile_load(p, o->profile, &d);
+	for (unsigned i = 0; i < o->nov; i++)
+		profile_set(p, o->ov[i].key, o->ov[i].value, &d);
+	if (o->lab) {
+		profile_set(p, "dest", "198.18.0.2:5301", &d); /* replaced once the server listens */
+		lab_fit(p);
+	}
+	if (!o->omit_given && p->omit_ns) {
+		/* the CPU window covers the whole run: a warm-up would count CPU but no bytes */
+		printf("compare: omit %.3f s -> 0 (give --omit to keep a warm-up for both tools)\n",
+		       p->omit_ns / 1e9);
+		p->omit_ns = 0;
+	}
+	if (!diags_errors(&d))
+		profile_validate(p, &d);
+	diags_print(&d, stderr);
+	if (diags_errors(&d)) {
+		fprintf(stderr, "zcgen compare: nothing was run\n");
+		ret = -EINVAL;
+		goto out;
+	}
+	s->udp = p->proto == GEN_PROTO_UDP;
+	s->lab = o->lab;
+	snprintf(s->host, sizeof(s->host), "%s", p->host);
+	s->port = p->port;
+	s->dur_s = (unsigned)llround(p->duration_ns / 1e9);
+	if (s->dur_s < 1)
+		s->dur_s = 1;
+	if ((uint64_t)s->dur_s * 1000000000ull != p->duration_ns)
+		printf("compare: duration %.3f s -> %u s (iperf3 -t takes whole seconds)\n",
+		       p->duration_ns / 1e9, s->dur_s);
+	if (o->omit_given) {
+		s->omit_s = (unsigned)llround(p->omit_ns / 1e9);
+		if ((uint64_t)s->omit_s * 1000000000ull != p->omit_ns)
+			printf("compare: omit %.3f s -> %u s (iperf3 -O takes whole seconds)\n",
+			       p->omit_ns / 1e9, s->omit_s);
+	}
+	s->size = p->size;
+	if (s->udp && !p->size_set) {
+		/* both tools must send the same datagrams: the lab's MTU, else 1500 */
+		s->size = (o->lab ? LAB_DEFAULT_MTU : 1500) - 28;
+		printf("compare: UDP size %llu B (no size given; --size to choose)\n",
+		       (unsigned long long)s->size);
+	}
+	s->parallel = p->queues * p->streams;
+	if (s->parallel > 128) {
+		fprintf(stderr, "zcgen compare: queues x streams = %u, iperf3 takes at most -P 128\n",
+			s->parallel);
+		ret = -EINVAL;
+		goto out;
+	}
+	CPU_ZERO(&s->cpuset);
+	for (unsigned q = 0; q < p->queues && q < GEN_MAX_QUEUES; q++) {
+		cpus[q] = profile_queue_cpu(p, q);
+		if (cpus[q] < CPU_SETSIZE)
+			CPU_SET(cpus[q], &s->cpuset);
+	}
+	units_fmt_cpulist(cpus, p->queues < GEN_MAX_QUEUES ? p->queues : GEN_MAX_QUEUES, s->cpus,
+			  sizeof(s->cpus));
+	s->nic_off = o->no_nic;
+out:
+	diags_free(&d);
+	return ret;
+}
+
+/* ---- output ---- */
+
+static json_t *num_or_null(double v)
+{
+	return isnan(v) || isinf(v) ? json_null() : json_real(v);
+}
+
+/* The repeat whose value is nearest the median: its rows are the ones shown. */
+static unsigned median_repeat(const struct cmp_run *r, unsigned n)
+{
+	double v[CMP_MAX_REPEAT] = { 0 };
+	struct cmp_stat st;
+	unsigned best = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		v[i] = r[i].v[CMP_BPS];
+	cmp_stat(v, n, &st);
+	for (unsigned i = 1; i < n && st.valid; i++)
+		if (fabs(r[i].v[CMP_BPS] - st.median) < fabs(r[best].v[CMP_BPS] - st.median))
+			best = i;
+	return best;
+}
+
+static void stats_of(const struct cmp_run *r, unsigned n, enum cmp_metric m, struct cmp_stat *st)
+{
+	double v[CMP_MAX_REPEAT] = { 0 };
+
+	for (unsigned i = 0; i < n; i++)
+		v[i] = r[i].v[m];
+	cmp_stat(v, n, st);
+}
+
+/* Ratio of the medians, and min/max of the per-repeat ratios (the two ran back to back). */
+static void ratio_of(const struct cmp_run *z, const struct cmp_run *p, unsigned n,
+		     enum cmp_metric m, struct cmp_stat *out)
+{
+	struct cmp_stat sz, sp;
+	double v[CMP_MAX_REPEAT] = { 0 };
+	double r;
+
+	for (unsigned i = 0; i < n; i++)
+		cmp_ratio(z[i].v[m], p[i].v[m], &v[i]);
+	cmp_stat(v, n, out);
+	stats_of(z, n, m, &sz);
+	stats_of(p, n, m, &sp);
+	out->valid = !cmp_ratio(sz.median, sp.median, &r);
+	out->median = r;
+}
+
+static void fmt_stat(const struct cmp_stat *st, const struct cmp_metric_info *mi, double scale,
+		     int dec, char *buf, size_t len)
+{
+	if (!st->valid || isnan(st->median))
+		snprintf(buf, len, "-");
+	else if (isnan(st->min) || st->n < 2)
+		snprintf(buf, len, "%.*f", dec, st->median / scale);
+	else
+		snprintf(buf, len, "%.*f [%.*f..%.*f]", dec, st->median / scale, dec,
+			 st->min / scale, dec, st->max / scale);
+	(void)mi;
+}
+
+static const char *retrans_str(const struct cmp_setup *s, json_t *row)
+{
+	static char buf[32];
+	json_t *v = json_object_get(row, "retransmits");
+
+	if (s->udp || !json_is_integer(v))
+		return "";
+	snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
+	return buf;
+}
+
+static void print_rows(const struct cmp_setup *s, const struct cmp_run *z, const struct cmp_run *p,
+		       unsigned n)
+{
+	unsigned zi = median_repeat(z, n), pi = median_repeat(p, n);
+	size_t i;
+	json_t *r;
+
+	printf("\nzcgen per queue (repeat %u, the one nearest the median):\n", zi + 1);
+	printf("  %5s %4s %10s %12s %8s\n", "queue", "cpu", "Gbit/s", s->udp ? "datagrams/s" : "sends/s",
+	       s->udp ? "" : "retrans");
+	json_array_foreach(z[zi].rows, i, r)
+		printf("  %5lld %4lld %10.2f %12.0f %8s\n",
+		       (long long)json_integer_value(json_object_get(r, "queue")),
+		       (long long)json_integer_value(json_object_get(r, "cpu")),
+		       json_number_value(json_object_get(r, "bits_per_second")) / 1e9,
+		       json_number_value(json_object_get(r, "sends_per_second")), retrans_str(s, r));
+	printf("iperf3 per stream (repeat %u):\n", pi + 1);
+	if (s->udp)
+		printf("  %6s %10s %12s %10s\n", "stream", "Gbit/s", "datagrams", "lost");
+	else
+		printf("  %6s %10s %12s %8s\n", "stream", "Gbit/s", "rcvd Gbit/s", "retrans");
+	json_array_foreach(p[pi].rows, i, r) {
+		if (s->udp)
+			printf("  %6zu %10.2f %12.0f %10.0f\n", i,
+			       json_number_value(json_object_get(r, "bits_per_second")) / 1e9,
+			       json_number_value(json_object_get(r, "packets")),
+			       json_number_value(json_object_get(r, "lost_packets")));
+		else
+			printf("  %6zu %10.2f %12.2f %8.0f\n", i,
+			       json_number_value(json_object_get(r, "bits_per_second")) / 1e9,
+			       json_number_value(json_object_get(r, "received_bits_per_second")) / 1e9,
+			       json_number_value(json_object_get(r, "retransmits")));
+	}
+}
+
+static void print_totals(const struct cmp_setup *s, const struct cmp_run *z,
+			 const struct cmp_run *p, unsigned n)
+{
+	char a[64], b[64], c[64];
+
+	printf("\ntotals: median of %u repeat%s [min..max]; ratio: of the medians [per-repeat min..max]\n",
+	       n, n == 1 ? "" : "s");
+	printf("  %-24s %-28s %-28s %s\n", "", "zcgen", "iperf3", "zcgen/iperf3");
+	for (int m = 0; m < CMP_NMETRICS; m++) {
+		const struct cmp_metric_info *mi = cmp_metric((enum cmp_metric)m);
+		const char *label = s->udp ? mi->label_udp : mi->label_tcp;
+		struct cmp_stat sz, sp, sr;
+
+		if (!label)
+			continue;
+		stats_of(z, n, (enum cmp_metric)m, &sz);
+		stats_of(p, n, (enum cmp_metric)m, &sp);
+		if (!sz.valid && !sp.valid)
+			continue;
+		ratio_of(z, p, n, (enum cmp_metric)m, &sr);
+		fmt_stat(&sz, mi, mi->scale, mi->decimals, a, sizeof(a));
+		fmt_stat(&sp, mi, mi->scale, mi->decimals, b, sizeof(b));
+		fmt_stat(&sr, mi, 1, 3, c, sizeof(c));
+		printf("  %-24s %-28s %-28s %s\n", label, a, b, c);
+	}
+	printf("CPU: system-wide busy time (/proc/stat, softirq included) over each tool's run, "
+	       "the receiver's work on this host included\n");
+	if (s->server > 0)
+		printf("rx ns: the receiving namespace's own %s counter (/proc/net/snmp in %s)\n",
+		       s->udp ? "UDP InDatagrams" : "TCP InSegs", s->li.rx_netns);
+}
+
+static json_t *total_json(const struct cmp_setup *s, const struct cmp_run *r, unsigned n)
+{
+	json_t *o = json_object();
+	char key[96];
+
+	for (int m = 0; m < CMP_NMETRICS; m++) {
+		const char *k = cmp_metric_key((enum cmp_metric)m, s->udp);
+		struct cmp_stat st;
+
+		if (!k)
+			continue;
+		stats_of(r, n, (enum cmp_metric)m, &st);
+		json_object_set_new(o, k, num_or_null(st.median));
+		snprintf(key, sizeof(key), "%s_min", k);
+		json_object_set_new(o, key, num_or_null(st.min));
+		snprintf(key, sizeof(key), "%s_max", k);
+		json_object_set_new(o, key, num_or_null(st.max));
+	}
+	json_object_set_new(o, "repeats", json_integer(n));
+	return o;
+}
+
+static json_t *run_json(const struct cmp_setup *s, const struct cmp_run *r, unsigned rep,
+			unsigned position, bool zcgen)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "repeat", json_integer(rep + 1));
+	json_object_set_new(o, "position", json_integer(position));
+	json_object_set_new(o, "bytes", json_integer((json_int_t)r->bytes));
+	json_object_set_new(o, "duration_s", num_or_null(r->duration_s));
+	for (int m = 0; m < CMP_NMETRICS; m++) {
+		const char *k = cmp_metric_key((enum cmp_metric)m, s->udp);
+
+		if (k)
+			json_object_set_new(o, k, num_or_null(r->v[m]));
+	}
+	json_object_set(o, zcgen ? "queues" : "streams", r->rows ? r->rows : json_null());
+	json_object_set(o, zcgen ? "receiver" : "end", r->extra ? r->extra : json_null());
+	json_object_set(o, "report", r->report ? r->report : json_null());
+	return o;
+}
+
+static json_t *compare_json(const struct cmp_setup *s, const struct cmp_argv *za,
+			    const struct cmp_argv *pa, const struct cmp_run *z,
+			    const struct cmp_run *p, unsigned n)
+{
+	json_t *root = json_object(), *zj, *pj, *ratio = json_object(), *zr = json_array(),
+	       *pr = json_array(), *env;
+	char line[4096], kernel[128] = "unknown", key[96];
+
+	for (unsigned i = 0; i < n; i++) {
+		bool zfirst = i % 2 == 0; /* repeat 1, 3, ...: zcgen first */
+
+		json_array_append_new(zr, run_json(s, &z[i], i, zfirst ? 1 : 2, true));
+		json_array_append_new(pr, run_json(s, &p[i], i, zfirst ? 2 : 1, false));
+	}
+	cmp_argv_str(za, line, sizeof(line));
+	zj = json_pack("{s:s, s:o, s:O, s:o}", "command", line, "total", total_json(s, z, n),
+		       "queues", z[median_repeat(z, n)].rows ?: json_null(), "runs", zr);
+	cmp_argv_str(pa, line, sizeof(line));
+	pj = json_pack("{s:s, s:s, s:o, s:O, s:o}", "command", line, "version", p[0].version,
+		       "total", total_json(s, p, n), "streams",
+		       p[median_repeat(p, n)].rows ?: json_null(), "runs", pr);
+	for (int m = 0; m < CMP_NMETRICS; m++) {
+		const char *k = cmp_metric_key((enum cmp_metric)m, s->udp);
+		struct cmp_stat st;
+
+		if (!k)
+			continue;
+		ratio_of(z, p, n, (enum cmp_metric)m, &st);
+		json_object_set_new(ratio, k, num_or_null(st.valid ? st.median : NAN));
+		snprintf(key, sizeof(key), "%s_min", k);
+		json_object_set_new(ratio, key, num_or_null(st.min));
+		snprintf(key, sizeof(key), "%s_max", k);
+		json_object_set_new(ratio, key, num_or_null(st.max));
+	}
+	calib_kernel(kernel, sizeof(kernel));
+	env = json_pack("{s:s, s:s, s:s, s:s, s:I, s:b, s:s?, s:I, s:I, s:I, s:s, s:s, s:I, s:I, "
+			"s:I, s:I, s:s, s:s?}",
+			"zcgen", ZCGEN_VERSION, "kernel", kernel, "iperf3", p[0].version,
+			"protocol", s->udp ? "udp" : "tcp", "port", (json_int_t)s->port, "lab", s->lab,
+			"rx_netns", s->lab ? s->li.rx_netns : NULL,
+			"queues", (json_int_t)s->prof->queues, "streams",
+			(json_int_t)s->prof->streams, "size", (json_int_t)s->size, "mode",
+			gen_mode_name(s->prof->mode), "cpus", s->cpus, "duration_s",
+			(json_int_t)s->dur_s, "omit_s", (json_int_t)s->omit_s, "repeat",
+			(json_int_t)n, "online_cpus", (json_int_t)sysconf(_SC_NPROCESSORS_ONLN),
+			"cpu_accounting",
+			"system-wide busy time from /proc/stat over each tool's run, softirq included",
+			"rx_counter", s->server > 0 ? (s->udp ? "UDP InDatagrams" : "TCP InSegs") : NULL);
+	json_object_set_new(env, "host", json_string(s->host));
+	json_object_set_new(root, "schema", json_integer(1));
+	json_object_set_new(root, "environment", env);
+	json_object_set_new(root, "zcgen", zj);
+	json_object_set_new(root, "iperf3", pj);
+	json_object_set_new(root, "ratio", ratio);
+	return root;
+}
+
+/* ---- the command ---- */
+
+static void cleanup_dir(struct cmp_setup *s)
+{
+	static const char *const files[] = { "zcgen.json", "zcgen.log", "iperf3.json", "iperf3.err",
+					     "server.log" };
+	char p[128];
+
+	if (!s->dir[0])
+		return;
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		path_in(s, files[i], p, sizeof(p));
+		unlink(p);
+	}
+	rmdir(s->dir);
+	s->dir[0] = '\0';
+}
+
+int cmd_compare(int argc, char **argv)
+{
+	struct cmp_opts o = { 0 };
+	struct cmp_setup s = { 0 };
+	struct cmp_run *z = NULL, *p = NULL;
+	struct cmp_argv *za = NULL, *pa = NULL;
+	struct cmp_iperf3_args ia;
+	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
+	struct lab_cfg lc;
+	char err[2048];
+	unsigned done = 0;
+	int rc, ret;
+
+	lab_cfg_init(&lc);
+	rc = parse_args(argc, argv, &o);
+	if (rc == EXIT_OK + 100)
+		return EXIT_OK;
+	if (rc >= 0)
+		return rc;
+	rc = EXIT_USAGE;
+	s.prof = calloc(1, sizeof(*s.prof));
+	z = calloc(o.repeat, sizeof(*z));
+	p = calloc(o.repeat, sizeof(*p));
+	za = calloc(1, sizeof(*za));
+	pa = calloc(1, sizeof(*pa));
+	if (!s.prof || !z || !p || !za || !pa) {
+		fprintf(stderr, "zcgen compare: out of memory\n");
+		goto out;
+	}
+	for (unsigned i = 0; i < o.repeat; i++) {
+		cmp_run_init(&z[i]);
+		cmp_run_init(&p[i]);
+	}
+	if (setup(&o, &s))
+		goto out;
+	if (o.lab && s.prof->nic.present && !o.no_nic && strcmp(s.prof->nic.interface, "zcl-tx0")) {
+		printf("lab: the profile's nic: section names %s, not the lab's zcl-tx0: not applied "
+		       "(--no-nic)\n", s.prof->nic.interface);
+		s.nic_off = true;
+	}
+
+	rc = EXIT_RUN_FAILED;
+	if (find_program(o.iperf3 ? o.iperf3 : "iperf3", s.iperf3, sizeof(s.iperf3))) {
+		fprintf(stderr, "zcgen compare: iperf3 not found (%s): install it (apt-get install "
+			"iperf3) or name it with --iperf3 PATH\n", s.iperf3);
+		goto out;
+	}
+	snprintf(s.dir, sizeof(s.dir), "/tmp/zcgen-compare.XXXXXX");
+	if (!mkdtemp(s.dir)) {
+		fprintf(stderr, "zcgen compare: cannot make a temporary directory: %s\n",
+			strerror(errno));
+		s.dir[0] = '\0';
+		goto out;
+	}
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (o.lab) {
+		lc.queues = s.prof->queues;
+		lc.sink = false; /* the iperf3 server is the receiver */
+		ret = lab_up(&lc, &s.li, err, sizeof(err));
+		if (ret) {
+			fprintf(stderr, "zcgen compare: lab: %s\n", err[0] ? err : strerror(-ret));
+			rc = ret == -EPERM ? EXIT_USAGE : EXIT_RUN_FAILED;
+			goto out_sig;
+		}
+		s.lab_made = !s.li.reused;
+		snprintf(s.host, sizeof(s.host), "%s", s.li.rx_ipv4);
+		if (server_start(&s, err, sizeof(err))) {
+			fprintf(stderr, "zcgen compare: %s\n", err);
+			goto out_lab;
+		}
+		printf("lab: %s %s (%s) -> %s %s (%s), %u queues%s; iperf3 -s -p %u in %s (pid %d)\n",
+		       s.li.tx_netns, s.li.tx_dev, s.li.tx_ipv4, s.li.rx_netns, s.li.rx_dev,
+		       s.li.rx_ipv4, s.li.queues, s.li.reused ? ", reused" : "", s.port,
+		       s.li.rx_netns, (int)s.server);
+	}
+
+	zcgen_argv(&o, &s, za);
+	ia = (struct cmp_iperf3_args){ .exe = s.iperf3, .host = s.host, .port = s.port,
+				       .udp = s.udp, .zerocopy = s.prof->mode != GEN_MODE_COPY,
+				       .duration_s = s.dur_s, .omit_s = s.omit_s,
+				       .parallel = s.parallel, .size = s.size };
+	if (cmp_iperf3_argv(&ia, pa) || za->overflow) {
+		fprintf(stderr, "zcgen compare: the command lines are too long\n");
+		goto out_server;
+	}
+	cmp_argv_str(za, err, sizeof(err));
+	printf("zcgen:  %s\n", err);
+	cmp_argv_str(pa, err, sizeof(err));
+	printf("iperf3: %s (pinned to CPUs %s)\n", err, s.cpus);
+	fflush(stdout);
+
+	for (unsigned i = 0; i < o.repeat && !cmp_stop; i++) {
+		/* odd repeats zcgen first, even ones iperf3 first: a drifting machine favours neither */
+		enum tool order[2] = { TOOL_ZCGEN, TOOL_IPERF3 };
+		bool ok = true;
+
+		if (i % 2) {
+			order[0] = TOOL_IPERF3;
+			order[1] = TOOL_ZCGEN;
+		}
+		for (int k = 0; k < 2 && ok && !cmp_stop; k++) {
+			struct cmp_run *r = order[k] == TOOL_ZCGEN ? &z[i] : &p[i];
+
+			if (i || k)
+				usleep(CMP_PAUSE_US);
+			cmp_run_free(r);
+			if (run_tool(&s, order[k], order[k] == TOOL_ZCGEN ? za : pa, r, err,
+				     sizeof(err))) {
+				/* a tool stopped by our SIGINT is not a failure: the repeat is dropped */
+				if (!cmp_stop)
+					fprintf(stderr, "zcgen compare: repeat %u: %s\n", i + 1, err);
+				ok = false;
+			}
+		}
+		if (!ok && !cmp_stop)
+			goto out_server;
+		if (cmp_stop)
+			break;
+		done++;
+		printf("repeat %u/%u: zcgen %.2f Gbit/s, iperf3 %.2f Gbit/s (%s first)\n", i + 1,
+		       o.repeat, z[i].v[CMP_BPS] / 1e9, p[i].v[CMP_BPS] / 1e9,
+		       i % 2 ? "iperf3" : "zcgen");
+		fflush(stdout);
+	}
+	if (!done) {
+		fprintf(stderr, "zcgen compare: interrupted before a repeat completed\n");
+		goto out_server;
+	}
+	print_rows(&s, z, p, done);
+	print_totals(&s, z, p, done);
+	rc = cmp_stop ? EXIT_RUN_FAILED : EXIT_OK;
+	if (cmp_stop)
+		fprintf(stderr, "zcgen compare: interrupted: the figures cover %u of %u repeats\n",
+			done, o.repeat);
+	if (o.json) {
+		json_t *j = compare_json(&s, za, pa, z, p, done);
+
+		if (!j || json_dump_file(j, strcmp(o.json, "-") ? o.json : "/dev/stdout",
+					 JSON_INDENT(2)) < 0) {
+			fprintf(stderr, "zcgen compare: cannot write JSON to %s\n", o.json);
+			rc = EXIT_RUN_FAILED;
+		}
+		json_decref(j);
+	}
+out_server:
+	server_stop(&s);
+out_lab:
+	if (s.lab_made && lab_down(&lc, err, sizeof(err)))
+		fprintf(stderr, "zcgen compare: lab: could not take the lab down: %s\n", err);
+out_sig:
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+out:
+	cleanup_dir(&s);
+	for (unsigned i = 0; z && p && i < o.repeat; i++) {
+		cmp_run_free(&z[i]);
+		cmp_run_free(&p[i]);
+	}
+	free(z);
+	free(p);
+	free(za);
+	free(pa);
+	free(s.prof);
+	return rc;
+}

@@ -1,0 +1,787 @@
+/* cmd_offload.c - `zcgen offload-check`: each offload on vs off in short runs, a verdict, the NIC put back */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <jansson.h>
+#include "gen/gen.h"
+#include "gen/cmd.h"
+#include "gen/engine.h"
+#include "gen/cpustat.h"
+#include "gen/expect.h"
+#include "gen/offload.h"
+#include "nic/nic.h"
+
+#define OC_MAX_OFFLOADS 32
+#define OC_MAX_REPEAT 20
+
+static const char oc_usage[] =
+	"usage: zcgen offload-check [DEV] [--profile FILE] [options]\n"
+	"\n"
+	"For each offload, short runs with it on and with it off (alternated, repeated),\n"
+	"then every feature put back as it was. Per state: Gbit/s, sends/s, CPU-seconds\n"
+	"per GB, bytes per packet as DEV counted them, zero-copy copied %, errors; and a\n"
+	"verdict: effective, no-effect, unsupported, broken (docs/offload.md).\n"
+	"  DEV                  the sending interface (default: the lab's, or nic.interface)\n"
+	"  --profile FILE       the traffic's shape (docs/profiles.md); its nic: section\n"
+	"                       is not applied, its expect.offloads_effective is checked\n"
+	"  --offloads LIST      ethtool or kernel names, e.g. tso,gso,sg,tx,gro or\n"
+	"                       tx-udp-segmentation (default: tso,gso,sg,tx,gro for TCP;\n"
+	"                       tx-udp-segmentation,gso,sg,tx for UDP)\n"
+	"  --repeat N           runs per state (default 2, alternating on/off)\n"
+	"  --duration TIME      per short run (default 2s)\n"
+	"  --dest HOST:PORT     receiver (any: server none)\n"
+	"  --queues N, --size SIZE, --mode M, --protocol P   as for zcgen run\n"
+	"  --lab                use the built-in veth lab (DEV is its sending veth; its\n"
+	"                       sink is the receiver unless --dest names another)\n"
+	"  --force              allow the interface that carries the default route\n"
+	"  --json FILE          write the results as JSON (docs/json.md); - for stdout\n"
+	"  --help               this text\n"
+	"Exit: 0 done, 1 the check failed or the NIC could not be put back, 2 usage or\n"
+	"setup error, 3 an offload in expect.offloads_effective is not effective.\n";
+
+struct oc_opts {
+	const char *profile, *json, *offloads, *dev;
+	unsigned repeat;
+	bool lab, force;
+	bool dest;          /* --dest given: with --lab, it replaces the lab's sink */
+};
+
+struct oc_result {
+	char name[64];
+	enum offload_verdict verdict;
+	char evidence[700];
+	bool measured;
+	struct offload_figures on, off;
+	char kernel[OFFLOAD_GROUP_MAX][ETH_GSTRING_LEN];
+	unsigned n_kernel;
+	char changed_with[64][ETH_GSTRING_LEN];
+	unsigned n_changed;
+	const char *needs[OFFLOAD_NEEDS_MAX];
+	unsigned n_needs;
+	char note[300];
+};
+
+struct oc {
+	const struct oc_opts *o;
+	struct gen_profile *prof;
+	const char *dev;
+	unsigned mtu;
+	struct ethnl *nl;
+	struct ethnl_features fs0;   /* as found: what is put back between offloads */
+	struct qstats_ctx qc;
+	bool have_qc;
+	struct engine_plan *plan;
+	struct oc_result r[OC_MAX_OFFLOADS];
+	unsigned n;
+};
+
+static void oc_signal(int sig)
+{
+	gen_stop = sig;
+}
+
+static int dev_mtu(const char *dev, unsigned *mtu)
+{
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
+	if (ioctl(fd, SIOCGIFMTU, &ifr))
+		ret = -errno;
+	else
+		*mtu = (unsigned)ifr.ifr_mtu;
+	close(fd);
+	return ret;
+}
+
+/* Every changeable feature back to its wanted value of @oc->fs0. */
+static int put_back(struct oc *oc, char *err, size_t len)
+{
+	struct ethnl_features now;
+	struct ethnl_feature_req *req;
+	unsigned n = 0;
+	int ret;
+
+	ret = ethnl_features_get(oc->nl, oc->dev, &now);
+	if (ret) {
+		snprintf(err, len, "cannot read the features: %s", strerror(-ret));
+		return ret;
+	}
+	req = calloc(oc->fs0.count ? oc->fs0.count : 1, sizeof(*req));
+	if (!req) {
+		ethnl_features_free(&now);
+		return -ENOMEM;
+	}
+	for (unsigned i = 0; i < oc->fs0.count && i < now.count; i++) {
+		const struct ethnl_feature *f = &oc->fs0.f[i];
+
+		if (f->fixed || !f->name[0] || now.f[i].wanted == f->wanted)
+			continue;
+		req[n].name = f->name;
+		req[n++].on = f->wanted;
+	}
+	ret = n ? ethnl_features_set(oc->nl, oc->dev, req, n, NULL) : 0;
+	if (ret)
+		snprintf(err, len, "%s%s%s", ethnl_errmsg(oc->nl), *ethnl_errmsg(oc->nl) ? ": " : "",
+			 strerror(-ret));
+	free(req);
+	ethnl_features_free(&now);
+	return ret;
+}
+
+static void add_changed(struct oc_result *r, const char *name)
+{
+	for (unsigned i = 0; i < r->n_kernel; i++)
+		if (!strcmp(r->kernel[i], name))
+			return;
+	for (unsigned i = 0; i < r->n_changed; i++)
+		if (!strcmp(r->changed_with[i], name))
+			return;
+	if (r->n_changed < sizeof(r->changed_with) / sizeof(r->changed_with[0]))
+		snprintf(r->changed_with[r->n_changed++], sizeof(r->changed_with[0]), "%s", name);
+}
+
+/*
+ * Set the offload under test on or off and check that the kernel did it:
+ * every feature of the group active as asked. Features the kernel changed
+ * along go to changed_with. Return: 0; -EPERM-like -errno with @why set
+ * when the kernel refused or kept it.
+ */
+static int set_state(struct oc *oc, struct oc_result *r, bool on, char *why, size_t len)
+{
+	struct ethnl_feature_req req = { .name = r->name, .on = on };
+	struct ethnl_features_result res;
+	struct ethnl_features now;
+	struct offload_group g;
+	int ret;
+
+	ret = ethnl_features_set(oc->nl, oc->dev, &req, 1, &res);
+	if (ret) {
+		snprintf(why, len, "turning it %s: %s%s%s", on ? "on" : "off", ethnl_errmsg(oc->nl),
+			 *ethnl_errmsg(oc->nl) ? ": " : "", strerror(-ret));
+		return ret;
+	}
+	for (unsigned i = 0; i < res.count; i++)
+		if (!res.c[i].requested && res.c[i].active_changed)
+			add_changed(r, res.c[i].name);
+	ethnl_features_result_free(&res);
+	ret = ethnl_features_get(oc->nl, oc->dev, &now);
+	if (ret) {
+		snprintf(why, len, "cannot read the features: %s", strerror(-ret));
+		return ret;
+	}
+	ret = offload_resolve(&now, r->name, &g);
+	for (unsigned i = 0; !ret && i < g.n; i++) {
+		const struct ethnl_feature *f = &now.f[g.idx[i]];
+
+		if (f->active != on) {
+			snprintf(why, len, "asked to turn it %s, the kernel kept %s %s%s%s", on ? "on" : "off",
+				 f->name, f->active ? "on" : "off", *ethnl_errmsg(oc->nl) ? ": " : "",
+				 ethnl_errmsg(oc->nl));
+			ret = -EOPNOTSUPP;
+		}
+	}
+	ethnl_features_free(&now);
+	return ret;
+}
+
+/* One short run, with the device's link statistics and the CPU around it. */
+static void short_run(struct oc *oc, struct offload_sample *s)
+{
+	struct engine_result res = { 0 };
+	struct cpustat_snap a, b;
+	uint64_t lb0 = 0, lp0 = 0, lb1 = 0, lp1 = 0;
+	bool link, cpu;
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	s->cpu_busy_s = -1;
+	link = oc->have_qc && !qstats_link_tx(&oc->qc, oc->dev, &lb0, &lp0);
+	cpu = !cpustat_snap(&a);
+	ret = engine_run(oc->plan, &res, NULL, NULL);
+	if (ret) {
+		snprintf(s->error, sizeof(s->error), "cannot start the run: %s", strerror(-ret));
+		engine_result_free(&res);
+		return;
+	}
+	cpu = cpu && !cpustat_snap(&b);
+	link = link && !qstats_link_tx(&oc->qc, oc->dev, &lb1, &lp1);
+	uint64_t all = 0;
+
+	for (unsigned q = 0; q < res.nq; q++) {
+		const struct engine_queue_result *x = &res.q[q];
+
+		s->bytes += x->bytes;
+		s->sends += x->sends;
+		s->zc_notifs += x->notifs;
+		s->zc_copied += x->zc_copied;
+		s->errors += x->errors + x->streams_failed;
+		all += x->bytes_all;
+		if (!s->error[0] && x->first_error[0])
+			snprintf(s->error, sizeof(s->error), "%.199s", x->first_error);
+	}
+	s->duration_s = res.duration_s;
+	if (cpu) {
+		struct cpustat_delta d;
+
+		cpustat_delta(&a, &b, all, 0, &d);
+		/* per byte of the measured part: scale the run's busy time to it */
+		s->cpu_busy_s = all ? d.sys_busy_s * (double)s->bytes / (double)all : -1;
+	}
+	if (link && lp1 >= lp0 && lb1 >= lb0) {
+		s->have_link = true;
+		s->link_bytes = lb1 - lb0;
+		s->link_packets = lp1 - lp0;
+	}
+	engine_result_free(&res);
+}
+
+static void print_state(const char *state, const struct offload_figures *f)
+{
+	char cpu[16] = "-", bpp[16] = "-", zc[16] = "-";
+
+	if (f->cpu_s_per_gb >= 0)
+		snprintf(cpu, sizeof(cpu), "%.2f", f->cpu_s_per_gb);
+	if (f->bytes_per_packet >= 0)
+		snprintf(bpp, sizeof(bpp), "%.0f", f->bytes_per_packet);
+	if (f->zc_copied_percent >= 0)
+		snprintf(zc, sizeof(zc), "%.0f%%", f->zc_copied_percent);
+	printf("  %-4s %9.2f %10.0f %9s %9s %7s %7llu\n", state, f->bps / 1e9, f->sends_per_s, cpu, bpp,
+	       zc, (unsigned long long)f->errors);
+}
+
+static void print_result(const struct oc_result *r)
+{
+	printf("%s: %s\n", r->name, offload_verdict_name(r->verdict));
+	if (r->measured) {
+		printf("  %-4s %9s %10s %9s %9s %7s %7s\n", "", "Gbit/s", "sends/s", "CPU-s/GB", "B/packet",
+		       "zc-cp", "errors");
+		print_state("on", &r->on);
+		print_state("off", &r->off);
+	}
+	printf("  evidence: %s\n", r->evidence);
+	if (r->n_changed) {
+		printf("  changed with it:");
+		for (unsigned i = 0; i < r->n_changed; i++)
+			printf(" %s", r->changed_with[i]);
+		putchar('\n');
+	}
+	if (r->n_needs) {
+		printf("  turned on for the test (it needs them):");
+		for (unsigned i = 0; i < r->n_needs; i++)
+			printf(" %s", r->needs[i]);
+		putchar('\n');
+	}
+	if (r->note[0])
+		printf("  note: %s\n", r->note);
+	fflush(stdout);
+}
+
+/* Turn the features the test needs on. */
+static void turn_needs_on(struct oc *oc, struct oc_result *r, const struct offload_group *g)
+{
+	struct ethnl_feature_req req[OFFLOAD_NEEDS_MAX];
+	int ret;
+
+	r->n_needs = offload_needs(&oc->fs0, g, r->needs);
+	if (!r->n_needs)
+		return;
+	for (unsigned i = 0; i < r->n_needs; i++)
+		req[i] = (struct ethnl_feature_req){ .name = r->needs[i], .on = true };
+	ret = ethnl_features_set(oc->nl, oc->dev, req, r->n_needs, NULL);
+	if (ret)
+		snprintf(r->note, sizeof(r->note), "could not turn on what the test needs: %s%s%s",
+			 ethnl_errmsg(oc->nl), *ethnl_errmsg(oc->nl) ? ": " : "", strerror(-ret));
+}
+
+static void check_one(struct oc *oc, struct oc_result *r)
+{
+	struct offload_sample s_on[OC_MAX_REPEAT], s_off[OC_MAX_REPEAT];
+	struct offload_case c = { .name = r->name, .mtu = oc->mtu };
+	struct offload_group g;
+	char why[400] = "", err[400];
+	unsigned n_on = 0, n_off = 0;
+
+	if (offload_resolve(&oc->fs0, r->name, &g)) {
+		/* checked before anything changed; a device that lost it since */
+		r->verdict = OFFLOAD_UNSUPPORTED;
+		snprintf(r->evidence, sizeof(r->evidence), "the device has no feature of that name");
+		return;
+	}
+	for (unsigned i = 0; i < g.n && r->n_kernel < OFFLOAD_GROUP_MAX; i++)
+		snprintf(r->kernel[r->n_kernel++], sizeof(r->kernel[0]), "%s", oc->fs0.f[g.idx[i]].name);
+	c.kind = g.kind;
+	if (g.all_fixed) {
+		c.fixed = true;
+		c.fixed_on = g.any_active;
+		r->verdict = offload_judge(&c, r->evidence, sizeof(r->evidence));
+		return;
+	}
+	turn_needs_on(oc, r, &g);
+	/* on, off, off, on, on, off, ...: a drift over time hits both states alike */
+	for (unsigned k = 0; k < 2 * oc->o->repeat && !gen_stop && !why[0]; k++) {
+		bool on = (k % 4 == 0 || k % 4 == 3);
+
+		if (set_state(oc, r, on, why, sizeof(why)))
+			break;
+		short_run(oc, on ? &s_on[n_on++] : &s_off[n_off++]);
+	}
+	if (why[0])
+		c.refused = why;
+	offload_figures(s_on, n_on, &r->on);
+	offload_figures(s_off, n_off, &r->off);
+	c.on = r->on;
+	c.off = r->off;
+	r->measured = !why[0] && n_on && n_off;
+	r->verdict = offload_judge(&c, r->evidence, sizeof(r->evidence));
+	if (put_back(oc, err, sizeof(err)) && !r->note[0])
+		snprintf(r->note, sizeof(r->note), "putting the features back after it failed: %.250s", err);
+}
+
+static json_t *figures_json(const struct offload_figures *f)
+{
+	json_t *o = json_pack("{s:i, s:i, s:f, s:f, s:I, s:I, s:I, s:I}", "runs", (json_int_t)f->runs,
+			      "runs_ok", (json_int_t)f->runs_ok, "bits_per_second", f->bps,
+			      "sends_per_second", f->sends_per_s, "bytes", (json_int_t)f->bytes,
+			      "errors", (json_int_t)f->errors, "link_tx_bytes", (json_int_t)f->link_bytes,
+			      "link_tx_packets", (json_int_t)f->link_packets);
+
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "cpu_seconds_per_gb", f->cpu_s_per_gb >= 0 ? json_real(f->cpu_s_per_gb) : json_null());
+	json_object_set_new(o, "bytes_per_packet", f->bytes_per_packet >= 0 ? json_real(f->bytes_per_packet) : json_null());
+	json_object_set_new(o, "zc_copied_percent", f->zc_copied_percent >= 0 ? json_real(f->zc_copied_percent) : json_null());
+	if (f->error[0])
+		json_object_set_new(o, "error", json_string(f->error));
+	return o;
+}
+
+static json_t *strings_json(const char (*v)[ETH_GSTRING_LEN], unsigned n)
+{
+	json_t *a = json_array();
+
+	for (unsigned i = 0; a && i < n; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+static int write_json(const struct oc *oc, bool restored, const struct expect_result *ex)
+{
+	const struct gen_profile *p = oc->prof;
+	json_t *root, *arr = json_array();
+	int ret = 0;
+
+	root = json_pack("{s:i, s:s, s:i, s:s, s:s, s:s, s:I, s:i, s:f, s:i, s:b}", "schema", 1,
+			 "device", oc->dev, "mtu", (int)oc->mtu, "dest", oc->plan->dest_str,
+			 "protocol", gen_proto_name(p->proto), "mode", gen_mode_name(oc->plan->mode),
+			 "size", (json_int_t)oc->plan->msg_size, "queues", (int)oc->plan->nq,
+			 "duration_s", p->duration_ns / 1e9, "repeat", (int)oc->o->repeat,
+			 "restored", restored);
+	if (!root || !arr) {
+		json_decref(root);
+		json_decref(arr);
+		return -ENOMEM;
+	}
+	for (unsigned i = 0; i < oc->n; i++) {
+		const struct oc_result *r = &oc->r[i];
+		json_t *needs = json_array(), *o;
+
+		for (unsigned k = 0; needs && k < r->n_needs; k++)
+			json_array_append_new(needs, json_string(r->needs[k]));
+		o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "name", r->name,
+			      "verdict", offload_verdict_name(r->verdict), "evidence", r->evidence,
+			      "on", r->measured ? figures_json(&r->on) : json_null(),
+			      "off", r->measured ? figures_json(&r->off) : json_null(),
+			      "kernel_features", strings_json(r->kernel, r->n_kernel),
+			      "changed_with", strings_json(r->changed_with, r->n_changed),
+			      "needed_on", needs ? needs : json_array());
+		if (o && r->note[0])
+			json_object_set_new(o, "note", json_string(r->note));
+		if (o)
+			json_array_append_new(arr, o);
+	}
+	json_object_set_new(root, "offloads", arr);
+	if (ex)
+		expect_json_add(root, ex);
+	if (json_dump_file(root, strcmp(oc->o->json, "-") ? oc->o->json : "/dev/stdout", JSON_INDENT(2)) < 0) {
+		fprintf(stderr, "zcgen: cannot write JSON to %s\n", oc->o->json);
+		ret = -EIO;
+	}
+	json_decref(root);
+	return ret;
+}
+
+/* The offloads to check: --offloads, else the protocol's default; plus expect.offloads_effective. */
+static int offload_list(struct oc *oc, const char *list)
+{
+	char buf[1024], *save = NULL, *tok;
+	const struct gen_expect *ex = &oc->prof->expect;
+
+	if (!list)
+		list = oc->prof->proto == GEN_PROTO_UDP ? "tx-udp-segmentation,gso,sg,tx" : "tso,gso,sg,tx,gro";
+	if (snprintf(buf, sizeof(buf), "%s", list) >= (int)sizeof(buf))
+		return -EINVAL;
+	for (tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		bool dup = false;
+
+		for (unsigned i = 0; i < oc->n; i++)
+			dup |= !strcmp(oc->r[i].name, tok);
+		if (dup)
+			continue;
+		if (oc->n == OC_MAX_OFFLOADS || strlen(tok) >= sizeof(oc->r[0].name))
+			return -EINVAL;
+		snprintf(oc->r[oc->n++].name, sizeof(oc->r[0].name), "%s", tok);
+	}
+	for (unsigned k = 0; k < ex->n_offloads_effective; k++) {
+		bool dup = false;
+
+		for (unsigned i = 0; i < oc->n; i++)
+			dup |= !strcmp(oc->r[i].name, ex->offloads_effective[k]);
+		if (dup)
+			continue;
+		if (oc->n == OC_MAX_OFFLOADS)
+			return -EINVAL;
+		snprintf(oc->r[oc->n++].name, sizeof(oc->r[0].name), "%s", ex->offloads_effective[k]);
+	}
+	return oc->n ? 0 : -EINVAL;
+}
+
+/* Everything in the namespace of DEV: checks, lock and state file, the runs, putting back. */
+static int check_dev(struct gen_profile *prof, const struct oc_opts *o, const char *dev)
+{
+	struct oc *oc = calloc(1, sizeof(*oc));
+	struct engine_plan *plan = calloc(1, sizeof(*plan));
+	struct gen_diags d = { 0 };
+	struct nic_apply_out ao = { 0 };
+	struct nic_applied *h = NULL;
+	struct ethnl_channels ch;
+	struct expect_result ex = { 0 };
+	char err[1200];
+	int rc = EXIT_USAGE, ret;
+	bool restored = true, interrupted;
+
+	if (!oc || !plan) {
+		fprintf(stderr, "zcgen: out of memory\n");
+		rc = EXIT_RUN_FAILED;
+		goto out;
+	}
+	oc->o = o;
+	oc->prof = prof;
+	oc->dev = dev;
+	oc->plan = plan;
+	profile_validate(prof, &d);
+	diags_print(&d, stderr);
+	if (diags_errors(&d))
+		goto out;
+	if (prof->server != GEN_SERVER_NONE) {
+		fprintf(stderr, "zcgen: offload-check sends raw streams: use server: none (--dest HOST:PORT "
+			"to any receiver)\n");
+		goto out;
+	}
+	if (engine_plan(prof, plan, err, sizeof(err))) {
+		fprintf(stderr, "zcgen: %s\n", err);
+		goto out;
+	}
+	if (!if_nametoindex(dev)) {
+		fprintf(stderr, "zcgen: offload-check: %s: no such device in this network namespace\n", dev);
+		goto out;
+	}
+	if (dev_mtu(dev, &oc->mtu))
+		oc->mtu = 1500;
+	ret = ethnl_open(&oc->nl);
+	if (!ret)
+		ret = ethnl_features_get(oc->nl, dev, &oc->fs0);
+	if (ret) {
+		fprintf(stderr, "zcgen: offload-check: %s: cannot read its features: %s\n", dev, strerror(-ret));
+		goto out;
+	}
+	if (offload_list(oc, o->offloads)) {
+		fprintf(stderr, "zcgen: offload-check: --offloads: expected up to %d names such as "
+			"tso,gso,sg,tx,gro\n", OC_MAX_OFFLOADS);
+		goto out;
+	}
+	for (unsigned i = 0; i < oc->n; i++) {
+		struct offload_group g;
+
+		if (offload_resolve(&oc->fs0, oc->r[i].name, &g)) {
+			fprintf(stderr, "zcgen: offload-check: offload '%s': neither a kernel feature name of "
+				"%s nor a name ethtool knows (tso, gso, sg, tx, gro, ...)\n", oc->r[i].name, dev);
+			goto out;
+		}
+	}
+
+	/* The lock and the state file of nic/apply (a kill -9 leaves `zcgen nic restore DEV`). */
+	struct nic_apply_cfg cfg = {
+		.ifname = dev, .combined = NIC_APPLY_CH_KEEP, .rx = NIC_APPLY_CH_KEEP,
+		.tx = NIC_APPLY_CH_KEEP, .queues = 1, .force = o->force, .root = "",
+	};
+
+	if (!ethnl_channels_get(oc->nl, dev, &ch)) {
+		unsigned txq = ch.combined_max ? ch.combined : ch.tx;
+
+		/* the channels as they are: nic_apply sets them to @queues otherwise */
+		cfg.queues = txq ? txq : 1;
+	}
+	ret = nic_apply(&cfg, false, &ao, &h);
+	if (ret) {
+		fprintf(stderr, "zcgen: offload-check: %s; nothing was changed\n", ao.err);
+		nic_apply_out_free(&ao);
+		goto out;
+	}
+	nic_apply_out_free(&ao);
+
+	struct sigaction sa = { .sa_handler = oc_signal };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	oc->have_qc = !qstats_open(&oc->qc, NULL, NULL);
+	printf("offload-check %s (MTU %u): %s %s, %u queue%s, %s, %llu B sends, %.3g s per run, "
+	       "%u run%s per state\n", dev, oc->mtu, gen_proto_name(prof->proto), plan->dest_str,
+	       plan->nq, plan->nq == 1 ? "" : "s", gen_mode_name(plan->mode),
+	       (unsigned long long)plan->msg_size, prof->duration_ns / 1e9, o->repeat,
+	       o->repeat == 1 ? "" : "s");
+	fflush(stdout);
+	unsigned done = 0;
+
+	for (unsigned i = 0; i < oc->n && !gen_stop; i++, done++) {
+		check_one(oc, &oc->r[i]);
+		if (gen_stop)
+			break;
+		print_result(&oc->r[i]);
+	}
+	interrupted = gen_stop != 0;
+	if (oc->have_qc)
+		qstats_close(&oc->qc);
+	if (nic_undo(h, err, sizeof(err))) {
+		fprintf(stderr, "zcgen: offload-check: %s: could not put everything back: %s; run "
+			"`zcgen nic restore %s`\n", dev, err, dev);
+		restored = false;
+	} else {
+		printf("%s: every feature put back as it was\n", dev);
+	}
+	h = NULL;
+	oc->n = done;
+	rc = EXIT_OK;
+	ex.present = prof->expect.n_offloads_effective > 0;
+	for (unsigned i = 0; i < oc->n; i++)
+		expect_eval_offload(&prof->expect, oc->r[i].name,
+				    offload_verdict_name(oc->r[i].verdict), &ex);
+	for (unsigned k = 0; k < prof->expect.n_offloads_effective; k++) {
+		bool seen = false;
+
+		for (unsigned i = 0; i < oc->n; i++)
+			seen |= !strcmp(oc->r[i].name, prof->expect.offloads_effective[k]);
+		if (!seen) /* interrupted before it: not measured, so missed */
+			expect_eval_offload(&prof->expect, prof->expect.offloads_effective[k], NULL, &ex);
+	}
+	expect_print(stderr, &ex);
+	if (o->json && write_json(oc, restored, &ex))
+		rc = EXIT_RUN_FAILED;
+	if (interrupted) {
+		fprintf(stderr, "zcgen: offload-check interrupted after %u of the offloads\n", done);
+		rc = EXIT_RUN_FAILED;
+	} else if (!restored) {
+		rc = EXIT_RUN_FAILED;
+	} else if (ex.n_missed) {
+		rc = EXIT_EXPECT;
+	}
+out:
+	if (h && nic_undo(h, err, sizeof(err)))
+		fprintf(stderr, "zcgen: offload-check: %s: could not put everything back: %s\n", dev, err);
+	if (oc) {
+		ethnl_features_free(&oc->fs0);
+		ethnl_close(oc->nl);
+	}
+	diags_free(&d);
+	free(plan);
+	free(oc);
+	fflush(stdout); /* the --lab child ends with _exit() */
+	return rc;
+}
+
+static pid_t oc_child;
+
+static void oc_forward(int sig)
+{
+	if (oc_child > 0)
+		kill(oc_child, sig);
+}
+
+/* --lab: as `zcgen run --lab`: the lab up (or reused), the check in its sending namespace. */
+static int check_lab(struct gen_profile *prof, const struct oc_opts *o)
+{
+	struct lab_cfg lc;
+	struct lab_info li = { 0 };
+	cpu_set_t set;
+	char msg[512];
+	int status = 0, rc;
+
+	if (!sched_getaffinity(0, sizeof(set), &set) && prof->queues > (unsigned)CPU_COUNT(&set)) {
+		printf("lab: queues %u -> %u (the CPUs this process may use)\n", prof->queues,
+		       (unsigned)CPU_COUNT(&set));
+		prof->queues = (unsigned)CPU_COUNT(&set);
+	}
+	lab_cfg_init(&lc);
+	lc.queues = prof->queues;
+	lc.sink = !o->dest;
+	if (lab_up(&lc, &li, msg, sizeof(msg))) {
+		fprintf(stderr, "zcgen: lab: %s\n", msg[0] ? msg : "cannot build the lab");
+		return EXIT_USAGE;
+	}
+	printf("lab: %s %s -> %s %s, %u queues%s\n", li.tx_netns, li.tx_dev, li.rx_netns, li.rx_ipv4,
+	       li.queues, li.reused ? ", reused" : "");
+	if (!o->dest) {
+		snprintf(prof->host, sizeof(prof->host), "%s", li.rx_ipv4);
+		prof->port = prof->proto == GEN_PROTO_UDP ? li.sink_udp_port : li.sink_tcp_port;
+	}
+	prof->server = GEN_SERVER_NONE;
+	fflush(stdout);
+	oc_child = fork();
+	if (oc_child < 0) {
+		rc = EXIT_RUN_FAILED;
+		goto out_down;
+	}
+	if (oc_child == 0) {
+		if (lab_enter(&li, msg, sizeof(msg))) {
+			fprintf(stderr, "zcgen: lab: %s\n", msg);
+			_exit(EXIT_USAGE);
+		}
+		_exit(check_dev(prof, o, o->dev ? o->dev : li.tx_dev));
+	}
+	struct sigaction sa = { .sa_handler = oc_forward };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	while (waitpid(oc_child, &status, 0) < 0 && errno == EINTR)
+		;
+	rc = WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_RUN_FAILED;
+out_down:
+	if (!li.reused && lab_down(&lc, msg, sizeof(msg)))
+		fprintf(stderr, "zcgen: lab: could not take the lab down: %s\n", msg);
+	return rc;
+}
+
+enum { OC_PROFILE = 1000, OC_JSON, OC_OFFLOADS, OC_REPEAT, OC_LAB, OC_FORCE, OC_HELP, OC_KEY };
+
+int cmd_offload(int argc, char **argv)
+{
+	static const char *const keys[] = { "dest", "duration", "queues", "size", "mode", "protocol" };
+	struct option lo[] = {
+		{ "profile", required_argument, NULL, OC_PROFILE },
+		{ "json", required_argument, NULL, OC_JSON },
+		{ "offloads", required_argument, NULL, OC_OFFLOADS },
+		{ "repeat", required_argument, NULL, OC_REPEAT },
+		{ "lab", no_argument, NULL, OC_LAB },
+		{ "force", no_argument, NULL, OC_FORCE },
+		{ "help", no_argument, NULL, OC_HELP },
+		{ "dest", required_argument, NULL, OC_KEY + 0 },
+		{ "duration", required_argument, NULL, OC_KEY + 1 },
+		{ "queues", required_argument, NULL, OC_KEY + 2 },
+		{ "size", required_argument, NULL, OC_KEY + 3 },
+		{ "mode", required_argument, NULL, OC_KEY + 4 },
+		{ "protocol", required_argument, NULL, OC_KEY + 5 },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *ov[sizeof(keys) / sizeof(keys[0])] = { NULL };
+	struct oc_opts o = { .repeat = 2 };
+	struct gen_profile *prof = NULL;
+	struct gen_diags d = { 0 };
+	uint64_t rep;
+	char dur[64];
+	int c, rc = EXIT_USAGE;
+
+	optind = 1;
+	opterr = 1;
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (c) {
+		case OC_PROFILE: o.profile = optarg; break;
+		case OC_JSON: o.json = optarg; break;
+		case OC_OFFLOADS: o.offloads = optarg; break;
+		case OC_LAB: o.lab = true; break;
+		case OC_FORCE: o.force = true; break;
+		case OC_HELP: fputs(oc_usage, stdout); return EXIT_OK;
+		case OC_REPEAT:
+			if (units_uint(optarg, 1, OC_MAX_REPEAT, &rep)) {
+				fprintf(stderr, "--repeat: '%s' is out of range; expected an integer from 1 "
+					"to %d\n", optarg, OC_MAX_REPEAT);
+				return EXIT_USAGE;
+			}
+			o.repeat = (unsigned)rep;
+			break;
+		default:
+			if (c >= OC_KEY && c < OC_KEY + (int)(sizeof(keys) / sizeof(keys[0]))) {
+				ov[c - OC_KEY] = optarg;
+				break;
+			}
+			fputs(oc_usage, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		o.dev = argv[optind++];
+	o.dest = ov[0] != NULL;
+	if (optind < argc) {
+		fprintf(stderr, "zcgen: offload-check: unexpected argument '%s'\n%s", argv[optind], oc_usage);
+		return EXIT_USAGE;
+	}
+	if (!o.profile && !ov[0] && !o.lab) {
+		fprintf(stderr, "zcgen: offload-check: a profile (--profile FILE), --dest or --lab is "
+			"needed\n%s", oc_usage);
+		return EXIT_USAGE;
+	}
+	prof = calloc(1, sizeof(*prof));
+	if (!prof) {
+		fprintf(stderr, "zcgen: out of memory\n");
+		return EXIT_RUN_FAILED;
+	}
+	profile_init(prof);
+	if (o.profile)
+		profile_load(prof, o.profile, &d);
+	/* short runs: one interval each, no warm-up */
+	snprintf(dur, sizeof(dur), "%s", ov[1] ? ov[1] : "2s");
+	ov[1] = dur;
+	prof->omit_ns = 0;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (ov[i])
+			profile_set(prof, keys[i], ov[i], &d);
+	if (!diags_errors(&d))
+		profile_set(prof, "interval", dur, &d);
+	diags_print(&d, stderr);
+	if (diags_errors(&d)) {
+		fprintf(stderr, "zcgen: offload-check: errors above; nothing was changed\n");
+		goto out;
+	}
+	if (prof->nic.present)
+		printf("offload-check: the profile's nic: section is not applied (only the offloads "
+		       "under test change)\n");
+	if (o.lab) {
+		rc = check_lab(prof, &o);
+		goto out;
+	}
+	if (!o.dev && prof->nic.present && prof->nic.interface[0])
+		o.dev = prof->nic.interface;
+	if (!o.dev) {
+		fprintf(stderr, "zcgen: offload-check: name the sending interface (DEV, or nic.interface "
+			"in the profile)\n");
+		goto out;
+	}
+	rc = check_dev(prof, &o, o.dev);
+out:
+	diags_free(&d);
+	free(prof);
+	return rc;
+}

@@ -1,0 +1,335 @@
+/* expect.c - a profile's expect: thresholds, parsed, evaluated against a run, reported */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "gen/expect.h"
+
+enum ekind { EK_RATE, EK_PERCENT, EK_TIME, EK_FRACTION, EK_NAMES };
+
+static const struct ekey {
+	const char *path;
+	enum ekind kind;
+} ekeys[] = {
+	{ "expect.min_gbps_total", EK_RATE },
+	{ "expect.min_gbps_per_queue", EK_RATE },
+	{ "expect.max_loss_percent", EK_PERCENT },
+	{ "expect.max_p99_latency", EK_TIME },
+	{ "expect.min_steering", EK_FRACTION },
+	{ "expect.offloads_effective", EK_NAMES },
+};
+
+static const struct ekey *ekey_find(const char *path)
+{
+	for (size_t i = 0; i < sizeof(ekeys) / sizeof(ekeys[0]); i++)
+		if (!strcmp(ekeys[i].path, path))
+			return &ekeys[i];
+	return NULL;
+}
+
+const char *expect_key_describe(const char *path, char *buf, size_t len)
+{
+	const struct ekey *k = ekey_find(path);
+	static const char *const what[] = {
+		[EK_RATE] = "a bit rate greater than 0: a bare number is Gbit/s (50), or with a "
+			    "unit (500M, 1.5G, 40Gbit)",
+		[EK_PERCENT] = "a percentage from 0 to 100 (0.5 or 0.5%)",
+		[EK_TIME] = "a time greater than 0, such as 2ms or 500us",
+		[EK_FRACTION] = "a number from 0 to 1 (0.9)",
+		[EK_NAMES] = "a list of offload names such as [tso, gso] (ethtool or kernel names)",
+	};
+
+	snprintf(buf, len, "%s", k ? what[k->kind] : "an expect key");
+	return buf;
+}
+
+/* A plain decimal number, all of @s. */
+static int plain_number(const char *s, double *out)
+{
+	char *end;
+
+	if (!*s || !(s[0] == '.' || (s[0] >= '0' && s[0] <= '9')))
+		return -EINVAL;
+	errno = 0;
+	*out = strtod(s, &end);
+	if (*end || errno || !isfinite(*out))
+		return -EINVAL;
+	return 0;
+}
+
+static int parse_names(struct gen_expect *ex, const char *s, bool append, char *msg, size_t len)
+{
+	char buf[1024], *save = NULL, *tok;
+	unsigned n = append ? ex->n_offloads_effective : 0;
+
+	if (snprintf(buf, sizeof(buf), "%s", s) >= (int)sizeof(buf)) {
+		snprintf(msg, len, "the list is too long");
+		return -EINVAL;
+	}
+	for (tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		size_t l = strlen(tok);
+
+		if (l >= sizeof(ex->offloads_effective[0]) ||
+		    strspn(tok, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != l) {
+			snprintf(msg, len, "'%.60s' is not an offload name; expected an ethtool name "
+				 "such as tso, gso, sg or tx-udp-segmentation", tok);
+			return -EINVAL;
+		}
+		if (n == GEN_MAX_EXPECT_OFFLOADS) {
+			snprintf(msg, len, "more than %d offloads", GEN_MAX_EXPECT_OFFLOADS);
+			return -EINVAL;
+		}
+		snprintf(ex->offloads_effective[n++], sizeof(ex->offloads_effective[0]), "%s", tok);
+	}
+	if (n == (append ? ex->n_offloads_effective : 0)) {
+		snprintf(msg, len, "no offload name given; expected a list such as [tso, gso]");
+		return -EINVAL;
+	}
+	ex->n_offloads_effective = n;
+	return 0;
+}
+
+int expect_key_set(struct gen_expect *ex, const char *path, const char *value, bool append,
+		   char *msg, size_t len)
+{
+	const struct ekey *k = ekey_find(path);
+	char want[160], num[64];
+	uint64_t ns;
+	double v;
+	int r;
+
+	if (!k) {
+		snprintf(msg, len, "not an expect key");
+		return -ENOENT;
+	}
+	expect_key_describe(path, want, sizeof(want));
+	if (!value || !*value) {
+		snprintf(msg, len, "missing value; expected %s", want);
+		return -EINVAL;
+	}
+	switch (k->kind) {
+	case EK_RATE:
+		r = plain_number(value, &v);
+		if (!r)
+			v *= 1e9;
+		else
+			r = units_rate_bps(value, &v);
+		if (r || !(v > 0))
+			goto bad;
+		if (!strcmp(path, "expect.min_gbps_total")) {
+			ex->min_bps_total = v;
+			ex->has_min_bps_total = true;
+		} else {
+			ex->min_bps_queue = v;
+			ex->has_min_bps_queue = true;
+		}
+		break;
+	case EK_PERCENT:
+		snprintf(num, sizeof(num), "%s", value);
+		if (num[0] && num[strlen(num) - 1] == '%')
+			num[strlen(num) - 1] = '\0';
+		if (plain_number(num, &v) || v < 0 || v > 100)
+			goto bad;
+		ex->max_loss_percent = v;
+		ex->has_max_loss = true;
+		break;
+	case EK_TIME:
+		if (units_time_ns(value, &ns) || !ns)
+			goto bad;
+		ex->max_p99_ns = ns;
+		ex->has_max_p99 = true;
+		break;
+	case EK_FRACTION:
+		if (plain_number(value, &v) || v < 0 || v > 1)
+			goto bad;
+		ex->min_steering = v;
+		ex->has_min_steering = true;
+		break;
+	case EK_NAMES:
+		r = parse_names(ex, value, append, msg, len);
+		if (r)
+			return r;
+		break;
+	}
+	ex->present = true;
+	return 0;
+bad:
+	snprintf(msg, len, "'%.60s' is not accepted; expected %s", value, want);
+	return -EINVAL;
+}
+
+/* 12.3, 4.56, 123: three significant figures, no exponent. */
+static const char *fmt_num(double v, char *buf, size_t len)
+{
+	double a = fabs(v);
+
+	snprintf(buf, len, a >= 100 || a == floor(a) ? "%.0f" : a >= 10 ? "%.1f" : a >= 1 ? "%.2f" : "%.3g", v);
+	return buf;
+}
+
+static void miss_add(struct expect_result *out, const char *key, double thr, const char *unit,
+		     bool known, double meas, const char *note)
+{
+	struct expect_miss *m;
+	char a[32], b[32];
+
+	if (out->n_missed == EXPECT_MAX_MISSED)
+		return;
+	m = &out->miss[out->n_missed++];
+	memset(m, 0, sizeof(*m));
+	snprintf(m->key, sizeof(m->key), "%s", key);
+	snprintf(m->unit, sizeof(m->unit), "%s", unit);
+	m->threshold_value = thr;
+	m->measured_value = known ? meas : 0;
+	m->measured_known = known;
+	snprintf(m->threshold, sizeof(m->threshold), "%s%s%s", fmt_num(thr, a, sizeof(a)),
+		 *unit ? " " : "", unit);
+	if (known)
+		snprintf(m->measured, sizeof(m->measured), "%s%s%s%s", fmt_num(meas, b, sizeof(b)),
+			 *unit ? " " : "", unit, note ? note : "");
+	else
+		snprintf(m->measured, sizeof(m->measured), "not measured%s", note ? note : "");
+}
+
+void expect_eval(const struct gen_expect *ex, const struct expect_measured *m,
+		 struct expect_result *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->present = ex->present;
+	if (ex->has_min_bps_total) {
+		out->n_checked++;
+		if (m->bps_total < 0 || m->bps_total < ex->min_bps_total)
+			miss_add(out, "min_gbps_total", ex->min_bps_total / 1e9, "Gbit/s",
+				 m->bps_total >= 0, m->bps_total / 1e9, NULL);
+	}
+	if (ex->has_min_bps_queue) {
+		double worst = -1;
+		unsigned wq = 0;
+		char note[48];
+
+		out->n_checked++;
+		for (unsigned q = 0; m->bps_queue && q < m->nq; q++)
+			if (worst < 0 || m->bps_queue[q] < worst) {
+				worst = m->bps_queue[q];
+				wq = q;
+			}
+		snprintf(note, sizeof(note), " (queue %u)", wq);
+		if (worst < 0 || worst < ex->min_bps_queue)
+			miss_add(out, "min_gbps_per_queue", ex->min_bps_queue / 1e9, "Gbit/s", worst >= 0,
+				 worst / 1e9, worst >= 0 ? note : NULL);
+	}
+	if (ex->has_max_loss) {
+		out->n_checked++;
+		if (m->loss_percent < 0 || m->loss_percent > ex->max_loss_percent)
+			miss_add(out, "max_loss_percent", ex->max_loss_percent, "%", m->loss_percent >= 0,
+				 m->loss_percent, m->loss_percent < 0 ?
+				 " (this run has no loss figure: that needs a receiver that reports it)" : NULL);
+	}
+	if (ex->has_max_p99) {
+		double thr = ex->max_p99_ns / 1e9;
+
+		out->n_checked++;
+		if (m->p99_latency_s < 0 || m->p99_latency_s > thr)
+			miss_add(out, "max_p99_latency", thr, "s", m->p99_latency_s >= 0, m->p99_latency_s,
+				 m->p99_latency_s < 0 ? " (this run has no latency figure)" : NULL);
+	}
+	if (ex->has_min_steering) {
+		out->n_checked++;
+		if (m->steering < 0 || m->steering < ex->min_steering)
+			miss_add(out, "min_steering", ex->min_steering, "", m->steering >= 0, m->steering,
+				 m->steering < 0 ? " (no per-queue NIC counters: a nic: section or --lab "
+				 "gives them)" : NULL);
+	}
+}
+
+bool expect_eval_offload(const struct gen_expect *ex, const char *name, const char *verdict,
+			 struct expect_result *out)
+{
+	struct expect_miss *m;
+	bool listed = false;
+
+	for (unsigned i = 0; i < ex->n_offloads_effective && !listed; i++)
+		listed = !strcmp(ex->offloads_effective[i], name);
+	if (!listed)
+		return false;
+	out->present = true;
+	out->n_checked++;
+	if (verdict && !strcmp(verdict, "effective"))
+		return true;
+	if (out->n_missed == EXPECT_MAX_MISSED)
+		return true;
+	m = &out->miss[out->n_missed++];
+	memset(m, 0, sizeof(*m));
+	snprintf(m->key, sizeof(m->key), "offloads_effective");
+	snprintf(m->threshold, sizeof(m->threshold), "%s effective", name);
+	snprintf(m->measured, sizeof(m->measured), "%s", verdict ? verdict : "not measured");
+	m->measured_known = verdict != NULL;
+	return true;
+}
+
+void expect_measure_run(const struct engine_result *res, double steering, double *bps_queue,
+			struct expect_measured *m)
+{
+	uint64_t total = 0;
+
+	memset(m, 0, sizeof(*m));
+	for (unsigned q = 0; q < res->nq; q++) {
+		total += res->q[q].bytes;
+		bps_queue[q] = res->duration_s > 0 ? res->q[q].bytes * 8.0 / res->duration_s : 0;
+	}
+	m->bps_total = res->duration_s > 0 ? total * 8.0 / res->duration_s : 0;
+	m->bps_queue = bps_queue;
+	m->nq = res->nq;
+	m->loss_percent = -1;   /* the sender alone cannot know */
+	m->p99_latency_s = -1;  /* no latency figure in this version */
+	m->steering = steering;
+}
+
+void expect_print(FILE *out, const struct expect_result *r)
+{
+	for (unsigned i = 0; i < r->n_missed; i++)
+		fprintf(out, "zcgen: expect: %s %s missed: measured %s\n", r->miss[i].key,
+			r->miss[i].threshold, r->miss[i].measured);
+}
+
+int expect_json_add(json_t *report, const struct expect_result *r)
+{
+	json_t *e, *missed;
+
+	if (!r->present)
+		return 0;
+	e = json_object();
+	missed = json_array();
+	if (!e || !missed)
+		goto nomem;
+	for (unsigned i = 0; i < r->n_missed; i++) {
+		const struct expect_miss *m = &r->miss[i];
+		char text[300];
+		json_t *o;
+
+		snprintf(text, sizeof(text), "%s %s missed: measured %s", m->key, m->threshold, m->measured);
+		if (!strcmp(m->key, "offloads_effective"))
+			o = json_pack("{s:s, s:s, s:s, s:s}", "key", m->key, "threshold", m->threshold,
+				      "measured", m->measured, "message", text);
+		else
+			o = json_pack("{s:s, s:f, s:o, s:s, s:s}", "key", m->key, "threshold",
+				      m->threshold_value, "measured", m->measured_known ?
+				      json_real(m->measured_value) : json_null(), "unit", m->unit,
+				      "message", text);
+		if (!o || json_array_append_new(missed, o))
+			goto nomem;
+	}
+	/* json_object_set_new() takes the value also when it fails */
+	if (json_object_set_new(e, "missed", missed) ||
+	    json_object_set_new(e, "met", json_boolean(r->n_missed == 0)) ||
+	    json_object_set_new(e, "checked", json_integer(r->n_checked)))
+		goto nomem_e;
+	return json_object_set_new(report, "expect", e) ? -ENOMEM : 0;
+nomem:
+	json_decref(missed);
+nomem_e:
+	json_decref(e);
+	return -ENOMEM;
+}

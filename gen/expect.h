@@ -1,0 +1,99 @@
+/* expect.h - a profile's expect: thresholds, parsed, evaluated against a run, reported */
+#ifndef ZCGEN_EXPECT_H
+#define ZCGEN_EXPECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <jansson.h>
+#include "gen/gen.h"
+#include "gen/engine.h"
+
+#define EXPECT_MAX_MISSED (8 + GEN_MAX_EXPECT_OFFLOADS)
+
+/**
+ * expect_key_set() - set one expect: key from its text
+ * @ex: the profile's expect section (marked present)
+ * @path: "expect.min_gbps_total", ... (the profile's key path)
+ * @value: the text: a bit rate ("50" is Gbit/s, "50G", "500M"), a percentage
+ *         ("0.5", "0.5%"), a time ("2ms"), a fraction ("0.9"), or names
+ *         ("tso, gso") for expect.offloads_effective
+ * @append: offloads_effective only: add to the list instead of replacing it
+ *          (one YAML sequence item at a time)
+ * @msg: what was wrong and what is accepted, on -EINVAL
+ * @len: size of @msg
+ *
+ * Return: 0, -EINVAL, or -ENOENT for a path that is no expect key.
+ */
+int expect_key_set(struct gen_expect *ex, const char *path, const char *value, bool append,
+		   char *msg, size_t len);
+
+/* What an expect key accepts, for messages ("a bit rate such as 50 (Gbit/s) or 500M"). */
+const char *expect_key_describe(const char *path, char *buf, size_t len);
+
+/* The figures of a run that thresholds are compared with; < 0: not measured. */
+struct expect_measured {
+	double bps_total;
+	const double *bps_queue;     /* nq entries, or NULL */
+	unsigned nq;
+	double loss_percent;
+	double p99_latency_s;
+	double steering;
+};
+
+/* One missed threshold. @measured_known false: the run has no such figure. */
+struct expect_miss {
+	char key[40];                /* "min_gbps_total", "offloads_effective" */
+	char threshold[80];          /* "50 Gbit/s", "tso effective" */
+	char measured[96];           /* "12.3 Gbit/s", "not measured", "no-effect" */
+	double threshold_value;      /* in the key's unit (Gbit/s, %, s, fraction) */
+	double measured_value;
+	bool measured_known;
+	char unit[16];               /* "Gbit/s", "%", "s", "" */
+};
+
+struct expect_result {
+	bool present;                /* the profile has an expect: section */
+	unsigned n_checked;
+	unsigned n_missed;
+	struct expect_miss miss[EXPECT_MAX_MISSED];
+};
+
+/**
+ * expect_eval() - compare a run's figures with the thresholds
+ * @ex: thresholds
+ * @m: figures
+ * @out: filled: every missed threshold with its measured value
+ *
+ * A threshold whose figure the run does not have (latency, loss, steering
+ * without NIC counters) is missed as "not measured". offloads_effective is
+ * not looked at here (expect_eval_offload() is, by offload-check).
+ */
+void expect_eval(const struct gen_expect *ex, const struct expect_measured *m,
+		 struct expect_result *out);
+
+/**
+ * expect_eval_offload() - one offloads_effective entry against offload-check's verdict
+ * @out: a result from expect_eval() or zeroed; a miss is added when @verdict
+ *       is not "effective" (NULL: not measured)
+ * Return: true when the name is listed in @ex->offloads_effective.
+ */
+bool expect_eval_offload(const struct gen_expect *ex, const char *name, const char *verdict,
+			 struct expect_result *out);
+
+/* The figures of an engine run: total and per-queue bit/s; @steering < 0 when none. */
+void expect_measure_run(const struct engine_result *res, double steering, double *bps_queue,
+			struct expect_measured *m);
+
+/* "zcgen: expect: min_gbps_total 50 Gbit/s missed: measured 12.3 Gbit/s", one line per miss. */
+void expect_print(FILE *out, const struct expect_result *r);
+
+/**
+ * expect_json_add() - add "expect": {met, checked, missed: [...]} to a report
+ * @report: the report object (docs/json.md)
+ * @r: the evaluation; nothing is added when @r->present is false
+ * Return: 0 or -ENOMEM.
+ */
+int expect_json_add(json_t *report, const struct expect_result *r);
+
+#endif

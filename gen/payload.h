@@ -1,0 +1,46 @@
+/* payload.h - the test payload pattern: each byte a function of its stream offset */
+#ifndef ZCGEN_PAYLOAD_H
+#define ZCGEN_PAYLOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * The byte at stream offset o is o % PAYLOAD_PERIOD. The period is a prime,
+ * so a message size is almost never a multiple of it: a message sent at the
+ * wrong offset, a short send that was not resumed, or data from another
+ * stream shows up as mismatches. A sender fills one region of
+ * msg_size + PAYLOAD_PERIOD bytes with payload_fill(region, len, 0) once and
+ * sends each message from region + (offset % PAYLOAD_PERIOD).
+ *
+ * TCP: the offset counts from the first byte of the connection. UDP: the
+ * offset counts from the first byte after the 16-byte header, in every
+ * datagram (the header carries the sequence).
+ *
+ * The first byte of a stream is 0, never a character of an iperf3 cookie
+ * ([a-z2-7]): the sink tells zcgen's streams from iperf3's by that.
+ */
+#define PAYLOAD_PERIOD 251u
+
+/**
+ * payload_fill() - write the pattern
+ * @buf: where
+ * @len: how many bytes
+ * @stream_offset: stream offset of @buf[0]
+ */
+void payload_fill(uint8_t *buf, size_t len, uint64_t stream_offset);
+
+/**
+ * payload_check() - compare with the pattern
+ * @buf: received bytes
+ * @len: how many
+ * @stream_offset: stream offset of @buf[0]
+ *
+ * Fast path: memcmp against a pre-built copy of the pattern; bytes are only
+ * counted one by one in a chunk that differs.
+ *
+ * Return: the number of bytes that differ from the pattern.
+ */
+uint64_t payload_check(const uint8_t *buf, size_t len, uint64_t stream_offset);
+
+#endif

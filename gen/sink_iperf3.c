@@ -1,0 +1,580 @@
+/* sink_iperf3.c - inside the sink: iperf3 tests (control thread, streams shared with the workers) */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include "gen/sink_iperf3.h"
+
+#define QUIET_STEP_MS   50    /* after TEST_END: how often the counters are looked at */
+#define QUIET_STEPS     4     /* unchanged this many times in a row: everything was read */
+#define QUIET_MAX_MS    3000  /* give up waiting for quiet (a sender that goes on) */
+
+enum { ST_IDLE, ST_STARTING, ST_STREAMS, ST_RUNNING, ST_ENDING };
+
+struct ip3_test {
+	struct sink_iperf3_test pub;  /* streams is NULL here; built by sink_ip3_results() */
+	char cookie[IPERF3_COOKIE_LEN];
+	bool params_known;
+	struct iperf3_params params;
+	unsigned n_streams;
+	struct ip3_stream *streams[IPERF3_MAX_STREAMS];  /* registration order */
+	struct ip3_stream *order[IPERF3_MAX_STREAMS];    /* id order, once ids_given */
+	bool ids_given;
+	bool finished;                /* the results were snapshot for the client */
+};
+
+struct sink_ip3 {
+	pthread_mutex_t lock;         /* everything below */
+	pthread_cond_t cond;
+	pthread_t thread;
+	bool thread_ok;
+	bool quit;
+	int state;
+	int ctrl_fd;                  /* the current test's control connection, -1 */
+	bool ctrl_new;                /* handed over, not picked up yet */
+	struct ip3_test *cur;
+	struct ip3_test **tests;
+	unsigned n_tests, cap_tests;
+	int timeout_ms;
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+int sink_ip3_init(struct sink_ip3 **out, int timeout_ms)
+{
+	struct sink_ip3 *ip = calloc(1, sizeof(*ip));
+
+	if (!ip)
+		return -ENOMEM;
+	pthread_mutex_init(&ip->lock, NULL);
+	pthread_cond_init(&ip->cond, NULL);
+	ip->ctrl_fd = -1;
+	ip->timeout_ms = timeout_ms;
+	*out = ip;
+	return 0;
+}
+
+/* ---- called by the workers, under the lock ------------------------------- */
+
+static unsigned stream_limit(const struct ip3_test *t)
+{
+	return t->params_known ? t->params.parallel : IPERF3_MAX_STREAMS;
+}
+
+static struct ip3_stream *stream_new(struct ip3_test *t, bool udp, const char *peer,
+				     unsigned worker, uint64_t order_ns)
+{
+	struct ip3_stream *st = calloc(1, sizeof(*st));
+
+	if (!st)
+		return NULL;
+	st->t = t;
+	st->index = t->n_streams;
+	st->udp = udp;
+	st->order_ns = order_ns;
+	st->test_n = t->pub.n;
+	atomic_init(&st->counters64, t->params_known && t->params.udp_counters_64bit);
+	snprintf(st->out.peer, sizeof(st->out.peer), "%s", peer);
+	st->out.worker = worker;
+	t->streams[t->n_streams++] = st;
+	return st;
+}
+
+static struct ip3_test *test_new(struct sink_ip3 *ip, const char *cookie, const char *peer)
+{
+	struct ip3_test *t;
+
+	if (ip->n_tests == ip->cap_tests) {
+		unsigned cap = ip->cap_tests ? ip->cap_tests * 2 : 16;
+		struct ip3_test **n = realloc(ip->tests, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		ip->tests = n;
+		ip->cap_tests = cap;
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	memcpy(t->cookie, cookie, IPERF3_COOKIE_LEN);
+	t->pub.n = ip->n_tests + 1;
+	snprintf(t->pub.peer, sizeof(t->pub.peer), "%s", peer);
+	ip->tests[ip->n_tests++] = t;
+	return t;
+}
+
+static bool taking_streams(const struct sink_ip3 *ip)
+{
+	return !ip->quit && ip->cur && (ip->state == ST_STARTING || ip->state == ST_STREAMS);
+}
+
+enum ip3_verdict sink_ip3_tcp(struct sink_ip3 *ip, const char cookie[IPERF3_COOKIE_LEN], int fd,
+			      const char *peer, unsigned worker, uint64_t order_ns,
+			      struct ip3_stream **st)
+{
+	enum ip3_verdict v = IP3_DENY;
+	struct ip3_test *t;
+
+	*st = NULL;
+	pthread_mutex_lock(&ip->lock);
+	t = ip->cur;
+	if (t && !memcmp(cookie, t->cookie, IPERF3_COOKIE_LEN)) {
+		/*
+		 * The test's own cookie: a data stream while streams are
+		 * wanted. Before the parameters are known (the control thread
+		 * has sent CREATE_STREAMS but not yet published them) any
+		 * protocol is taken; the control thread checks afterwards.
+		 */
+		if (taking_streams(ip) && (!t->params_known || !t->params.udp) &&
+		    t->n_streams < stream_limit(t)) {
+			*st = stream_new(t, false, peer, worker, order_ns);
+			if (*st) {
+				v = IP3_STREAM;
+				pthread_cond_broadcast(&ip->cond);
+			}
+		}
+	} else if (!ip->quit && ip->state == ST_IDLE && ip->ctrl_fd < 0) {
+		t = test_new(ip, cookie, peer);
+		if (t) {
+			ip->cur = t;
+			ip->state = ST_STARTING;
+			ip->ctrl_fd = fd;
+			ip->ctrl_new = true;
+			v = IP3_CONTROL;
+			pthread_cond_broadcast(&ip->cond);
+		}
+	}
+	pthread_mutex_unlock(&ip->lock);
+	return v;
+}
+
+struct ip3_stream *sink_ip3_udp_hello(struct sink_ip3 *ip, const char *peer, unsigned worker,
+				      uint64_t order_ns)
+{
+	struct ip3_stream *st = NULL;
+	struct ip3_test *t;
+
+	pthread_mutex_lock(&ip->lock);
+	t = ip->cur;
+	if (taking_streams(ip) && (!t->params_known || t->params.udp) &&
+	    t->n_streams < stream_limit(t)) {
+		st = stream_new(t, true, peer, worker, order_ns);
+		if (st)
+			pthread_cond_broadcast(&ip->cond);
+	}
+	pthread_mutex_unlock(&ip->lock);
+	return st;
+}
+
+/* ---- the control thread ----------------------------------------------------- */
+
+static void snap(struct ip3_stream *st)
+{
+	uint64_t jb = atomic_load_explicit(&st->jitter_bits, memory_order_relaxed);
+
+	st->out.bytes = atomic_load_explicit(&st->bytes, memory_order_relaxed);
+	st->out.packets = atomic_load_explicit(&st->packets, memory_order_relaxed);
+	st->out.highest = atomic_load_explicit(&st->highest, memory_order_relaxed);
+	st->out.lost = atomic_load_explicit(&st->lost, memory_order_relaxed);
+	st->out.first_ns = atomic_load_explicit(&st->first_ns, memory_order_relaxed);
+	st->out.last_ns = atomic_load_explicit(&st->last_ns, memory_order_relaxed);
+	memcpy(&st->out.jitter_s, &jb, sizeof(jb));
+}
+
+static void test_fail(struct sink_ip3 *ip, struct ip3_test *t, int err, const char *why)
+{
+	pthread_mutex_lock(&ip->lock);
+	t->pub.err = err ? err : -EPROTO;
+	if (ip->quit)
+		snprintf(t->pub.msg, sizeof(t->pub.msg), "the sink stopped during the test");
+	else
+		snprintf(t->pub.msg, sizeof(t->pub.msg), "%s", why && *why ? why : strerror(-t->pub.err));
+	pthread_mutex_unlock(&ip->lock);
+}
+
+/* What the client asked, for the report. Under the lock. */
+static void pub_params(struct ip3_test *t, const struct iperf3_params *p)
+{
+	t->pub.udp = p->udp;
+	t->pub.parallel = p->parallel;
+	t->pub.time_s = p->time_s;
+	t->pub.len = p->len;
+	t->pub.bandwidth = p->bandwidth;
+	snprintf(t->pub.client_version, sizeof(t->pub.client_version), "%s", p->client_version);
+}
+
+/* The parameters are in: publish them and check the streams taken before. */
+static int params_known(struct sink_ip3 *ip, struct ip3_test *t, const struct iperf3_params *p,
+			char *why, size_t whylen)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&ip->lock);
+	t->params = *p;
+	t->params_known = true;
+	pub_params(t, p);
+	for (unsigned i = 0; i < t->n_streams; i++) {
+		atomic_store(&t->streams[i]->counters64, p->udp_counters_64bit);
+		if (t->streams[i]->udp != p->udp) {
+			snprintf(why, whylen, "iperf3 test: a %s stream in a %s test",
+				 t->streams[i]->udp ? "udp" : "tcp", p->udp ? "udp" : "tcp");
+			r = -EPROTO;
+		}
+	}
+	if (t->n_streams > p->parallel) {
+		snprintf(why, whylen, "iperf3 test: %u streams for %u asked", t->n_streams, p->parallel);
+		r = -EPROTO;
+	}
+	ip->state = ST_STREAMS;
+	pthread_mutex_unlock(&ip->lock);
+	return r;
+}
+
+/* Anything on the control connection while we wait for streams ends the test. */
+static int ctrl_check(int fd, char *why, size_t whylen)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	signed char state;
+	int r;
+
+	if (poll(&p, 1, 0) <= 0)
+		return 0;
+	r = iperf3_recv_state(fd, 0, &state);
+	if (r) {
+		snprintf(why, whylen, "iperf3 control connection lost while waiting for streams: %s",
+			 strerror(-r));
+		return r;
+	}
+	snprintf(why, whylen, state == IPERF3_CLIENT_TERMINATE ?
+		 "iperf3 client terminated the test" : "iperf3 control: unexpected state %d", state);
+	return state == IPERF3_CLIENT_TERMINATE ? -ECONNABORTED : -EPROTO;
+}
+
+static int wait_streams(struct sink_ip3 *ip, struct ip3_test *t, int fd, char *why, size_t whylen)
+{
+	uint64_t deadline = mono_ns() + (uint64_t)ip->timeout_ms * 1000000ull;
+	int r = 0;
+
+	pthread_mutex_lock(&ip->lock);
+	while (t->n_streams < t->params.parallel) {
+		struct timespec ts;
+
+		if (ip->quit) {
+			r = -ESHUTDOWN;
+			break;
+		}
+		if (mono_ns() > deadline) {
+			snprintf(why, whylen, "iperf3 test: %u of %u streams came within %d ms",
+				 t->n_streams, t->params.parallel, ip->timeout_ms);
+			r = -ETIMEDOUT;
+			break;
+		}
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 100 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&ip->cond, &ip->lock, &ts);
+		pthread_mutex_unlock(&ip->lock);
+		r = ctrl_check(fd, why, whylen);
+		pthread_mutex_lock(&ip->lock);
+		if (r)
+			break;
+	}
+	pthread_mutex_unlock(&ip->lock);
+	return r;
+}
+
+/*
+ * Stream ids in the order the streams came: iperf3's client numbers its
+ * streams in the order it connected them, one after another. With several
+ * workers two connections can be looked at out of order, so they are sorted
+ * by when their first bytes arrived rather than taken as registered.
+ */
+static void give_ids(struct sink_ip3 *ip, struct ip3_test *t, struct iperf3_server *srv)
+{
+	pthread_mutex_lock(&ip->lock);
+	for (unsigned i = 0; i < t->n_streams; i++) {
+		struct ip3_stream *st = t->streams[i];
+		unsigned k = i;
+
+		while (k > 0 && t->order[k - 1]->order_ns > st->order_ns) {
+			t->order[k] = t->order[k - 1];
+			k--;
+		}
+		t->order[k] = st;
+	}
+	for (unsigned i = 0; i < t->n_streams; i++) {
+		t->order[i]->out.id = iperf3_stream_id(i);
+		iperf3_server_add_stream(srv);
+	}
+	t->ids_given = true;
+	pthread_mutex_unlock(&ip->lock);
+}
+
+/* After TEST_END: what the kernel still holds for us is read before the counts are given. */
+static void wait_quiet(struct ip3_test *t)
+{
+	uint64_t last = UINT64_MAX;
+	unsigned same = 0;
+
+	for (unsigned waited = 0; waited < QUIET_MAX_MS && same < QUIET_STEPS; waited += QUIET_STEP_MS) {
+		uint64_t sum = 0;
+
+		for (unsigned i = 0; i < t->n_streams; i++)
+			sum += atomic_load_explicit(&t->streams[i]->bytes, memory_order_relaxed);
+		same = sum == last ? same + 1 : 0;
+		last = sum;
+		sleep_ms(QUIET_STEP_MS);
+	}
+}
+
+static int results_cb(void *arg, unsigned index, struct iperf3_stream_result *out)
+{
+	struct ip3_test *t = arg;
+	struct ip3_stream *st;
+
+	if (index >= t->n_streams)
+		return -EINVAL;
+	st = t->order[index];
+	snap(st);
+	out->bytes = st->out.bytes;
+	if (st->udp) {
+		/* iperf3's receiver meaning: packets is the highest sequence, errors the lost ones. */
+		out->packets = st->out.highest;
+		out->errors = (int64_t)st->out.lost;
+		out->jitter = st->out.jitter_s;
+	}
+	out->start_time = 0;
+	out->end_time = (double)(t->pub.end_ns - t->pub.start_ns) / 1e9;
+	return 0;
+}
+
+static void client_results(struct ip3_test *t, const struct iperf3_results *c)
+{
+	for (unsigned k = 0; k < c->n_streams; k++)
+		for (unsigned i = 0; i < t->n_streams; i++) {
+			struct ip3_stream *st = t->order[i];
+
+			if (st->out.id != c->streams[k].id)
+				continue;
+			st->out.client_bytes = c->streams[k].bytes;
+			st->out.client_packets = c->streams[k].packets;
+			st->out.client_known = true;
+		}
+}
+
+static void set_state(struct sink_ip3 *ip, int state)
+{
+	pthread_mutex_lock(&ip->lock);
+	ip->state = state;
+	pthread_mutex_unlock(&ip->lock);
+}
+
+static bool quitting(struct sink_ip3 *ip)
+{
+	bool q;
+
+	pthread_mutex_lock(&ip->lock);
+	q = ip->quit;
+	pthread_mutex_unlock(&ip->lock);
+	return q;
+}
+
+static void run_test(struct sink_ip3 *ip, struct ip3_test *t, int fd)
+{
+	struct iperf3_server *srv = calloc(1, sizeof(*srv));
+	char why[256] = "";
+	int r;
+
+	if (!srv) {
+		test_fail(ip, t, -ENOMEM, NULL);
+		return;
+	}
+	/* Reads the cookie again (the worker only peeked), PARAM_EXCHANGE, CREATE_STREAMS. */
+	r = iperf3_server_start(srv, fd, ip->timeout_ms);
+	if (r) {
+		/* A refused test (reverse, ...) still shows what it asked. */
+		pthread_mutex_lock(&ip->lock);
+		if (srv->params.parallel)
+			pub_params(t, &srv->params);
+		pthread_mutex_unlock(&ip->lock);
+		test_fail(ip, t, r, srv->err);
+		goto out;
+	}
+	r = params_known(ip, t, &srv->params, why, sizeof(why));
+	if (r) {
+		iperf3_server_error(fd, IPERF3_IESTREAMID, 0);
+		test_fail(ip, t, r, why);
+		goto out;
+	}
+	r = wait_streams(ip, t, fd, why, sizeof(why));
+	if (r) {
+		iperf3_server_error(fd, IPERF3_IESTREAMID, -r);
+		test_fail(ip, t, r, why);
+		goto out;
+	}
+	give_ids(ip, t, srv);
+	set_state(ip, ST_RUNNING);
+	t->pub.start_ns = mono_ns();
+	r = iperf3_server_run(srv);
+	while (!r) {
+		r = iperf3_server_wait_end(srv, 200);
+		if (r != -EAGAIN && r != -ETIMEDOUT)
+			break;
+		r = quitting(ip) ? -ESHUTDOWN : 0;
+	}
+	if (r) {
+		test_fail(ip, t, r, srv->err);
+		goto out;
+	}
+	t->pub.end_ns = mono_ns();
+	set_state(ip, ST_ENDING);
+	wait_quiet(t);
+	r = iperf3_server_finish(srv, results_cb, t, NULL);
+	pthread_mutex_lock(&ip->lock);
+	t->finished = true;
+	client_results(t, &srv->client);
+	pthread_mutex_unlock(&ip->lock);
+	if (r)
+		test_fail(ip, t, r, srv->err);
+out:
+	free(srv);
+}
+
+static void *ctl_main(void *arg)
+{
+	struct sink_ip3 *ip = arg;
+
+	pthread_mutex_lock(&ip->lock);
+	for (;;) {
+		struct ip3_test *t;
+		int fd;
+
+		while (!ip->quit && !ip->ctrl_new)
+			pthread_cond_wait(&ip->cond, &ip->lock);
+		if (ip->quit)
+			break;
+		ip->ctrl_new = false;
+		t = ip->cur;
+		fd = ip->ctrl_fd;
+		pthread_mutex_unlock(&ip->lock);
+
+		run_test(ip, t, fd);
+
+		/* Closed under the lock: sink_ip3_stop() may shut it down meanwhile. */
+		pthread_mutex_lock(&ip->lock);
+		close(ip->ctrl_fd);
+		ip->ctrl_fd = -1;
+		ip->cur = NULL;
+		ip->state = ST_IDLE;
+	}
+	pthread_mutex_unlock(&ip->lock);
+	return NULL;
+}
+
+int sink_ip3_start(struct sink_ip3 *ip)
+{
+	int r = -pthread_create(&ip->thread, NULL, ctl_main, ip);
+
+	if (!r)
+		ip->thread_ok = true;
+	return r;
+}
+
+void sink_ip3_stop(struct sink_ip3 *ip)
+{
+	if (!ip)
+		return;
+	pthread_mutex_lock(&ip->lock);
+	ip->quit = true;
+	/* Wakes the control thread out of any blocking read on the control connection. */
+	if (ip->ctrl_fd >= 0)
+		shutdown(ip->ctrl_fd, SHUT_RDWR);
+	pthread_cond_broadcast(&ip->cond);
+	pthread_mutex_unlock(&ip->lock);
+	if (ip->thread_ok) {
+		pthread_join(ip->thread, NULL);
+		ip->thread_ok = false;
+	}
+	/* A control connection handed over but never picked up. */
+	if (ip->ctrl_fd >= 0) {
+		if (ip->cur && !ip->cur->pub.err) {
+			ip->cur->pub.err = -ESHUTDOWN;
+			snprintf(ip->cur->pub.msg, sizeof(ip->cur->pub.msg), "the sink stopped during the test");
+		}
+		close(ip->ctrl_fd);
+		ip->ctrl_fd = -1;
+	}
+}
+
+int sink_ip3_results(struct sink_ip3 *ip, struct sink_iperf3_test **tests, unsigned *n)
+{
+	struct sink_iperf3_test *out;
+
+	*tests = NULL;
+	*n = 0;
+	if (!ip || !ip->n_tests)
+		return 0;
+	out = calloc(ip->n_tests, sizeof(*out));
+	if (!out)
+		return -ENOMEM;
+	pthread_mutex_lock(&ip->lock);
+	for (unsigned i = 0; i < ip->n_tests; i++) {
+		struct ip3_test *t = ip->tests[i];
+
+		out[i] = t->pub;
+		out[i].streams = calloc(t->n_streams ? t->n_streams : 1, sizeof(*out[i].streams));
+		if (!out[i].streams)
+			continue;
+		out[i].n_streams = t->n_streams;
+		for (unsigned k = 0; k < t->n_streams; k++) {
+			struct ip3_stream *st = t->ids_given ? t->order[k] : t->streams[k];
+
+			/* Not finished (refused, aborted): what was counted anyway. */
+			if (!t->finished)
+				snap(st);
+			out[i].streams[k] = st->out;
+		}
+	}
+	*tests = out;
+	*n = ip->n_tests;
+	pthread_mutex_unlock(&ip->lock);
+	return 0;
+}
+
+void sink_ip3_free(struct sink_ip3 *ip)
+{
+	if (!ip)
+		return;
+	for (unsigned i = 0; i < ip->n_tests; i++) {
+		for (unsigned k = 0; k < ip->tests[i]->n_streams; k++)
+			free(ip->tests[i]->streams[k]);
+		free(ip->tests[i]);
+	}
+	free(ip->tests);
+	pthread_mutex_destroy(&ip->lock);
+	pthread_cond_destroy(&ip->cond);
+	free(ip);
+}
