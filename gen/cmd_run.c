@@ -384,14 +384,9 @@ static int run_lab(struct gen_profile *prof, const struct run_opts *o)
 	snprintf(prof->host, sizeof(prof->host), "%s", li.rx_ipv4);
 	prof->port = prof->proto == GEN_PROTO_UDP ? li.sink_udp_port : li.sink_tcp_port;
 	/*
-	 * The lab's sink takes plain streams until it speaks the server side
-	 * of the iperf3 protocol; then the lab's default becomes zcgen.
+	 * The lab's sink answers the iperf3 control protocol (server zcgen or
+	 * iperf3) and takes plain streams (server none): the profile decides.
 	 */
-	if (prof->server != GEN_SERVER_NONE) {
-		printf("lab: target.server %s -> none (the lab's sink takes plain streams)\n",
-		       gen_server_name(prof->server));
-		prof->server = GEN_SERVER_NONE;
-	}
 	if (!o->no_nic) {
 		if (prof->nic.present && strcmp(prof->nic.interface, li.tx_dev))
 			printf("lab: nic.interface %s -> %s\n", prof->nic.interface, li.tx_dev);

@@ -247,10 +247,12 @@ int engine_plan(const struct gen_profile *prof, struct engine_plan *plan, char *
 		plan->auto_crossover = x;
 		zc = plan->msg_size >= x;
 		plan->mode = zc ? GEN_MODE_ZC_FIXED : GEN_MODE_COPY;
+		plan->auto_adapt = zc;
 		snprintf(plan->mode_reason, sizeof(plan->mode_reason),
-			 "auto chose %s: size %llu B %s the crossover %llu B (%s)",
+			 "auto chose %s: size %llu B %s the crossover %llu B (%s)%s",
 			 gen_mode_name(plan->mode), (unsigned long long)plan->msg_size,
-			 zc ? ">=" : "<", (unsigned long long)x, src);
+			 zc ? ">=" : "<", (unsigned long long)x, src,
+			 zc ? "; a ring whose zero-copy sends the kernel copies switches to copy" : "");
 	} else {
 		snprintf(plan->mode_reason, sizeof(plan->mode_reason), "%s as asked",
 			 gen_mode_name(plan->mode));
@@ -258,9 +260,14 @@ int engine_plan(const struct gen_profile *prof, struct engine_plan *plan, char *
 
 	plan->depth = prof->depth;
 	if (prof->proto == GEN_PROTO_TCP) {
-		/* TCP content never changes: every send shares one region */
+		/*
+		 * TCP content never changes: every send shares one region, one
+		 * pattern period longer than a send, and starts at the stream's
+		 * offset modulo the period (gen/payload.h), so what arrives is the
+		 * pattern of the stream offset that `zcgen sink --verify` checks.
+		 */
 		plan->slots = 1;
-		plan->slot_size = plan->msg_size;
+		plan->slot_size = plan->msg_size + PAYLOAD_PERIOD;
 	} else {
 		/*
 		 * Each datagram carries its own header, so each send owns a slot
@@ -289,6 +296,7 @@ struct stream {
 	unsigned inflight;
 	uint64_t notif_pending;
 	uint64_t seq;    /* UDP: next sequence number */
+	uint64_t off;    /* TCP: stream offset of the next send's first byte */
 	uint64_t bytes, sends;           /* completed, whole run */
 	uint64_t bytes_omit, sends_omit; /* at the start of the measured part */
 	bool dead;
@@ -364,13 +372,6 @@ static bool fatal_send_errno(int err)
 	}
 }
 
-static void fill_pattern(uint8_t *p, uint64_t len)
-{
-	/* a recognisable, non-zero pattern; its period (251) is prime */
-	for (uint64_t i = 0; i < len; i++)
-		p[i] = (uint8_t)(i % 251);
-}
-
 struct wstate {
 	struct io_uring ring;
 	struct stream *st;
@@ -385,9 +386,12 @@ struct wstate {
 	uint32_t *slot_len;      /* UDP: bytes submitted from each slot */
 	struct imix mix;         /* sizes: the next datagram's size */
 	bool use_mix;
+	struct io_uring_sqe *last_sqe; /* the SQE send_one() filled last */
 	struct pacer *pc;        /* paced: one per ring, or one per stream */
 	unsigned npc;
 	uint64_t meas_t0, meas_t1;   /* the worker's measured span (CLOCK_MONOTONIC) */
+	enum gen_mode mode;          /* how this ring sends now (auto may switch to copy) */
+	bool adapt;                  /* auto chose zero-copy: still watching the notifications */
 	double meas_c0, meas_c1;     /* pacer charges at its ends */
 };
 
@@ -518,7 +522,11 @@ static unsigned send_one(struct worker *w, struct wstate *s, unsigned si, uint32
 		s->slot_len[slot] = size * n;
 	}
 	len = size * n;
-	switch (plan->mode) {
+	if (!s->udp) {
+		p += st->off % PAYLOAD_PERIOD;
+		st->off += len;
+	}
+	switch (s->mode) {
 	case GEN_MODE_COPY:
 	case GEN_MODE_AUTO:
 		io_uring_prep_send(sqe, st->file, p, len, msgflags);
@@ -534,10 +542,46 @@ static unsigned send_one(struct worker *w, struct wstate *s, unsigned si, uint32
 	if (s->fixed_files)
 		sqe->flags |= IOSQE_FIXED_FILE;
 	sqe->user_data = ud_pack(si, slot);
+	s->last_sqe = sqe;
 	st->inflight++;
 	s->acct.inflight++;
 	*dsize = size;
 	return n;
+}
+
+/*
+ * TCP: the sends of one stream must reach the socket in order. io_uring
+ * does not order requests on one socket: a send that finds the socket
+ * buffer full waits for space, and another send queued behind it may be
+ * retried first, so their bytes interleave in the stream. A stream
+ * therefore takes new sends only when none is in flight, and takes them as
+ * one linked chain (IOSQE_IO_LINK): each starts when the one before it has
+ * completed. Up to depth sends per chain, submitted in one go.
+ */
+static void queue_tcp_chains(struct worker *w, struct wstate *s, unsigned rr, unsigned *budget)
+{
+	const struct engine_plan *plan = w->plan;
+
+	for (unsigned k = 0; k < s->ns; k++) {
+		unsigned si = (rr + k) % s->ns, b = s->npc > 1 ? si : 0;
+		struct stream *st = &s->st[si];
+		struct io_uring_sqe *prev = NULL;
+		uint32_t dsize = 0;
+
+		if (st->dead || st->inflight)
+			continue;
+		for (unsigned d = 0; d < plan->depth && budget[b]; d++) {
+			if (!send_one(w, s, si, 0, 0, &dsize))
+				return;      /* the SQ is full: the next batch goes on */
+			if (prev)
+				prev->flags |= IOSQE_IO_LINK;
+			prev = s->last_sqe;
+			if (s->npc) {
+				budget[b]--;
+				pacer_sent(&s->pc[b], dsize);
+			}
+		}
+	}
 }
 
 /*
@@ -562,6 +606,11 @@ static void queue_sends(struct worker *w, struct wstate *s, unsigned *rr, uint64
 	}
 	for (unsigned i = 0; i < (s->npc ? s->npc : 1); i++)
 		budget[i] = s->npc ? pacer_due(&s->pc[i], now) : PACER_UNLIMITED;
+	if (!s->udp) {
+		queue_tcp_chains(w, s, *rr, budget);
+		*rr = (*rr + 1) % s->ns;
+		return;
+	}
 	while (progress && !full) {
 		progress = false;
 		for (unsigned k = 0; k < s->ns && !full; k++) {
@@ -940,7 +989,7 @@ static int worker_setup(struct worker *w, struct wstate *s)
 				"the ring's buffer", -ret);
 		return ret;
 	}
-	fill_pattern(s->buf, plan->ring_buf_bytes);
+	payload_fill(s->buf, plan->ring_buf_bytes, 0);
 	if (s->udp) {
 		ret = udp_slots_setup(w, s);
 		if (ret)
@@ -1013,6 +1062,28 @@ static void mark_measuring(struct wstate *s, double *cpu0)
 		*cpu0 = -1;
 }
 
+/*
+ * Mode auto, once zero-copy was chosen: the first notifications say whether
+ * the kernel really sent from our pages. When it copied nearly all of them
+ * (the receiver is on this host, or the device lacks scatter-gather), a
+ * zero-copy send costs a copy plus the notification: the ring switches to
+ * copy sends for the rest of the run, and the report says so.
+ */
+static void auto_adapt(struct worker *w, struct wstate *s)
+{
+	struct engine_queue_result *o = w->out;
+
+	if (s->acct.notifs < ENGINE_AUTO_ADAPT_NOTIFS)
+		return;
+	s->adapt = false;
+	o->auto_copied_pct = 100.0 * (double)s->acct.zc_copied / (double)s->acct.notifs;
+	if (o->auto_copied_pct < ENGINE_AUTO_ADAPT_COPIED_PCT)
+		return;
+	s->mode = GEN_MODE_COPY;
+	o->auto_switched = true;
+	o->auto_switch_sends = s->acct.sends;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -1024,6 +1095,8 @@ static void *worker_main(void *arg)
 
 	s.udp = w->plan->prof.proto == GEN_PROTO_UDP;
 	s.ns = w->plan->q[w->idx].streams;
+	s.mode = w->plan->mode;
+	s.adapt = w->plan->auto_adapt;
 	ret = worker_setup(w, &s);
 	/* all rings start together: wait for the go (or the stop) */
 	atomic_fetch_add(&w->shared->ready, 1);
@@ -1045,6 +1118,8 @@ static void *worker_main(void *arg)
 		queue_sends(w, &s, &rr, now_ns(CLOCK_MONOTONIC));
 		wait_some(&s, s.npc ? pace_wait(&s) : WAIT_TICK_NS);
 		reap(w, &s);
+		if (s.adapt)
+			auto_adapt(w, &s);
 		publish(w, &s.acct);
 	}
 	/* CPU over the measured part: the drain is not part of it */

@@ -11,6 +11,12 @@
 
 /* The crossover used by mode auto when no calibration exists (bytes). */
 #define ENGINE_AUTO_CROSSOVER_DEFAULT 3000
+/*
+ * Mode auto on zero-copy watches this many notifications per ring; when at
+ * least this share of them says the kernel copied, the ring sends by copy.
+ */
+#define ENGINE_AUTO_ADAPT_NOTIFS 64
+#define ENGINE_AUTO_ADAPT_COPIED_PCT 90.0
 
 struct engine_queue_plan {
 	unsigned queue;
@@ -30,6 +36,7 @@ struct engine_plan {
 	enum gen_mode mode;          /* never AUTO once resolved */
 	char mode_reason[512];       /* why this mode, for auto and forced cases */
 	uint64_t auto_crossover;     /* auto: the crossover used (bytes) */
+	bool auto_adapt;             /* auto chose zero-copy: rings fall back to copy if it is copied */
 	uint64_t msg_size;           /* bytes per send (UDP: whole datagram payload) */
 	uint64_t path_mtu;           /* UDP: the route's MTU, 0 if unknown */
 	unsigned depth;
@@ -97,6 +104,9 @@ struct engine_queue_result {
 	uint64_t slot_violations;    /* must be 0: a slot CQE out of order */
 	uint64_t outstanding;        /* sends or notifications still owed at close */
 	bool lingered;               /* drain timed out: closed with SO_LINGER 0 */
+	bool auto_switched;          /* auto: this ring went from zero-copy to copy */
+	uint64_t auto_switch_sends;  /* ... after this many sends */
+	double auto_copied_pct;      /* auto: share of the watched notifications that were copied */
 	bool buf_huge;               /* the ring's buffer got huge pages (gen/hugebuf.h) */
 	uint64_t buf_maplen;         /* its mapping's length */
 	unsigned ring_flags;         /* IORING_SETUP_* the ring got */

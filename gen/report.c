@@ -204,6 +204,42 @@ void report_interval(FILE *out, const struct engine_plan *plan, const struct eng
 }
 
 /* The receiver's counts in one line, beside zcgen's total. */
+const char *report_mode_used(const struct engine_plan *plan, const struct engine_result *res)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; plan->auto_adapt && i < res->nq; i++)
+		n += res->q[i].auto_switched;
+	if (!n)
+		return gen_mode_name(plan->mode);
+	return n == res->nq ? gen_mode_name(GEN_MODE_COPY) : "mixed";
+}
+
+/* Mode auto: which rings went from zero-copy to copy, and why. */
+static void print_auto(FILE *out, const struct report_ctx *r)
+{
+	unsigned n = 0;
+	double pct = 0;
+	uint64_t after = 0;
+
+	for (unsigned i = 0; r->plan->auto_adapt && i < r->res->nq; i++) {
+		const struct engine_queue_result *q = &r->res->q[i];
+
+		if (!q->auto_switched)
+			continue;
+		n++;
+		pct += q->auto_copied_pct;
+		after += q->auto_switch_sends;
+	}
+	if (!n)
+		return;
+	fprintf(out, "auto: %u of %u rings switched from %s to copy after about %llu sends: the kernel "
+		"copied %.1f%% of their first %u zero-copy sends (the receiver is on this host, or the "
+		"device cannot send from our pages), so copying once ourselves is cheaper\n",
+		n, r->res->nq, gen_mode_name(r->plan->mode), (unsigned long long)(after / n), pct / n,
+		ENGINE_AUTO_ADAPT_NOTIFS);
+}
+
 static void print_receiver(FILE *out, const struct report_receiver *v, const struct row *t)
 {
 	fprintf(out, "receiver (%s): %llu bytes, %.3f Gbit/s received, %.2f%% of the bytes sent",
@@ -285,6 +321,7 @@ void report_table(FILE *out, const struct report_ctx *r)
 		fprintf(out, "zero-copy: %llu of %llu notifications say the kernel copied (%.1f%%)%s\n",
 			(unsigned long long)t.copied, (unsigned long long)t.notifs, t.copied_pct,
 			t.copied_pct > 99.9 ? ": expected when the receiver is on this host" : "");
+	print_auto(out, r);
 	if (r->cpu)
 		fprintf(out, "cpu: system busy %.2f CPU-s (softirq %.2f) of %.2f, zcgen %.2f user + %.2f "
 			"system; %.3f CPU-s per GB sent; the workers %.2f CPU-s while measuring "
@@ -479,6 +516,10 @@ json_t *report_json(const struct report_ctx *r)
 			"lingered", q->lingered);
 
 		json_object_set_new(qo, "cpu_s", json_real(w->cpu_s));
+		if (plan->auto_adapt) {
+			json_object_set_new(qo, "auto_switched", json_boolean(q->auto_switched));
+			json_object_set_new(qo, "auto_copied_percent", json_real(q->auto_copied_pct));
+		}
 		rate_json(qo, plan, w);
 		if (q->first_error[0])
 			json_object_set_new(qo, "error", json_string(q->first_error));
@@ -527,6 +568,9 @@ json_t *report_json(const struct report_ctx *r)
 		(json_int_t)t.notifs, "zc_copied", (json_int_t)t.copied, "errors", (json_int_t)t.errors,
 		"retransmits", (json_int_t)t.retrans, "streams", (int)t.streams, "streams_failed",
 		(int)t.failed, "interrupted", r->res->interrupted);
+	if (root)
+		json_object_set_new(json_object_get(root, "plan"), "mode_used",
+				    json_string(report_mode_used(r->plan, r->res)));
 	if (root) {
 		json_t *tot = json_object_get(root, "total"), *pl = json_object_get(root, "plan");
 

@@ -68,4 +68,10 @@ void report_plan(FILE *out, const struct engine_plan *plan);
 /* Name of an errno value ("ECONNREFUSED"), or its number. */
 const char *report_errno_name(int err, char *buf, size_t len);
 
+/*
+ * report_mode_used() - how the rings sent in the end: the plan's mode, or
+ * "copy" when mode auto switched every ring to copy ("mixed" for some).
+ */
+const char *report_mode_used(const struct engine_plan *plan, const struct engine_result *res);
+
 #endif
