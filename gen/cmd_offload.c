@@ -2,14 +2,20 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <net/if.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <time.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <jansson.h>
@@ -23,6 +29,15 @@
 
 #define OC_MAX_OFFLOADS 32
 #define OC_MAX_REPEAT 20
+/* The receiver per run (--lab): how long it may take to listen, to stop. */
+#define OC_SINK_WAIT_MS 3000
+#define OC_SINK_STOP_MS 5000
+/*
+ * After a TCP run the engine has closed its sockets, but what was still in
+ * their send queues is on its way: this long for the sink to read it before
+ * it is stopped (a veth drains megabytes in a few milliseconds).
+ */
+#define OC_SINK_SETTLE_MS 200
 
 static const char oc_usage[] =
 	"usage: zcgen offload-check [DEV] [--profile FILE] [options]\n"
@@ -41,8 +56,9 @@ static const char oc_usage[] =
 	"  --duration TIME      per short run (default 2s)\n"
 	"  --dest HOST:PORT     receiver (any: server none)\n"
 	"  --queues N, --size SIZE, --mode M, --protocol P   as for zcgen run\n"
-	"  --lab                use the built-in veth lab (DEV is its sending veth; its\n"
-	"                       sink is the receiver unless --dest names another)\n"
+	"  --lab                use the built-in veth lab (DEV is its sending veth); unless\n"
+	"                       --dest names a receiver, each run goes to a zcgen sink\n"
+	"                       --verify of its own: received bytes, loss, corrupt bytes\n"
 	"  --force              allow the interface that carries the default route\n"
 	"  --json FILE          write the results as JSON (docs/json.md); - for stdout\n"
 	"  --help               this text\n"
@@ -53,7 +69,9 @@ struct oc_opts {
 	const char *profile, *json, *offloads, *dev;
 	unsigned repeat;
 	bool lab, force;
-	bool dest;          /* --dest given: with --lab, it replaces the lab's sink */
+	bool dest;          /* --dest given: with --lab, it replaces offload-check's own sink */
+	int rx_nsfd;        /* --lab without --dest: the receiving namespace, a sink per run; -1: none */
+	char rx_host[INET6_ADDRSTRLEN]; /* the sink's address there */
 };
 
 struct oc_result {
@@ -83,6 +101,8 @@ struct oc {
 	struct engine_plan *plan;
 	struct oc_result r[OC_MAX_OFFLOADS];
 	unsigned n;
+	bool rx;                     /* a verifying sink per run (o->rx_nsfd) */
+	char tmpdir[64];             /* its log and JSON */
 };
 
 static void oc_signal(int sig)
@@ -197,22 +217,272 @@ static int set_state(struct oc *oc, struct oc_result *r, bool on, char *why, siz
 	return ret;
 }
 
+struct oc_sink {
+	pid_t pid;
+	uint16_t port;
+	char log[96], json[96];
+};
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The sink's output so far, raw (at most @len - 1 bytes from its start). */
+static void sink_log(const struct oc_sink *k, char *buf, size_t len)
+{
+	FILE *f = fopen(k->log, "re");
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (!f)
+		return;
+	n = fread(buf, 1, len - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+}
+
+/* What the sink said besides its "listening on" line, on one line ("a; b"). */
+static void sink_said(const struct oc_sink *k, char *buf, size_t len)
+{
+	char raw[2048], *save = NULL, *line;
+	size_t o = 0;
+
+	sink_log(k, raw, sizeof(raw));
+	buf[0] = '\0';
+	for (line = strtok_r(raw, "\n", &save); line && o + 1 < len; line = strtok_r(NULL, "\n", &save)) {
+		if (!strncmp(line, "listening on ", 13) || !line[0])
+			continue;
+		int r = snprintf(buf + o, len - o, "%s%s", o ? "; " : "", line);
+
+		if (r < 0)
+			break;
+		o += (size_t)r;
+	}
+}
+
+/* The port of "listening on 198.18.0.2:40123 (tcp+udp, 1 worker)", 0 until it is there. */
+static uint16_t sink_port(const struct oc_sink *k)
+{
+	char buf[512], *l, *sp, *colon;
+	unsigned long port;
+
+	sink_log(k, buf, sizeof(buf));
+	l = strstr(buf, "listening on ");
+	if (!l || !(sp = strchr(l + 13, ' ')))
+		return 0;
+	*sp = '\0';
+	colon = strrchr(l, ':');
+	if (!colon)
+		return 0;
+	port = strtoul(colon + 1, NULL, 10);
+	return port > 0 && port < 65536 ? (uint16_t)port : 0;
+}
+
+/* Wait up to @ms for the sink to exit; Return: true when it did (@status set). */
+static bool sink_wait(pid_t pid, unsigned ms, int *status)
+{
+	uint64_t end = now_ms() + ms;
+
+	do {
+		pid_t r = waitpid(pid, status, WNOHANG);
+
+		if (r == pid || (r < 0 && errno == ECHILD))
+			return true;
+		sleep_ms(10);
+	} while (now_ms() < end);
+	return false;
+}
+
+/* Stop it for good, whatever state it is in. */
+static void sink_kill(struct oc_sink *k)
+{
+	int status;
+
+	if (k->pid <= 0)
+		return;
+	kill(k->pid, SIGKILL);
+	while (waitpid(k->pid, &status, 0) < 0 && errno == EINTR)
+		;
+	k->pid = 0;
+}
+
+/*
+ * Start `zcgen sink --verify --protocol both` in the lab's receiving
+ * namespace on a free port, and wait for its "listening on" line. It runs in
+ * its own process group (a ^C reaches offload-check only, which stops it
+ * after the run), dies with offload-check (PDEATHSIG), and stops by itself
+ * a minute after a run's time in any case.
+ */
+static int sink_begin(struct oc *oc, struct oc_sink *k, char *err, size_t len)
+{
+	char listen[INET6_ADDRSTRLEN + 8], workers[16], dur[32], out[300];
+	char *const argv[] = { "zcgen", "sink", "--listen", listen, "--protocol", "both", "--verify",
+			       "--quiet", "--interval", "0", "--queues", workers, "--duration", dur,
+			       "--json", k->json, NULL };
+	pid_t parent = getpid();
+	uint64_t end;
+	int logfd, nullfd, status;
+
+	memset(k, 0, sizeof(*k));
+	snprintf(k->log, sizeof(k->log), "%s/sink.log", oc->tmpdir);
+	snprintf(k->json, sizeof(k->json), "%s/sink.json", oc->tmpdir);
+	snprintf(listen, sizeof(listen), "%s:0", oc->o->rx_host);
+	snprintf(workers, sizeof(workers), "%u", oc->plan->nq);
+	snprintf(dur, sizeof(dur), "%llus", (unsigned long long)(oc->prof->duration_ns / 1000000000ull) + 60);
+	unlink(k->json);
+	logfd = open(k->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (logfd < 0 || nullfd < 0) {
+		snprintf(err, len, "%s: %s", k->log, strerror(errno));
+		goto out_fds;
+	}
+	k->pid = fork();
+	if (k->pid < 0) {
+		snprintf(err, len, "fork: %s", strerror(errno));
+		k->pid = 0;
+		goto out_fds;
+	}
+	if (k->pid == 0) {
+		setpgid(0, 0);
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != parent)
+			_exit(127);
+		signal(SIGPIPE, SIG_DFL); /* an ignored signal would survive exec */
+		if (setns(oc->o->rx_nsfd, CLONE_NEWNET) < 0 || dup2(nullfd, 0) < 0 || dup2(logfd, 1) < 0 ||
+		    dup2(logfd, 2) < 0)
+			_exit(126);
+		execv("/proc/self/exe", argv);
+		_exit(127);
+	}
+	close(logfd);
+	close(nullfd);
+	end = now_ms() + OC_SINK_WAIT_MS;
+	while (!(k->port = sink_port(k))) {
+		if (sink_wait(k->pid, 10, &status)) {
+			k->pid = 0;
+			sink_said(k, out, sizeof(out));
+			snprintf(err, len, "the receiver (zcgen sink --verify) exited: %.150s",
+				 out[0] ? out : WIFEXITED(status) && WEXITSTATUS(status) >= 126 ?
+				 "it could not be started in the receiving namespace" : "no message");
+			return -ECHILD;
+		}
+		if (now_ms() >= end) {
+			sink_kill(k);
+			snprintf(err, len, "the receiver (zcgen sink --listen %s --verify) did not listen "
+				 "within %d ms", listen, OC_SINK_WAIT_MS);
+			return -ETIMEDOUT;
+		}
+	}
+	return 0;
+out_fds:
+	if (logfd >= 0)
+		close(logfd);
+	if (nullfd >= 0)
+		close(nullfd);
+	return -EIO;
+}
+
+static uint64_t json_u64(json_t *o, const char *key)
+{
+	json_int_t v = json_integer_value(json_object_get(o, key));
+
+	return v > 0 ? (uint64_t)v : 0;
+}
+
+/* Stop the sink (SIGTERM: it writes its JSON) and take its counts into @s. */
+static int sink_end(struct oc_sink *k, struct offload_sample *s)
+{
+	json_error_t je;
+	json_t *root, *t;
+	char out[300];
+	int status = 0;
+
+	if (k->pid <= 0)
+		return -ECHILD;
+	sleep_ms(OC_SINK_SETTLE_MS);
+	kill(k->pid, SIGTERM);
+	if (!sink_wait(k->pid, OC_SINK_STOP_MS, &status)) {
+		sink_kill(k);
+		snprintf(s->rx_error, sizeof(s->rx_error), "the receiver did not stop within %d ms",
+			 OC_SINK_STOP_MS);
+		return -ETIMEDOUT;
+	}
+	k->pid = 0;
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		sink_said(k, out, sizeof(out));
+		snprintf(s->rx_error, sizeof(s->rx_error), "the receiver ended with status %d%s%.150s",
+			 WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
+			 out[0] ? ": " : "", out);
+		return -EIO;
+	}
+	root = json_load_file(k->json, 0, &je);
+	t = json_object_get(root, "total");
+	if (!json_is_object(t) || !json_is_integer(json_object_get(t, "corrupt_bytes"))) {
+		snprintf(s->rx_error, sizeof(s->rx_error), "the receiver's JSON has no payload check "
+			 "totals%s%.100s", root ? "" : ": ", root ? "" : je.text);
+		json_decref(root);
+		return -EIO;
+	}
+	s->have_rx = true;
+	s->rx_bytes = json_u64(t, "bytes");
+	/* duplicates are not datagrams that arrived in addition */
+	s->rx_packets = json_u64(t, "packets");
+	s->rx_packets -= json_u64(t, "duplicates") < s->rx_packets ? json_u64(t, "duplicates") : s->rx_packets;
+	s->rx_corrupt_bytes = json_u64(t, "corrupt_bytes");
+	s->rx_corrupt_datagrams = json_u64(t, "corrupt_datagrams");
+	json_decref(root);
+	return 0;
+}
+
+/* The engine's destination: the sink of this run. */
+static void plan_port(struct engine_plan *plan, const char *host, uint16_t port)
+{
+	if (plan->dest.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&plan->dest)->sin6_port = htons(port);
+	else
+		((struct sockaddr_in *)&plan->dest)->sin_port = htons(port);
+	plan->prof.port = port;
+	snprintf(plan->dest_str, sizeof(plan->dest_str), "%s:%u", host, port);
+}
+
 /* One short run, with the device's link statistics and the CPU around it. */
 static void short_run(struct oc *oc, struct offload_sample *s)
 {
 	struct engine_result res = { 0 };
 	struct cpustat_snap a, b;
+	struct oc_sink k = { 0 };
 	uint64_t lb0 = 0, lp0 = 0, lb1 = 0, lp1 = 0;
 	bool link, cpu;
 	int ret;
 
 	memset(s, 0, sizeof(*s));
 	s->cpu_busy_s = -1;
+	s->udp = oc->prof->proto == GEN_PROTO_UDP;
+	if (oc->rx) {
+		if (sink_begin(oc, &k, s->rx_error, sizeof(s->rx_error))) {
+			/* nobody listens: no run */
+			snprintf(s->error, sizeof(s->error), "%s", s->rx_error);
+			return;
+		}
+		plan_port(oc->plan, oc->o->rx_host, k.port);
+	}
 	link = oc->have_qc && !qstats_link_tx(&oc->qc, oc->dev, &lb0, &lp0);
 	cpu = !cpustat_snap(&a);
 	ret = engine_run(oc->plan, &res, NULL, NULL);
 	if (ret) {
 		snprintf(s->error, sizeof(s->error), "cannot start the run: %s", strerror(-ret));
+		sink_kill(&k);
 		engine_result_free(&res);
 		return;
 	}
@@ -229,6 +499,8 @@ static void short_run(struct oc *oc, struct offload_sample *s)
 		s->zc_copied += x->zc_copied;
 		s->errors += x->errors + x->streams_failed;
 		all += x->bytes_all;
+		for (unsigned i = 0; i < x->streams && x->st; i++)
+			s->sent_datagrams += s->udp ? x->st[i].datagrams_all : 0;
 		if (!s->error[0] && x->first_error[0])
 			snprintf(s->error, sizeof(s->error), "%.199s", x->first_error);
 	}
@@ -245,12 +517,15 @@ static void short_run(struct oc *oc, struct offload_sample *s)
 		s->link_bytes = lb1 - lb0;
 		s->link_packets = lp1 - lp0;
 	}
+	s->sent_bytes = all;
+	if (oc->rx)
+		sink_end(&k, s);
 	engine_result_free(&res);
 }
 
 static void print_state(const char *state, const struct offload_figures *f)
 {
-	char cpu[16] = "-", bpp[16] = "-", zc[16] = "-";
+	char cpu[16] = "-", bpp[16] = "-", zc[16] = "-", bad[24] = "-", lost[16] = "-";
 
 	if (f->cpu_s_per_gb >= 0)
 		snprintf(cpu, sizeof(cpu), "%.2f", f->cpu_s_per_gb);
@@ -258,16 +533,20 @@ static void print_state(const char *state, const struct offload_figures *f)
 		snprintf(bpp, sizeof(bpp), "%.0f", f->bytes_per_packet);
 	if (f->zc_copied_percent >= 0)
 		snprintf(zc, sizeof(zc), "%.0f%%", f->zc_copied_percent);
-	printf("  %-4s %9.2f %10.0f %9s %9s %7s %7llu\n", state, f->bps / 1e9, f->sends_per_s, cpu, bpp,
-	       zc, (unsigned long long)f->errors);
+	if (f->rx.runs)
+		snprintf(bad, sizeof(bad), "%llu", (unsigned long long)f->rx.corrupt_bytes);
+	if (f->rx.loss_percent >= 0)
+		snprintf(lost, sizeof(lost), "%.2f%%", f->rx.loss_percent);
+	printf("  %-4s %9.2f %10.0f %9s %9s %7s %7llu %8s %7s\n", state, f->bps / 1e9, f->sends_per_s,
+	       cpu, bpp, zc, (unsigned long long)f->errors, bad, lost);
 }
 
 static void print_result(const struct oc_result *r)
 {
 	printf("%s: %s\n", r->name, offload_verdict_name(r->verdict));
 	if (r->measured) {
-		printf("  %-4s %9s %10s %9s %9s %7s %7s\n", "", "Gbit/s", "sends/s", "CPU-s/GB", "B/packet",
-		       "zc-cp", "errors");
+		printf("  %-4s %9s %10s %9s %9s %7s %7s %8s %7s\n", "", "Gbit/s", "sends/s", "CPU-s/GB",
+		       "B/packet", "zc-cp", "errors", "corrupt", "lost");
 		print_state("on", &r->on);
 		print_state("off", &r->off);
 	}
@@ -346,8 +625,38 @@ static void check_one(struct oc *oc, struct oc_result *r)
 	c.off = r->off;
 	r->measured = !why[0] && n_on && n_off;
 	r->verdict = offload_judge(&c, r->evidence, sizeof(r->evidence));
+	if (oc->rx && r->measured && (!r->on.rx.checked || !r->off.rx.checked))
+		snprintf(r->note, sizeof(r->note), "the receiver's counts are missing for some runs%s%.200s",
+			 r->on.rx.error[0] || r->off.rx.error[0] ? ": " : "",
+			 r->on.rx.error[0] ? r->on.rx.error : r->off.rx.error);
 	if (put_back(oc, err, sizeof(err)) && !r->note[0])
 		snprintf(r->note, sizeof(r->note), "putting the features back after it failed: %.250s", err);
+}
+
+/* What the verifying sink counted in one state; null when no run had its counts. */
+static json_t *rx_json(const struct offload_rx *x)
+{
+	json_t *o;
+
+	if (!x->runs)
+		return json_null();
+	o = json_pack("{s:i, s:b, s:I, s:I, s:I, s:I}", "runs", (int)x->runs, "checked", x->checked,
+		      "bytes", (json_int_t)x->bytes, "sent_bytes", (json_int_t)x->sent_bytes,
+		      "corrupt_bytes", (json_int_t)x->corrupt_bytes, "missing_bytes",
+		      (json_int_t)x->missing_bytes);
+	if (!o)
+		return json_null();
+	json_object_set_new(o, "packets", x->udp ? json_integer((json_int_t)x->packets) : json_null());
+	json_object_set_new(o, "sent_datagrams", x->udp ? json_integer((json_int_t)x->sent_datagrams) :
+			    json_null());
+	json_object_set_new(o, "lost", x->udp ? json_integer((json_int_t)x->lost) : json_null());
+	json_object_set_new(o, "loss_percent", x->loss_percent >= 0 ? json_real(x->loss_percent) :
+			    json_null());
+	json_object_set_new(o, "corrupt_datagrams", x->udp ? json_integer((json_int_t)x->corrupt_datagrams) :
+			    json_null());
+	if (x->error[0])
+		json_object_set_new(o, "error", json_string(x->error));
+	return o;
 }
 
 static json_t *figures_json(const struct offload_figures *f)
@@ -365,6 +674,7 @@ static json_t *figures_json(const struct offload_figures *f)
 	json_object_set_new(o, "zc_copied_percent", f->zc_copied_percent >= 0 ? json_real(f->zc_copied_percent) : json_null());
 	if (f->error[0])
 		json_object_set_new(o, "error", json_string(f->error));
+	json_object_set_new(o, "receiver", rx_json(&f->rx));
 	return o;
 }
 
@@ -389,6 +699,8 @@ static int write_json(const struct oc *oc, bool restored, const struct expect_re
 			 "size", (json_int_t)oc->plan->msg_size, "queues", (int)oc->plan->nq,
 			 "duration_s", p->duration_ns / 1e9, "repeat", (int)oc->o->repeat,
 			 "restored", restored);
+	if (root)
+		json_object_set_new(root, "integrity_checked", json_boolean(oc->rx));
 	if (!root || !arr) {
 		json_decref(root);
 		json_decref(arr);
@@ -549,11 +861,25 @@ static int check_dev(struct gen_profile *prof, const struct oc_opts *o, const ch
 	signal(SIGPIPE, SIG_IGN);
 
 	oc->have_qc = !qstats_open(&oc->qc, NULL, NULL);
+	if (o->rx_nsfd >= 0) {
+		snprintf(oc->tmpdir, sizeof(oc->tmpdir), "/tmp/zcgen-offload.XXXXXX");
+		oc->rx = mkdtemp(oc->tmpdir) != NULL;
+		if (!oc->rx)
+			fprintf(stderr, "zcgen: offload-check: cannot make a directory for the receiver's "
+				"files (%s): the runs go nowhere\n", strerror(errno));
+	}
 	printf("offload-check %s (MTU %u): %s %s, %u queue%s, %s, %llu B sends, %.3g s per run, "
-	       "%u run%s per state\n", dev, oc->mtu, gen_proto_name(prof->proto), plan->dest_str,
+	       "%u run%s per state\n", dev, oc->mtu, gen_proto_name(prof->proto),
+	       oc->rx ? o->rx_host : plan->dest_str,
 	       plan->nq, plan->nq == 1 ? "" : "s", gen_mode_name(plan->mode),
 	       (unsigned long long)plan->msg_size, prof->duration_ns / 1e9, o->repeat,
 	       o->repeat == 1 ? "" : "s");
+	if (oc->rx)
+		printf("receiver: a zcgen sink --verify per run in the lab's receiving namespace: "
+		       "received bytes, loss and every payload byte checked\n");
+	else
+		printf("receiver: %s, not offload-check's own: data integrity and loss are not checked "
+		       "(--lab without --dest checks them)\n", plan->dest_str);
 	fflush(stdout);
 	unsigned done = 0;
 
@@ -603,6 +929,15 @@ out:
 	if (h && nic_undo(h, err, sizeof(err)))
 		fprintf(stderr, "zcgen: offload-check: %s: could not put everything back: %s\n", dev, err);
 	if (oc) {
+		if (oc->rx) {
+			char f[96];
+
+			snprintf(f, sizeof(f), "%s/sink.log", oc->tmpdir);
+			unlink(f);
+			snprintf(f, sizeof(f), "%s/sink.json", oc->tmpdir);
+			unlink(f);
+			rmdir(oc->tmpdir);
+		}
 		ethnl_features_free(&oc->fs0);
 		ethnl_close(oc->nl);
 	}
@@ -622,12 +957,13 @@ static void oc_forward(int sig)
 }
 
 /* --lab: as `zcgen run --lab`: the lab up (or reused), the check in its sending namespace. */
-static int check_lab(struct gen_profile *prof, const struct oc_opts *o)
+static int check_lab(struct gen_profile *prof, const struct oc_opts *opts)
 {
+	struct oc_opts lo = *opts, *o = &lo;
 	struct lab_cfg lc;
 	struct lab_info li = { 0 };
 	cpu_set_t set;
-	char msg[512];
+	char msg[512], nspath[PATH_MAX];
 	int status = 0, rc;
 
 	if (!sched_getaffinity(0, sizeof(set), &set) && prof->queues > (unsigned)CPU_COUNT(&set)) {
@@ -637,7 +973,8 @@ static int check_lab(struct gen_profile *prof, const struct oc_opts *o)
 	}
 	lab_cfg_init(&lc);
 	lc.queues = prof->queues;
-	lc.sink = !o->dest;
+	/* without --dest, each run has a verifying sink of its own: the lab's is not needed */
+	lc.sink = false;
 	if (lab_up(&lc, &li, msg, sizeof(msg))) {
 		fprintf(stderr, "zcgen: lab: %s\n", msg[0] ? msg : "cannot build the lab");
 		return EXIT_USAGE;
@@ -646,7 +983,15 @@ static int check_lab(struct gen_profile *prof, const struct oc_opts *o)
 	       li.queues, li.reused ? ", reused" : "");
 	if (!o->dest) {
 		snprintf(prof->host, sizeof(prof->host), "%s", li.rx_ipv4);
-		prof->port = prof->proto == GEN_PROTO_UDP ? li.sink_udp_port : li.sink_tcp_port;
+		snprintf(o->rx_host, sizeof(o->rx_host), "%s", li.rx_ipv4);
+		prof->port = 0; /* each run's sink picks a free port */
+		snprintf(nspath, sizeof(nspath), "/run/netns/%s", li.rx_netns);
+		o->rx_nsfd = open(nspath, O_RDONLY | O_CLOEXEC);
+		if (o->rx_nsfd < 0) {
+			fprintf(stderr, "zcgen: lab: %s: %s\n", nspath, strerror(errno));
+			rc = EXIT_USAGE;
+			goto out_down;
+		}
 	}
 	prof->server = GEN_SERVER_NONE;
 	fflush(stdout);
@@ -670,6 +1015,8 @@ static int check_lab(struct gen_profile *prof, const struct oc_opts *o)
 		;
 	rc = WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_RUN_FAILED;
 out_down:
+	if (o->rx_nsfd >= 0)
+		close(o->rx_nsfd);
 	if (!li.reused && lab_down(&lc, msg, sizeof(msg)))
 		fprintf(stderr, "zcgen: lab: could not take the lab down: %s\n", msg);
 	return rc;
@@ -697,7 +1044,7 @@ int cmd_offload(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *ov[sizeof(keys) / sizeof(keys[0])] = { NULL };
-	struct oc_opts o = { .repeat = 2 };
+	struct oc_opts o = { .repeat = 2, .rx_nsfd = -1 };
 	struct gen_profile *prof = NULL;
 	struct gen_diags d = { 0 };
 	uint64_t rep;

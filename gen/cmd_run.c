@@ -284,7 +284,7 @@ static int run_resolved(struct gen_profile *prof, const struct run_opts *op)
 	double ex_bps[GEN_MAX_QUEUES];
 	struct expect_measured exm;
 
-	expect_measure_run(&res, r.steering, ex_bps, &exm);
+	expect_measure_run(&res, r.receiver, r.steering, ex_bps, &exm);
 	expect_eval(&prof->expect, &exm, &ex);
 	expect_print(stderr, &ex);
 	rc = write_outputs(&o, &r, &ex) ? EXIT_RUN_FAILED : EXIT_OK;

@@ -27,6 +27,7 @@ struct sink_opts {
 	const char *json;
 	bool quiet;
 	bool verify;
+	bool gro;
 };
 
 /* One interval: cumulative bytes per worker at its end. */
@@ -45,6 +46,7 @@ static const char usage_text[] =
 	"  --protocol tcp|udp|both  the plain traffic expected (default tcp); the sink\n"
 	"                       listens on both TCP and UDP anyway, for iperf3 clients\n"
 	"  --verify             check every payload byte of plain streams (zcgen's pattern)\n"
+	"  --gro                UDP_GRO on the UDP sockets: coalesced receives, split here\n"
 	"  --queues N           worker threads, one io_uring and SO_REUSEPORT socket each (default 1)\n"
 	"  --duration TIME      stop after TIME (10s, 500ms, 2m); default: until SIGINT/SIGTERM\n"
 	"  --interval TIME      live report interval (default 1s, 0: none)\n"
@@ -87,7 +89,7 @@ static int parse_listen(const char *arg, struct sink_opts *o)
 static int parse_args(int argc, char **argv, struct sink_opts *o, bool *help)
 {
 	enum { O_LISTEN = 256, O_PROTOCOL, O_QUEUES, O_DURATION, O_INTERVAL, O_JSON, O_QUIET, O_HELP,
-	       O_VERIFY };
+	       O_VERIFY, O_GRO };
 	static const struct option longopts[] = {
 		{ "listen", required_argument, NULL, O_LISTEN },
 		{ "protocol", required_argument, NULL, O_PROTOCOL },
@@ -97,6 +99,7 @@ static int parse_args(int argc, char **argv, struct sink_opts *o, bool *help)
 		{ "json", required_argument, NULL, O_JSON },
 		{ "quiet", no_argument, NULL, O_QUIET },
 		{ "verify", no_argument, NULL, O_VERIFY },
+		{ "gro", no_argument, NULL, O_GRO },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -148,6 +151,9 @@ static int parse_args(int argc, char **argv, struct sink_opts *o, bool *help)
 		case O_VERIFY:
 			o->verify = true;
 			break;
+		case O_GRO:
+			o->gro = true;
+			break;
 		case O_HELP:
 			*help = true;
 			return EXIT_OK;
@@ -189,6 +195,7 @@ struct totals {
 	uint64_t bytes, packets, lost, reordered, duplicates, too_late, highest;
 	uint64_t foreign, foreign_bytes, connections, resets, truncated;
 	uint64_t iperf3_denied, corrupt_bytes, corrupt_datagrams;
+	uint64_t gro_receives, ts_kernel, ts_user;
 	uint64_t first_ns, last_ns;   /* span of all streams' activity */
 };
 
@@ -208,6 +215,9 @@ static void sum_up(const struct sink_result *r, struct totals *t)
 		t->iperf3_denied += w->iperf3_denied;
 		t->corrupt_bytes += w->corrupt_bytes;
 		t->corrupt_datagrams += w->corrupt_datagrams;
+		t->gro_receives += w->gro_receives;
+		t->ts_kernel += w->ts_kernel;
+		t->ts_user += w->ts_user;
 	}
 	for (unsigned i = 0; i < r->n_streams; i++) {
 		const struct sink_stream_result *s = &r->streams[i];
@@ -227,6 +237,24 @@ static void sum_up(const struct sink_result *r, struct totals *t)
 static double loss_pct(uint64_t lost, uint64_t expected)
 {
 	return expected ? 100.0 * (double)lost / (double)expected : 0.0;
+}
+
+/* {p50, p90, p99, p99_9, max, mean, count} in us; null when nothing was timed. */
+static json_t *latency_json(const struct lat_summary *l)
+{
+	if (!l->count)
+		return json_null();
+	return json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:I}", "p50", l->p50, "p90", l->p90,
+			 "p99", l->p99, "p99_9", l->p99_9, "max", l->max, "mean", l->mean,
+			 "count", (json_int_t)l->count);
+}
+
+static void latency_keys(json_t *o, const struct lat_summary *l, double jitter_s)
+{
+	json_object_set_new(o, "jitter_ms", json_real(jitter_s * 1e3));
+	json_object_set_new(o, "latency_us", latency_json(l));
+	json_object_set_new(o, "latency_negative", json_integer((json_int_t)l->negative));
+	json_object_set_new(o, "latency_valid", json_boolean(l->valid));
 }
 
 static json_t *stream_json(const struct sink_stream_result *s)
@@ -251,8 +279,7 @@ static json_t *stream_json(const struct sink_stream_result *s)
 		json_object_set_new(js, "reordered", json_integer((json_int_t)s->seq.reordered));
 		json_object_set_new(js, "duplicates", json_integer((json_int_t)s->seq.duplicates));
 		json_object_set_new(js, "too_late", json_integer((json_int_t)s->seq.too_late));
-		if (s->iperf3_test)
-			json_object_set_new(js, "jitter_ms", json_real(s->jitter_s * 1e3));
+		latency_keys(js, &s->lat, s->jitter_s);
 	} else {
 		json_object_set_new(js, "end", json_string(end_name(s->end)));
 	}
@@ -304,6 +331,24 @@ static json_t *iperf3_test_json(const struct sink_iperf3_test *t)
 	return jt;
 }
 
+/* What the latency figures are, and how far to trust them. */
+static const char *clock_note(const struct totals *t)
+{
+	if (t->ts_user && t->ts_kernel)
+		return "one-way latency: arrival (the kernel's receive timestamp; for some datagrams "
+		       "the clock read once per batch) minus the send time in the datagram's header, "
+		       "CLOCK_REALTIME, microsecond resolution; valid only when sender and sink "
+		       "share a clock (one host, the veth lab, PTP-synchronised hosts)";
+	if (t->ts_user)
+		return "one-way latency: arrival (CLOCK_REALTIME read once per completion batch: "
+		       "no kernel receive timestamps) minus the send time in the datagram's header, "
+		       "microsecond resolution; valid only when sender and sink share a clock "
+		       "(one host, the veth lab, PTP-synchronised hosts)";
+	return "one-way latency: arrival (the kernel's receive timestamp, CLOCK_REALTIME) minus "
+	       "the send time in the datagram's header, microsecond resolution; valid only when "
+	       "sender and sink share a clock (one host, the veth lab, PTP-synchronised hosts)";
+}
+
 static json_t *build_json(const struct sink_opts *o, const char *local, const struct sink_result *r,
 			  const struct sink_interval *iv, unsigned n_iv)
 {
@@ -314,6 +359,8 @@ static json_t *build_json(const struct sink_opts *o, const char *local, const st
 	json_object_set_new(root, "listen", json_string(local));
 	json_object_set_new(root, "protocol", json_string(proto_name(o->protocol)));
 	json_object_set_new(root, "verify", json_boolean(o->verify));
+	json_object_set_new(root, "gro", json_boolean(o->gro));
+	json_object_set_new(root, "clock_note", json_string(clock_note(&t)));
 	json_object_set_new(root, "duration_s", json_real((double)(r->stop_ns - r->start_ns) / 1e9));
 
 	arr = json_array();
@@ -325,6 +372,8 @@ static json_t *build_json(const struct sink_opts *o, const char *local, const st
 			"foreign", (json_int_t)w->foreign, "connections", (json_int_t)w->connections,
 			"nobufs", (json_int_t)w->nobufs, "iperf3_denied", (json_int_t)w->iperf3_denied,
 			"ring_fallback", w->ring_fallback);
+
+		json_object_set_new(jw, "gro_receives", json_integer((json_int_t)w->gro_receives));
 
 		if (o->verify)
 			json_object_set_new(jw, "corrupt_bytes", json_integer((json_int_t)w->corrupt_bytes));
@@ -370,6 +419,10 @@ static json_t *build_json(const struct sink_opts *o, const char *local, const st
 		"connections", (json_int_t)t.connections, "resets", (json_int_t)t.resets,
 		"streams", (json_int_t)r->n_streams, "iperf3_tests", (json_int_t)r->n_tests,
 		"iperf3_denied", (json_int_t)t.iperf3_denied);
+	latency_keys(total, &r->lat, r->jitter_s);
+	json_object_set_new(total, "gro_receives", json_integer((json_int_t)t.gro_receives));
+	json_object_set_new(total, "timestamps_kernel", json_integer((json_int_t)t.ts_kernel));
+	json_object_set_new(total, "timestamps_batch", json_integer((json_int_t)t.ts_user));
 	if (o->verify) {
 		json_object_set_new(total, "corrupt_bytes", json_integer((json_int_t)t.corrupt_bytes));
 		json_object_set_new(total, "corrupt_datagrams", json_integer((json_int_t)t.corrupt_datagrams));
@@ -449,18 +502,21 @@ static void print_streams(const struct sink_opts *o, const struct sink_result *r
 			continue;
 		if (!header) {
 			if (udp)
-				printf("\n%-46s %16s %9s %10s %10s %7s %9s %6s", "stream", "bytes", "Gbit/s",
-				       "packets", "lost", "loss%", "reordered", "dups");
+				printf("\n%-46s %16s %9s %10s %10s %7s %9s %6s %9s %9s %9s %9s",
+				       "stream", "bytes", "Gbit/s", "packets", "lost", "loss%",
+				       "reordered", "dups", "jitter ms", "p50 us", "p99 us", "max us");
 			else
 				printf("\n%-46s %16s %9s %6s", "connection", "bytes", "Gbit/s", "end");
 			printf(o->verify ? " %12s\n" : "\n", "corrupt");
 			header = true;
 		}
 		if (udp)
-			printf("%-46s %16llu %9.3f %10llu %10llu %7.3f %9llu %6llu", s->peer,
-			       (unsigned long long)s->bytes, g, (unsigned long long)s->seq.packets,
+			printf("%-46s %16llu %9.3f %10llu %10llu %7.3f %9llu %6llu %9.3f %9.1f %9.1f %9.1f%s",
+			       s->peer, (unsigned long long)s->bytes, g, (unsigned long long)s->seq.packets,
 			       (unsigned long long)s->seq.lost, udpseq_loss_pct(&s->seq),
-			       (unsigned long long)s->seq.reordered, (unsigned long long)s->seq.duplicates);
+			       (unsigned long long)s->seq.reordered, (unsigned long long)s->seq.duplicates,
+			       s->jitter_s * 1e3, s->lat.p50, s->lat.p99, s->lat.max,
+			       s->lat.count && !s->lat.valid ? " (clocks?)" : "");
 		else
 			printf("%-46s %16llu %9.3f %6s", s->peer, (unsigned long long)s->bytes, g,
 			       end_name(s->end));
@@ -505,6 +561,19 @@ static void print_iperf3_tests(const struct sink_result *r)
 	}
 }
 
+static void print_latency(const struct sink_result *r)
+{
+	const struct lat_summary *l = &r->lat;
+
+	printf("latency (one-way, us): p50 %.1f p90 %.1f p99 %.1f p99.9 %.1f max %.1f mean %.1f "
+	       "over %llu datagrams; jitter %.3f ms", l->p50, l->p90, l->p99, l->p99_9, l->max,
+	       l->mean, (unsigned long long)l->count, r->jitter_s * 1e3);
+	if (l->negative)
+		printf("; %llu arrived before they were sent%s", (unsigned long long)l->negative,
+		       l->valid ? "" : ": the clocks are not shared, the latency is NOT VALID");
+	printf("\n");
+}
+
 static void print_summary(const struct sink_opts *o, const struct sink_result *r)
 {
 	bool tcp = o->protocol != IPPROTO_UDP, udp = o->protocol != IPPROTO_TCP;
@@ -532,6 +601,11 @@ static void print_summary(const struct sink_opts *o, const struct sink_result *r
 		printf(", %u iperf3 test%s (%llu refused)", r->n_tests, r->n_tests == 1 ? "" : "s",
 		       (unsigned long long)t.iperf3_denied);
 	printf("\n");
+	if (udp && (r->lat.count || r->lat.negative))
+		print_latency(r);
+	if (o->gro)
+		printf("gro: %llu receives carried more than one datagram\n",
+		       (unsigned long long)t.gro_receives);
 	if (o->verify)
 		printf("verify: %s: %llu corrupt bytes, %llu corrupt datagrams\n",
 		       t.corrupt_bytes ? "PAYLOAD CORRUPT" : "payload intact",
@@ -593,7 +667,7 @@ int cmd_sink(int argc, char **argv)
 	}
 
 	struct sink_cfg cfg = { .host = o.host, .port = o.port, .protocol = o.protocol,
-				.workers = o.queues, .verify = o.verify };
+				.workers = o.queues, .verify = o.verify, .gro = o.gro };
 
 	rc = sink_open(&cfg, &s);
 	if (rc) {

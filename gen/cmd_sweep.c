@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <jansson.h>
@@ -19,11 +20,12 @@
 #include "gen/report.h"
 #include "gen/cpustat.h"
 #include "gen/calib.h"
+#include "nic/lab.h"
 #include "zcgen_version.h"
 
 
 #define SWEEP_MAX_SIZES 32
-#define SWEEP_MAX_MODES 3
+#define SWEEP_MAX_MODES 4           /* copy, zc, zc-fixed, auto */
 
 static const char sweep_usage[] =
 	"usage: zcgen sweep [options]\n"
@@ -31,10 +33,15 @@ static const char sweep_usage[] =
 	"One run per message size and send mode; prints MiB/s and sends/s per cell,\n"
 	"marks the size where zero-copy overtakes copy, and CPU-seconds per GB.\n"
 	"  --sizes LIST         message sizes (default 1200,4000,8000,16K,65435)\n"
-	"  --modes LIST         send modes among copy,zc,zc-fixed (default all three)\n"
+	"  --modes LIST         send modes among copy,zc,zc-fixed,auto (default\n"
+	"                       copy,zc,zc-fixed); an auto cell shows the mode it used\n"
+	"                       and its ratio to the better of copy and zc-fixed\n"
 	"  --protocol P         tcp|udp (default tcp)\n"
 	"  --duration TIME      per cell (default 2s)\n"
-	"  --dest HOST:PORT     receiver; without it a `zcgen sink` is started on 127.0.0.1\n"
+	"  --dest HOST:PORT     receiver; without it (and --lab) a `zcgen sink` is started\n"
+	"                       on 127.0.0.1\n"
+	"  --lab                run in the built-in veth lab against its sink (zcgen lab up;\n"
+	"                       taken down after, unless it was already up)\n"
 	"  --queues N           queues (default 1)\n"
 	"  --streams N          streams per queue (default 1)\n"
 	"  --depth N            sends in flight per stream (default 8)\n"
@@ -52,12 +59,25 @@ struct sweep_opts {
 	unsigned nmodes;
 	const char *protocol, *duration, *dest, *queues, *streams, *depth, *cpus, *json;
 	bool save_calib;
+	bool lab;
+	char queues_buf[16];        /* --lab: queues fitted to the CPUs we may use */
 };
 
 struct sweep_cell {
 	uint64_t size;
-	enum gen_mode mode;
+	enum gen_mode mode;         /* the column: copy, zc, zc-fixed or auto */
 	bool ok;
+	bool planned;               /* mode_planned and mode_reason are set */
+	enum gen_mode mode_planned; /* what the plan chose: auto resolved per size */
+	char mode_reason[512];
+	/*
+	 * What the rings sent with in the end (report_mode_used()): the plan's
+	 * mode, "copy" when auto's zero-copy rings all switched to copy at run
+	 * time because the kernel copied their sends, "mixed" when some did.
+	 */
+	char mode_used[16];
+	unsigned nq, switched;      /* rings, and those that switched */
+	uint64_t switch_sends;      /* mean sends before a ring switched */
 	char err[600];
 	uint64_t bytes, sends, notifs, zc_copied;
 	double duration_s;
@@ -78,9 +98,14 @@ struct sweep_sink {
 	char dest[300];
 };
 
+/* --lab: the child that runs the cells inside the lab; 0 in that child itself */
+static pid_t sweep_child;
+
 static void on_signal(int sig)
 {
 	gen_stop = sig;
+	if (sweep_child > 0)
+		kill(sweep_child, sig);
 }
 
 static int parse_sizes(const char *s, struct sweep_opts *o)
@@ -124,13 +149,12 @@ static int parse_modes(const char *s, struct sweep_opts *o)
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		enum gen_mode m;
 
-		/* auto is what a sweep calibrates; it is not a cell of its own */
-		if (gen_mode_parse(tok, &m) || m == GEN_MODE_AUTO || seen[m])
+		if (gen_mode_parse(tok, &m) || m >= SWEEP_MAX_MODES || seen[m])
 			return -EINVAL;
 		seen[m] = true;
 	}
-	/* columns always in the order copy, zc, zc-fixed */
-	for (int m = GEN_MODE_COPY; m <= GEN_MODE_ZC_FIXED; m++)
+	/* columns always in the order copy, zc, zc-fixed, auto */
+	for (int m = GEN_MODE_COPY; m <= GEN_MODE_AUTO; m++)
 		if (seen[m])
 			o->modes[o->nmodes++] = (enum gen_mode)m;
 	return o->nmodes ? 0 : -EINVAL;
@@ -296,6 +320,10 @@ static void run_cell(const struct sweep_opts *o, const char *dest, struct sweep_
 	ret = engine_plan(prof, plan, c->err, sizeof(c->err));
 	if (ret)
 		goto out;
+	c->planned = true;
+	c->mode_planned = plan->mode;
+	snprintf(c->mode_used, sizeof(c->mode_used), "%s", gen_mode_name(plan->mode));
+	snprintf(c->mode_reason, sizeof(c->mode_reason), "%s", plan->mode_reason);
 	if (cpustat_snap(&a)) {
 		snprintf(c->err, sizeof(c->err), "cannot read /proc/stat");
 		goto out;
@@ -306,7 +334,13 @@ static void run_cell(const struct sweep_opts *o, const char *dest, struct sweep_
 		goto out;
 	}
 	cpustat_snap(&b);
+	snprintf(c->mode_used, sizeof(c->mode_used), "%s", report_mode_used(plan, &res));
+	c->nq = res.nq;
 	for (unsigned i = 0; i < res.nq; i++) {
+		if (plan->auto_adapt && res.q[i].auto_switched) {
+			c->switched++;
+			c->switch_sends += res.q[i].auto_switch_sends;
+		}
 		c->bytes += res.q[i].bytes;
 		c->sends += res.q[i].sends;
 		c->notifs += res.q[i].notifs;
@@ -314,6 +348,8 @@ static void run_cell(const struct sweep_opts *o, const char *dest, struct sweep_
 		if (!c->err[0] && res.q[i].first_error[0])
 			snprintf(c->err, sizeof(c->err), "%s", res.q[i].first_error);
 	}
+	if (c->switched)
+		c->switch_sends /= c->switched;
 	c->duration_s = res.duration_s;
 	cpustat_delta(&a, &b, c->bytes, 0, &c->cpu);
 	c->ok = c->bytes > 0 && c->duration_s > 0 && !res.interrupted;
@@ -337,6 +373,53 @@ static const struct sweep_cell *cell_at(const struct sweep_cell *cells, unsigned
 	return &cells[si * nmodes + mi];
 }
 
+static bool mode_is_zc(enum gen_mode m)
+{
+	return m == GEN_MODE_ZC || m == GEN_MODE_ZC_FIXED;
+}
+
+static int mode_col(const struct sweep_opts *o, enum gen_mode m)
+{
+	for (unsigned i = 0; i < o->nmodes; i++)
+		if (o->modes[i] == m)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * An auto cell against the better of copy and zc-fixed at its size: the
+ * two modes auto chooses between. Return: the ratio, or -1 when either is
+ * not in the sweep or a cell of the three failed.
+ */
+static double auto_vs_best(const struct sweep_opts *o, const struct sweep_cell *cells,
+			   unsigned si)
+{
+	int a = mode_col(o, GEN_MODE_AUTO), cp = mode_col(o, GEN_MODE_COPY);
+	int zf = mode_col(o, GEN_MODE_ZC_FIXED);
+	const struct sweep_cell *ac, *cc, *zc;
+	double best;
+
+	if (a < 0 || cp < 0 || zf < 0)
+		return -1;
+	ac = cell_at(cells, o->nmodes, si, (unsigned)a);
+	cc = cell_at(cells, o->nmodes, si, (unsigned)cp);
+	zc = cell_at(cells, o->nmodes, si, (unsigned)zf);
+	if (!ac->ok || !cc->ok || !zc->ok)
+		return -1;
+	best = cell_mib(cc) > cell_mib(zc) ? cell_mib(cc) : cell_mib(zc);
+	return best > 0 ? cell_mib(ac) / best : -1;
+}
+
+/* copy and at least one zero-copy mode: what a crossover needs */
+static bool have_crossover_modes(const struct sweep_opts *o)
+{
+	bool zc = false;
+
+	for (unsigned m = 0; m < o->nmodes; m++)
+		zc |= mode_is_zc(o->modes[m]);
+	return zc && mode_col(o, GEN_MODE_COPY) >= 0;
+}
+
 /*
  * The crossover: the smallest size from which the better zero-copy mode
  * beats copy at that size and at every larger one (a single noisy win below
@@ -345,20 +428,17 @@ static const struct sweep_cell *cell_at(const struct sweep_cell *cells, unsigned
 static void find_crossover(const struct sweep_opts *o, const struct sweep_cell *cells,
 			   struct sweep_crossover *x)
 {
-	int copy = -1;
+	int copy = mode_col(o, GEN_MODE_COPY);
 	unsigned start = o->nsizes;
 
 	memset(x, 0, sizeof(*x));
-	for (unsigned m = 0; m < o->nmodes; m++)
-		if (o->modes[m] == GEN_MODE_COPY)
-			copy = (int)m;
-	if (copy < 0 || o->nmodes < 2)
+	if (!have_crossover_modes(o))
 		return;
 	for (unsigned s = o->nsizes; s-- > 0;) {
 		double cp = cell_mib(cell_at(cells, o->nmodes, s, (unsigned)copy)), best = 0;
 
 		for (unsigned m = 0; m < o->nmodes; m++)
-			if ((int)m != copy && cell_mib(cell_at(cells, o->nmodes, s, m)) > best)
+			if (mode_is_zc(o->modes[m]) && cell_mib(cell_at(cells, o->nmodes, s, m)) > best)
 				best = cell_mib(cell_at(cells, o->nmodes, s, m));
 		if (best <= cp || !cell_at(cells, o->nmodes, s, (unsigned)copy)->ok)
 			break;
@@ -373,10 +453,50 @@ static void find_crossover(const struct sweep_opts *o, const struct sweep_cell *
 	double best = -1;
 
 	for (unsigned m = 0; m < o->nmodes; m++)
-		if ((int)m != copy && cell_mib(cell_at(cells, o->nmodes, start, m)) > best) {
+		if (mode_is_zc(o->modes[m]) && cell_mib(cell_at(cells, o->nmodes, start, m)) > best) {
 			best = cell_mib(cell_at(cells, o->nmodes, start, m));
 			x->zc_mode = o->modes[m];
 		}
+}
+
+/*
+ * Column widths: a plain mode has MiB/s, sends/s, CPU-s/GB (29 wide); auto
+ * has "MiB/s (mode used)", sends/s, CPU-s/GB and its ratio to the better of
+ * copy and zc-fixed.
+ */
+#define COL_W 29
+#define FIG_W 23                    /* "123456 (zc-fixed->copy)" */
+#define AUTO_W (FIG_W + 28)
+
+static void print_cell(FILE *out, const struct sweep_opts *o, const struct sweep_cell *cells,
+		       unsigned s, unsigned m)
+{
+	const struct sweep_cell *c = cell_at(cells, o->nmodes, s, m);
+	char fig[48], ratio[16] = "-";
+	double r;
+
+	if (c->mode != GEN_MODE_AUTO) {
+		if (c->ok)
+			fprintf(out, "  %9.0f %10.0f %8.2f", cell_mib(c), c->sends / c->duration_s,
+				c->cpu.cpu_seconds_per_gb);
+		else
+			fprintf(out, "  %-*s", COL_W, "failed");
+		return;
+	}
+	if (!c->ok) {
+		fprintf(out, "  %-*s", AUTO_W, "failed");
+		return;
+	}
+	if (c->switched == c->nq && c->switched)
+		snprintf(fig, sizeof(fig), "%.0f (%s->copy)", cell_mib(c),
+			 gen_mode_name(c->mode_planned));
+	else
+		snprintf(fig, sizeof(fig), "%.0f (%s)", cell_mib(c), c->mode_used);
+	r = auto_vs_best(o, cells, s);
+	if (r >= 0)
+		snprintf(ratio, sizeof(ratio), "%.2fx", r);
+	fprintf(out, "  %*s %10.0f %8.2f %7s", FIG_W, fig, c->sends / c->duration_s,
+		c->cpu.cpu_seconds_per_gb, ratio);
 }
 
 static void print_table(FILE *out, const struct sweep_opts *o, const struct sweep_cell *cells,
@@ -384,22 +504,20 @@ static void print_table(FILE *out, const struct sweep_opts *o, const struct swee
 {
 	fprintf(out, "%8s", "");
 	for (unsigned m = 0; m < o->nmodes; m++)
-		fprintf(out, "  %-29s", gen_mode_name(o->modes[m]));
+		fprintf(out, "  %-*s", o->modes[m] == GEN_MODE_AUTO ? AUTO_W : COL_W,
+			gen_mode_name(o->modes[m]));
 	fprintf(out, "\n%8s", "size B");
 	for (unsigned m = 0; m < o->nmodes; m++)
-		fprintf(out, "  %9s %10s %8s", "MiB/s", "sends/s", "CPU-s/GB");
+		if (o->modes[m] == GEN_MODE_AUTO)
+			fprintf(out, "  %*s %10s %8s %7s", FIG_W, "MiB/s (mode used)", "sends/s", "CPU-s/GB",
+				"vs best");
+		else
+			fprintf(out, "  %9s %10s %8s", "MiB/s", "sends/s", "CPU-s/GB");
 	fputc('\n', out);
 	for (unsigned s = 0; s < o->nsizes; s++) {
 		fprintf(out, "%8llu", (unsigned long long)o->sizes[s]);
-		for (unsigned m = 0; m < o->nmodes; m++) {
-			const struct sweep_cell *c = cell_at(cells, o->nmodes, s, m);
-
-			if (c->ok)
-				fprintf(out, "  %9.0f %10.0f %8.2f", cell_mib(c), c->sends / c->duration_s,
-					c->cpu.cpu_seconds_per_gb);
-			else
-				fprintf(out, "  %-29s", "failed");
-		}
+		for (unsigned m = 0; m < o->nmodes; m++)
+			print_cell(out, o, cells, s, m);
 		if (x->found && o->sizes[s] == x->at)
 			fputs("  <- crossover", out);
 		fputc('\n', out);
@@ -417,7 +535,15 @@ static void print_table(FILE *out, const struct sweep_opts *o, const struct swee
 			gen_mode_name(x->zc_mode), (unsigned long long)x->at);
 	else
 		fprintf(out, "no crossover: zero-copy does not stay ahead of copy up to the largest "
-			"size measured%s\n", o->nmodes < 2 ? " (needs copy and a zero-copy mode)" : "");
+			"size measured%s\n",
+			have_crossover_modes(o) ? "" : " (needs copy and a zero-copy mode)");
+	if (mode_col(o, GEN_MODE_AUTO) >= 0) {
+		fputs("auto: the mode it used in brackets (A->copy: switched to copy at run time, "
+		      "the kernel copied its zero-copy sends)", out);
+		if (mode_col(o, GEN_MODE_COPY) >= 0 && mode_col(o, GEN_MODE_ZC_FIXED) >= 0)
+			fputs(";\n      vs best: auto's MiB/s / the better of copy and zc-fixed", out);
+		fputc('\n', out);
+	}
 	fputs("CPU-s/GB: system-wide busy CPU-seconds (/proc/stat, softirq included) per 1e9 "
 	      "bytes sent", out);
 	fputs(o->dest ? "\n" : "; the local receiver's work is included\n", out);
@@ -453,6 +579,22 @@ static json_t *sweep_json(const struct sweep_opts *o, const struct sweep_cell *c
 
 		if (cj && !c->ok)
 			json_object_set_new(cj, "error", json_string(c->err));
+		if (cj)
+			json_object_set_new(cj, "mode_used", c->planned ?
+					    json_string(c->mode_used) : json_null());
+		if (cj && c->mode == GEN_MODE_AUTO) {
+			double r = auto_vs_best(o, cells, i / o->nmodes);
+
+			json_object_set_new(cj, "mode_reason", c->planned ?
+					    json_string(c->mode_reason) : json_null());
+			json_object_set_new(cj, "vs_best", r >= 0 ? json_real(r) : json_null());
+			json_object_set_new(cj, "mode_planned", c->planned ?
+					    json_string(gen_mode_name(c->mode_planned)) : json_null());
+			json_object_set_new(cj, "auto_switched", json_boolean(c->switched > 0));
+			json_object_set_new(cj, "auto_switched_rings", json_integer(c->switched));
+			json_object_set_new(cj, "auto_switch_sends", c->switched ?
+					    json_integer((json_int_t)c->switch_sends) : json_null());
+		}
 		json_array_append_new(arr, cj);
 	}
 	json_object_set_new(root, "cells", arr);
@@ -466,10 +608,10 @@ static json_t *sweep_json(const struct sweep_opts *o, const struct sweep_cell *c
 	else
 		json_object_set_new(root, "crossover", json_null());
 	units_fmt_cpulist(plan->prof.cpus, plan->prof.n_cpus, cpus, sizeof(cpus));
-	env = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:s, s:f, s:I, s:I, s:s}",
+	env = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:I, s:I, s:I, s:s, s:f, s:I, s:I, s:s}",
 			"zcgen", ZCGEN_VERSION, "kernel", kernel, "driver", driver, "protocol",
 			gen_proto_name(plan->prof.proto), "dest", plan->dest_str, "own_receiver",
-			!o->dest, "queues", (json_int_t)plan->prof.queues, "streams",
+			!o->dest && !o->lab, "lab", o->lab, "queues", (json_int_t)plan->prof.queues, "streams",
 			(json_int_t)plan->prof.streams, "depth", (json_int_t)plan->prof.depth, "cpus",
 			cpus, "duration_s", plan->prof.duration_ns / 1e9, "online_cpus",
 			(json_int_t)sysconf(_SC_NPROCESSORS_ONLN), "clk_tck",
@@ -480,7 +622,7 @@ static json_t *sweep_json(const struct sweep_opts *o, const struct sweep_cell *c
 }
 
 enum { O_SIZES = 1000, O_MODES, O_PROTO, O_DUR, O_DEST, O_QUEUES, O_STREAMS, O_DEPTH, O_CPUS,
-       O_JSON, O_SAVE, O_HELP };
+       O_JSON, O_SAVE, O_LAB, O_HELP };
 
 static int parse_args(int argc, char **argv, struct sweep_opts *o)
 {
@@ -496,6 +638,7 @@ static int parse_args(int argc, char **argv, struct sweep_opts *o)
 		{ "cpus", required_argument, NULL, O_CPUS },
 		{ "json", required_argument, NULL, O_JSON },
 		{ "save-calibration", no_argument, NULL, O_SAVE },
+		{ "lab", no_argument, NULL, O_LAB },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -523,7 +666,7 @@ static int parse_args(int argc, char **argv, struct sweep_opts *o)
 		case O_MODES:
 			if (parse_modes(optarg, o)) {
 				fprintf(stderr, "zcgen sweep: --modes '%s': expected distinct modes among "
-					"copy,zc,zc-fixed\n", optarg);
+					"copy,zc,zc-fixed,auto\n", optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -543,12 +686,18 @@ static int parse_args(int argc, char **argv, struct sweep_opts *o)
 		case O_CPUS: o->cpus = optarg; break;
 		case O_JSON: o->json = optarg; break;
 		case O_SAVE: o->save_calib = true; break;
+		case O_LAB: o->lab = true; break;
 		case O_HELP: fputs(sweep_usage, stdout); return EXIT_OK + 100;
 		default: fputs(sweep_usage, stderr); return EXIT_USAGE;
 		}
 	}
 	if (optind < argc) {
 		fprintf(stderr, "zcgen sweep: unexpected argument '%s'\n%s", argv[optind], sweep_usage);
+		return EXIT_USAGE;
+	}
+	if (o->lab && o->dest) {
+		fprintf(stderr, "zcgen sweep: --lab sends to the lab's sink; drop --dest, or drop "
+			"--lab and give a receiver with --dest\n");
 		return EXIT_USAGE;
 	}
 	return -1;
@@ -587,9 +736,13 @@ static int check_opts(const struct sweep_opts *o, struct gen_profile *prof)
 	return ret;
 }
 
-int cmd_sweep(int argc, char **argv)
+/*
+ * The cells, the table, the JSON and the calibration. @lab_dest: the lab's
+ * sink when the process is already inside the lab; NULL otherwise (then
+ * --dest, or a sink of our own on 127.0.0.1).
+ */
+static int sweep_run(struct sweep_opts *o, const char *lab_dest)
 {
-	struct sweep_opts o = { 0 };
 	struct sweep_sink sk = { .pid = 0, .out = -1 };
 	struct sweep_cell *cells = NULL;
 	struct engine_plan *plan = NULL, *first = NULL;
@@ -598,16 +751,10 @@ int cmd_sweep(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
 	char err[512], driver[64] = "unknown", kernel[128] = "unknown";
 	const char *dest;
-	unsigned ncells, failed = 0;
-	int rc;
+	bool own_sink = !o->dest && !lab_dest;
+	unsigned ncells = o->nsizes * o->nmodes, failed = 0;
+	int rc = EXIT_RUN_FAILED;
 
-	rc = parse_args(argc, argv, &o);
-	if (rc == EXIT_OK + 100)
-		return EXIT_OK;
-	if (rc >= 0)
-		return rc;
-	rc = EXIT_USAGE;
-	ncells = o.nsizes * o.nmodes;
 	cells = calloc(ncells, sizeof(*cells));
 	plan = calloc(1, sizeof(*plan));
 	first = calloc(1, sizeof(*first));
@@ -616,13 +763,9 @@ int cmd_sweep(int argc, char **argv)
 		fprintf(stderr, "zcgen sweep: out of memory\n");
 		goto out;
 	}
-	if (check_opts(&o, prof))
-		goto out;
-
-	rc = EXIT_RUN_FAILED;
-	dest = o.dest;
-	if (!dest) {
-		if (sink_spawn(o.protocol, &sk, err, sizeof(err))) {
+	dest = lab_dest ? lab_dest : o->dest;
+	if (own_sink) {
+		if (sink_spawn(o->protocol, &sk, err, sizeof(err))) {
 			fprintf(stderr, "zcgen sweep: %s\n", err);
 			goto out;
 		}
@@ -634,32 +777,32 @@ int cmd_sweep(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	printf("zcgen sweep: %s to %s%s, %s queue(s), %s stream(s), depth %s, %s per cell\n",
-	       o.protocol, dest, o.dest ? "" : " (own zcgen sink)", o.queues, o.streams, o.depth,
-	       o.duration);
+	       o->protocol, dest, own_sink ? " (own zcgen sink)" : lab_dest ? " (the lab's sink)" : "",
+	       o->queues, o->streams, o->depth, o->duration);
 	fflush(stdout);
-	for (unsigned s = 0; s < o.nsizes; s++)
-		for (unsigned m = 0; m < o.nmodes; m++) {
-			struct sweep_cell *c = &cells[s * o.nmodes + m];
+	for (unsigned s = 0; s < o->nsizes; s++)
+		for (unsigned m = 0; m < o->nmodes; m++) {
+			struct sweep_cell *c = &cells[s * o->nmodes + m];
 
-			c->size = o.sizes[s];
-			c->mode = o.modes[m];
+			c->size = o->sizes[s];
+			c->mode = o->modes[m];
 			if (gen_stop) {
 				snprintf(c->err, sizeof(c->err), "not run (interrupted)");
 				continue;
 			}
-			if (!o.dest && !sink_alive(&sk)) {
+			if (own_sink && !sink_alive(&sk)) {
 				snprintf(c->err, sizeof(c->err), "the receiver (zcgen sink) has exited");
 				continue;
 			}
-			run_cell(&o, dest, c, plan, prof);
+			run_cell(o, dest, c, plan, prof);
 			if (!first->nq && plan->nq)
 				*first = *plan;
 		}
 	for (unsigned i = 0; i < ncells; i++)
 		failed += !cells[i].ok;
 
-	find_crossover(&o, cells, &x);
-	print_table(stdout, &o, cells, &x);
+	find_crossover(o, cells, &x);
+	print_table(stdout, o, cells, &x);
 	fflush(stdout);
 
 	calib_kernel(kernel, sizeof(kernel));
@@ -669,36 +812,36 @@ int cmd_sweep(int argc, char **argv)
 	else
 		*first = *plan; /* nothing planned: the JSON still names what was asked */
 	rc = failed ? EXIT_RUN_FAILED : EXIT_OK;
-	if (o.json) {
-		json_t *j = sweep_json(&o, cells, &x, first, driver, kernel);
+	if (o->json) {
+		json_t *j = sweep_json(o, cells, &x, first, driver, kernel);
 
-		if (!j || json_dump_file(j, strcmp(o.json, "-") ? o.json : "/dev/stdout",
+		if (!j || json_dump_file(j, strcmp(o->json, "-") ? o->json : "/dev/stdout",
 					 JSON_INDENT(2)) < 0) {
-			fprintf(stderr, "zcgen sweep: cannot write JSON to %s\n", o.json);
+			fprintf(stderr, "zcgen sweep: cannot write JSON to %s\n", o->json);
 			rc = EXIT_RUN_FAILED;
 		}
 		json_decref(j);
 	}
-	if (o.save_calib) {
+	if (o->save_calib) {
 		/*
 		 * Copy winning at every size is a finding too: auto then uses copy
 		 * up to the largest size measured, and zc-fixed only beyond it.
 		 */
-		uint64_t at = x.found ? x.at : o.sizes[o.nsizes - 1] + 1;
+		uint64_t at = x.found ? x.at : o->sizes[o->nsizes - 1] + 1;
 		int ret;
 
-		if (failed || gen_stop || o.nmodes < 2 || o.modes[0] != GEN_MODE_COPY) {
+		if (failed || gen_stop || !have_crossover_modes(o)) {
 			fprintf(stderr, "zcgen sweep: calibration not saved: %s\n",
 				failed || gen_stop ? "some cells failed or were not run" :
 						     "it needs copy and a zero-copy mode");
 			rc = EXIT_RUN_FAILED;
-		} else if ((ret = calib_save(driver, kernel, o.protocol, at, NULL))) {
+		} else if ((ret = calib_save(driver, kernel, o->protocol, at, NULL))) {
 			fprintf(stderr, "zcgen sweep: cannot save the calibration to %s: %s\n",
 				calib_path(), strerror(-ret));
 			rc = EXIT_RUN_FAILED;
 		} else {
 			printf("calibration saved to %s: driver %s, kernel %s, %s, crossover %llu B%s\n",
-			       calib_path(), driver, kernel, o.protocol, (unsigned long long)at,
+			       calib_path(), driver, kernel, o->protocol, (unsigned long long)at,
 			       x.found ? "" : " (copy won at every size measured)");
 		}
 	}
@@ -711,6 +854,141 @@ out:
 	free(cells);
 	free(plan);
 	free(first);
+	free(prof);
+	return rc;
+}
+
+/* --lab: queues and CPUs fitted to the CPUs this process may use, as `zcgen --lab` does. */
+static int lab_fit(struct sweep_opts *o, struct gen_profile *prof)
+{
+	cpu_set_t set;
+	unsigned allowed;
+	bool ok = true;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return -errno;
+	allowed = (unsigned)CPU_COUNT(&set);
+	if (prof->queues > allowed) {
+		printf("lab: queues %u -> %u (the CPUs this process may use)\n", prof->queues, allowed);
+		prof->queues = allowed;
+		snprintf(o->queues_buf, sizeof(o->queues_buf), "%u", allowed);
+		o->queues = o->queues_buf;
+	}
+	for (unsigned i = 0; i < prof->n_cpus; i++)
+		ok &= prof->cpus[i] < CPU_SETSIZE && CPU_ISSET(prof->cpus[i], &set);
+	if (!ok) {
+		printf("lab: cpus -> the CPUs this process may use\n");
+		o->cpus = NULL;
+	}
+	return 0;
+}
+
+/*
+ * --lab: bring the lab up (or reuse it), then run the whole sweep in a
+ * child that enters the lab's sending namespace: lab_enter() must come
+ * before any thread, and every cell starts threads. This process stays
+ * outside, forwards SIGINT/SIGTERM to the child (which finishes its cell
+ * and prints what it has), and takes down a lab it brought up on every
+ * path.
+ */
+static int sweep_lab(struct sweep_opts *o, struct gen_profile *prof)
+{
+	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
+	struct lab_cfg lc;
+	struct lab_info li = { 0 };
+	char msg[512], dest[INET_ADDRSTRLEN + 8];
+	uint16_t port;
+	int ret, status, rc = EXIT_RUN_FAILED;
+
+	if (lab_fit(o, prof)) {
+		fprintf(stderr, "zcgen sweep: cannot read this process's CPU affinity: %s\n",
+			strerror(errno));
+		return EXIT_RUN_FAILED;
+	}
+	lab_cfg_init(&lc);
+	lc.queues = prof->queues;
+	lc.sink = true;
+	/* from here a SIGINT must not leave a lab behind: note it, act after lab_up */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	ret = lab_up(&lc, &li, msg, sizeof(msg));
+	if (ret) {
+		fprintf(stderr, "zcgen sweep: lab: %s\n", msg[0] ? msg : strerror(-ret));
+		rc = ret == -EPERM || ret == -EINVAL ? EXIT_USAGE : EXIT_RUN_FAILED;
+		goto out;
+	}
+	printf("lab: %s %s (%s) -> %s %s (%s), %u queues%s\n", li.tx_netns, li.tx_dev, li.tx_ipv4,
+	       li.rx_netns, li.rx_dev, li.rx_ipv4, li.queues, li.reused ? ", reused" : "");
+	port = strcmp(o->protocol, "udp") ? li.sink_tcp_port : li.sink_udp_port;
+	if (!port) {
+		fprintf(stderr, "zcgen sweep: lab: no sink is running in %s (see zcgen lab status)\n",
+			li.rx_netns);
+		goto out_down;
+	}
+	snprintf(dest, sizeof(dest), "%s:%u", li.rx_ipv4, port);
+	if (gen_stop)
+		goto out_down;
+	fflush(stdout);
+	fflush(stderr);
+	sweep_child = fork();
+	if (sweep_child < 0) {
+		fprintf(stderr, "zcgen sweep: fork: %s\n", strerror(errno));
+		goto out_down;
+	}
+	if (sweep_child == 0) {
+		/* the lab is taken down by the parent; without it, stop too */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (lab_enter(&li, msg, sizeof(msg))) {
+			fprintf(stderr, "zcgen sweep: lab: %s\n", msg);
+			_exit(EXIT_RUN_FAILED);
+		}
+		rc = sweep_run(o, dest);
+		fflush(stdout);
+		_exit(rc);
+	}
+	while (waitpid(sweep_child, &status, 0) < 0 && errno == EINTR)
+		;
+	sweep_child = 0;
+	rc = WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_RUN_FAILED;
+	if (WIFSIGNALED(status))
+		fprintf(stderr, "zcgen sweep: the sweep in the lab died of signal %d\n",
+			WTERMSIG(status));
+out_down:
+	if (!li.reused && lab_down(&lc, msg, sizeof(msg))) {
+		fprintf(stderr, "zcgen sweep: lab: could not take the lab down: %s\n", msg);
+		rc = EXIT_RUN_FAILED;
+	}
+out:
+	if (gen_stop)
+		rc = EXIT_RUN_FAILED;
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	return rc;
+}
+
+int cmd_sweep(int argc, char **argv)
+{
+	struct sweep_opts o = { 0 };
+	struct gen_profile *prof;
+	int rc;
+
+	rc = parse_args(argc, argv, &o);
+	if (rc == EXIT_OK + 100)
+		return EXIT_OK;
+	if (rc >= 0)
+		return rc;
+	prof = calloc(1, sizeof(*prof));
+	if (!prof) {
+		fprintf(stderr, "zcgen sweep: out of memory\n");
+		return EXIT_USAGE;
+	}
+	if (check_opts(&o, prof))
+		rc = EXIT_USAGE;
+	else if (o.lab)
+		rc = sweep_lab(&o, prof);
+	else
+		rc = sweep_run(&o, NULL);
 	free(prof);
 	return rc;
 }

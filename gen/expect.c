@@ -269,8 +269,27 @@ bool expect_eval_offload(const struct gen_expect *ex, const char *name, const ch
 	return true;
 }
 
-void expect_measure_run(const struct engine_result *res, double steering, double *bps_queue,
-			struct expect_measured *m)
+double expect_receiver_loss(const struct engine_result *res, const struct report_receiver *rcv)
+{
+	uint64_t sent = 0, missing;
+
+	if (!rcv)
+		return -1;    /* the sender alone cannot know */
+	if (rcv->udp) {
+		uint64_t gone = rcv->lost + rcv->tail_lost, all = rcv->packets + gone;
+
+		return all ? 100.0 * (double)gone / (double)all : -1;
+	}
+	for (unsigned q = 0; q < res->nq; q++)
+		sent += res->q[q].bytes;
+	if (!sent)
+		return -1;
+	missing = sent > rcv->bytes ? sent - rcv->bytes : 0;
+	return 100.0 * (double)missing / (double)sent;
+}
+
+void expect_measure_run(const struct engine_result *res, const struct report_receiver *rcv,
+			double steering, double *bps_queue, struct expect_measured *m)
 {
 	uint64_t total = 0;
 
@@ -282,8 +301,10 @@ void expect_measure_run(const struct engine_result *res, double steering, double
 	m->bps_total = res->duration_s > 0 ? total * 8.0 / res->duration_s : 0;
 	m->bps_queue = bps_queue;
 	m->nq = res->nq;
-	m->loss_percent = -1;   /* the sender alone cannot know */
-	m->p99_latency_s = -1;  /* no latency figure in this version */
+	m->loss_percent = expect_receiver_loss(res, rcv);
+	/* a zcgen sink's one-way latency (UDP), when its clock agreed with ours */
+	m->p99_latency_s = rcv && rcv->x.lat.present && rcv->x.lat.valid && rcv->x.lat.count ?
+			   rcv->x.lat.p99 / 1e6 : -1;
 	m->steering = steering;
 }
 

@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include "gen/gen.h"
 #include "gen/engine.h"
+#include "gen/report.h"
 
 #define EXPECT_MAX_MISSED (8 + GEN_MAX_EXPECT_OFFLOADS)
 
@@ -81,9 +82,27 @@ void expect_eval(const struct gen_expect *ex, const struct expect_measured *m,
 bool expect_eval_offload(const struct gen_expect *ex, const char *name, const char *verdict,
 			 struct expect_result *out);
 
-/* The figures of an engine run: total and per-queue bit/s; @steering < 0 when none. */
-void expect_measure_run(const struct engine_result *res, double steering, double *bps_queue,
-			struct expect_measured *m);
+/**
+ * expect_measure_run() - the figures of an engine run
+ * @res: the run: total and per-queue bit/s
+ * @rcv: the receiver's counts (server zcgen or iperf3), or NULL (server
+ *       none): without them loss is not measured
+ * @steering: the steering fraction, < 0 when none
+ * @bps_queue: nq entries, filled
+ * @m: filled
+ *
+ * Loss, from @rcv: UDP, the datagrams that did not arrive, (lost +
+ * tail_lost) / (packets + lost + tail_lost); TCP, the bytes zcgen sent
+ * (measured part, what it reports to the server) that the receiver did not
+ * count, as a percentage of them: 0 when the receiver got every byte.
+ * p99 latency: @rcv's latency_us.p99 (a zcgen sink, UDP), when the sink
+ * found it valid (the clocks agree); else not measured.
+ */
+void expect_measure_run(const struct engine_result *res, const struct report_receiver *rcv,
+			double steering, double *bps_queue, struct expect_measured *m);
+
+/* expect_measure_run()'s loss rule alone: a percentage, < 0 when there is no figure. */
+double expect_receiver_loss(const struct engine_result *res, const struct report_receiver *rcv);
 
 /* "zcgen: expect: min_gbps_total 50 Gbit/s missed: measured 12.3 Gbit/s", one line per miss. */
 void expect_print(FILE *out, const struct expect_result *r);

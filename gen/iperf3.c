@@ -303,6 +303,67 @@ int iperf3_params_from_json(const json_t *j, struct iperf3_params *p)
 	return 0;
 }
 
+static json_t *zlat_to_json(const struct iperf3_zcgen_latency *l)
+{
+	return json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:I, s:I, s:b}", "p50", l->p50, "p90", l->p90,
+			 "p99", l->p99, "p99_9", l->p99_9, "max", l->max, "mean", l->mean,
+			 "count", (json_int_t)l->count, "negative", (json_int_t)l->negative,
+			 "valid", l->valid);
+}
+
+/* The zcgen_* keys of one stream (nothing when it has none). Return: 0, or -1 out of memory. */
+static int zcgen_to_json(json_t *o, const struct iperf3_zcgen *z)
+{
+	int bad = 0;
+
+	if (!z->present)
+		return 0;
+	if (z->lat.present)
+		bad |= json_object_set_new(o, "zcgen_latency_us", zlat_to_json(&z->lat));
+	if (z->verified) {
+		bad |= json_object_set_new(o, "zcgen_corrupt_bytes",
+					   json_integer((json_int_t)z->corrupt_bytes));
+		bad |= json_object_set_new(o, "zcgen_corrupt_datagrams",
+					   json_integer((json_int_t)z->corrupt_datagrams));
+	}
+	bad |= json_object_set_new(o, "zcgen_duplicates", json_integer((json_int_t)z->duplicates));
+	bad |= json_object_set_new(o, "zcgen_reordered", json_integer((json_int_t)z->reordered));
+	return bad ? -1 : 0;
+}
+
+/* A zcgen_latency_us object; absent or malformed: not present. */
+static void zlat_from_json(const json_t *v, struct iperf3_zcgen_latency *l)
+{
+	memset(l, 0, sizeof(*l));
+	if (!json_is_object(v) || !json_is_number(json_object_get(v, "p50")) ||
+	    !json_is_number(json_object_get(v, "max")))
+		return;
+	l->present = true;
+	l->p50 = jnum(v, "p50", 0);
+	l->p90 = jnum(v, "p90", 0);
+	l->p99 = jnum(v, "p99", 0);
+	l->p99_9 = jnum(v, "p99_9", 0);
+	l->max = jnum(v, "max", 0);
+	l->mean = jnum(v, "mean", 0);
+	l->count = (uint64_t)jnum(v, "count", 0);
+	l->negative = (uint64_t)jnum(v, "negative", 0);
+	l->valid = json_is_true(json_object_get(v, "valid"));
+}
+
+static void zcgen_from_json(const json_t *o, struct iperf3_zcgen *z)
+{
+	memset(z, 0, sizeof(*z));
+	zlat_from_json(json_object_get(o, "zcgen_latency_us"), &z->lat);
+	z->verified = json_is_number(json_object_get(o, "zcgen_corrupt_bytes"));
+	z->corrupt_bytes = (uint64_t)jnum(o, "zcgen_corrupt_bytes", 0);
+	z->corrupt_datagrams = (uint64_t)jnum(o, "zcgen_corrupt_datagrams", 0);
+	z->duplicates = (uint64_t)jnum(o, "zcgen_duplicates", 0);
+	z->reordered = (uint64_t)jnum(o, "zcgen_reordered", 0);
+	z->present = z->lat.present || z->verified ||
+		     json_is_number(json_object_get(o, "zcgen_duplicates")) ||
+		     json_is_number(json_object_get(o, "zcgen_reordered"));
+}
+
 json_t *iperf3_results_to_json(const struct iperf3_results *r)
 {
 	json_t *j = json_object(), *arr = json_array();
@@ -331,9 +392,11 @@ json_t *iperf3_results_to_json(const struct iperf3_results *r)
 				      "start_time", s->start_time,
 				      "end_time", s->end_time);
 
-		if (!o || json_array_append_new(arr, o))
+		if (!o || zcgen_to_json(o, &s->zcgen) || json_array_append_new(arr, o))
 			goto out_bad;
 	}
+	if (r->zcgen_latency.present)
+		bad |= json_object_set_new(j, "zcgen_latency_us", zlat_to_json(&r->zcgen_latency));
 	bad |= json_object_set_new(j, "streams", arr);
 	arr = NULL;
 	if (bad)
@@ -399,6 +462,7 @@ int iperf3_results_from_json(const json_t *j, struct iperf3_results *r,
 		s->omitted_packets = (uint64_t)jnum(o, "omitted_packets", 0);
 		s->start_time = jnum(o, "start_time", 0);
 		s->end_time = jnum(o, "end_time", 0);
+		zcgen_from_json(o, &s->zcgen);
 
 		r->total.bytes += s->bytes;
 		if (s->retransmits >= 0)
@@ -415,6 +479,7 @@ int iperf3_results_from_json(const json_t *j, struct iperf3_results *r,
 	}
 	if (r->n_streams)
 		r->total.jitter = jitter_sum / r->n_streams;
+	zlat_from_json(json_object_get(j, "zcgen_latency_us"), &r->zcgen_latency);
 	return 0;
 }
 
@@ -1051,6 +1116,7 @@ int iperf3_server_finish(struct iperf3_server *s, iperf3_results_cb cb, void *ar
 		ours->cpu_util_system = cpu->cpu_util_system;
 		snprintf(ours->congestion_used, sizeof(ours->congestion_used), "%s",
 			 cpu->congestion_used);
+		ours->zcgen_latency = cpu->zcgen_latency;
 	}
 	ours->sender_has_retransmits = -1; /* we are the receiver */
 	ours->n_streams = s->n_streams;

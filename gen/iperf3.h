@@ -103,6 +103,27 @@ struct iperf3_params {
 	char client_version[32];
 };
 
+/*
+ * zcgen's additions to a receiver's results: keys named zcgen_* that a zcgen
+ * sink sends per stream (and zcgen_latency_us at the top, over all streams),
+ * which iperf3 clients ignore and zcgen reads when present (docs/iperf3.md).
+ */
+struct iperf3_zcgen_latency {
+	bool present;             /* zcgen_latency_us was there (and held figures) */
+	double p50, p90, p99, p99_9, max, mean;   /* microseconds */
+	uint64_t count;           /* latencies behind the figures */
+	uint64_t negative;        /* arrivals before the send time: clocks not shared */
+	bool valid;               /* the sink's verdict (few or no negative ones) */
+};
+
+struct iperf3_zcgen {
+	bool present;             /* any zcgen_* key */
+	struct iperf3_zcgen_latency lat;
+	bool verified;            /* zcgen_corrupt_* present: the payload was checked */
+	uint64_t corrupt_bytes, corrupt_datagrams;
+	uint64_t duplicates, reordered;
+};
+
 /* One stream's counts, as iperf3's results JSON carries them. */
 struct iperf3_stream_result {
 	int id;                   /* 1, 3, 4, ... (iperf3_stream_id()) */
@@ -119,6 +140,7 @@ struct iperf3_stream_result {
 	uint64_t packets;
 	uint64_t omitted_packets;
 	double start_time, end_time; /* seconds from test start */
+	struct iperf3_zcgen zcgen;   /* receiver only, zcgen sinks only */
 };
 
 /*
@@ -133,6 +155,7 @@ struct iperf3_results {
 	unsigned n_streams;
 	struct iperf3_stream_result streams[IPERF3_MAX_STREAMS];
 	struct iperf3_stream_result total;
+	struct iperf3_zcgen_latency zcgen_latency; /* top-level zcgen_latency_us: all streams */
 };
 
 struct iperf3_client {
@@ -372,8 +395,9 @@ int iperf3_server_wait_end(struct iperf3_server *s, int timeout_ms);
 
 /**
  * iperf3_server_finish - after TEST_END: EXCHANGE_RESULTS, read the client's
- * results (into s->client), send ours (per stream from @cb; @cpu may be NULL),
- * DISPLAY_RESULTS, wait for IPERF_DONE.
+ * results (into s->client), send ours (per stream from @cb; @cpu may be NULL,
+ * else its CPU figures and zcgen_latency are sent), DISPLAY_RESULTS, wait for
+ * IPERF_DONE.
  * Return: 0 or -errno.
  */
 int iperf3_server_finish(struct iperf3_server *s, iperf3_results_cb cb, void *arg,

@@ -311,6 +311,47 @@ static int index_of_id(int id)
 	return id == 1 ? 0 : id >= 3 ? id - 2 : -1;
 }
 
+static void lat_copy(const struct iperf3_zcgen_latency *l, struct report_latency *o)
+{
+	memset(o, 0, sizeof(*o));
+	if (!l->present)
+		return;
+	o->present = true;
+	o->valid = l->valid;
+	o->p50 = l->p50;
+	o->p90 = l->p90;
+	o->p99 = l->p99;
+	o->p99_9 = l->p99_9;
+	o->max = l->max;
+	o->mean = l->mean;
+	o->count = l->count;
+	o->negative = l->negative;
+}
+
+/* A zcgen sink's additions to one stream, and their sums in @v. */
+static void extra_copy(const struct iperf3_zcgen *z, struct report_receiver_stream *o,
+		       struct report_receiver *v)
+{
+	if (!z->present)
+		return;
+	o->x.extra = true;
+	lat_copy(&z->lat, &o->x.lat);
+	o->x.verified = z->verified;
+	o->x.corrupt_bytes = z->corrupt_bytes;
+	o->x.corrupt_datagrams = z->corrupt_datagrams;
+	o->x.duplicates = z->duplicates;
+	o->x.reordered = z->reordered;
+	if (!v->x.extra) {
+		v->x.extra = true;
+		v->x.verified = true;
+	}
+	v->x.verified &= z->verified;
+	v->x.corrupt_bytes += z->corrupt_bytes;
+	v->x.corrupt_datagrams += z->corrupt_datagrams;
+	v->x.duplicates += z->duplicates;
+	v->x.reordered += z->reordered;
+}
+
 const struct report_receiver *iperf3run_receiver(struct iperf3run *r)
 {
 	struct report_receiver *v = &r->rcv;
@@ -334,6 +375,7 @@ const struct report_receiver *iperf3run_receiver(struct iperf3run *r)
 				 t->id);
 			continue;
 		}
+		memset(o, 0, sizeof(*o));
 		o->id = t->id;
 		o->queue = r->q_of[k];
 		o->stream = r->s_of[k];
@@ -345,6 +387,7 @@ const struct report_receiver *iperf3run_receiver(struct iperf3run *r)
 			/* what we sent (whole run) beyond the highest sequence it saw */
 			if (r->mine.streams[k].packets > t->packets)
 				o->tail_lost = r->mine.streams[k].packets - t->packets;
+			extra_copy(&t->zcgen, o, v);
 		}
 		v->bytes += o->bytes;
 		v->packets += o->packets;
@@ -358,6 +401,8 @@ const struct report_receiver *iperf3run_receiver(struct iperf3run *r)
 			 r->theirs.n_streams, r->nstreams);
 	if (v->n)
 		v->jitter_ms = jit / v->n;
+	if (r->udp)
+		lat_copy(&r->theirs.zcgen_latency, &v->x.lat);
 	v->streams = r->rs;
 	return v;
 }

@@ -85,6 +85,32 @@ unsigned offload_needs(const struct ethnl_features *fs, const struct offload_gro
 	return n;
 }
 
+/*
+ * One run's receiver counts into its state's. Loss is what was sent and did
+ * not arrive, so that drops after the last datagram the receiver saw count
+ * too (sequence gaps alone would miss them).
+ */
+static void rx_add(struct offload_rx *rx, const struct offload_sample *x)
+{
+	if (!x->have_rx) {
+		if (!rx->error[0] && x->rx_error[0])
+			snprintf(rx->error, sizeof(rx->error), "%s", x->rx_error);
+		return;
+	}
+	rx->runs++;
+	rx->udp |= x->udp;
+	rx->bytes += x->rx_bytes;
+	rx->sent_bytes += x->sent_bytes;
+	rx->packets += x->rx_packets;
+	rx->sent_datagrams += x->sent_datagrams;
+	rx->corrupt_bytes += x->rx_corrupt_bytes;
+	rx->corrupt_datagrams += x->rx_corrupt_datagrams;
+	if (x->udp && x->sent_datagrams > x->rx_packets)
+		rx->lost += x->sent_datagrams - x->rx_packets;
+	if (!x->udp && x->sent_bytes > x->rx_bytes)
+		rx->missing_bytes += x->sent_bytes - x->rx_bytes;
+}
+
 void offload_figures(const struct offload_sample *s, unsigned n, struct offload_figures *f)
 {
 	uint64_t notifs = 0, copied = 0;
@@ -95,9 +121,11 @@ void offload_figures(const struct offload_sample *s, unsigned n, struct offload_
 	f->runs = n;
 	f->cpu_s_per_gb = f->cpu_min = f->cpu_max = -1;
 	f->bytes_per_packet = f->zc_copied_percent = -1;
+	f->rx.loss_percent = -1;
 	for (unsigned i = 0; i < n; i++) {
 		const struct offload_sample *x = &s[i];
 
+		rx_add(&f->rx, x);
 		f->errors += x->errors;
 		f->bytes += x->bytes;
 		notifs += x->zc_notifs;
@@ -141,6 +169,9 @@ void offload_figures(const struct offload_sample *s, unsigned n, struct offload_
 		f->bytes_per_packet = (double)f->link_bytes / (double)f->link_packets;
 	if (notifs)
 		f->zc_copied_percent = 100.0 * (double)copied / (double)notifs;
+	f->rx.checked = n && f->rx.runs == n;
+	if (f->rx.udp && f->rx.sent_datagrams)
+		f->rx.loss_percent = 100.0 * (double)f->rx.lost / (double)f->rx.sent_datagrams;
 }
 
 struct ev {
@@ -183,6 +214,66 @@ static bool gains(const struct offload_case *c, struct ev *e)
 	return cpu || bps;
 }
 
+static const char *gbytes(uint64_t b, char *buf, size_t len)
+{
+	if (b >= 1000000000ull)
+		snprintf(buf, len, "%.2f GB", b / 1e9);
+	else
+		snprintf(buf, len, "%.1f MB", b / 1e6);
+	return buf;
+}
+
+/* Corrupt data at the receiver with it on, or UDP loss well above off's: broken, and why. */
+static bool rx_broken(const struct offload_case *c, struct ev *e)
+{
+	const struct offload_rx *on = &c->on.rx, *off = &c->off.rx;
+	char b[32];
+
+	if (on->runs && on->corrupt_bytes) {
+		ev_add(e, "the receiver's payload check found %llu corrupt bytes", (unsigned long long)on->corrupt_bytes);
+		if (on->udp)
+			ev_add(e, " in %llu datagrams", (unsigned long long)on->corrupt_datagrams);
+		ev_add(e, " of %s received with it on", gbytes(on->bytes, b, sizeof(b)));
+		if (off->runs && off->corrupt_bytes)
+			ev_add(e, ", and %llu with it off too: the path corrupts data whatever this "
+			       "offload's state", (unsigned long long)off->corrupt_bytes);
+		else if (off->runs)
+			ev_add(e, ", none with it off");
+		return true;
+	}
+	if (on->loss_percent >= 0 && off->loss_percent >= 0 &&
+	    on->loss_percent >= off->loss_percent + OFFLOAD_LOSS_POINTS &&
+	    on->loss_percent >= 2 * off->loss_percent) {
+		ev_add(e, "%.1f%% of the datagrams sent did not reach the receiver with it on (%llu of "
+		       "%llu), %.1f%% with it off", on->loss_percent, (unsigned long long)on->lost,
+		       (unsigned long long)on->sent_datagrams, off->loss_percent);
+		return true;
+	}
+	return false;
+}
+
+/* What the receiver found, when it checked both states: "; at the receiver: ..." */
+static void rx_intact(const struct offload_case *c, struct ev *e)
+{
+	const struct offload_rx *on = &c->on.rx, *off = &c->off.rx;
+	char b[32];
+
+	if (!on->runs || !off->runs)
+		return;
+	if (off->corrupt_bytes)
+		ev_add(e, "; at the receiver: no corrupt byte with it on (%s checked), but %llu with "
+		       "it off", gbytes(on->bytes, b, sizeof(b)), (unsigned long long)off->corrupt_bytes);
+	else
+		ev_add(e, "; at the receiver: %s of payload checked, no corrupt byte",
+		       gbytes(on->bytes + off->bytes, b, sizeof(b)));
+	if (on->loss_percent >= 0 && off->loss_percent >= 0)
+		ev_add(e, ", %.2f%% of the datagrams lost with it on, %.2f%% off", on->loss_percent,
+		       off->loss_percent);
+	if (on->missing_bytes || off->missing_bytes)
+		ev_add(e, ", %llu bytes sent but not received with it on, %llu off",
+		       (unsigned long long)on->missing_bytes, (unsigned long long)off->missing_bytes);
+}
+
 enum offload_verdict offload_judge(const struct offload_case *c, char *evidence, size_t len)
 {
 	const struct offload_figures *on = &c->on, *off = &c->off;
@@ -220,6 +311,8 @@ enum offload_verdict offload_judge(const struct offload_case *c, char *evidence,
 		       on->error[0] ? ")" : "");
 		return OFFLOAD_BROKEN;
 	}
+	if (rx_broken(c, &e))
+		return OFFLOAD_BROKEN;
 	if (c->kind == OFFLOAD_KIND_SEGMENTATION && on->bytes_per_packet >= 0 && off->bytes_per_packet >= 0) {
 		bool acting = on->bytes_per_packet >= 2 * frame && off->bytes_per_packet <= frame * 1.1;
 
@@ -227,6 +320,7 @@ enum offload_verdict offload_judge(const struct offload_case *c, char *evidence,
 		       on->bytes_per_packet, off->bytes_per_packet, c->mtu);
 		if (!acting) {
 			ev_add(&e, ": it did not take larger packets than the MTU, so it was not used");
+			rx_intact(c, &e);
 			return OFFLOAD_NO_EFFECT;
 		}
 		counted = true;
@@ -243,8 +337,10 @@ enum offload_verdict offload_judge(const struct offload_case *c, char *evidence,
 		ev_add(&e, "; ");
 	size_t mark = e.o;
 
-	if (gains(c, &e))
+	if (gains(c, &e)) {
+		rx_intact(c, &e);
 		return OFFLOAD_EFFECTIVE;
+	}
 	e.o = mark;
 	if (e.o < e.len)
 		evidence[e.o] = '\0';
@@ -254,7 +350,10 @@ enum offload_verdict offload_judge(const struct offload_case *c, char *evidence,
 		ev_add(&e, ", %.2f vs %.2f CPU-s/GB", on->cpu_s_per_gb, off->cpu_s_per_gb);
 	ev_add(&e, ")");
 	/* "but neither" reads well after the counters; alone, the sentence starts with "neither" */
-	if (!counted && evidence[0] == ' ')
+	if (!counted && evidence[0] == ' ') {
 		memmove(evidence, evidence + 1, strlen(evidence));
+		e.o--;
+	}
+	rx_intact(c, &e);
 	return OFFLOAD_NO_EFFECT;
 }

@@ -17,7 +17,8 @@ enum offload_verdict {
 	OFFLOAD_EFFECTIVE,     /* the counters show it acting and it pays (CPU or throughput) */
 	OFFLOAD_NO_EFFECT,     /* measured, no difference worth the name */
 	OFFLOAD_UNSUPPORTED,   /* fixed on the device, or the kernel refused or kept the change */
-	OFFLOAD_BROKEN,        /* errors (or nothing sent) with it on, not with it off */
+	OFFLOAD_BROKEN,        /* errors (or nothing sent) with it on, not with it off; corrupt
+				* data at the receiver with it on; UDP loss well above off's */
 	OFFLOAD_UNTESTED,      /* the test runs failed in both states: nothing to compare */
 };
 
@@ -89,6 +90,42 @@ struct offload_sample {
 	bool have_link;             /* the device's link statistics were read */
 	uint64_t link_bytes, link_packets; /* their deltas (IFLA_STATS64 tx_*) */
 	char error[200];            /* the first error, if any */
+	/* what a verifying receiver (offload-check's own zcgen sink) counted */
+	bool have_rx;
+	bool udp;
+	uint64_t sent_bytes;        /* everything the kernel accepted (warm-up included) */
+	uint64_t sent_datagrams;    /* UDP: datagrams of those bytes */
+	uint64_t rx_bytes, rx_packets; /* received payload; UDP datagrams (duplicates apart) */
+	uint64_t rx_corrupt_bytes, rx_corrupt_datagrams; /* not the payload pattern */
+	char rx_error[200];         /* why the receiver's counts are missing, if they are */
+};
+
+/*
+ * UDP loss "well above" the other state's: at least this many percentage
+ * points more, and at least twice as much. Below that, loss is the
+ * receiver's load (a faster sender overruns it), not the offload.
+ */
+#define OFFLOAD_LOSS_POINTS 5.0
+
+/**
+ * struct offload_rx - a state's figures at the receiver, summed over its runs
+ * @checked: every run of the state has the receiver's counts
+ * @runs: runs with them
+ * @bytes: payload received; @sent_bytes: what the kernel accepted for them
+ * @missing_bytes: TCP: sent but not received (0 when everything arrived)
+ * @packets: UDP datagrams received; @sent_datagrams: sent
+ * @lost: UDP: sent but not received; @loss_percent: of @sent_datagrams
+ *        (< 0 for TCP or when nothing was sent)
+ * @corrupt_bytes, @corrupt_datagrams: payload that was not the pattern
+ */
+struct offload_rx {
+	bool checked, udp;
+	unsigned runs;
+	uint64_t bytes, sent_bytes, missing_bytes;
+	uint64_t packets, sent_datagrams, lost;
+	double loss_percent;
+	uint64_t corrupt_bytes, corrupt_datagrams;
+	char error[200];
 };
 
 /* One state (on or off) over its runs. Figures < 0: unknown. */
@@ -102,6 +139,7 @@ struct offload_figures {
 	double zc_copied_percent;
 	uint64_t errors, bytes;
 	char error[200];
+	struct offload_rx rx;       /* the receiver's counts; rx.runs 0: not checked */
 };
 
 /**
@@ -110,7 +148,8 @@ struct offload_figures {
  * @n: how many
  * @f: filled: means over the runs that moved data (min and max kept for
  *     throughput and CPU), sums of counters, bytes/packet from the summed
- *     link deltas, % of zero-copy notifications that were copied
+ *     link deltas, % of zero-copy notifications that were copied; the
+ *     receiver's counts summed (@f->rx), loss from what was sent and received
  */
 void offload_figures(const struct offload_sample *s, unsigned n, struct offload_figures *f);
 
@@ -135,13 +174,16 @@ struct offload_case {
  * @len: size of @evidence
  *
  * In order: fixed or refused -> unsupported; no data in either state ->
- * untested; errors or no data only with it on -> broken; then, for a
+ * untested; errors or no data only with it on -> broken; corrupt bytes at
+ * the receiver with it on -> broken; UDP loss with it on above off's by
+ * OFFLOAD_LOSS_POINTS and at least twice off's -> broken; then, for a
  * segmentation offload whose device counters are known: bytes per packet
  * far above the MTU (>= 2x the frame) on and at most about the MTU off is
  * "acting"; not acting -> no-effect. Effective needs it acting (for other
  * kinds, nothing to see in the counters) and a gain: CPU-seconds per GB
  * down, or Gbit/s up, by OFFLOAD_GAIN, with the runs of the two states not
- * overlapping.
+ * overlapping. When the receiver checked both states, the evidence ends
+ * with what it found (bytes intact, loss).
  */
 enum offload_verdict offload_judge(const struct offload_case *c, char *evidence, size_t len);
 

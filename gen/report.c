@@ -252,6 +252,17 @@ static void print_receiver(FILE *out, const struct report_receiver *v, const str
 	if (v->tail_lost)
 		fprintf(out, "; %llu more sent after the last one it saw (lost at the end: not in "
 			"its count)", (unsigned long long)v->tail_lost);
+	if (v->x.extra)
+		fprintf(out, "; %llu reordered, %llu duplicates", (unsigned long long)v->x.reordered,
+			(unsigned long long)v->x.duplicates);
+	if (v->x.extra && v->x.verified)
+		fprintf(out, "; %llu corrupt bytes in %llu datagrams",
+			(unsigned long long)v->x.corrupt_bytes,
+			(unsigned long long)v->x.corrupt_datagrams);
+	if (v->x.lat.present)
+		fprintf(out, "; latency p50 %.1f p99 %.1f max %.1f us%s", v->x.lat.p50, v->x.lat.p99,
+			v->x.lat.max, v->x.lat.valid ? "" :
+			" (NOT VALID: datagrams arrived before they were sent; the clocks differ)");
 	fputc('\n', out);
 }
 
@@ -445,26 +456,58 @@ static json_t *udp_real(const struct report_receiver *v, double x)
 	return v->udp ? json_real(x) : json_null();
 }
 
+/* {p50, p90, p99, p99_9, max, mean, count}, or null where the server sent none. */
+static json_t *latency_json(const struct report_latency *l)
+{
+	if (!l->present)
+		return json_null();
+	return json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:I}", "p50", l->p50, "p90", l->p90,
+			 "p99", l->p99, "p99_9", l->p99_9, "max", l->max, "mean", l->mean,
+			 "count", (json_int_t)l->count);
+}
+
+/* A zcgen sink's additions (null where the server is not one, or for TCP). */
+static void extra_json(json_t *o, const struct report_receiver_extra *x)
+{
+	json_t *n = json_null();
+
+	json_object_set_new(o, "latency_us", latency_json(&x->lat));
+	json_object_set_new(o, "latency_valid", x->lat.present ? json_boolean(x->lat.valid) : n);
+	json_object_set_new(o, "latency_negative", x->lat.present ?
+			    json_integer((json_int_t)x->lat.negative) : n);
+	json_object_set_new(o, "corrupt_bytes", x->verified ?
+			    json_integer((json_int_t)x->corrupt_bytes) : n);
+	json_object_set_new(o, "corrupt_datagrams", x->verified ?
+			    json_integer((json_int_t)x->corrupt_datagrams) : n);
+	json_object_set_new(o, "duplicates", x->extra ? json_integer((json_int_t)x->duplicates) : n);
+	json_object_set_new(o, "reordered", x->extra ? json_integer((json_int_t)x->reordered) : n);
+}
+
 static json_t *receiver_json(const struct report_receiver *v, const struct row *t)
 {
-	json_t *streams = json_array();
+	json_t *streams = json_array(), *o;
 
 	for (unsigned k = 0; k < v->n; k++) {
 		const struct report_receiver_stream *s = &v->streams[k];
 
-		json_array_append_new(streams,
-			json_pack("{s:i, s:i, s:i, s:I, s:o, s:o, s:o, s:o}", "id", s->id, "queue",
-				  (int)s->queue, "stream", (int)s->stream, "bytes",
-				  (json_int_t)s->bytes, "packets", udp_int(v, s->packets), "lost",
-				  udp_int(v, s->lost), "tail_lost", udp_int(v, s->tail_lost),
-				  "jitter_ms", udp_real(v, s->jitter_ms)));
+		o = json_pack("{s:i, s:i, s:i, s:I, s:o, s:o, s:o, s:o}", "id", s->id, "queue",
+			      (int)s->queue, "stream", (int)s->stream, "bytes",
+			      (json_int_t)s->bytes, "packets", udp_int(v, s->packets), "lost",
+			      udp_int(v, s->lost), "tail_lost", udp_int(v, s->tail_lost),
+			      "jitter_ms", udp_real(v, s->jitter_ms));
+		if (o)
+			extra_json(o, &s->x);
+		json_array_append_new(streams, o);
 	}
-	return json_pack("{s:s, s:I, s:f, s:o, s:o, s:o, s:o, s:o, s:o}", "source", v->source,
-			 "bytes", (json_int_t)v->bytes, "bits_per_second", t->rx_bps, "packets",
-			 udp_int(v, v->packets), "lost", udp_int(v, v->lost), "tail_lost",
-			 udp_int(v, v->tail_lost), "lost_percent",
-			 udp_real(v, safe_div(100.0 * v->lost, (double)(v->packets + v->lost))),
-			 "jitter_ms", udp_real(v, v->jitter_ms), "streams", streams);
+	o = json_pack("{s:s, s:I, s:f, s:o, s:o, s:o, s:o, s:o, s:o}", "source", v->source,
+		      "bytes", (json_int_t)v->bytes, "bits_per_second", t->rx_bps, "packets",
+		      udp_int(v, v->packets), "lost", udp_int(v, v->lost), "tail_lost",
+		      udp_int(v, v->tail_lost), "lost_percent",
+		      udp_real(v, safe_div(100.0 * v->lost, (double)(v->packets + v->lost))),
+		      "jitter_ms", udp_real(v, v->jitter_ms), "streams", streams);
+	if (o)
+		extra_json(o, &v->x);
+	return o;
 }
 
 /* Rate and datagram keys of a queue or the total (null where they do not apply). */

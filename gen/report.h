@@ -16,6 +16,22 @@ struct report_nic_queue {
 	const char *source;      /* "mq-qdisc", "netdev-qstats", "driver-stats" */
 };
 
+/* One-way latency as a zcgen sink measured it (docs/sink.md, "Latency"). */
+struct report_latency {
+	bool present;            /* the server sent it (a zcgen sink, UDP) */
+	bool valid;              /* few or no arrivals before their send time */
+	double p50, p90, p99, p99_9, max, mean;   /* microseconds */
+	uint64_t count, negative;
+};
+
+/* What only a zcgen sink reports (its zcgen_* keys); extra false: none came. */
+struct report_receiver_extra {
+	bool extra;
+	struct report_latency lat;
+	bool verified;           /* corrupt_* known: the sink checked the payload */
+	uint64_t corrupt_bytes, corrupt_datagrams, duplicates, reordered;
+};
+
 /* One data stream as the receiver (the server) counted it. */
 struct report_receiver_stream {
 	int id;                  /* the server's stream id (iperf3: 1, 3, 4, ...) */
@@ -29,6 +45,7 @@ struct report_receiver_stream {
 	 */
 	uint64_t tail_lost;
 	double jitter_ms;        /* UDP */
+	struct report_receiver_extra x;  /* UDP, zcgen sinks */
 };
 
 /* The receiver's counts from a control protocol's result exchange. */
@@ -37,6 +54,7 @@ struct report_receiver {
 	bool udp;
 	uint64_t bytes, packets, lost, tail_lost;
 	double jitter_ms;        /* UDP: the mean over streams, as iperf3 shows it */
+	struct report_receiver_extra x;  /* sums over streams; lat over all of them (the sink's) */
 	unsigned n;
 	const struct report_receiver_stream *streams;
 };

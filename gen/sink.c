@@ -17,6 +17,7 @@
 #include <math.h>
 #include <poll.h>
 #include <sys/ioctl.h>
+#include <netinet/udp.h>
 #include "gen/compat.h"
 #include "gen/gen.h"
 #include "gen/payload.h"
@@ -30,7 +31,8 @@
  * source address and as much payload as fits: only the first 16 bytes matter
  * for counting, and MSG_TRUNC makes the kernel report the full length anyway.
  * With --verify every payload byte is checked, so UDP buffers then hold the
- * largest datagram (fewer of them).
+ * largest datagram (fewer of them); so they do with --gro, where one receive
+ * carries up to 64 KiB of datagrams whose every header is read.
  */
 #define TCP_BUF_SIZE   (64u * 1024)
 #define TCP_BUF_COUNT  128u
@@ -69,7 +71,8 @@ struct conn {
 	bool got_data;
 	uint64_t offset;          /* TCP stream offset, for --verify */
 	struct ip3_stream *ip3;   /* iperf3 stream (owned by the sink's iperf3 side) */
-	double jitter, transit;   /* iperf3 UDP: jitter state */
+	double jitter, transit;   /* UDP: jitter state */
+	struct lat_acct *lat;     /* UDP: latency histogram, allocated with the first datagram */
 	struct sink_stream_result r;
 };
 
@@ -99,7 +102,8 @@ struct sink_worker {
 	struct io_uring ring;
 	bool ring_ok;
 	struct bufring tcp, udp;
-	struct msghdr msg;        /* UDP: shape of the recvmsg output (name length) */
+	struct msghdr msg;        /* UDP: shape of the recvmsg output (name and control lengths) */
+	uint64_t batch_rt;        /* CLOCK_REALTIME ns of this completion batch, 0: not read yet */
 
 	struct conn *conns;
 	unsigned n_conns, cap_conns;
@@ -112,6 +116,7 @@ struct sink_worker {
 struct sink {
 	int protocol;             /* expected plain traffic: IPPROTO_TCP, IPPROTO_UDP, SINK_PROTO_BOTH */
 	bool verify;
+	bool gro;
 	bool have_tcp, have_udp;
 	int other_err, other_proto;
 	unsigned n;
@@ -294,6 +299,23 @@ fail:
 	return rc;
 }
 
+/*
+ * The workers' UDP sockets: the kernel's receive timestamp of every datagram
+ * (for the latency; without it the sink reads the clock once per batch),
+ * and with @gro UDP_GRO: the kernel may then hand over several datagrams of
+ * a flow in one receive, which the sink splits (on_datagram()).
+ * Return: 0, or -errno of UDP_GRO (-ENOPROTOOPT: a kernel before 5.0).
+ */
+static int udp_options(int fd, bool gro)
+{
+	int one = 1;
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
+	if (gro && setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof(one)))
+		return -errno;
+	return 0;
+}
+
 /* Bind @protocol without SO_REUSEPORT, note the address really bound, close. */
 static int probe(int protocol, const struct sockaddr_storage *ss, socklen_t sslen,
 		 struct sockaddr_storage *local, socklen_t *locallen)
@@ -368,6 +390,7 @@ int sink_open(const struct sink_cfg *cfg, struct sink **out)
 		return -ENOMEM;
 	s->protocol = cfg->protocol;
 	s->verify = cfg->verify;
+	s->gro = cfg->gro;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->cond, NULL);
 	atomic_init(&s->stop, false);
@@ -403,6 +426,8 @@ int sink_open(const struct sink_cfg *cfg, struct sink **out)
 		}
 		if (s->have_udp) {
 			rc = open_socket(IPPROTO_UDP, &s->local, s->locallen, true, &w->udp_fd);
+			if (!rc)
+				rc = udp_options(w->udp_fd, s->gro);
 			if (rc)
 				goto fail;
 		}
@@ -580,13 +605,14 @@ static int ring_setup(struct sink_worker *w)
 			return rc;
 	}
 	if (w->udp_fd >= 0) {
-		rc = w->s->verify ? bufring_setup(w, &w->udp, UDPV_BUF_COUNT, UDPV_BUF_SIZE, UDP_BGID) :
+		rc = w->s->verify || w->s->gro ? bufring_setup(w, &w->udp, UDPV_BUF_COUNT, UDPV_BUF_SIZE, UDP_BGID) :
 				    bufring_setup(w, &w->udp, UDP_BUF_COUNT, UDP_BUF_SIZE, UDP_BGID);
 		if (rc)
 			return rc;
-		/* Room for an IPv6 source address; no control messages. */
+		/* Room for an IPv6 source address, a receive timestamp and a GRO segment size. */
 		memset(&w->msg, 0, sizeof(w->msg));
 		w->msg.msg_namelen = sizeof(struct sockaddr_in6);
+		w->msg.msg_controllen = CMSG_SPACE(sizeof(struct timespec)) + CMSG_SPACE(sizeof(int));
 		rc = arm_recvmsg(w);
 		if (rc)
 			return rc;
@@ -723,6 +749,7 @@ static int stream_new(struct sink_worker *w, const struct sockaddr *sa, socklen_
 	w->conns[ci].udp = true;
 	w->conns[ci].kind = CONN_PLAIN;
 	w->conns[ci].r.protocol = IPPROTO_UDP;
+	w->conns[ci].transit = NAN;
 	k = peer_hash(sa) & (w->hash_cap - 1);
 	while (w->hash[k])
 		k = (k + 1) & (w->hash_cap - 1);
@@ -770,6 +797,9 @@ static bool on_udp_hello(struct sink_worker *w, const struct sockaddr *sa, sockl
 		} else {
 			/* A source port seen before, now an iperf3 stream: start afresh. */
 			memset(&c->r.seq, 0, sizeof(c->r.seq));
+			if (c->lat)
+				lat_init(c->lat);
+			c->r.corrupt_bytes = c->r.corrupt_datagrams = 0;
 			c->r.bytes = 0;
 			c->r.first_ns = c->r.last_ns = now;
 			c->got_data = false;
@@ -784,15 +814,59 @@ static bool on_udp_hello(struct sink_worker *w, const struct sockaddr *sa, sockl
 	return true;
 }
 
-static void on_ip3_datagram(struct sink_worker *w, struct conn *c, const void *p, unsigned inbuf,
-			    unsigned len, uint64_t now)
+/* The wall-clock time of this completion batch (read once): for datagrams without a timestamp. */
+static uint64_t batch_rt(struct sink_worker *w)
 {
-	uint32_t sec, usec;
-	uint64_t seq;
 	struct timespec rt;
 
-	if (iperf3_udp_parse(p, inbuf, atomic_load_explicit(&c->ip3->counters64, memory_order_relaxed),
-			     &sec, &usec, &seq) || !seq) {
+	if (!w->batch_rt) {
+		clock_gettime(CLOCK_REALTIME, &rt);
+		w->batch_rt = (uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec;
+	}
+	return w->batch_rt;
+}
+
+/*
+ * Latency and jitter of one datagram sent at @sec.@usec (its header) that
+ * arrived at @arrived (CLOCK_REALTIME ns). The histogram comes with the
+ * stream's first datagram; without memory for it the stream has no latency
+ * figures (count 0), the rest is counted as ever.
+ */
+static void udp_time(struct conn *c, uint32_t sec, uint32_t usec, uint64_t arrived)
+{
+	if (!c->lat) {
+		c->lat = malloc(sizeof(*c->lat));
+		if (c->lat)
+			lat_init(c->lat);
+	}
+	if (c->lat)
+		lat_add(c->lat, sec, usec, arrived);
+	iperf3_jitter_update(&c->jitter, &c->transit, (double)sec + (double)usec / 1e6,
+			     (double)(arrived / 1000000000ull) + (double)(arrived % 1000000000ull) / 1e9);
+}
+
+/* Payload check of a UDP datagram after its 16-byte header. */
+static void udp_verify(struct sink_worker *w, struct conn *c, const unsigned char *p, unsigned inbuf)
+{
+	uint64_t bad = payload_check(p + GEN_UDP_HDR_LEN, inbuf - GEN_UDP_HDR_LEN, 0);
+
+	c->r.verified = true;
+	if (bad) {
+		c->r.corrupt_bytes += bad;
+		c->r.corrupt_datagrams++;
+		w->res.corrupt_bytes += bad;
+		w->res.corrupt_datagrams++;
+	}
+}
+
+static void on_ip3_datagram(struct sink_worker *w, struct conn *c, const void *p, unsigned inbuf,
+			    unsigned len, uint64_t now, uint64_t arrived)
+{
+	bool c64 = atomic_load_explicit(&c->ip3->counters64, memory_order_relaxed);
+	uint32_t sec, usec;
+	uint64_t seq;
+
+	if (iperf3_udp_parse(p, inbuf, c64, &sec, &usec, &seq) || !seq) {
 		w->res.foreign++;
 		w->res.foreign_bytes += len;
 		return;
@@ -806,44 +880,40 @@ static void on_ip3_datagram(struct sink_worker *w, struct conn *c, const void *p
 	c->r.last_ns = now;
 	w->res.bytes += len;
 	w->res.packets++;
-	/* Arrival on the wall clock, as iperf3 does: only the offset to the sender's must stay. */
-	clock_gettime(CLOCK_REALTIME, &rt);
-	iperf3_jitter_update(&c->jitter, &c->transit, (double)sec + (double)usec / 1e6,
-			     (double)rt.tv_sec + (double)rt.tv_nsec / 1e9);
+	/*
+	 * Arrival on the wall clock, as iperf3 does: for the jitter only the
+	 * offset to the sender's clock must stay; for the latency it must be 0.
+	 * --verify: zcgen's pattern follows a 64-bit header (zcgen's own
+	 * header); an iperf3 client's payload is not the pattern.
+	 */
+	udp_time(c, sec, usec, arrived);
+	if (w->s->verify && c64 && inbuf >= GEN_UDP_HDR_LEN)
+		udp_verify(w, c, p, inbuf);
 	ip3_publish_udp(c->ip3, c->r.bytes, c->r.seq.packets, c->r.seq.highest, c->r.seq.lost,
 			c->jitter, c->r.first_ns, now);
+	ip3_publish_extra(c->ip3, &c->r.seq, c->r.verified, c->r.corrupt_bytes,
+			  c->r.corrupt_datagrams, c->lat);
 }
 
-static void on_datagram(struct sink_worker *w, void *buf, int len, uint64_t now)
+/* One datagram (of a receive that may carry several, GRO), @inbuf of its @len bytes at @p. */
+static void on_one(struct sink_worker *w, const struct sockaddr *sa, socklen_t salen,
+		   const unsigned char *p, unsigned inbuf, unsigned len, uint64_t now, uint64_t arrived)
 {
-	struct io_uring_recvmsg_out *o = io_uring_recvmsg_validate(buf, len, &w->msg);
-	const struct sockaddr *sa;
-	const unsigned char *p;
-	socklen_t salen;
-	unsigned inbuf;
+	uint32_t sec, usec;
 	uint64_t seq;
 	struct conn *c;
-	int ci;
+	int ci = stream_lookup(w, sa);
 
-	if (!o)
-		return;
-	if (o->flags & MSG_TRUNC)
-		w->res.truncated++;
-	inbuf = io_uring_recvmsg_payload_length(o, len, &w->msg);
-	p = io_uring_recvmsg_payload(o, &w->msg);
-	sa = io_uring_recvmsg_name(o);
-	salen = o->namelen < w->msg.msg_namelen ? o->namelen : w->msg.msg_namelen;
-	ci = stream_lookup(w, sa);
-	if (o->payloadlen == 4 && inbuf == 4 && is_udp_hello(p)) {
+	if (len == 4 && inbuf == 4 && is_udp_hello(p)) {
 		if (on_udp_hello(w, sa, salen, ci, now))
 			return;
 		goto foreign;
 	}
 	if (ci >= 0 && w->conns[ci].ip3) {
-		on_ip3_datagram(w, &w->conns[ci], p, inbuf, o->payloadlen, now);
+		on_ip3_datagram(w, &w->conns[ci], p, inbuf, len, now, arrived);
 		return;
 	}
-	if (o->payloadlen < GEN_UDP_HDR_LEN || inbuf < GEN_UDP_HDR_LEN)
+	if (len < GEN_UDP_HDR_LEN || inbuf < GEN_UDP_HDR_LEN)
 		goto foreign;
 	memcpy(&seq, p + offsetof(struct gen_udp_hdr, seq), sizeof(seq));  /* unaligned */
 	seq = be64toh(seq);
@@ -855,25 +925,75 @@ static void on_datagram(struct sink_worker *w, void *buf, int len, uint64_t now)
 		goto foreign;  /* out of memory for a new stream: keep receiving the others */
 	c = &w->conns[ci];
 	udpseq_add(&c->r.seq, seq);
-	c->r.bytes += o->payloadlen;
+	c->r.bytes += len;
 	c->r.last_ns = now;
-	w->res.bytes += o->payloadlen;
+	w->res.bytes += len;
 	w->res.packets++;
-	if (w->s->verify) {
-		uint64_t bad = payload_check(p + GEN_UDP_HDR_LEN, inbuf - GEN_UDP_HDR_LEN, 0);
-
-		c->r.verified = true;
-		if (bad) {
-			c->r.corrupt_bytes += bad;
-			c->r.corrupt_datagrams++;
-			w->res.corrupt_bytes += bad;
-			w->res.corrupt_datagrams++;
-		}
-	}
+	memcpy(&sec, p + offsetof(struct gen_udp_hdr, sec), sizeof(sec));
+	memcpy(&usec, p + offsetof(struct gen_udp_hdr, usec), sizeof(usec));
+	udp_time(c, be32toh(sec), be32toh(usec), arrived);
+	if (w->s->verify)
+		udp_verify(w, c, p, inbuf);
 	return;
 foreign:
 	w->res.foreign++;
-	w->res.foreign_bytes += o->payloadlen;
+	w->res.foreign_bytes += len;
+}
+
+/*
+ * One receive. Its control messages: the kernel's receive timestamp
+ * (SO_TIMESTAMPNS; else the batch's clock reading) and, with --gro, the
+ * segment size of a coalesced receive (UDP_GRO): the datagrams in it are
+ * then split and each counted as if it had come alone. They share the
+ * one timestamp the coalesced packet got.
+ */
+static void on_datagram(struct sink_worker *w, void *buf, int len, uint64_t now)
+{
+	struct io_uring_recvmsg_out *o = io_uring_recvmsg_validate(buf, len, &w->msg);
+	const struct sockaddr *sa;
+	const unsigned char *p;
+	struct cmsghdr *cm;
+	uint64_t arrived = 0;
+	unsigned inbuf, seg = 0, n;
+	socklen_t salen;
+
+	if (!o)
+		return;
+	if (o->flags & MSG_TRUNC)
+		w->res.truncated++;
+	inbuf = io_uring_recvmsg_payload_length(o, len, &w->msg);
+	p = io_uring_recvmsg_payload(o, &w->msg);
+	sa = io_uring_recvmsg_name(o);
+	salen = o->namelen < w->msg.msg_namelen ? o->namelen : w->msg.msg_namelen;
+	for (cm = io_uring_recvmsg_cmsg_firsthdr(o, &w->msg); cm;
+	     cm = io_uring_recvmsg_cmsg_nexthdr(o, &w->msg, cm)) {
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
+			struct timespec ts;
+
+			memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
+			arrived = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+		} else if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO) {
+			int v;
+
+			memcpy(&v, CMSG_DATA(cm), sizeof(v));
+			seg = v > 0 ? (unsigned)v : 0;
+		}
+	}
+	n = gro_count(o->payloadlen, seg);
+	if (arrived) {
+		w->res.ts_kernel += n;
+	} else {
+		arrived = batch_rt(w);
+		w->res.ts_user += n;
+	}
+	if (n > 1)
+		w->res.gro_receives++;
+	for (unsigned k = 0; k < n; k++) {
+		unsigned off, slen, in;
+
+		gro_seg(o->payloadlen, inbuf, seg, k, &off, &slen, &in);
+		on_one(w, sa, salen, p + off, in, slen, now, arrived);
+	}
 }
 
 /* ---- TCP ------------------------------------------------------------- */
@@ -1126,6 +1246,7 @@ static void *worker_main(void *arg)
 			break;
 		}
 		now = now_ns();
+		w->batch_rt = 0;
 		rc = 0;
 		io_uring_for_each_cqe(&w->ring, head, cqe) {
 			uint64_t ud = io_uring_cqe_get_data64(cqe);
@@ -1265,8 +1386,38 @@ static void stream_out(const struct conn *c, struct sink_stream_result *r)
 	if (c->ip3) {
 		r->iperf3_test = c->ip3->test_n;
 		r->iperf3_id = c->ip3->out.id;
-		r->jitter_s = c->jitter;
 	}
+	if (c->udp) {
+		r->jitter_s = c->jitter;
+		lat_summarize(c->lat ? &c->lat->h : NULL, c->lat ? c->lat->negative : 0, &r->lat);
+	}
+}
+
+/* Latency over all UDP streams (histograms merged) and their mean jitter. */
+static int total_latency(struct sink *s, struct sink_result *res)
+{
+	struct lat_acct *all = malloc(sizeof(*all));
+	unsigned n = 0;
+	double jit = 0;
+
+	if (!all)
+		return -ENOMEM;
+	lat_init(all);
+	for (unsigned i = 0; i < s->n; i++)
+		for (unsigned k = 0; k < s->w[i]->n_conns; k++) {
+			const struct conn *c = &s->w[i]->conns[k];
+
+			if (!c->udp || c->kind == CONN_GONE || !c->r.seq.packets)
+				continue;
+			if (c->lat)
+				lat_merge(all, c->lat);
+			jit += c->jitter;
+			n++;
+		}
+	lat_summarize(&all->h, all->negative, &res->lat);
+	res->jitter_s = n ? jit / n : 0;
+	free(all);
+	return 0;
 }
 
 int sink_stop(struct sink *s, struct sink_result *res)
@@ -1295,7 +1446,7 @@ int sink_stop(struct sink *s, struct sink_result *res)
 	res->stop_ns = s->stop_ns;
 	res->workers = calloc(s->n, sizeof(*res->workers));
 	res->streams = calloc(n_streams ? n_streams : 1, sizeof(*res->streams));
-	if (!res->workers || !res->streams ||
+	if (!res->workers || !res->streams || total_latency(s, res) ||
 	    sink_ip3_results(s->ip3, &res->tests, &res->n_tests)) {
 		sink_result_free(res);
 		return -ENOMEM;
@@ -1339,6 +1490,8 @@ void sink_close(struct sink *s)
 			close(w->tcp_fd);
 		if (w->udp_fd >= 0)
 			close(w->udp_fd);
+		for (unsigned k = 0; k < w->n_conns; k++)
+			free(w->conns[k].lat);
 		free(w->conns);
 		free(w->hash);
 		free(w);

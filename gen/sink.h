@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include "gen/sink_acct.h"
 #include "gen/udpseq.h"
 
 #define SINK_MAX_WORKERS 256
@@ -31,6 +32,7 @@ struct sink_cfg {
 	int protocol;           /* IPPROTO_TCP, IPPROTO_UDP or SINK_PROTO_BOTH */
 	unsigned workers;       /* 1..SINK_MAX_WORKERS, one io_uring and socket pair each */
 	bool verify;            /* check plain streams' payload (gen/payload.h) */
+	bool gro;               /* UDP_GRO on the UDP sockets: coalesced receives, split here */
 };
 
 /* One worker's totals. bytes/packets are zcgen payload only (see foreign). */
@@ -48,6 +50,9 @@ struct sink_worker_result {
 	uint64_t iperf3_denied;  /* iperf3 connections refused (busy, or not wanted) */
 	uint64_t corrupt_bytes;  /* --verify: payload bytes that were not the pattern */
 	uint64_t corrupt_datagrams;
+	uint64_t gro_receives;   /* --gro: receives that carried more than one datagram */
+	uint64_t ts_kernel;      /* UDP datagrams timed by the kernel's receive timestamp */
+	uint64_t ts_user;        /* ... by clock_gettime() once per completion batch (no timestamp) */
 	bool ring_fallback;      /* SINGLE_ISSUER|DEFER_TASKRUN were not available */
 	int err;                 /* 0, or the -errno that stopped this worker */
 };
@@ -63,7 +68,8 @@ struct sink_stream_result {
 	struct udpseq seq;            /* UDP only: packets, lost, reordered, ... */
 	unsigned iperf3_test;         /* 0: a plain stream; else the iperf3 test's number (from 1) */
 	int iperf3_id;                /* its stream id in that test (1, 3, 4, ...; 0 if never given) */
-	double jitter_s;              /* iperf3 UDP streams: RFC 1889 jitter as iperf3 computes it */
+	double jitter_s;              /* UDP: RFC 1889/3550 jitter as iperf3 computes it */
+	struct lat_summary lat;       /* UDP: one-way latency (gen/sink_acct.h) */
 	bool verified;                /* --verify checked its payload */
 	uint64_t corrupt_bytes;
 	uint64_t corrupt_datagrams;   /* UDP */
@@ -74,7 +80,7 @@ struct sink_iperf3_stream {
 	int id;                       /* iperf3's: 1, 3, 4, ... */
 	char peer[SINK_ADDRSTRLEN];
 	unsigned worker;
-	uint64_t bytes;               /* received (told to the client) */
+	uint64_t bytes;               /* received (the client is told this less omit_bytes) */
 	uint64_t packets;             /* UDP: datagrams received */
 	uint64_t highest;             /* UDP: highest sequence (iperf3's receiver "packets") */
 	uint64_t lost;                /* UDP: iperf3's receiver "errors" */
@@ -83,6 +89,8 @@ struct sink_iperf3_stream {
 	uint64_t client_packets;      /* UDP: datagrams it sent */
 	bool client_known;            /* the results exchange got that far */
 	uint64_t first_ns, last_ns;   /* CLOCK_MONOTONIC: first and last data */
+	/* the client's omit (warm-up): counts at its end, left out of what the client is told */
+	uint64_t omit_bytes, omit_highest, omit_lost;
 };
 
 /* One iperf3 test: a control connection and its streams. */
@@ -108,6 +116,8 @@ struct sink_result {
 	unsigned n_tests;
 	struct sink_iperf3_test *tests;       /* iperf3 tests, in arrival order */
 	uint64_t start_ns, stop_ns;           /* CLOCK_MONOTONIC: sink_start() and sink_stop() */
+	struct lat_summary lat;               /* UDP: latency over all streams (histograms merged) */
+	double jitter_s;                      /* UDP: mean of the streams' jitter */
 };
 
 /**

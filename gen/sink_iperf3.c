@@ -350,6 +350,72 @@ static void wait_quiet(struct ip3_test *t)
 	}
 }
 
+static void zlat_out(const struct hist *h, uint64_t negative, struct iperf3_zcgen_latency *o)
+{
+	struct lat_summary l;
+
+	lat_summarize(h, negative, &l);
+	memset(o, 0, sizeof(*o));
+	if (!l.count)
+		return;
+	o->present = true;
+	o->p50 = l.p50;
+	o->p90 = l.p90;
+	o->p99 = l.p99;
+	o->p99_9 = l.p99_9;
+	o->max = l.max;
+	o->mean = l.mean;
+	o->count = l.count;
+	o->negative = l.negative;
+	o->valid = l.valid;
+}
+
+/*
+ * The stream's histogram, once the worker's count of it is seen (acquire):
+ * what the worker recorded up to then is visible. The test's counters have
+ * stood still (wait_quiet), so nothing more is being written.
+ */
+static const struct lat_acct *stream_lat(struct ip3_stream *st)
+{
+	if (!atomic_load_explicit(&st->lat_count, memory_order_acquire))
+		return NULL;
+	return atomic_load_explicit(&st->lat, memory_order_acquire);
+}
+
+/* zcgen's additions to a UDP stream's results (iperf3 clients ignore them). */
+static void zcgen_out(struct ip3_stream *st, struct iperf3_zcgen *z)
+{
+	const struct lat_acct *l = stream_lat(st);
+
+	z->present = true;
+	if (l)
+		zlat_out(&l->h, l->negative, &z->lat);
+	z->verified = atomic_load_explicit(&st->verified, memory_order_relaxed);
+	z->corrupt_bytes = atomic_load_explicit(&st->corrupt_bytes, memory_order_relaxed);
+	z->corrupt_datagrams = atomic_load_explicit(&st->corrupt_datagrams, memory_order_relaxed);
+	z->duplicates = atomic_load_explicit(&st->duplicates, memory_order_relaxed);
+	z->reordered = atomic_load_explicit(&st->reordered, memory_order_relaxed);
+}
+
+/* The top-level zcgen_latency_us: every stream's histogram merged. */
+static void test_latency(struct ip3_test *t, struct iperf3_zcgen_latency *o)
+{
+	struct lat_acct *all = malloc(sizeof(*all));
+
+	memset(o, 0, sizeof(*o));
+	if (!all)
+		return;
+	lat_init(all);
+	for (unsigned i = 0; i < t->n_streams; i++) {
+		const struct lat_acct *l = t->streams[i]->udp ? stream_lat(t->streams[i]) : NULL;
+
+		if (l)
+			lat_merge(all, l);
+	}
+	zlat_out(&all->h, all->negative, o);
+	free(all);
+}
+
 static int results_cb(void *arg, unsigned index, struct iperf3_stream_result *out)
 {
 	struct ip3_test *t = arg;
@@ -359,16 +425,31 @@ static int results_cb(void *arg, unsigned index, struct iperf3_stream_result *ou
 		return -EINVAL;
 	st = t->order[index];
 	snap(st);
-	out->bytes = st->out.bytes;
+	/* as iperf3's server does: what arrived during the client's omit is not counted */
+	out->bytes = st->out.bytes - st->out.omit_bytes;
 	if (st->udp) {
 		/* iperf3's receiver meaning: packets is the highest sequence, errors the lost ones. */
-		out->packets = st->out.highest;
-		out->errors = (int64_t)st->out.lost;
+		out->packets = st->out.highest - st->out.omit_highest;
+		out->errors = (int64_t)(st->out.lost - st->out.omit_lost);
 		out->jitter = st->out.jitter_s;
+		zcgen_out(st, &out->zcgen);
 	}
 	out->start_time = 0;
 	out->end_time = (double)(t->pub.end_ns - t->pub.start_ns) / 1e9;
 	return 0;
+}
+
+/* The client's omit (warm-up) is over: what arrived until now is not counted. */
+static void omit_mark(struct ip3_test *t)
+{
+	for (unsigned i = 0; i < t->n_streams; i++) {
+		struct ip3_stream *st = t->streams[i];
+
+		snap(st);
+		st->out.omit_bytes = st->out.bytes;
+		st->out.omit_highest = st->out.highest;
+		st->out.omit_lost = st->out.lost;
+	}
 }
 
 static void client_results(struct ip3_test *t, const struct iperf3_results *c)
@@ -405,7 +486,9 @@ static bool quitting(struct sink_ip3 *ip)
 static void run_test(struct sink_ip3 *ip, struct ip3_test *t, int fd)
 {
 	struct iperf3_server *srv = calloc(1, sizeof(*srv));
+	struct iperf3_results *extra = NULL;
 	char why[256] = "";
+	uint64_t omit_at;
 	int r;
 
 	if (!srv) {
@@ -439,8 +522,18 @@ static void run_test(struct sink_ip3 *ip, struct ip3_test *t, int fd)
 	set_state(ip, ST_RUNNING);
 	t->pub.start_ns = mono_ns();
 	r = iperf3_server_run(srv);
+	omit_at = srv->params.omit_s ? t->pub.start_ns + srv->params.omit_s * 1000000000ULL : 0;
 	while (!r) {
-		r = iperf3_server_wait_end(srv, 200);
+		uint64_t now = mono_ns();
+		int wait_ms = 200;
+
+		if (omit_at && now >= omit_at) {
+			omit_mark(t);
+			omit_at = 0;
+		} else if (omit_at && omit_at - now < 200000000ULL) {
+			wait_ms = (int)((omit_at - now) / 1000000ULL) + 1;
+		}
+		r = iperf3_server_wait_end(srv, wait_ms);
 		if (r != -EAGAIN && r != -ETIMEDOUT)
 			break;
 		r = quitting(ip) ? -ESHUTDOWN : 0;
@@ -452,7 +545,10 @@ static void run_test(struct sink_ip3 *ip, struct ip3_test *t, int fd)
 	t->pub.end_ns = mono_ns();
 	set_state(ip, ST_ENDING);
 	wait_quiet(t);
-	r = iperf3_server_finish(srv, results_cb, t, NULL);
+	extra = calloc(1, sizeof(*extra));
+	if (extra && t->pub.udp)
+		test_latency(t, &extra->zcgen_latency);
+	r = iperf3_server_finish(srv, results_cb, t, extra);
 	pthread_mutex_lock(&ip->lock);
 	t->finished = true;
 	client_results(t, &srv->client);
@@ -460,6 +556,7 @@ static void run_test(struct sink_ip3 *ip, struct ip3_test *t, int fd)
 	if (r)
 		test_fail(ip, t, r, srv->err);
 out:
+	free(extra);
 	free(srv);
 }
 

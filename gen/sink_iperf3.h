@@ -8,6 +8,7 @@
 #include <string.h>
 #include "gen/iperf3.h"
 #include "gen/sink.h"
+#include "gen/sink_acct.h"
 
 /*
  * Division of labour. Workers see every connection and datagram first:
@@ -33,6 +34,17 @@ struct ip3_stream {
 	/* Live counters: written by the stream's worker only, read by the control thread. */
 	_Atomic uint64_t bytes, packets, highest, lost, first_ns, last_ns;
 	_Atomic uint64_t jitter_bits; /* a double */
+	/* UDP, zcgen's additions to the results (zcgen_* keys): same writer, same reader. */
+	_Atomic uint64_t reordered, duplicates, corrupt_bytes, corrupt_datagrams;
+	atomic_bool verified;
+	/*
+	 * The worker's latency histogram of this stream (it owns it), and how
+	 * many values it holds: stored with release after each one, so that the
+	 * control thread, which loads it with acquire after the counters stood
+	 * still (wait_quiet), sees the histogram at least that far.
+	 */
+	struct lat_acct *_Atomic lat;
+	_Atomic uint64_t lat_count;
 	/* Filled by the control thread: the id and what was reported. */
 	struct sink_iperf3_stream out;
 	unsigned test_n;
@@ -104,6 +116,23 @@ static inline void ip3_publish_udp(struct ip3_stream *st, uint64_t bytes, uint64
 	atomic_store_explicit(&st->highest, highest, memory_order_relaxed);
 	atomic_store_explicit(&st->lost, lost, memory_order_relaxed);
 	atomic_store_explicit(&st->jitter_bits, jb, memory_order_relaxed);
+}
+
+/* The worker side, UDP: what only zcgen's results carry. */
+static inline void ip3_publish_extra(struct ip3_stream *st, const struct udpseq *seq, bool verified,
+				     uint64_t corrupt_bytes, uint64_t corrupt_datagrams,
+				     struct lat_acct *lat)
+{
+	atomic_store_explicit(&st->reordered, seq->reordered, memory_order_relaxed);
+	atomic_store_explicit(&st->duplicates, seq->duplicates, memory_order_relaxed);
+	atomic_store_explicit(&st->verified, verified, memory_order_relaxed);
+	atomic_store_explicit(&st->corrupt_bytes, corrupt_bytes, memory_order_relaxed);
+	atomic_store_explicit(&st->corrupt_datagrams, corrupt_datagrams, memory_order_relaxed);
+	if (lat) {
+		atomic_store_explicit(&st->lat, lat, memory_order_release);
+		atomic_store_explicit(&st->lat_count, hist_count(&lat->h) + lat->negative,
+				      memory_order_release);
+	}
 }
 
 #endif

@@ -100,13 +100,14 @@ compare_case() {
 # The sweep case: auto within 5% of the better of copy and zc-fixed at every size.
 sweep_case() {
 	local name=sweep-auto j=$OUT/sweep.json how
-	if "$Z" sweep --help 2>/dev/null | grep -q -- '--lab' &&
-		"$Z" sweep --help 2>/dev/null | grep -- '--modes' | grep -q auto; then
+	if "$Z" sweep --help 2>/dev/null | grep -q -- '--lab'; then
+		# directly: sweep --lab brings the lab up (and down) itself, auto cells included
 		how="zcgen sweep --lab --modes copy,zc-fixed,auto"
 		"$Z" sweep --lab --sizes "$SIZES" --modes copy,zc-fixed,auto --duration "$SWEEP_DUR" \
 			--json "$j" >"$OUT/sweep.out" 2>&1 || { sweep_failed; return; }
+		jq -e '(.cells | length) > 0 and all(.cells[]; .ok)' "$j" >/dev/null || { sweep_failed; return; }
 	else
-		# This zcgen's sweep has no --lab or no auto cells: the same cells by hand, in the lab.
+		# This zcgen's sweep has no --lab (nor auto cells): the same cells by hand, in the lab.
 		how="fallback: lab exec sweep copy,zc-fixed + one auto run per size"
 		"$Z" lab up --queues 1 --no-sink >"$OUT/sweep.out" 2>&1 || { sweep_failed; return; }
 		ip netns exec "$ZCGEN_LAB_PREFIX-rx" "$Z" sink --listen 0.0.0.0:5201 --protocol tcp --quiet \
@@ -122,26 +123,28 @@ sweep_case() {
 				--omit 0 --queues 1 --streams 1 --depth 8 --no-nic --quiet --json "$OUT/auto-$s.json" \
 				>>"$OUT/sweep.out" 2>&1 || { sweep_failed; return; }
 			cells+=("$(jq -c --arg s "$s" '{size: .plan.message_size, mode: "auto", ok: true,
-				mib_per_second: (.total.bits_per_second / 8 / 1048576), chose: .plan.mode}' "$OUT/auto-$s.json")")
+				mib_per_second: (.total.bits_per_second / 8 / 1048576),
+				mode_used: (.plan.mode_used // .plan.mode)}' "$OUT/auto-$s.json")")
 		done
 		jq --argjson auto "$(printf '%s\n' "${cells[@]}" | jq -s .)" '.cells += $auto' \
 			"$OUT/sweep-cz.json" >"$j"
 		stop_sink
 		"$Z" lab down >/dev/null 2>&1
 	fi
-	# per size: auto / max(copy, zc-fixed)
+	# per size from the JSON: auto / max(copy, zc-fixed), and the mode auto used
 	local per worst
 	per=$(jq -r '.cells | group_by(.size)[] |
 		{size: .[0].size,
 		 auto: (map(select(.mode == "auto"))[0].mib_per_second // 0),
-		 best: ([.[] | select(.mode == "copy" or .mode == "zc-fixed") | .mib_per_second] | max // 0)} |
-		"\(.size) \(.auto) \(.best)"' "$j")
+		 best: ([.[] | select(.mode == "copy" or .mode == "zc-fixed") | .mib_per_second] | max // 0),
+		 used: (map(select(.mode == "auto"))[0].mode_used // "?")} |
+		"\(.size) \(.auto) \(.best) \(.used)"' "$j")
 	worst=$(echo "$per" | awk '$3 > 0 { r = $2 / $3; if (min == "" || r < min) { min = r; at = $1 } }
 		END { if (min == "") print "null -"; else printf "%.3f %s\n", min, at }')
 	local r=${worst% *} at=${worst#* } verdict=MISS detail
 	ge "$r" 0.95 && verdict=PASS
-	detail=$(echo "$per" | awk '{ printf "%s%s: %.0f/%.0f", sep, $1, $2, $3; sep = ", " }')
-	line "$(printf '%-22s %-8s %-36s %-5s worst at %s B; auto/best MiB/s per size: %s (%s)' \
+	detail=$(echo "$per" | awk '{ printf "%s%s: %.0f/%.0f %s", sep, $1, $2, $3, $4; sep = ", " }')
+	line "$(printf '%-22s %-8s %-36s %-5s worst at %s B; auto/best MiB/s, mode auto used, per size: %s (%s)' \
 		"$name" "$(fmt "$r" 3)" ">= 0.95x max(copy, zc-fixed)" "$verdict" "$at" "$detail" "$how")"
 }
 sweep_failed() {

@@ -1,5 +1,6 @@
 #!/bin/bash
-# t_sweep.sh - `zcgen sweep` on loopback with its own sink: table, JSON, crossover, calibration, cleanup
+# t_sweep.sh - `zcgen sweep` on loopback with its own sink: table, JSON, crossover, calibration, cleanup;
+# as root also `sweep --lab` with auto cells: mode used, lab brought up and taken down, SIGINT
 set -u
 : "${ZCGEN:?ZCGEN must point at the zcgen binary}"
 command -v jq >/dev/null || { echo "SKIP: jq not installed"; exit 77; }
@@ -9,9 +10,16 @@ fi
 
 tmp=$(mktemp -d /tmp/zcgen-t-sweep.XXXXXX)
 bg=
+# the lab part's own prefix: never a lab a user has up, never another test's
+export ZCGEN_LAB_PREFIX=zcgt-sw$$
 cleanup() {
 	[ -n "$bg" ] && kill "$bg" 2>/dev/null
 	wait 2>/dev/null
+	if [ "$(id -u)" = 0 ]; then
+		"$ZCGEN" lab down >/dev/null 2>&1
+		ip netns del "$ZCGEN_LAB_PREFIX-tx" 2>/dev/null
+		ip netns del "$ZCGEN_LAB_PREFIX-rx" 2>/dev/null
+	fi
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -27,8 +35,11 @@ own_sinks() { pgrep -x -f "zcgen sink --listen 127.0.0.1:0 --protocol $1 --quiet
 
 # ---- usage ------------------------------------------------------------------
 "$ZCGEN" sweep --help | grep -q -- '--save-calibration' && ok "--help" || fail "--help"
-for bad in "--modes copy,auto" "--modes copy,copy" "--modes nope" "--sizes 1200,x" "--sizes 0" \
-	   "--protocol sctp" "--duration 5parsecs" "--queues 0" "extra"; do
+"$ZCGEN" sweep --help | grep -- '--modes' | grep -q auto && ok "--help: auto among the modes" ||
+	fail "--help: auto among the modes"
+"$ZCGEN" sweep --help | grep -q -- '--lab' && ok "--help: --lab" || fail "--help: --lab"
+for bad in "--modes auto,auto" "--modes copy,copy" "--modes nope" "--sizes 1200,x" "--sizes 0" \
+	   "--protocol sctp" "--duration 5parsecs" "--queues 0" "extra" "--lab --dest 127.0.0.1:9"; do
 	# shellcheck disable=SC2086
 	"$ZCGEN" sweep $bad >/dev/null 2>"$tmp/err"; rc=$?
 	[ $rc -eq 2 ] && [ -s "$tmp/err" ] && ok "'$bad': exit 2 with a message" ||
@@ -93,6 +104,66 @@ else
 fi
 bg=
 own_sinks tcp >/dev/null && fail "the sink survived the SIGINT" || ok "SIGINT: sink stopped"
+
+# ---- --lab with auto cells (root) -------------------------------------------
+# our_netns: the namespaces of this test's prefix that exist
+our_netns() { ip netns list 2>/dev/null | grep -c "^$ZCGEN_LAB_PREFIX-"; }
+if [ "$(id -u)" != 0 ]; then
+	echo "skip: --lab part (needs root for network namespaces)"
+elif ! command -v ip >/dev/null; then
+	echo "skip: --lab part (iproute2's ip is missing)"
+else
+	[ "$(our_netns)" -eq 0 ] || fail "namespaces of $ZCGEN_LAB_PREFIX before the test"
+	"$ZCGEN" sweep --lab --sizes 1200,65435 --modes auto,copy --duration 300ms \
+		--json "$tmp/l.json" >"$tmp/lout" 2>"$tmp/lerr"; rc=$?
+	cat "$tmp/lout"
+	[ $rc -eq 0 ] && ok "lab sweep: exit 0" || fail "lab sweep: exit $rc: $(cat "$tmp/lerr")"
+	l=$tmp/l.json
+	jqt "lab: four cells, all ok, copy before auto" '(.cells | length) == 4 and all(.cells[]; .ok) and [.cells[] | "\(.size) \(.mode)"] == ["1200 copy", "1200 auto", "65435 copy", "65435 auto"]' "$l"
+	jqt "lab: every cell carries mode_used; copy cells used copy" 'all(.cells[]; .mode_used != null) and all(.cells[] | select(.mode == "copy"); .mode_used == "copy")' "$l"
+	jqt "lab: auto cells say what they used, why, and whether they switched" 'all(.cells[] | select(.mode == "auto"); (.mode_used | IN("copy", "zc-fixed", "mixed")) and (.mode_planned | IN("copy", "zc-fixed")) and (.mode_reason | startswith("auto chose")) and (.auto_switched | type) == "boolean" and (if .auto_switched then .auto_switch_sends > 0 else .mode_used == .mode_planned end))' "$l"
+	# without zc-fixed in the sweep there is no "better of copy and zc-fixed"
+	jqt "lab: vs_best null without zc-fixed" 'all(.cells[] | select(.mode == "auto"); has("vs_best") and .vs_best == null)' "$l"
+	jqt "lab: sent through the lab's veth to its sink" '.environment.lab == true and .environment.own_receiver == false and .environment.driver == "veth" and (.environment.dest | startswith("198.18.0.2:"))' "$l"
+	used=$(jq -r '.cells[] | select(.mode == "auto" and .size == 1200) | .mode_used' "$l")
+	grep -Eq "^ +1200 .* [0-9]+ \($used(->copy)?\) " "$tmp/lout" && ok "lab: table shows auto's mode" ||
+		fail "lab: table shows auto's mode ($used)"
+	"$ZCGEN" lab status >/dev/null 2>&1 && fail "lab: still up after the sweep that brought it up" ||
+		ok "lab: down after the sweep"
+	[ "$(our_netns)" -eq 0 ] && ok "lab: no namespace of $ZCGEN_LAB_PREFIX left" ||
+		fail "lab: namespaces left: $(ip netns list | grep "^$ZCGEN_LAB_PREFIX-")"
+
+	# a lab that was up before stays up
+	if "$ZCGEN" lab up --queues 1 >"$tmp/up" 2>&1; then
+		"$ZCGEN" sweep --lab --sizes 4000 --modes auto --duration 200ms >"$tmp/rout" 2>&1; rc=$?
+		[ $rc -eq 0 ] && grep -q 'reused' "$tmp/rout" && ok "lab: a lab already up is reused" ||
+			fail "lab: reuse: exit $rc: $(tail -3 "$tmp/rout")"
+		"$ZCGEN" lab status >/dev/null 2>&1 && ok "lab: a lab that was up stays up" ||
+			fail "lab: the sweep took down a lab it did not bring up"
+		"$ZCGEN" lab down >/dev/null 2>&1
+	else
+		fail "lab up: $(cat "$tmp/up")"
+	fi
+
+	# SIGINT mid-cell: the sweep prints what it has, exits 1, and takes the lab down
+	"$ZCGEN" sweep --lab --sizes 1200,4000 --modes copy,auto --duration 10s >"$tmp/liout" 2>&1 &
+	bg=$!
+	for _ in $(seq 200); do grep -q '^zcgen sweep:' "$tmp/liout" && break; sleep 0.05; done
+	sleep 0.5
+	kill -INT "$bg"
+	for _ in $(seq 150); do kill -0 "$bg" 2>/dev/null || break; sleep 0.1; done
+	if kill -0 "$bg" 2>/dev/null; then
+		fail "lab: sweep still running 15 s after SIGINT"
+	else
+		wait "$bg"; rc=$?
+		[ $rc -eq 1 ] && ok "lab: SIGINT: exit 1" || fail "lab: SIGINT: exit $rc: $(tail -3 "$tmp/liout")"
+		grep -q 'not run (interrupted)' "$tmp/liout" && ok "lab: SIGINT: the table was printed" ||
+			fail "lab: SIGINT: no table"
+	fi
+	bg=
+	[ "$(our_netns)" -eq 0 ] && ok "lab: SIGINT: no namespace of $ZCGEN_LAB_PREFIX left" ||
+		fail "lab: SIGINT: namespaces left: $(ip netns list | grep "^$ZCGEN_LAB_PREFIX-")"
+fi
 
 [ $fails -eq 0 ] && echo "all passed" || echo "$fails failed"
 [ $fails -eq 0 ]

@@ -196,6 +196,80 @@ static void test_print_and_json(void **state)
 	json_decref(j);
 }
 
+/* max_loss_percent and max_p99_latency from the receiver's counts, met and missed. */
+static void test_loss_from_receiver(void **state)
+{
+	struct engine_stream_result st[1] = { { .bytes = 1000000 } };
+	struct engine_queue_result q[1] = { { .streams = 1, .st = st, .bytes = 1000000 } };
+	struct engine_result res = { .nq = 1, .q = q, .duration_s = 1 };
+	struct report_receiver rcv = { .source = "zcgen", .udp = true, .packets = 970, .lost = 20,
+				       .tail_lost = 10 };
+	struct gen_expect ex = { 0 };
+	struct expect_measured m;
+	struct expect_result r;
+	double bps[1];
+	char msg[300];
+
+	assert_int_equal(expect_key_set(&ex, "expect.max_loss_percent", "5", false, msg, sizeof(msg)), 0);
+
+	/* UDP: 30 of 1000 datagrams did not arrive, the tail ones included: 3 % <= 5 % */
+	expect_measure_run(&res, &rcv, -1, bps, &m);
+	assert_true(m.loss_percent > 2.99 && m.loss_percent < 3.01);
+	expect_eval(&ex, &m, &r);
+	assert_int_equal(r.n_checked, 1);
+	assert_int_equal(r.n_missed, 0);
+
+	/* 100 of 1000: missed, with the figure */
+	rcv.packets = 900;
+	rcv.lost = 90;
+	expect_measure_run(&res, &rcv, -1, bps, &m);
+	expect_eval(&ex, &m, &r);
+	assert_int_equal(r.n_missed, 1);
+	assert_string_equal(r.miss[0].key, "max_loss_percent");
+	assert_true(r.miss[0].measured_known);
+	assert_string_equal(r.miss[0].measured, "10 %");
+
+	/* TCP: every byte sent counted by the receiver is 0 % loss; a short count is not */
+	rcv = (struct report_receiver){ .source = "iperf3", .bytes = 1000000 };
+	expect_measure_run(&res, &rcv, -1, bps, &m);
+	assert_true(m.loss_percent == 0);
+	expect_eval(&ex, &m, &r);
+	assert_int_equal(r.n_missed, 0);
+	rcv.bytes = 900000;
+	expect_measure_run(&res, &rcv, -1, bps, &m);
+	assert_true(m.loss_percent > 9.99 && m.loss_percent < 10.01);
+	expect_eval(&ex, &m, &r);
+	assert_int_equal(r.n_missed, 1);
+	assert_string_equal(r.miss[0].measured, "10 %");
+
+	/* max_p99_latency from a zcgen sink's latency_us.p99, only when the sink found it valid */
+	struct gen_expect lx = { 0 };
+
+	assert_int_equal(expect_key_set(&lx, "expect.max_p99_latency", "2ms", false, msg, sizeof(msg)), 0);
+	rcv = (struct report_receiver){ .source = "zcgen", .udp = true, .packets = 1000 };
+	rcv.x.lat = (struct report_latency){ .present = true, .valid = true, .p99 = 1500, .count = 1000 };
+	expect_measure_run(&res, &rcv, -1, bps, &m);
+	assert_true(m.p99_latency_s > 0.00149 && m.p99_latency_s < 0.00151);
+	expect_eval(&lx, &m, &r);
+	assert_int_equal(r.n_missed, 0);
+	rcv.x.lat.p99 = 4000;
+	expect_measure_run(&res, &rcv, -1, bps, &m);
+	expect_eval(&lx, &m, &r);
+	assert_int_equal(r.n_missed, 1);
+	assert_string_equal(r.miss[0].measured, "0.004 s");
+	rcv.x.lat.valid = false;     /* the clocks differ: no figure */
+	expect_measure_run(&res, &rcv, -1, bps, &m);
+	assert_true(m.p99_latency_s < 0);
+
+	/* no receiver (server none): not measured, missed */
+	expect_measure_run(&res, NULL, -1, bps, &m);
+	assert_true(m.loss_percent < 0);
+	expect_eval(&ex, &m, &r);
+	assert_int_equal(r.n_missed, 1);
+	assert_false(r.miss[0].measured_known);
+	assert_non_null(strstr(r.miss[0].measured, "not measured"));
+}
+
 /* The profile's expect: section, through the YAML loader and the key table. */
 static void test_profile(void **state)
 {
@@ -251,6 +325,7 @@ int main(void)
 		cmocka_unit_test(test_offload_names),
 		cmocka_unit_test(test_met_and_missed),
 		cmocka_unit_test(test_offloads_effective),
+		cmocka_unit_test(test_loss_from_receiver),
 		cmocka_unit_test(test_print_and_json),
 		cmocka_unit_test(test_profile),
 	};

@@ -149,6 +149,14 @@ static void test_figures(void **state)
 	assert_true(f.cpu_s_per_gb < 0 && f.bytes_per_packet < 0 && f.zc_copied_percent < 0);
 }
 
+static const struct offload_sample *s_plain(void)
+{
+	static struct offload_sample s;
+
+	s = run(5, 1.0, 1514, 0);
+	return &s;
+}
+
 static enum offload_verdict judge(enum offload_kind kind, const struct offload_sample *on, unsigned non,
 				  const struct offload_sample *off, unsigned noff, char *ev, size_t len)
 {
@@ -221,6 +229,72 @@ static void test_verdicts(void **state)
 	}
 }
 
+/* @s as a verifying receiver counted it: everything arrived but @lost datagrams, @corrupt bytes bad. */
+static struct offload_sample rx(struct offload_sample s, bool udp, uint64_t lost, uint64_t corrupt)
+{
+	s.have_rx = true;
+	s.udp = udp;
+	s.sent_bytes = s.bytes;
+	s.rx_bytes = s.bytes;
+	if (udp) {
+		s.sent_datagrams = s.bytes / 1472;
+		s.rx_packets = s.sent_datagrams - lost;
+		s.rx_corrupt_datagrams = corrupt ? 1 : 0;
+	}
+	s.rx_corrupt_bytes = corrupt;
+	return s;
+}
+
+static void test_receiver(void **state)
+{
+	struct offload_sample on[2], off[2];
+	struct offload_figures f;
+	char ev[700];
+
+	/* TSO as on veth, but 3 bytes corrupt at the receiver with it on: broken, the figure named */
+	on[0] = rx(run(10, 1.0, 48000, 0), false, 0, 3);
+	on[1] = rx(run(10, 1.0, 48000, 0), false, 0, 0);
+	off[0] = rx(run(4, 1.0, 1514, 0), false, 0, 0);
+	off[1] = rx(run(4, 1.0, 1514, 0), false, 0, 0);
+	assert_int_equal(judge(OFFLOAD_KIND_SEGMENTATION, on, 2, off, 2, ev, sizeof(ev)), OFFLOAD_BROKEN);
+	assert_non_null(strstr(ev, "3 corrupt bytes"));
+	assert_non_null(strstr(ev, "none with it off"));
+
+	/* the same with every byte intact: effective, and the evidence says what the receiver found */
+	on[0] = rx(run(10, 1.0, 48000, 0), false, 0, 0);
+	assert_int_equal(judge(OFFLOAD_KIND_SEGMENTATION, on, 2, off, 2, ev, sizeof(ev)), OFFLOAD_EFFECTIVE);
+	assert_non_null(strstr(ev, "no corrupt byte"));
+
+	/* corrupt in both states: still broken, and said to be the path's */
+	on[0] = rx(run(10, 1.0, 48000, 0), false, 0, 3);
+	off[0] = rx(run(4, 1.0, 1514, 0), false, 0, 7);
+	assert_int_equal(judge(OFFLOAD_KIND_SEGMENTATION, on, 2, off, 2, ev, sizeof(ev)), OFFLOAD_BROKEN);
+	assert_non_null(strstr(ev, "7 with it off too"));
+
+	/* UDP: 10 % lost with it on, 1 % off: broken; 3 % vs 1 % is the receiver's load, not broken */
+	on[0] = rx(run(2, 1.0, 1514, 0), true, 16983, 0);
+	on[1] = on[0];
+	off[0] = rx(run(2, 1.0, 1514, 0), true, 1698, 0);
+	off[1] = off[0];
+	offload_figures(on, 2, &f);
+	assert_true(f.rx.checked);
+	assert_true(f.rx.loss_percent > 9.9 && f.rx.loss_percent < 10.1);
+	assert_int_equal(judge(OFFLOAD_KIND_OTHER, on, 2, off, 2, ev, sizeof(ev)), OFFLOAD_BROKEN);
+	assert_non_null(strstr(ev, "10.0% of the datagrams"));
+	on[0] = rx(run(2, 1.0, 1514, 0), true, 5095, 0);
+	on[1] = on[0];
+	assert_int_equal(judge(OFFLOAD_KIND_OTHER, on, 2, off, 2, ev, sizeof(ev)), OFFLOAD_NO_EFFECT);
+	assert_non_null(strstr(ev, "3.00% of the datagrams lost with it on, 1.00% off"));
+
+	/* no receiver counts: nothing said about integrity, and not checked */
+	offload_figures(s_plain(), 1, &f);
+	assert_false(f.rx.checked);
+	assert_true(f.rx.loss_percent < 0);
+	assert_int_equal(judge(OFFLOAD_KIND_OTHER, s_plain(), 1, s_plain(), 1, ev, sizeof(ev)),
+			 OFFLOAD_NO_EFFECT);
+	assert_null(strstr(ev, "receiver"));
+}
+
 static void test_unsupported(void **state)
 {
 	struct offload_case c = { .name = "lro", .kind = OFFLOAD_KIND_OTHER, .mtu = 1500, .fixed = true };
@@ -242,6 +316,7 @@ int main(void)
 		cmocka_unit_test(test_needs),
 		cmocka_unit_test(test_figures),
 		cmocka_unit_test(test_verdicts),
+		cmocka_unit_test(test_receiver),
 		cmocka_unit_test(test_unsupported),
 	};
 
