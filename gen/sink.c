@@ -956,6 +956,12 @@ static void on_datagram(struct sink_worker *w, void *buf, int len, uint64_t now)
 	uint64_t arrived = 0;
 	unsigned inbuf, seg = 0, n;
 	socklen_t salen;
+	union {
+		struct cmsghdr align;
+		unsigned char b[256];
+	} cbuf;
+	struct msghdr mh = { 0 };
+	size_t clen;
 
 	if (!o)
 		return;
@@ -965,8 +971,16 @@ static void on_datagram(struct sink_worker *w, void *buf, int len, uint64_t now)
 	p = io_uring_recvmsg_payload(o, &w->msg);
 	sa = io_uring_recvmsg_name(o);
 	salen = o->namelen < w->msg.msg_namelen ? o->namelen : w->msg.msg_namelen;
-	for (cm = io_uring_recvmsg_cmsg_firsthdr(o, &w->msg); cm;
-	     cm = io_uring_recvmsg_cmsg_nexthdr(o, &w->msg, cm)) {
+	/*
+	 * The control messages follow the name in the ring's buffer, at an
+	 * offset that need not suit struct cmsghdr (8-byte fields): walk an
+	 * aligned copy of them.
+	 */
+	clen = o->controllen < sizeof(cbuf) ? o->controllen : sizeof(cbuf);
+	memcpy(cbuf.b, (const unsigned char *)(o + 1) + w->msg.msg_namelen, clen);
+	mh.msg_control = cbuf.b;
+	mh.msg_controllen = clen;
+	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
 		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
 			struct timespec ts;
 
