@@ -12,7 +12,7 @@
 #include "nic/nic.h"
 
 static const char lab_usage[] =
-	"usage: zcgen lab up [--queues N] [--mtu N] [--no-sink] [--json]\n"
+	"usage: zcgen lab up [--queues N] [--mtu N] [--gro|--no-gro] [--no-sink] [--json]\n"
 	"       zcgen lab down\n"
 	"       zcgen lab status [--json]\n"
 	"       zcgen lab exec [--] COMMAND [ARG...]\n"
@@ -26,9 +26,12 @@ static const char lab_usage[] =
 	"Namespaces are named $" LAB_PREFIX_ENV "-tx and -rx (default prefix " LAB_PREFIX_DEFAULT ").\n";
 
 static const char lab_up_usage[] =
-	"usage: zcgen lab up [--queues N] [--mtu N] [--no-sink] [--json]\n"
+	"usage: zcgen lab up [--queues N] [--mtu N] [--gro|--no-gro] [--no-sink] [--json]\n"
 	"  --queues N  TX and RX queues on each veth end, 1-64 (default 2)\n"
 	"  --mtu N     MTU of both ends, 68-65535 (default 1500; IPv6 needs 1280)\n"
+	"  --gro       UDP GRO on zcl-rx0 (rx-gro, rx-udp-gro-forwarding, threaded NAPI)\n"
+	"              and the sink with --gro; a lab that is up is changed in place\n"
+	"  --no-gro    all of that off; neither option: a lab that is up keeps its setting\n"
 	"  --no-sink   do not start `zcgen sink` (tcp and udp, port 5201) in the receiving namespace\n"
 	"  --json      print the layout as JSON\n"
 	"A lab with the same queue count is kept; another count rebuilds it. Needs root.\n";
@@ -57,6 +60,10 @@ static json_t *lab_json(const struct lab_info *li)
 	json_object_set_new(o, "queues", json_integer(li->queues));
 	json_object_set_new(o, "mtu", json_integer(li->mtu));
 	json_object_set_new(o, "reused", json_boolean(li->reused));
+	json_object_set_new(o, "gro", json_boolean(li->gro));
+	json_object_set_new(o, "gro_settings",
+			    json_pack("{s:b, s:b, s:b}", "rx_gro", li->rx_gro, "rx_udp_gro_forwarding",
+				      li->rx_udp_gro_forwarding, "napi_threaded", li->napi_threaded));
 	json_object_set_new(o, "tx", json_pack("{s:s, s:s, s:s, s:s?}", "netns", li->tx_netns,
 					       "device", li->tx_dev, "ipv4", li->tx_ipv4,
 					       "ipv6", *li->tx_ipv6 ? li->tx_ipv6 : NULL));
@@ -66,10 +73,12 @@ static json_t *lab_json(const struct lab_info *li)
 	json_object_set_new(o, "ipv4_prefixlen", json_integer(li->ipv4_prefixlen));
 	json_object_set_new(o, "ipv6_prefixlen", json_integer(li->ipv6_prefixlen));
 	json_object_set_new(sink, "tcp", li->sink_tcp_pid ?
-			    json_pack("{s:i, s:i}", "port", li->sink_tcp_port, "pid", (int)li->sink_tcp_pid) :
+			    json_pack("{s:i, s:i, s:b}", "port", li->sink_tcp_port, "pid", (int)li->sink_tcp_pid,
+				      "gro", li->sink_gro) :
 			    json_null());
 	json_object_set_new(sink, "udp", li->sink_udp_pid ?
-			    json_pack("{s:i, s:i}", "port", li->sink_udp_port, "pid", (int)li->sink_udp_pid) :
+			    json_pack("{s:i, s:i, s:b}", "port", li->sink_udp_port, "pid", (int)li->sink_udp_pid,
+				      "gro", li->sink_gro) :
 			    json_null());
 	json_object_set_new(o, "sink", sink);
 	return o;
@@ -85,8 +94,9 @@ static void lab_print(const struct lab_info *li, bool json)
 		json_decref(o);
 		return;
 	}
-	printf("lab %s: %u queues, MTU %u%s\n", li->prefix, li->queues, li->mtu,
-	       li->reused ? " (already up, kept)" : "");
+	printf("lab %s: %u queues, MTU %u, GRO %s%s\n", li->prefix, li->queues, li->mtu,
+	       li->gro ? "on" : li->rx_gro || li->rx_udp_gro_forwarding || li->napi_threaded ?
+	       "partly on" : "off", li->reused ? " (already up, kept)" : "");
 	printf("  sender    netns %-20s dev %-8s %s/%u%s%s%s\n", li->tx_netns, li->tx_dev,
 	       li->tx_ipv4, li->ipv4_prefixlen, *li->tx_ipv6 ? "  " : "", li->tx_ipv6,
 	       *li->tx_ipv6 ? "/64" : "");
@@ -99,10 +109,14 @@ static void lab_print(const struct lab_info *li, bool json)
 			printf("tcp %s:%u (pid %d)  ", li->rx_ipv4, li->sink_tcp_port, (int)li->sink_tcp_pid);
 		if (li->sink_udp_pid)
 			printf("udp %s:%u (pid %d)", li->rx_ipv4, li->sink_udp_port, (int)li->sink_udp_pid);
-		printf("\n");
+		printf("%s\n", li->sink_gro ? "  --gro" : "");
 	} else {
 		printf("  sink      none running\n");
 	}
+	if (li->gro || li->rx_gro || li->rx_udp_gro_forwarding || li->napi_threaded)
+		printf("  gro       %s: rx-gro %s, rx-udp-gro-forwarding %s, threaded NAPI %s\n", li->rx_dev,
+		       li->rx_gro ? "on" : "off", li->rx_udp_gro_forwarding ? "on" : "off",
+		       li->napi_threaded ? "on" : "off");
 	printf("  try: zcgen lab exec -- ip addr   |   ip netns exec %s ...\n", li->tx_netns);
 }
 
@@ -123,6 +137,8 @@ static int lab_cmd_up(int argc, char **argv, struct lab_cfg *cfg)
 		{ "queues", required_argument, NULL, 'q' },
 		{ "mtu", required_argument, NULL, 'm' },
 		{ "no-sink", no_argument, NULL, 'n' },
+		{ "gro", no_argument, NULL, 'g' },
+		{ "no-gro", no_argument, NULL, 'G' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -154,6 +170,14 @@ static int lab_cmd_up(int argc, char **argv, struct lab_cfg *cfg)
 			break;
 		case 'n':
 			cfg->sink = false;
+			break;
+		case 'g':
+		case 'G':
+			if (cfg->gro != LAB_GRO_KEEP && cfg->gro != (c == 'g')) {
+				fprintf(stderr, "zcgen lab up: --gro and --no-gro: give one\n");
+				return EXIT_USAGE;
+			}
+			cfg->gro = c == 'g';
 			break;
 		case 'j':
 			json = true;

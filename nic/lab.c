@@ -26,6 +26,7 @@
 #include <linux/magic.h>
 #include <jansson.h>
 #include "nic/lab.h"
+#include "nic/ethnl.h"
 
 extern char **environ;
 
@@ -82,6 +83,7 @@ void lab_cfg_init(struct lab_cfg *cfg)
 	cfg->sink = true;
 	cfg->sink_exe = NULL;
 	cfg->sink_port = LAB_SINK_PORT;
+	cfg->gro = LAB_GRO_KEEP;
 }
 
 int lab_check_cfg(const struct lab_cfg *cfg, char *msg, size_t msglen)
@@ -106,6 +108,10 @@ int lab_check_cfg(const struct lab_cfg *cfg, char *msg, size_t msglen)
 	}
 	if (cfg->mtu < LAB_MIN_MTU || cfg->mtu > LAB_MAX_MTU) {
 		lab_msg(msg, msglen, "lab MTU %u: must be %d to %d", cfg->mtu, LAB_MIN_MTU, LAB_MAX_MTU);
+		return -EINVAL;
+	}
+	if (cfg->gro != LAB_GRO_KEEP && cfg->gro != 0 && cfg->gro != 1) {
+		lab_msg(msg, msglen, "lab gro %d: must be 0, 1 or LAB_GRO_KEEP", cfg->gro);
 		return -EINVAL;
 	}
 	if (cfg->sink && cfg->sink_port == 0) {
@@ -522,18 +528,18 @@ static void lab_log_tail(const char *path, char *buf, size_t len)
 }
 
 /*
- * Start `SINK_EXE sink --listen 0.0.0.0:PORT --protocol both --quiet` in the
+ * Start `SINK_EXE sink --listen 0.0.0.0:PORT --protocol both --quiet [--gro]` in the
  * receiving namespace as a daemon; ready once it listens on TCP and UDP. Forked twice so that init, not a
  * long-lived zcgen run, reaps it; its output goes to a log file next to its
  * pid file (--quiet: no interval lines, which would fill /run over days).
  */
-static int lab_sink_start(const struct lab_cfg *cfg, const struct lab_info *info,
+static int lab_sink_start(const struct lab_cfg *cfg, const struct lab_info *info, bool gro,
 			  pid_t *out, char *msg, size_t msglen)
 {
 	char nspath[PATH_MAX], pidpath[PATH_MAX], logpath[PATH_MAX], listen[32];
 	const char *exe = cfg->sink_exe ? cfg->sink_exe : "/proc/self/exe";
 	char *const argv[] = { "zcgen", "sink", "--listen", listen, "--protocol", "both",
-			       "--quiet", NULL };
+			       "--quiet", gro ? "--gro" : NULL, NULL };
 	int pfd[2], nsfd, logfd, nullfd, ret, status;
 	ino_t nsino = 0;
 	pid_t a, pid = 0;
@@ -630,8 +636,8 @@ static int lab_sink_start(const struct lab_cfg *cfg, const struct lab_info *info
 		char tail[400];
 
 		lab_log_tail(logpath, tail, sizeof(tail));
-		lab_msg(msg, msglen, "the sink (%s sink --listen %s --protocol both) %s%s%s",
-			exe, listen,
+		lab_msg(msg, msglen, "the sink (%s sink --listen %s --protocol both%s) %s%s%s",
+			exe, listen, gro ? " --gro" : "",
 			ret == -ECHILD ? "exited" : "did not listen within 3 s",
 			*tail ? ": " : "", tail);
 		goto out_pipe;
@@ -728,6 +734,210 @@ static bool lab_has_mq(const char *ns, const char *dev)
 	return mq;
 }
 
+/* Does the command line of @pid have the argument @arg? */
+static bool lab_pid_has_arg(pid_t pid, const char *arg)
+{
+	char path[64], buf[4096];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	for (char *p = buf; p < buf + n; p += strlen(p) + 1)
+		if (!strcmp(p, arg))
+			return true;
+	return false;
+}
+
+/*
+ * UDP GRO on the receiving veth (docs/lab.md, "UDP GRO"). Found by
+ * experiment on 6.18, for datagrams sent one by one (no GSO):
+ * - rx-gro gives veth a NAPI instance (without it, no GRO at all);
+ * - an skb from a sender whose device has TSO (zcl-tx0 has) takes that NAPI
+ *   path only when the receiver also has rx-udp-gro-forwarding (or
+ *   rx-gro-list); else it goes straight to the stack, uncoalesced;
+ * - NAPI scheduled from the sender's transmit runs at once, in the same
+ *   softirq, and finds one packet: nothing to merge. Threaded NAPI polls in
+ *   a kernel thread of its own, which finds several datagrams waiting.
+ * rx-udp-gro-forwarding coalesces for sockets without UDP_GRO only when no
+ * socket takes the datagram (forwarding); a socket without UDP_GRO still
+ * gets its datagrams one by one.
+ */
+#define LAB_FEAT_GRO "rx-gro"
+#define LAB_FEAT_UDP_FWD "rx-udp-gro-forwarding"
+
+/* An ethtool netlink handle that works in @netns: the socket keeps the namespace it was made in. */
+static int lab_ethnl_open(const char *netns, struct ethnl **nl, char *msg, size_t msglen)
+{
+	char path[PATH_MAX];
+	int self, target, ret;
+
+	*nl = NULL;
+	lab_netns_path(netns, path, sizeof(path));
+	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	target = open(path, O_RDONLY | O_CLOEXEC);
+	if (self < 0 || target < 0) {
+		ret = -errno;
+		lab_msg(msg, msglen, "%s: %s", self < 0 ? "/proc/thread-self/ns/net" : path, strerror(-ret));
+		goto out;
+	}
+	/* setns() moves only this thread, and only for the one call. */
+	if (setns(target, CLONE_NEWNET) < 0) {
+		ret = -errno;
+		lab_msg(msg, msglen, "setns %s: %s", netns, strerror(-ret));
+		goto out;
+	}
+	ret = ethnl_open(nl);
+	if (setns(self, CLONE_NEWNET) < 0) {
+		ret = -errno;
+		lab_msg(msg, msglen, "cannot return from namespace %s: %s", netns, strerror(-ret));
+		ethnl_close(*nl);
+		*nl = NULL;
+		goto out;
+	}
+	if (ret)
+		lab_msg(msg, msglen, "ethtool netlink in %s: %s", netns, strerror(-ret));
+out:
+	if (self >= 0)
+		close(self);
+	if (target >= 0)
+		close(target);
+	return ret;
+}
+
+/*
+ * /sys/class/net/@dev/threaded in @netns: @val "1" or "0" to write, NULL to
+ * read. sysfs shows the namespace of whoever mounted it, so a child joins
+ * @netns and mounts a sysfs of its own, in a private mount namespace, as
+ * lab_enter() does. The child makes only system calls: the parent may have
+ * threads. Return: the value read (0 or 1), 0 after a write, or -errno.
+ */
+static int lab_napi_threaded(const char *netns, const char *dev, const char *val)
+{
+	char nspath[PATH_MAX], path[PATH_MAX], c = 0;
+	int nsfd, pfd[2], status, ret;
+	pid_t pid;
+
+	lab_netns_path(netns, nspath, sizeof(nspath));
+	snprintf(path, sizeof(path), "/sys/class/net/%s/threaded", dev);
+	nsfd = open(nspath, O_RDONLY | O_CLOEXEC);
+	if (nsfd < 0)
+		return -errno;
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		ret = -errno;
+		close(nsfd);
+		return ret;
+	}
+	pid = fork();
+	if (pid == 0) {
+		int fd, e = 0;
+
+		if (setns(nsfd, CLONE_NEWNET) < 0 || unshare(CLONE_NEWNS) < 0 ||
+		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+			_exit(errno & 0xff);
+		umount2("/sys", MNT_DETACH);
+		if (mount("sysfs", "/sys", "sysfs", 0, NULL) < 0 &&
+		    mount("sysfs", "/sys", "sysfs", MS_RDONLY, NULL) < 0)
+			_exit(errno & 0xff);
+		fd = open(path, (val ? O_WRONLY : O_RDONLY) | O_CLOEXEC);
+		if (fd < 0)
+			_exit(errno & 0xff);
+		if (val ? write(fd, val, strlen(val)) < 0 : read(fd, &c, 1) != 1)
+			e = errno ? errno : EIO;
+		if (!val && !e && write(pfd[1], &c, 1) != 1)
+			e = EIO;
+		_exit(e & 0xff);
+	}
+	ret = pid < 0 ? -errno : 0;
+	close(pfd[1]);
+	close(nsfd);
+	if (pid > 0) {
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		if (!WIFEXITED(status))
+			ret = -EIO;
+		else if (WEXITSTATUS(status))
+			ret = -WEXITSTATUS(status);
+		else if (!val)
+			ret = read(pfd[0], &c, 1) == 1 ? c == '1' : -EIO;
+	}
+	close(pfd[0]);
+	return ret;
+}
+
+/* Fill @info's GRO fields from the receiving device; what cannot be read is off. */
+static void lab_read_gro(struct lab_info *info)
+{
+	struct ethnl_features fs = { 0 };
+	const struct ethnl_feature *f;
+	struct ethnl *nl = NULL;
+
+	info->rx_gro = info->rx_udp_gro_forwarding = false;
+	if (!lab_ethnl_open(info->rx_netns, &nl, NULL, 0) &&
+	    !ethnl_features_get(nl, info->rx_dev, &fs)) {
+		f = ethnl_feature_find(&fs, LAB_FEAT_GRO);
+		info->rx_gro = f && f->active;
+		f = ethnl_feature_find(&fs, LAB_FEAT_UDP_FWD);
+		info->rx_udp_gro_forwarding = f && f->active;
+	}
+	ethnl_features_free(&fs);
+	ethnl_close(nl);
+	info->napi_threaded = lab_napi_threaded(info->rx_netns, info->rx_dev, NULL) == 1;
+	info->gro = info->rx_gro && info->rx_udp_gro_forwarding && info->napi_threaded;
+}
+
+/* Turn GRO on or off on the receiving device, all three settings; the device must be up. */
+static int lab_set_gro(struct lab_info *info, bool on, char *msg, size_t msglen)
+{
+	const struct ethnl_feature_req req[] = { { LAB_FEAT_GRO, on }, { LAB_FEAT_UDP_FWD, on } };
+	struct ethnl *nl = NULL;
+	int ret;
+
+	/* Off: the thread goes first, while the NAPI instance still exists. */
+	if (!on && info->napi_threaded) {
+		ret = lab_napi_threaded(info->rx_netns, info->rx_dev, "0");
+		if (ret) {
+			lab_msg(msg, msglen, "threaded NAPI off on %s: %s", info->rx_dev, strerror(-ret));
+			return ret;
+		}
+	}
+	ret = lab_ethnl_open(info->rx_netns, &nl, msg, msglen);
+	if (ret)
+		return ret;
+	ret = ethnl_features_set(nl, info->rx_dev, req, 2, NULL);
+	if (ret)
+		lab_msg(msg, msglen, "%s and %s %s on %s: %s", LAB_FEAT_GRO, LAB_FEAT_UDP_FWD,
+			on ? "on" : "off", info->rx_dev,
+			*ethnl_errmsg(nl) ? ethnl_errmsg(nl) : strerror(-ret));
+	ethnl_close(nl);
+	if (ret)
+		return ret;
+	if (on) {
+		ret = lab_napi_threaded(info->rx_netns, info->rx_dev, "1");
+		if (ret) {
+			lab_msg(msg, msglen, "threaded NAPI on %s (/sys/class/net/%s/threaded): %s",
+				info->rx_dev, info->rx_dev, strerror(-ret));
+			return ret;
+		}
+	}
+	lab_read_gro(info);
+	if (on ? !info->gro : info->rx_gro || info->rx_udp_gro_forwarding || info->napi_threaded) {
+		lab_msg(msg, msglen, "GRO %s on %s did not take: %s %s, %s %s, threaded NAPI %s",
+			on ? "on" : "off", info->rx_dev, LAB_FEAT_GRO, info->rx_gro ? "on" : "off",
+			LAB_FEAT_UDP_FWD, info->rx_udp_gro_forwarding ? "on" : "off",
+			info->napi_threaded ? "on" : "off");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
 /* Fill @out from what is there; sinks are looked for but not required here. */
 static int lab_query_locked(const struct lab_cfg *cfg, struct lab_info *out, char *msg, size_t msglen)
 {
@@ -776,6 +986,8 @@ static int lab_query_locked(const struct lab_cfg *cfg, struct lab_info *out, cha
 	out->sink_tcp_pid = out->sink_udp_pid = lab_sink_pid(cfg->prefix, LAB_SINK);
 	out->sink_tcp_port = out->sink_tcp_pid ? cfg->sink_port : 0;
 	out->sink_udp_port = out->sink_udp_pid ? cfg->sink_port : 0;
+	out->sink_gro = out->sink_tcp_pid && lab_pid_has_arg(out->sink_tcp_pid, "--gro");
+	lab_read_gro(out);
 	return 0;
 }
 
@@ -800,26 +1012,36 @@ static void lab_down_locked(const char *prefix)
 		LAB_RUN(NULL, 0, "ip", "netns", "del", names.rx_netns);
 }
 
-static int lab_start_sinks(const struct lab_cfg *cfg, struct lab_info *info, char *msg, size_t msglen)
+/* Start the sink if asked and not running; one running without @gro as asked is restarted. */
+static int lab_start_sinks(const struct lab_cfg *cfg, struct lab_info *info, bool gro,
+			   char *msg, size_t msglen)
 {
+	bool restart = false;
 	int ret = 0;
 
-	if (!cfg->sink)
+	if (info->sink_tcp_pid && info->sink_gro != gro) {
+		lab_sink_stop(cfg->prefix, LAB_SINK);
+		info->sink_tcp_pid = info->sink_udp_pid = 0;
+		info->sink_tcp_port = info->sink_udp_port = 0;
+		restart = true;
+	}
+	if (!cfg->sink && !restart)
 		return 0;
 	if (!info->sink_tcp_pid) {
 		/* Sinks of an older zcgen (one per protocol) would hold the port. */
 		for (size_t i = 0; i < sizeof(lab_old_sinks) / sizeof(lab_old_sinks[0]); i++)
 			lab_sink_stop(cfg->prefix, lab_old_sinks[i]);
-		ret = lab_sink_start(cfg, info, &info->sink_tcp_pid, msg, msglen);
+		ret = lab_sink_start(cfg, info, gro, &info->sink_tcp_pid, msg, msglen);
 	}
 	if (ret)
 		return ret;
+	info->sink_gro = gro;
 	info->sink_udp_pid = info->sink_tcp_pid;
 	info->sink_tcp_port = info->sink_udp_port = cfg->sink_port;
 	return 0;
 }
 
-static int lab_build(const struct lab_cfg *cfg, struct lab_info *info, char *msg, size_t msglen)
+static int lab_build(const struct lab_cfg *cfg, struct lab_info *info, bool gro, char *msg, size_t msglen)
 {
 	char q[16], mtu[16], a4[64], b4[64], a6[64], b6[64];
 	int ret;
@@ -873,12 +1095,16 @@ static int lab_build(const struct lab_cfg *cfg, struct lab_info *info, char *msg
 		return ret;
 	info->queues = cfg->queues;
 	info->mtu = cfg->mtu;
-	return lab_start_sinks(cfg, info, msg, msglen);
+	/* After the devices are up: veth makes its NAPI instance only on an up device. */
+	if (gro && (ret = lab_set_gro(info, true, msg, msglen)))
+		return ret;
+	return lab_start_sinks(cfg, info, gro, msg, msglen);
 }
 
 int lab_up(const struct lab_cfg *cfg, struct lab_info *out, char *msg, size_t msglen)
 {
 	char mtu[16];
+	bool gro;
 	int lock, ret;
 
 	ret = lab_check_cfg(cfg, msg, msglen);
@@ -892,6 +1118,8 @@ int lab_up(const struct lab_cfg *cfg, struct lab_info *out, char *msg, size_t ms
 		return lock;
 
 	ret = lab_query_locked(cfg, out, msg, msglen);
+	/* LAB_GRO_KEEP: as the lab is, also through a rebuild; a new lab without. */
+	gro = cfg->gro == LAB_GRO_KEEP ? ret == 0 && out->gro : cfg->gro == 1;
 	if (ret == 0 && out->queues == cfg->queues) {
 		out->reused = true;
 		snprintf(mtu, sizeof(mtu), "%u", cfg->mtu);
@@ -904,7 +1132,19 @@ int lab_up(const struct lab_cfg *cfg, struct lab_info *out, char *msg, size_t ms
 				goto out_fail;
 			out->mtu = cfg->mtu;
 		}
-		ret = lab_start_sinks(cfg, out, msg, msglen);
+		/*
+		 * A GRO setting other than asked is changed in place, off also
+		 * when half on. Kept: the device and a running sink as they are.
+		 */
+		if (cfg->gro == LAB_GRO_KEEP) {
+			gro = out->sink_tcp_pid ? out->sink_gro : out->gro;
+		} else if ((gro && !out->gro) ||
+			   (!gro && (out->rx_gro || out->rx_udp_gro_forwarding || out->napi_threaded))) {
+			ret = lab_set_gro(out, gro, msg, msglen);
+			if (ret)
+				goto out_fail;
+		}
+		ret = lab_start_sinks(cfg, out, gro, msg, msglen);
 		if (ret)
 			goto out_fail;
 		goto out_unlock;
@@ -914,7 +1154,7 @@ int lab_up(const struct lab_cfg *cfg, struct lab_info *out, char *msg, size_t ms
 
 	/* Absent, half there, or another queue count: start clean. */
 	lab_down_locked(cfg->prefix);
-	ret = lab_build(cfg, out, msg, msglen);
+	ret = lab_build(cfg, out, gro, msg, msglen);
 	if (ret)
 		goto out_fail;
 	goto out_unlock;

@@ -42,7 +42,11 @@ struct lab_cfg {
 	bool sink;                  /* start `zcgen sink --protocol both` in the receiving namespace */
 	const char *sink_exe;       /* binary to run as the sink; NULL: /proc/self/exe */
 	uint16_t sink_port;
+	int gro;                    /* 1: GRO on the receiving veth, the sink with --gro; 0: off;
+				     * LAB_GRO_KEEP: as the lab is (a new lab: off) */
 };
+
+#define LAB_GRO_KEEP (-1)
 
 /* What the rest of the program needs to use the lab. */
 struct lab_info {
@@ -64,10 +68,19 @@ struct lab_info {
 	pid_t sink_tcp_pid;             /* 0: none */
 	pid_t sink_udp_pid;             /* one sink takes both: the same pid */
 	bool reused;                    /* lab_up found the lab in place and kept it */
+	/*
+	 * UDP GRO on the receiving veth, read from the device: all three are
+	 * needed for datagrams sent one by one to be coalesced (docs/lab.md).
+	 */
+	bool gro;                       /* rx_gro && rx_udp_gro_forwarding && napi_threaded */
+	bool rx_gro;                    /* feature rx-gro (ethtool's "gro"): veth's NAPI mode */
+	bool rx_udp_gro_forwarding;     /* feature rx-udp-gro-forwarding: UDP skbs take the NAPI path */
+	bool napi_threaded;             /* /sys/class/net/zcl-rx0/threaded: NAPI polls in batches */
+	bool sink_gro;                  /* the running sink has --gro */
 };
 
 /**
- * lab_cfg_init() - defaults: 2 queues, MTU 1500, a sink on port 5201
+ * lab_cfg_init() - defaults: 2 queues, MTU 1500, a sink on port 5201, GRO kept
  * @cfg: filled in
  *
  * The prefix comes from $ZCGEN_LAB_PREFIX when set (tests use it so that
@@ -95,7 +108,10 @@ int lab_check_cfg(const struct lab_cfg *cfg, char *msg, size_t msglen);
  *
  * Idempotent: a lab with the same prefix and queue count is kept (its MTU
  * set and a dead sink restarted); one with another queue count, or one
- * found half built, is torn down and built again. Whatever fails half way
+ * found half built, is torn down and built again (with the GRO setting it
+ * had, under LAB_GRO_KEEP). A kept lab whose GRO setting differs from
+ * @cfg->gro is re-configured in place: the device's GRO settings changed
+ * and a running sink restarted with or without --gro. Whatever fails half way
  * is torn down before returning. Needs CAP_SYS_ADMIN and CAP_NET_ADMIN.
  * Forks and runs `ip`, `tc` and the sink; never prints.
  *

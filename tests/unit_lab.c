@@ -154,6 +154,53 @@ static void test_env_prefix(void **state)
 	assert_string_equal(cfg.prefix, LAB_PREFIX_DEFAULT);
 }
 
+static void test_gro_cfg(void **state)
+{
+	struct lab_cfg cfg;
+	char msg[256];
+
+	lab_cfg_init(&cfg);
+	assert_int_equal(cfg.gro, LAB_GRO_KEEP);
+	assert_int_equal(lab_check_cfg(&cfg, msg, sizeof(msg)), 0);
+	cfg.gro = 1;
+	assert_int_equal(lab_check_cfg(&cfg, msg, sizeof(msg)), 0);
+	cfg.gro = 2;
+	assert_int_equal(lab_check_cfg(&cfg, msg, sizeof(msg)), -EINVAL);
+	assert_non_null(strstr(msg, "gro"));
+}
+
+/* GRO on at build, off in place (the sink restarted without --gro), kept when not asked. */
+static void test_gro_up_in_place(void **state)
+{
+	struct lab_info li, li2;
+	struct lab_cfg cfg = base;
+	char msg[1024] = "";
+
+	cfg.queues = 1;
+	cfg.gro = 1;
+	if (lab_up(&cfg, &li, msg, sizeof(msg)))
+		fail_msg("lab_up --gro: %s", msg);
+	assert_true(li.gro && li.rx_gro && li.rx_udp_gro_forwarding && li.napi_threaded);
+	assert_true(li.sink_gro);
+	assert_true(li.sink_tcp_pid > 0);
+
+	cfg.gro = LAB_GRO_KEEP;
+	if (lab_up(&cfg, &li2, msg, sizeof(msg)))
+		fail_msg("lab_up, GRO kept: %s", msg);
+	assert_true(li2.reused && li2.gro && li2.sink_gro);
+	assert_int_equal(li2.sink_tcp_pid, li.sink_tcp_pid);
+
+	cfg.gro = 0;
+	if (lab_up(&cfg, &li2, msg, sizeof(msg)))
+		fail_msg("lab_up --no-gro: %s", msg);
+	assert_true(li2.reused);
+	assert_false(li2.gro || li2.rx_gro || li2.rx_udp_gro_forwarding || li2.napi_threaded);
+	assert_false(li2.sink_gro);
+	assert_true(li2.sink_tcp_pid > 0);
+	assert_int_not_equal(li2.sink_tcp_pid, li.sink_tcp_pid);
+	assert_int_equal(lab_down(&cfg, msg, sizeof(msg)), 0);
+}
+
 /* In a child: lab_enter, then sysfs and a TCP connect to the sink must work. */
 static void check_enter(const struct lab_info *li)
 {
@@ -296,6 +343,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_check_cfg),
 		cmocka_unit_test(test_env_prefix),
 		cmocka_unit_test(test_up_sink_enter_down),
+		cmocka_unit_test(test_gro_cfg),
+		cmocka_unit_test(test_gro_up_in_place),
 		cmocka_unit_test(test_failed_sink_tears_down),
 	};
 
