@@ -38,10 +38,10 @@ static const char compare_usage[] =
 	"  --lab                use the built-in veth lab; an iperf3 -s is started in its\n"
 	"                       receiving namespace and stopped at the end\n"
 	"  --protocol P, --queues N, --cpus LIST, --streams N, --size SIZE, --mode M,\n"
-	"  --depth N, --duration TIME, --omit TIME\n"
+	"  --depth N, --duration TIME, --omit TIME, --gso N\n"
 	"                       as for a run (docs/cli.md); iperf3 gets -P queues x streams,\n"
 	"                       -l size, -Z for zc/zc-fixed/auto, -u -b 0 for UDP; the\n"
-	"                       duration is rounded to whole seconds (iperf3 -t)\n"
+	"                       duration is rounded to whole seconds (iperf3 -t)\n"	"                       (--gso is zcgen's alone: iperf3 has no UDP GSO)\n"
 	"  --no-nic             do not apply the profile's nic: section\n"
 	"  --repeat N           runs of each tool (default 1, at most 100)\n"
 	"  --iperf3 PATH        the iperf3 program (default: iperf3 from PATH)\n"
@@ -53,6 +53,7 @@ static const char compare_usage[] =
 /* Options passed through to the zcgen run as they were given. */
 static const char *const pass_opts[] = {
 	"dest", "protocol", "queues", "cpus", "streams", "size", "mode", "depth", "duration", "omit",
+	"gso",
 };
 #define NPASS (sizeof(pass_opts) / sizeof(pass_opts[0]))
 
@@ -79,6 +80,8 @@ struct cmp_setup {
 	unsigned parallel;
 	char cpus[256];
 	cpu_set_t cpuset;           /* the queues' CPUs: iperf3 is pinned to them */
+	cpu_set_t server_set;       /* the lab's iperf3 -s: the other CPUs (empty: not pinned) */
+	char server_cpus[256];      /* "" when not pinned */
 	char iperf3[4096];
 	bool lab;
 	struct lab_info li;
@@ -87,6 +90,8 @@ struct cmp_setup {
 	char dir[64];               /* temporary directory for the tools' output */
 	bool nic_off;               /* --no-nic passed to the zcgen run */
 };
+
+static void server_cpus(struct cmp_setup *s);
 
 static volatile sig_atomic_t cmp_stop;
 static volatile pid_t cmp_child;
@@ -325,6 +330,8 @@ static int server_start(struct cmp_setup *s, char *err, size_t errlen)
 				_exit(126);
 			}
 			signal(SIGPIPE, SIG_DFL);
+			if (CPU_COUNT(&s->server_set))
+				(void)sched_setaffinity(0, sizeof(s->server_set), &s->server_set);
 			execv(s->iperf3, argv);
 			fprintf(stderr, "cannot run %s: %s\n", s->iperf3, strerror(errno));
 			_exit(127);
@@ -630,10 +637,35 @@ static int setup(const struct cmp_opts *o, struct cmp_setup *s)
 	}
 	units_fmt_cpulist(cpus, p->queues < GEN_MAX_QUEUES ? p->queues : GEN_MAX_QUEUES, s->cpus,
 			  sizeof(s->cpus));
+	server_cpus(s);
 	s->nic_off = o->no_nic;
 out:
 	diags_free(&d);
 	return ret;
+}
+
+/*
+ * The lab's iperf3 -s runs on the CPUs the senders do not use, where there
+ * are any: otherwise the scheduler tends to wake it on the sender's CPU
+ * (the veth delivers in the sender's softirq) and both tools measure one
+ * busy CPU. Where the queues take every CPU it is not pinned.
+ */
+static void server_cpus(struct cmp_setup *s)
+{
+	unsigned list[CPU_SETSIZE], n = 0;
+	cpu_set_t allowed;
+
+	CPU_ZERO(&s->server_set);
+	s->server_cpus[0] = 0;
+	if (sched_getaffinity(0, sizeof(allowed), &allowed))
+		return;
+	for (unsigned c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &allowed) && !CPU_ISSET(c, &s->cpuset)) {
+			CPU_SET(c, &s->server_set);
+			list[n++] = c;
+		}
+	if (n)
+		units_fmt_cpulist(list, n, s->server_cpus, sizeof(s->server_cpus));
 }
 
 /* ---- output ---- */
@@ -868,6 +900,8 @@ static json_t *compare_json(const struct cmp_setup *s, const struct cmp_argv *za
 			"system-wide busy time from /proc/stat over each tool's run, softirq included",
 			"rx_counter", s->server > 0 ? (s->udp ? "UDP InDatagrams" : "TCP InSegs") : NULL);
 	json_object_set_new(env, "host", json_string(s->host));
+	json_object_set_new(env, "server_cpus",
+			    s->lab && s->server_cpus[0] ? json_string(s->server_cpus) : json_null());
 	json_object_set_new(root, "schema", json_integer(1));
 	json_object_set_new(root, "environment", env);
 	json_object_set_new(root, "zcgen", zj);
@@ -968,10 +1002,13 @@ int cmd_compare(int argc, char **argv)
 			fprintf(stderr, "zcgen compare: %s\n", err);
 			goto out_lab;
 		}
-		printf("lab: %s %s (%s) -> %s %s (%s), %u queues%s; iperf3 -s -p %u in %s (pid %d)\n",
+		printf("lab: %s %s (%s) -> %s %s (%s), %u queues%s; iperf3 -s -p %u in %s (pid %d, "
+		       "%s%s)\n",
 		       s.li.tx_netns, s.li.tx_dev, s.li.tx_ipv4, s.li.rx_netns, s.li.rx_dev,
 		       s.li.rx_ipv4, s.li.queues, s.li.reused ? ", reused" : "", s.port,
-		       s.li.rx_netns, (int)s.server);
+		       s.li.rx_netns, (int)s.server,
+		       s.server_cpus[0] ? "on CPUs " : "not pinned: the queues use every CPU",
+		       s.server_cpus);
 	}
 
 	zcgen_argv(&o, &s, za);

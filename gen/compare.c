@@ -250,6 +250,9 @@ int cmp_zcgen_parse(const char *text, bool udp, struct cmp_run *out, char *err, 
 	out->duration_s = num_at(total, "duration_s", NULL);
 	out->v[CMP_BPS] = num_at(total, "bits_per_second", NULL);
 	out->v[CMP_PPS] = num_at(total, "sends_per_second", NULL);
+	/* UDP: datagrams, not sends (a GSO send carries several) */
+	if (udp && !isnan(num_at(total, "datagrams_per_second", NULL)))
+		out->v[CMP_PPS] = num_at(total, "datagrams_per_second", NULL);
 	if (!udp)
 		out->v[CMP_RETRANS] = num_at(total, "retransmits", NULL);
 	recv = json_object_get(root, "receiver");

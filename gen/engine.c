@@ -469,13 +469,41 @@ static unsigned reap(struct worker *w, struct wstate *s)
 	return n;
 }
 
-static void wait_some(struct wstate *s, uint64_t ns)
+static void wait_n(struct wstate *s, uint64_t ns, unsigned nr)
 {
 	struct __kernel_timespec ts = { .tv_sec = (long long)(ns / 1000000000ULL),
 					.tv_nsec = (long long)(ns % 1000000000ULL) };
 	struct io_uring_cqe *cqe;
 
-	io_uring_submit_and_wait_timeout(&s->ring, &cqe, 1, &ts, NULL);
+	io_uring_submit_and_wait_timeout(&s->ring, &cqe, nr ? nr : 1, &ts, NULL);
+}
+
+static void wait_some(struct wstate *s, uint64_t ns)
+{
+	wait_n(s, ns, 1);
+}
+
+/*
+ * How many completions an unpaced TCP ring waits for: a stream takes new
+ * sends only when its whole chain has completed, so waking up for each CQE
+ * of a chain finds nothing to do. Wait for the shortest chain in flight
+ * (the first stream that can take more); 1 when some stream is idle.
+ */
+static unsigned tcp_wait_nr(const struct wstate *s)
+{
+	unsigned nr = UINT32_MAX;
+
+	for (unsigned i = 0; i < s->ns; i++) {
+		const struct stream *st = &s->st[i];
+
+		if (st->dead)
+			continue;
+		if (!st->inflight)
+			return 1;
+		if (st->inflight < nr)
+			nr = st->inflight;
+	}
+	return nr == UINT32_MAX ? 1 : nr;
 }
 
 /*
@@ -1116,7 +1144,10 @@ static void *worker_main(void *arg)
 			mark_measuring(&s, &cpu0);
 		}
 		queue_sends(w, &s, &rr, now_ns(CLOCK_MONOTONIC));
-		wait_some(&s, s.npc ? pace_wait(&s) : WAIT_TICK_NS);
+		if (s.npc)
+			wait_some(&s, pace_wait(&s));
+		else
+			wait_n(&s, WAIT_TICK_NS, s.udp ? 1 : tcp_wait_nr(&s));
 		reap(w, &s);
 		if (s.adapt)
 			auto_adapt(w, &s);

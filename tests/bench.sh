@@ -8,7 +8,7 @@
 #
 # Environment: BENCH_REPEAT (default 5), BENCH_DURATION seconds per run (5),
 # BENCH_SWEEP_DURATION per sweep cell (2s), BENCH_OUT (directory for the JSON; default a new
-# /tmp/zcgen-bench.XXXXXX), BENCH_CASES (default "tcp1 tcp2 udp sweep").
+# /tmp/zcgen-bench.XXXXXX), BENCH_CASES (default "tcp1 tcp1auto tcp2 udp udpgso sweep").
 # Exit: 0 every case ran (PASS or MISS), 1 a case could not run, 77 a prerequisite is missing.
 set -uo pipefail
 
@@ -16,7 +16,7 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 REPEAT=${BENCH_REPEAT:-5}
 DUR=${BENCH_DURATION:-5}
 SWEEP_DUR=${BENCH_SWEEP_DURATION:-2s}
-CASES=${BENCH_CASES:-tcp1 tcp2 udp sweep}
+CASES=${BENCH_CASES:-tcp1 tcp1auto tcp2 udp udpgso sweep}
 SIZES=1200,4000,8000,16K,65435
 
 need() { command -v "$1" >/dev/null || { echo "bench: $1 is missing ($2)"; exit 77; }; }
@@ -160,12 +160,16 @@ for c in $CASES; do
 	case $c in
 	tcp1) compare_case tcp-1q-64K-zc-fixed bits_per_second 1.2 yes \
 		--protocol tcp --queues 1 --streams 1 --size 64K --mode zc-fixed ;;
+	tcp1auto) compare_case tcp-1q-64K-auto bits_per_second 1.2 yes \
+		--protocol tcp --queues 1 --streams 1 --size 64K --mode auto ;;
 	tcp2) compare_case tcp-2q-64K-zc-fixed bits_per_second 1.1 no \
 		--protocol tcp --queues 2 --streams 1 --size 64K --mode zc-fixed ;;
 	udp) compare_case udp-1400B received_packets_per_second 1.5 no \
 		--protocol udp --queues 1 --streams 1 --size 1400 ;;
+	udpgso) compare_case udp-1400B-gso16 received_packets_per_second 3 no \
+		--protocol udp --queues 1 --streams 1 --size 1400 --gso 16 ;;
 	sweep) sweep_case ;;
-	*) echo "bench: unknown case '$c' (tcp1 tcp2 udp sweep)"; failed=1 ;;
+	*) echo "bench: unknown case '$c' (tcp1 tcp1auto tcp2 udp udpgso sweep)"; failed=1 ;;
 	esac
 done
 echo "bench: measured $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(hostname) ($(nproc) CPUs), load average now $(cut -d' ' -f1-3 /proc/loadavg)"
