@@ -75,10 +75,18 @@ check_case() {
 		[ "$(jq -c '[.zcgen.runs[].position]' "$j")" = "[1,2]" ]
 	check "$n: each run keeps the tool's own report" \
 		[ "$(jq '.zcgen.runs[0].report.total.bytes > 0 and .iperf3.runs[1].report.end.sum_sent.bytes > 0' "$j")" = true ]
-	pid=$(sed -n 's/.*iperf3 -s -p [0-9]* in [^ ]* (pid \([0-9]*\)).*/\1/p' "$out")
+	pid=$(sed -n 's/.*iperf3 -s -p [0-9]* in [^ ]* (pid \([0-9]*\)[,)].*/\1/p' "$out")
 	check "$n: the iperf3 server's pid was printed" [ -n "$pid" ]
 	check "$n: the iperf3 server is gone" bash -c "[ -n '$pid' ] && ! kill -0 '$pid' 2>/dev/null"
 	check "$n: the lab is down" bash -c "! ip netns list | grep -q '^$P-'"
+	# the server runs on the CPUs the queues leave free; not pinned when they take every CPU
+	if [ "$(jq .environment.queues "$j")" -ge "$(nproc)" ]; then
+		check "$n: the server is not pinned (the queues take every CPU)" \
+			[ "$(jq .environment.server_cpus "$j")" = null ]
+	else
+		check "$n: the server is pinned to the free CPUs ($(jq -r .environment.server_cpus "$j"))" \
+			[ "$(jq -r .environment.server_cpus "$j")" != null ]
+	fi
 }
 
 "$ZCGEN" compare --profile "$ZCGEN_SRC/profiles/lab-tcp.yaml" --lab --duration 1 --repeat 2 \
@@ -94,10 +102,14 @@ check "lab tcp: iperf3 ran with -Z (zero-copy mode)" \
 check "lab tcp: the totals block is printed" grep -q '^  Gbit/s sent' "$T/tcp.out"
 
 "$ZCGEN" compare --profile "$ZCGEN_SRC/profiles/lab-udp.yaml" --lab --duration 1 --repeat 2 \
-	--size 1400 --json "$T/udp.json" >"$T/udp.out" 2>&1
+	--size 1400 --gso 4 --queues 1 --json "$T/udp.json" >"$T/udp.out" 2>&1
 rc=$?
 check "lab udp: exit 0" [ "$rc" -eq 0 ]
 [ "$rc" -eq 0 ] || cat "$T/udp.out"
+check "lab udp: --gso reached zcgen's run (4 datagrams per send)" \
+	[ "$(jq '.zcgen.runs[0].report.plan.gso_segments' "$T/udp.json")" = 4 ]
+check "lab udp: zcgen's datagrams/s count datagrams, not sends" \
+	[ "$(jq '.zcgen.runs[0] | (.packets_per_second - .report.total.datagrams_per_second | fabs) < 1' "$T/udp.json")" = true ]
 check_case "lab udp" "$T/udp.json" "$T/udp.out"
 check "lab udp: datagrams arrived for both" \
 	[ "$(jq '.zcgen.total.received_packets_per_second > 0 and .iperf3.total.received_packets_per_second > 0' "$T/udp.json")" = true ]
