@@ -39,6 +39,8 @@ static const char run_usage[] =
 	"Options override the profile's keys (docs/profiles.md):\n"
 	"  --profile FILE       YAML profile\n"
 	"  --dest HOST:PORT     target ([::1]:5201 for IPv6)\n"
+	"  --dest-ports LO-HI   destination ports of the data sockets, split over the queues like\n"
+	"                       --source-ports (server none only; --dest's port is then unused)\n"
 	"  --server KIND        none|zcgen|iperf3: plain streams, or the iperf3 control protocol\n"
 	"                       with that server (its counts are reported beside zcgen's)\n"
 	"  --iperf3-server      the same as --server iperf3 (against `iperf3 -s`)\n"
@@ -95,6 +97,7 @@ enum { OPT_PROFILE = 1000, OPT_JSON, OPT_CSV, OPT_DRY, OPT_NONIC, OPT_LIVE, OPT_
 /* source:, tcp.congestion, dscp/tos, buffers.hugepages: options named as their keys' .cli */
 static const char *const sock_keys[] = {
 	"source", "source-ports", "source-device", "congestion", "dscp", "tos", "hugepages",
+	"dest-ports",
 };
 #define OPT_SOCK 1200
 
@@ -347,6 +350,11 @@ static int run_lab(struct gen_profile *prof, const struct run_opts *o)
 
 	if (sched_getaffinity(0, sizeof(set), &set))
 		return EXIT_USAGE;
+	if (prof->dport_lo) {
+		fprintf(stderr, "zcgen: target.ports %u-%u: the lab's sink listens on one port; drop "
+			"--dest-ports (target.ports) with --lab\n", prof->dport_lo, prof->dport_hi);
+		return EXIT_USAGE;
+	}
 	allowed = (unsigned)CPU_COUNT(&set);
 	if (prof->queues > allowed) {
 		printf("lab: queues %u -> %u (the CPUs this process may use)\n", prof->queues, allowed);
@@ -459,6 +467,7 @@ int cmd_run(int argc, char **argv)
 		{ "dscp", required_argument, NULL, OPT_SOCK + 4 },
 		{ "tos", required_argument, NULL, OPT_SOCK + 5 },
 		{ "hugepages", required_argument, NULL, OPT_SOCK + 6 },
+		{ "dest-ports", required_argument, NULL, OPT_SOCK + 7 },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct override ov[64];

@@ -771,6 +771,21 @@ static void pace_result(struct worker *w, struct wstate *s)
 		o->rate_missed = true;
 }
 
+/* Where queue @q stream @s connects: the target, with its port from target.ports if given. */
+static void dest_for(const struct engine_plan *plan, unsigned q, unsigned s,
+		     struct sockaddr_storage *ss)
+{
+	uint16_t port = sockopts_dport(&plan->so, q, s);
+
+	*ss = plan->dest;
+	if (!port)
+		return;
+	if (ss->ss_family == AF_INET6)
+		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+	else
+		((struct sockaddr_in *)ss)->sin_port = htons(port);
+}
+
 static int open_streams(struct worker *w, struct wstate *s)
 {
 	const struct engine_plan *plan = w->plan;
@@ -784,6 +799,7 @@ static int open_streams(struct worker *w, struct wstate *s)
 		return -ENOMEM;
 	for (unsigned i = 0; i < s->ns; i++) {
 		struct stream *st = &s->st[i];
+		struct sockaddr_storage dest;
 
 		st->seq = 1;
 		if (w->fds) {
@@ -792,6 +808,8 @@ static int open_streams(struct worker *w, struct wstate *s)
 			ok++;
 			continue;
 		}
+		/* target.ports: each stream its own destination port (gen/sockopts.h) */
+		dest_for(plan, w->idx, i, &dest);
 		st->fd = socket(plan->dest.ss_family, type | SOCK_CLOEXEC, 0);
 		if (st->fd < 0) {
 			set_first_error(w->out, "socket", errno);
@@ -803,10 +821,11 @@ static int open_streams(struct worker *w, struct wstate *s)
 			if (!w->out->first_error[0])
 				snprintf(w->out->first_error, sizeof(w->out->first_error), "%s", soerr);
 			st->dead = true;
-		} else if (connect(st->fd, (const struct sockaddr *)&plan->dest, plan->destlen)) {
-			char what[340];
+		} else if (connect(st->fd, (const struct sockaddr *)&dest, plan->destlen)) {
+			char what[340], ds[300];
 
-			snprintf(what, sizeof(what), "connect to %s", plan->dest_str);
+			format_dest(&dest, ds, sizeof(ds));
+			snprintf(what, sizeof(what), "connect to %s (queue %u stream %u)", ds, w->idx, i);
 			set_first_error(w->out, what, errno);
 			st->dead = true;
 		} else {

@@ -108,6 +108,7 @@ struct gen_profile {
 	char path[4096];          /* file it came from, "" if none */
 	char host[256];
 	uint16_t port;
+	uint16_t dport_lo, dport_hi; /* target.ports: data sockets spread over them; 0: port alone */
 	enum gen_server server;
 	enum gen_proto proto;
 	unsigned queues;

@@ -202,7 +202,7 @@ enum ktype {
 	KT_BOOL,
 	KT_EXPECT,    /* expect.*: parsed and described by gen/expect.c */
 	KT_ADDRS,     /* source.address: numeric addresses, comma-separated or a list */
-	KT_PORTS,     /* source.ports: LO-HI or one port */
+	KT_PORTS,     /* source.ports, target.ports: LO-HI or one port */
 };
 
 union kval {
@@ -231,6 +231,11 @@ static void set_name(struct gen_profile *p, const union kval *v) { snprintf(p->n
 static void set_host(struct gen_profile *p, const union kval *v) { snprintf(p->host, sizeof(p->host), "%s", v->s); }
 static void set_port(struct gen_profile *p, const union kval *v) { p->port = (uint16_t)v->u; }
 static void set_server(struct gen_profile *p, const union kval *v) { p->server = (enum gen_server)v->e; }
+static void set_dst_ports(struct gen_profile *p, const union kval *v)
+{
+	p->dport_lo = v->ports.lo;
+	p->dport_hi = v->ports.hi;
+}
 static void set_dest(struct gen_profile *p, const union kval *v)
 {
 	snprintf(p->host, sizeof(p->host), "%s", v->hp.host);
@@ -324,7 +329,7 @@ static void set_hugepages(struct gen_profile *p, const union kval *v) { p->hugep
  */
 static const struct pkey keys[] = {
 	{ .path = "name", .cli = "name", .type = KT_STR, .max = 127, .set = set_name },
-	{ .path = "target", .type = KT_MAP, .keys = "host, port, server" },
+	{ .path = "target", .type = KT_MAP, .keys = "host, port, server, ports" },
 	{ .path = "target.host", .type = KT_STR, .max = 255, .set = set_host },
 	{ .path = "target.port", .type = KT_UINT, .min = 1, .max = 65535, .set = set_port },
 	{ .path = "target.server", .cli = "server", .type = KT_ENUM, .words = server_words,
@@ -378,6 +383,8 @@ static const struct pkey keys[] = {
 	{ .path = "source.device", .cli = "source-device", .type = KT_IFNAME, .max = IF_NAMESIZE - 1,
 	  .set = set_src_device },
 	{ .path = "source.ports", .cli = "source-ports", .type = KT_PORTS, .set = set_src_ports },
+	/* here, not under target: --help-style key lists name it beside --source-ports */
+	{ .path = "target.ports", .cli = "dest-ports", .type = KT_PORTS, .set = set_dst_ports },
 	{ .path = "tcp", .type = KT_MAP, .keys = "congestion" },
 	{ .path = "tcp.congestion", .cli = "congestion", .type = KT_STR, .max = 15,
 	  .set = set_congestion },
@@ -1911,6 +1918,7 @@ static void source_validate(const struct gen_profile *p, struct gen_diags *d)
 	const struct gen_source *s = &p->source;
 	unsigned long long nports = s->port_lo ? (unsigned long long)s->port_hi - s->port_lo + 1 : 0;
 	unsigned long long nstreams = (unsigned long long)p->queues * p->streams;
+	unsigned long long ndports = p->dport_lo ? (unsigned long long)p->dport_hi - p->dport_lo + 1 : 0;
 
 	if (p->dscp >= 0 && p->tos >= 0)
 		vdiag(d, false, "dscp", "give dscp or tos, not both (dscp N is tos N << 2)");
@@ -1925,6 +1933,17 @@ static void source_validate(const struct gen_profile *p, struct gen_diags *d)
 		vdiag(d, false, "source.ports", "%u-%u is %llu port%s for %u queue%s x %u stream%s: "
 		      "each queue takes an equal block and each stream its own port, so at least "
 		      "%llu are needed", s->port_lo, s->port_hi, nports, nports == 1 ? "" : "s",
+		      p->queues, p->queues == 1 ? "" : "s", p->streams, p->streams == 1 ? "" : "s",
+		      nstreams);
+	if (p->dport_lo && p->server != GEN_SERVER_NONE)
+		vdiag(d, false, "target.ports", "%u-%u: a destination port range needs server none; "
+		      "the iperf3 control protocol (server %s) has one port for all streams: give "
+		      "target.port (--dest HOST:PORT) only, or --server none", p->dport_lo,
+		      p->dport_hi, gen_server_name(p->server));
+	else if (p->dport_lo && ndports / p->queues < p->streams)
+		vdiag(d, false, "target.ports", "%u-%u is %llu port%s for %u queue%s x %u stream%s: "
+		      "each queue takes an equal block and each stream its own port, so at least "
+		      "%llu are needed", p->dport_lo, p->dport_hi, ndports, ndports == 1 ? "" : "s",
 		      p->queues, p->queues == 1 ? "" : "s", p->streams, p->streams == 1 ? "" : "s",
 		      nstreams);
 	if (p->congestion[0] && p->proto != GEN_PROTO_TCP)

@@ -34,6 +34,13 @@ uint16_t sockopts_port(const struct sockopts_plan *so, unsigned q, unsigned s)
 	return (uint16_t)(so->port_lo + q * so->per_queue + s);
 }
 
+uint16_t sockopts_dport(const struct sockopts_plan *so, unsigned q, unsigned s)
+{
+	if (!so->dport_lo)
+		return 0;
+	return (uint16_t)(so->dport_lo + q * so->dper_queue + s);
+}
+
 /* The address (or wildcard) and port queue @q stream @s binds to. */
 static socklen_t bind_addr(const struct sockopts_plan *so, unsigned q, unsigned s,
 			   struct sockaddr_storage *ss)
@@ -188,6 +195,16 @@ int sockopts_plan_make(struct sockopts_plan *so, const struct gen_profile *prof,
 			return -ERANGE;
 		}
 	}
+	if (prof->dport_lo) {
+		so->dport_lo = prof->dport_lo;
+		so->dport_hi = prof->dport_hi;
+		so->dper_queue = (unsigned)(prof->dport_hi - prof->dport_lo + 1) / nq;
+		if (so->dper_queue < streams) {
+			snprintf(err, errlen, "target.ports %u-%u: too few ports for %u queues x %u streams",
+				 prof->dport_lo, prof->dport_hi, nq, streams);
+			return -ERANGE;
+		}
+	}
 	if (so->device[0] && !if_nametoindex(so->device)) {
 		snprintf(err, errlen, "source.device %s: no such device in this network namespace "
 			 "(ip link shows the devices)", so->device);
@@ -238,6 +255,14 @@ void sockopts_print(FILE *out, const struct sockopts_plan *so, unsigned nq)
 			fputc('\n', out);
 		}
 	}
+	if (so->dport_lo) {
+		fprintf(out, "dest:      ports %u-%u, one per stream (target.ports)\n", so->dport_lo,
+			so->dport_hi);
+		for (unsigned q = 0; q < nq; q++)
+			fprintf(out, "  queue %u: ports %u-%u (of its block %u-%u)\n", q,
+				sockopts_dport(so, q, 0), sockopts_dport(so, q, so->streams - 1),
+				sockopts_dport(so, q, 0), sockopts_dport(so, q, so->dper_queue - 1));
+	}
 	if (so->tos >= 0)
 		fprintf(out, "tos:       0x%02x (%s %d; %s)\n", so->tos, so->dscp >= 0 ? "dscp" : "tos",
 			so->dscp >= 0 ? so->dscp : so->tos, so->family == AF_INET6 ? "IPV6_TCLASS" : "IP_TOS");
@@ -262,6 +287,14 @@ json_t *sockopts_json(const struct sockopts_plan *so, unsigned nq)
 		json_array_append_new(qa, qo);
 	}
 	json_object_set_new(o, "source", qa);
+	qa = json_array();
+	for (unsigned q = 0; q < nq && so->dport_lo; q++)
+		json_array_append_new(qa, json_pack("{s:i, s:{s:i, s:i, s:i, s:i}}", "queue", (int)q,
+				      "ports", "first", (int)sockopts_dport(so, q, 0), "last",
+				      (int)sockopts_dport(so, q, so->streams - 1), "block_first",
+				      (int)sockopts_dport(so, q, 0), "block_last",
+				      (int)sockopts_dport(so, q, so->dper_queue - 1)));
+	json_object_set_new(o, "destination", qa);
 	json_object_set_new(o, "device", so->device[0] ? json_string(so->device) : json_null());
 	json_object_set_new(o, "tos", so->tos >= 0 ? json_integer(so->tos) : json_null());
 	json_object_set_new(o, "dscp", so->tos >= 0 ? json_integer(so->tos >> 2) : json_null());

@@ -14,7 +14,9 @@
  * against this host (in the network namespace the run happens in).
  * Queue q binds source address q mod n_addr; with a port range, queue q
  * owns the block [port_lo + q * per_queue, port_lo + (q + 1) * per_queue)
- * and its stream s binds the block's port s.
+ * and its stream s binds the block's port s. Destination ports
+ * (target.ports) are split the same way: queue q stream s connects to
+ * dport_lo + q * dper_queue + s.
  */
 struct sockopts_plan {
 	bool tcp;
@@ -25,6 +27,8 @@ struct sockopts_plan {
 	char device[IF_NAMESIZE];    /* SO_BINDTODEVICE, "" none */
 	uint16_t port_lo, port_hi;   /* 0: none */
 	unsigned per_queue;          /* ports in each queue's block */
+	uint16_t dport_lo, dport_hi; /* target.ports; 0: none (target.port for every stream) */
+	unsigned dper_queue;         /* destination ports in each queue's block */
 	unsigned streams;            /* per queue */
 	int tos;                     /* IP_TOS / IPV6_TCLASS byte; -1: left alone */
 	int dscp;                    /* the profile's dscp, -1 when not given (tos was, or nothing) */
@@ -45,6 +49,8 @@ int sockopts_plan_make(struct sockopts_plan *so, const struct gen_profile *prof,
 
 /* The source port of queue @q stream @s, 0 when none is set. */
 uint16_t sockopts_port(const struct sockopts_plan *so, unsigned q, unsigned s);
+/* The destination port of queue @q stream @s (target.ports), 0 when no range is set. */
+uint16_t sockopts_dport(const struct sockopts_plan *so, unsigned q, unsigned s);
 
 /*
  * sockopts_apply - set up socket @fd of queue @q stream @s: device, TOS,
@@ -54,7 +60,7 @@ uint16_t sockopts_port(const struct sockopts_plan *so, unsigned q, unsigned s);
 int sockopts_apply(const struct sockopts_plan *so, unsigned q, unsigned s, int fd, char *err,
 		   size_t errlen);
 
-/* Plan lines for --dry-run ("source: ...", "tcp: ..."); nothing when nothing is set. */
+/* Plan lines for --dry-run ("source: ...", "dest: ...", "tcp: ..."); nothing when nothing is set. */
 void sockopts_print(FILE *out, const struct sockopts_plan *so, unsigned nq);
 /* The plan's "sockets" object (docs/json.md). */
 json_t *sockopts_json(const struct sockopts_plan *so, unsigned nq);

@@ -60,8 +60,11 @@ EOY
 check "steering: XPS set, the run succeeds" [ $? -eq 0 ]
 share0=$(jq '.queues[0].nic.share' "$T/match.json")
 steer=$(jq '.total.steering' "$T/match.json")
-check "steering: most bytes leave on tx-0 (share $share0)" [ "$(jq '.queues[0].nic.share > 0.8' "$T/match.json")" = true ]
-check "steering: the figure is high ($steer)" [ "$(jq '.total.steering > 0.8' "$T/match.json")" = true ]
+# Not all of it: TCP also transmits from the softirq that handles its ACKs, on whichever
+# CPU that runs (the receiver's, often), and XPS sends those from that CPU's queue. Measured
+# 0.75-0.95 on 2 CPUs depending on load; crossed XPS gives below 0.5.
+check "steering: most bytes leave on tx-0 (share $share0)" [ "$(jq '.queues[0].nic.share > 0.65' "$T/match.json")" = true ]
+check "steering: the figure is high ($steer)" [ "$(jq '.total.steering > 0.65' "$T/match.json")" = true ]
 
 # Crossed by hand: CPU 1 transmits on tx-1, and the profile leaves XPS alone.
 "$ZCGEN" lab exec -- sh -c 'echo 1 > /sys/class/net/zcl-tx0/queues/tx-0/xps_cpus; echo 2 > /sys/class/net/zcl-tx0/queues/tx-1/xps_cpus'
