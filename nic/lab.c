@@ -345,24 +345,32 @@ static ino_t lab_pid_netns(pid_t pid)
 	return st.st_ino;
 }
 
-/* A zombie has exited: it only waits for its parent (or init) to reap it. */
-static bool lab_pid_alive(pid_t pid)
+/* /proc/PID/WHAT into @buf, NUL-terminated. Return: the bytes read, 0 when none or no such file. */
+static ssize_t lab_proc_read(pid_t pid, const char *what, char *buf, size_t len)
 {
-	char path[64], buf[256], *p;
+	char path[64];
 	ssize_t n;
 	int fd;
 
-	if (pid <= 0)
-		return false;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, what);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
+		return 0;
+	n = read(fd, buf, len - 1);
 	close(fd);
 	if (n <= 0)
-		return false;
+		return 0;
 	buf[n] = '\0';
+	return n;
+}
+
+/* A zombie has exited: it only waits for its parent (or init) to reap it. */
+static bool lab_pid_alive(pid_t pid)
+{
+	char buf[256], *p;
+
+	if (pid <= 0 || !lab_proc_read(pid, "stat", buf, sizeof(buf)))
+		return false;
 	p = strrchr(buf, ')');
 	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
 }
@@ -737,19 +745,9 @@ static bool lab_has_mq(const char *ns, const char *dev)
 /* Does the command line of @pid have the argument @arg? */
 static bool lab_pid_has_arg(pid_t pid, const char *arg)
 {
-	char path[64], buf[4096];
-	ssize_t n;
-	int fd;
+	char buf[4096];
+	ssize_t n = lab_proc_read(pid, "cmdline", buf, sizeof(buf));
 
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
 	for (char *p = buf; p < buf + n; p += strlen(p) + 1)
 		if (!strcmp(p, arg))
 			return true;

@@ -41,3 +41,21 @@ stop_sink() {
 	wait "$SINK_PID" || true
 	SINK_PID=
 }
+
+# use_lab PREFIX [SKIP_FN]: this test's own lab (ZCGEN_LAB_PREFIX=PREFIX, sets $P), taken down
+# on every exit; skips through SKIP_FN (default skip) where namespaces cannot be made.
+use_lab() {
+	local skipper=${2:-skip}
+	[ "$(id -u)" = 0 ] || "$skipper" "needs root to create network namespaces"
+	P=$1
+	export ZCGEN_LAB_PREFIX=$P
+	ip netns add "$P-probe" 2>/dev/null || "$skipper" "ip netns add is not permitted here"
+	ip netns del "$P-probe"
+	trap labclean EXIT
+}
+labclean() {
+	"$ZCGEN" lab down >/dev/null 2>&1
+	ip netns del "$P-tx" 2>/dev/null
+	ip netns del "$P-rx" 2>/dev/null
+	cleanup
+}

@@ -41,18 +41,7 @@ if [ "$probe_rc" -ne 0 ]; then
 	skip_rest "zcgen runs cannot play the iperf3 client yet (--server iperf3 exited $probe_rc): the lab cases need it"
 fi
 
-[ "$(id -u)" = 0 ] || { skip_rest "needs root to create network namespaces"; }
-P=zcgc$$
-export ZCGEN_LAB_PREFIX=$P
-ip netns add "$P-probe" 2>/dev/null || { skip_rest "ip netns add is not permitted here"; }
-ip netns del "$P-probe"
-labclean() {
-	"$ZCGEN" lab down >/dev/null 2>&1
-	ip netns del "$P-tx" 2>/dev/null
-	ip netns del "$P-rx" 2>/dev/null
-	cleanup
-}
-trap labclean EXIT
+use_lab zcgc$$ skip_rest
 
 # check_case NAME JSON OUT: what holds for both protocols
 check_case() {

@@ -3,18 +3,7 @@
 # down after, and the steering figure high when XPS matches the rings and low when crossed.
 source "$(dirname "$0")/lib.sh"
 
-[ "$(id -u)" = 0 ] || skip "needs root to create network namespaces"
-P=zcgr$$
-export ZCGEN_LAB_PREFIX=$P
-ip netns add "$P-probe" 2>/dev/null || skip "ip netns add is not permitted here"
-ip netns del "$P-probe"
-labclean() {
-	"$ZCGEN" lab down >/dev/null 2>&1
-	ip netns del "$P-tx" 2>/dev/null
-	ip netns del "$P-rx" 2>/dev/null
-	cleanup
-}
-trap labclean EXIT
+use_lab zcgr$$
 
 # A --lab run from a profile: the per-queue table gains the NIC's counters.
 "$ZCGEN" --profile "$ZCGEN_SRC/profiles/lab-tcp.yaml" --lab --duration 1 --omit 0 \
