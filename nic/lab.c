@@ -536,7 +536,8 @@ static void lab_log_tail(const char *path, char *buf, size_t len)
 }
 
 /*
- * Start `SINK_EXE sink --listen 0.0.0.0:PORT --protocol both --quiet [--gro]` in the
+ * Start `SINK_EXE sink --listen [::]:PORT --protocol both --quiet [--gro]` (0.0.0.0:PORT
+ * where the lab has no IPv6) in the
  * receiving namespace as a daemon; ready once it listens on TCP and UDP. Forked twice so that init, not a
  * long-lived zcgen run, reaps it; its output goes to a log file next to its
  * pid file (--quiet: no interval lines, which would fill /run over days).
@@ -553,7 +554,9 @@ static int lab_sink_start(const struct lab_cfg *cfg, const struct lab_info *info
 	pid_t a, pid = 0;
 	FILE *f;
 
-	snprintf(listen, sizeof(listen), "0.0.0.0:%u", cfg->sink_port);
+	/* dual-stack where the lab has IPv6: one socket takes 198.18.0.2 and fd00:7a63::2 */
+	snprintf(listen, sizeof(listen), info->rx_ipv6[0] ? "[::]:%u" : "0.0.0.0:%u",
+		 cfg->sink_port);
 	lab_netns_path(info->rx_netns, nspath, sizeof(nspath));
 	lab_state_path(info->prefix, LAB_SINK ".log", logpath, sizeof(logpath));
 	lab_state_path(info->prefix, LAB_SINK ".pid", pidpath, sizeof(pidpath));

@@ -19,6 +19,8 @@ check "lab tcp: NIC shares add up to about 1" \
 check "lab tcp: a steering figure in [0,1]" \
 	[ "$(jq '.total.steering >= 0 and .total.steering <= 1' "$T/tcp.json")" = true ]
 check "lab tcp: the table shows the NIC columns" grep -q 'nic-tx-bytes' "$T/tcp.out"
+check "lab tcp: server zcgen, the lab's sink counted every byte" \
+	[ "$(jq '.receiver.source == "zcgen" and .receiver.bytes == .total.bytes and .total.bytes > 0' "$T/tcp.json")" = true ]
 
 "$ZCGEN" --profile "$ZCGEN_SRC/profiles/lab-udp.yaml" --lab --duration 1 --omit 0 \
 	--json "$T/udp.json" >"$T/udp.out" 2>&1
@@ -30,6 +32,18 @@ check "lab udp: per-queue NIC packets counted" \
 
 # Steering: a 2-queue lab, one ring pinned to CPU 1.
 "$ZCGEN" lab up --queues 2 >/dev/null 2>&1 || { fail "lab up"; finish; exit; }
+
+# IPv6 through the lab: its sink listens dual-stack on [::]:5201.
+rx6=$("$ZCGEN" lab status --json | jq -r '.rx.ipv6 // empty')
+if [ -n "$rx6" ]; then
+	"$ZCGEN" lab exec -- "$ZCGEN" --dest "[$rx6]:5201" --server zcgen --queues 1 --duration 1 \
+		--omit 0 --json "$T/v6.json" >"$T/v6.out" 2>&1
+	check "lab ipv6: exit 0" [ $? -eq 0 ]
+	check "lab ipv6: the sink counted every byte" \
+		[ "$(jq '.receiver.bytes == .total.bytes and .total.bytes > 0' "$T/v6.json")" = true ]
+else
+	echo "SKIP: lab ipv6: the lab has no IPv6 on this host"
+fi
 cat >"$T/one.yaml" <<EOY
 name: steer
 target: { host: 198.18.0.2, port: 5201, server: none }

@@ -19,7 +19,7 @@
 #include "nic/nic.h"
 
 /*
- * lab_up starts SINK_EXE sink --listen 0.0.0.0:PORT --protocol both. Here the
+ * lab_up starts SINK_EXE sink --listen [::]:PORT (0.0.0.0:PORT without IPv6) --protocol both. Here the
  * sink is this very binary (/proc/self/exe, lab_cfg's default), which plays
  * a minimal sink: bind (TCP and UDP for "both"), listen, wait for SIGTERM. So
  * the daemon, pid-file and readiness logic is tested without depending on the
@@ -54,7 +54,7 @@ static int fake_sink(int argc, char **argv)
 		fprintf(stderr, "fake sink: no --listen\n");
 		return 2;
 	}
-	port = (uint16_t)atoi(strchr(listen_arg, ':') + 1);
+	port = (uint16_t)atoi(strrchr(listen_arg, ':') + 1);
 	if ((strcmp(proto, "udp") && fake_bind(SOCK_STREAM, port) < 0) ||
 	    (strcmp(proto, "tcp") && fake_bind(SOCK_DGRAM, port) < 0)) {
 		perror("fake sink");
