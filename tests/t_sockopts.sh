@@ -41,7 +41,13 @@ check "JSON plan: congestion reno, dscp 46 = tos 0xb8" \
 check "JSON plan: queue 1's ports 40004-40005 of its block 40004-40007" \
 	jqe '.plan.sockets.source[1].ports == {"first":40004,"last":40005,"block_first":40004,"block_last":40007}' "$T/run.json"
 
-# a second run on the same ports right away: our own TIME_WAIT is no conflict
+# a second run on the same ports right away: our own TIME_WAIT is no conflict. The first
+# run's connections may still be closing (FIN-WAIT while a slow sink reads its EOF): wait
+# (at most 3 s) until what is left of them is in TIME-WAIT, which is the case tested here.
+for _ in $(seq 30); do
+	ss -Htan 'sport >= :40000 and sport <= :40007' | grep -qv '^TIME-WAIT' || break
+	sleep 0.1
+done
 start_sink tcp
 "$ZCGEN" --dest "127.0.0.1:$SINK_PORT" --queues 2 --streams 2 --cpus 0 --duration 0.3 \
 	--source-ports 40000-40007 >"$T/run2.out" 2>&1
