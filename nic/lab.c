@@ -473,11 +473,18 @@ static void lab_sink_stop(const char *prefix, const char *name)
 	pid_t pid = lab_sink_pid(prefix, name);
 
 	if (pid > 0 && kill(pid, SIGTERM) == 0) {
-		/* Give it a second to write its report, then insist. */
-		for (int i = 0; i < 100 && lab_pid_alive(pid); i++)
+		/*
+		 * Give it 3 s to write its report (a sanitizer build is slow), then
+		 * insist, and wait until it is gone: a sink started next binds the
+		 * same ports.
+		 */
+		for (int i = 0; i < 300 && lab_pid_alive(pid); i++)
 			nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
-		if (lab_pid_alive(pid))
+		if (lab_pid_alive(pid)) {
 			kill(pid, SIGKILL);
+			for (int i = 0; i < 200 && lab_pid_alive(pid); i++)
+				nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
+		}
 	}
 	snprintf(what, sizeof(what), "%s.pid", name);
 	lab_state_path(prefix, what, path, sizeof(path));
