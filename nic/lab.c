@@ -1109,19 +1109,23 @@ static int lab_build(const struct lab_cfg *cfg, struct lab_info *info, bool gro,
 	return lab_start_sinks(cfg, info, gro, msg, msglen);
 }
 
+/* The checks every entry point makes, then the lab's lock. Return: the lock's fd or -errno. */
+static int lab_begin(const struct lab_cfg *cfg, char *msg, size_t msglen)
+{
+	int ret = lab_check_cfg(cfg, msg, msglen);
+
+	if (!ret)
+		ret = lab_check_caps(msg, msglen);
+	return ret ? ret : lab_lock(cfg->prefix, msg, msglen);
+}
+
 int lab_up(const struct lab_cfg *cfg, struct lab_info *out, char *msg, size_t msglen)
 {
 	char mtu[16];
 	bool gro;
 	int lock, ret;
 
-	ret = lab_check_cfg(cfg, msg, msglen);
-	if (ret)
-		return ret;
-	ret = lab_check_caps(msg, msglen);
-	if (ret)
-		return ret;
-	lock = lab_lock(cfg->prefix, msg, msglen);
+	lock = lab_begin(cfg, msg, msglen);
 	if (lock < 0)
 		return lock;
 
@@ -1177,15 +1181,9 @@ out_unlock:
 int lab_down(const struct lab_cfg *cfg, char *msg, size_t msglen)
 {
 	struct lab_info info;
-	int lock, ret;
+	int lock, ret = 0;
 
-	ret = lab_check_cfg(cfg, msg, msglen);
-	if (ret)
-		return ret;
-	ret = lab_check_caps(msg, msglen);
-	if (ret)
-		return ret;
-	lock = lab_lock(cfg->prefix, msg, msglen);
+	lock = lab_begin(cfg, msg, msglen);
 	if (lock < 0)
 		return lock;
 	lab_down_locked(cfg->prefix);
