@@ -1039,7 +1039,18 @@ static int lab_start_sinks(const struct lab_cfg *cfg, struct lab_info *info, boo
 		/* Sinks of an older zcgen (one per protocol) would hold the port. */
 		for (size_t i = 0; i < sizeof(lab_old_sinks) / sizeof(lab_old_sinks[0]); i++)
 			lab_sink_stop(cfg->prefix, lab_old_sinks[i]);
-		ret = lab_sink_start(cfg, info, gro, &info->sink_tcp_pid, msg, msglen);
+		/*
+		 * A sink that was just stopped may still hold the port for a
+		 * moment after its process is gone: its sockets are referenced by
+		 * its io_uring requests, which the kernel cancels in the ring's
+		 * exit work, later. Try again for up to 3 s while the port is in use.
+		 */
+		for (int tries = 0;; tries++) {
+			ret = lab_sink_start(cfg, info, gro, &info->sink_tcp_pid, msg, msglen);
+			if (!ret || tries >= 15 || !strstr(msg, "already in use"))
+				break;
+			nanosleep(&(struct timespec){ .tv_nsec = 200 * 1000 * 1000 }, NULL);
+		}
 	}
 	if (ret)
 		return ret;
