@@ -15,7 +15,7 @@ static const char usage[] =
 	"       zcgen sweep [--sizes LIST] [--modes LIST]  copy vs zero-copy per size (zcgen sweep --help)\n"
 	"       zcgen compare --profile FILE [--lab] [--repeat N]  zcgen vs iperf3 (zcgen compare --help)\n"
 	"       zcgen offload-check [DEV] --profile FILE   each offload on vs off (zcgen offload-check --help)\n"
-	"       zcgen --version | --help\n";
+	"       zcgen --version | --help               (also -v, -V; -h)\n";
 
 int main(int argc, char **argv)
 {
@@ -28,7 +28,9 @@ int main(int argc, char **argv)
 		{ "sweep", cmd_sweep }, { "compare", cmd_compare },
 	};
 
-	if (argc >= 2 && !strcmp(argv[1], "--version")) {
+	/* -v is iperf3's letter, -V the common one */
+	if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-v") ||
+			  !strcmp(argv[1], "-V"))) {
 		printf("zcgen %s (liburing %s)\n", ZCGEN_VERSION, ZCGEN_LIBURING_VERSION);
 		return EXIT_OK;
 	}

@@ -12,9 +12,11 @@
 #include <strings.h>
 #include <sys/resource.h>
 #include <arpa/inet.h>
+#include <unistd.h>
 #include <yaml.h>
 #include "gen/gen.h"
 #include "gen/expect.h"
+#include "zcgen_version.h"
 
 /* A profile is a handful of lines; anything bigger is not one. */
 #define PROFILE_MAX_BYTES (1u << 20)
@@ -1730,8 +1732,52 @@ void profile_init(struct gen_profile *p)
 	p->hugepages = GEN_HUGEPAGES_AUTO;
 }
 
+/*
+ * An argument that names no file but has no '/' is looked for as an installed profile
+ * (`--profile lab-tcp` or `lab-tcp.yaml`): first under the prefix of the running binary
+ * (a package unpacked anywhere, e.g. with dpkg-deb -x), then under the configured data
+ * directory. Returns @arg itself when it exists or nothing else is found.
+ */
+static const char *profile_resolve(const char *arg, char *buf, size_t len)
+{
+	static const char *const ext[] = { "", ".yaml", ".yml" };
+	char exe[PATH_MAX], dirs[2][PATH_MAX];
+	ssize_t n;
+
+	if (access(arg, F_OK) == 0 || strchr(arg, '/') || !arg[0])
+		return arg;
+	dirs[0][0] = '\0';
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		char *slash;
+
+		exe[n] = '\0';
+		/* PREFIX/bin/zcgen -> PREFIX/share/zcgen/profiles */
+		for (int up = 0; up < 2 && (slash = strrchr(exe, '/')); up++)
+			*slash = '\0';
+		if (exe[0] && snprintf(dirs[0], sizeof(dirs[0]), "%s/%s", exe,
+				       ZCGEN_PROFILE_RELDIR) >= (int)sizeof(dirs[0]))
+			dirs[0][0] = '\0';
+	}
+	snprintf(dirs[1], sizeof(dirs[1]), "%s", ZCGEN_PROFILE_DIR);
+	for (unsigned i = 0; i < 2; i++)
+		for (unsigned e = 0; e < sizeof(ext) / sizeof(ext[0]); e++) {
+			if (!dirs[i][0])
+				continue;
+			if (snprintf(buf, len, "%s/%s%s", dirs[i], arg, ext[e]) >= (int)len)
+				continue;
+			if (access(buf, R_OK) == 0)
+				return buf;
+		}
+	return arg;
+}
+
 int profile_load(struct gen_profile *p, const char *path, struct gen_diags *d)
 {
+	char found[PATH_MAX];
+
+	path = profile_resolve(path, found, sizeof(found));
+
 	struct yload y = { .p = p, .d = d, .file = path, .root = -1 };
 	unsigned errors = diags_errors(d), first = d->n;
 	char *raw = NULL, *text;
