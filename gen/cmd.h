@@ -18,6 +18,7 @@ int cmd_lab(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_offload(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
 
 /* Colour only on a terminal and never with NO_COLOR set. */
 bool cmd_colour(int fd);

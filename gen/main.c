@@ -15,6 +15,7 @@ static const char usage[] =
 	"       zcgen sweep [--sizes LIST] [--modes LIST]  copy vs zero-copy per size (zcgen sweep --help)\n"
 	"       zcgen compare --profile FILE [--lab] [--repeat N]  zcgen vs iperf3 (zcgen compare --help)\n"
 	"       zcgen offload-check [DEV] --profile FILE   each offload on vs off (zcgen offload-check --help)\n"
+	"       zcgen plot REPORT.json [-o FILE.svg]     throughput over time as a picture\n"
 	"       zcgen --version | --help               (also -v, -V; -h)\n";
 
 int main(int argc, char **argv)
@@ -25,7 +26,7 @@ int main(int argc, char **argv)
 	} cmds[] = {
 		{ "run", cmd_run }, { "sink", cmd_sink }, { "nic", cmd_nic }, { "lab", cmd_lab },
 		{ "offload-check", cmd_offload },
-		{ "sweep", cmd_sweep }, { "compare", cmd_compare },
+		{ "sweep", cmd_sweep }, { "compare", cmd_compare }, { "plot", cmd_plot },
 	};
 
 	/* -v is iperf3's letter, -V the common one */
