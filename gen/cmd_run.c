@@ -14,6 +14,7 @@
 #include "gen/runnic.h"
 #include "gen/iperf3run.h"
 #include "gen/expect.h"
+#include "gen/report_iperf3.h"
 #include <arpa/inet.h>
 #include <sched.h>
 #include <sys/wait.h>
@@ -65,7 +66,9 @@ static const char run_usage[] =
 	"  --no-nic             do not apply the profile's nic: section\n"
 	"  --lab                run against the built-in veth lab (zcgen lab up; torn down after)\n"
 	"  --force              allow changing the interface that carries the default route\n"
-	"  --json FILE          write the report as JSON (docs/json.md); - for stdout\n"
+	"  --json FILE          write the report as JSON (docs/json.md); - for stdout (then\n"
+	"                       everything else goes to stderr)\n"
+	"  --json-format F      zcgen (default) or iperf3: iperf3 -J's layout (docs/json.md)\n"
 	"  --csv FILE           one row per queue and interval\n"
 	"  --live / --quiet     interval lines on or off (default: on a terminal only)\n"
 	"  --dry-run            print the resolved plan and exit\n"
@@ -76,6 +79,8 @@ static const char run_usage[] =
 struct run_opts {
 	const char *profile;
 	const char *json, *csv;
+	int json_fd;             /* --json -: the real standard output (stdout now writes to stderr) */
+	bool json_iperf3;        /* --json-format iperf3 */
 	bool dry_run, no_nic, live, quiet, lab, force;
 };
 
@@ -91,7 +96,7 @@ static const struct {
 	{ "rate", "rate" },         { "gso", "gso" },
 };
 
-enum { OPT_PROFILE = 1000, OPT_JSON, OPT_CSV, OPT_DRY, OPT_NONIC, OPT_LIVE, OPT_QUIET, OPT_HELP,
+enum { OPT_PROFILE = 1000, OPT_JSON, OPT_JSON_FORMAT, OPT_CSV, OPT_DRY, OPT_NONIC, OPT_LIVE, OPT_QUIET, OPT_HELP,
        OPT_LAB, OPT_FORCE, OPT_IPERF3, OPT_KEY };
 
 /* source:, tcp.congestion, dscp/tos, buffers.hugepages: options named as their keys' .cli */
@@ -117,12 +122,20 @@ static int write_outputs(const struct run_opts *o, const struct report_ctx *r,
 	int ret = 0;
 
 	if (o->json) {
-		json_t *j = report_json(r);
+		json_t *j = o->json_iperf3 ? report_iperf3_json(r) : report_json(r);
+		FILE *f = NULL;
+		int w = -1;
 
 		if (j && ex)
-			expect_json_add(j, ex);
-		if (!j || json_dump_file(j, strcmp(o->json, "-") ? o->json : "/dev/stdout",
-					 JSON_INDENT(2)) < 0) {
+			expect_json_add(o->json_iperf3 ? json_object_get(j, "zcgen") : j, ex);
+		/* --json -: the standard output that was set aside, never reopened (that truncates) */
+		if (j && o->json_fd >= 0)
+			w = json_dumpfd(j, o->json_fd, JSON_INDENT(2)) ?: -(write(o->json_fd, "\n", 1) != 1);
+		else if (j && (f = fopen(o->json, "w")))
+			w = json_dumpf(j, f, JSON_INDENT(2)) ?: -(fputc('\n', f) == EOF);
+		if (f && fclose(f))
+			w = -1;
+		if (w < 0) {
 			fprintf(stderr, "zcgen: cannot write JSON to %s\n", o->json);
 			ret = -EIO;
 		}
@@ -438,6 +451,7 @@ int cmd_run(int argc, char **argv)
 		{ "json", required_argument, NULL, OPT_JSON },
 		{ "csv", required_argument, NULL, OPT_CSV },
 		{ "dry-run", no_argument, NULL, OPT_DRY },
+		{ "json-format", required_argument, NULL, OPT_JSON_FORMAT },
 		{ "no-nic", no_argument, NULL, OPT_NONIC },
 		{ "live", no_argument, NULL, OPT_LIVE },
 		{ "quiet", no_argument, NULL, OPT_QUIET },
@@ -483,6 +497,13 @@ int cmd_run(int argc, char **argv)
 		switch (c) {
 		case OPT_PROFILE: o.profile = optarg; break;
 		case OPT_JSON: o.json = optarg; break;
+		case OPT_JSON_FORMAT:
+			if (strcmp(optarg, "zcgen") && strcmp(optarg, "iperf3")) {
+				fprintf(stderr, "zcgen: --json-format %s: zcgen or iperf3\n", optarg);
+				return EXIT_USAGE;
+			}
+			o.json_iperf3 = !strcmp(optarg, "iperf3");
+			break;
 		case OPT_CSV: o.csv = optarg; break;
 		case OPT_DRY: o.dry_run = true; break;
 		case OPT_NONIC: o.no_nic = true; break;
@@ -520,6 +541,16 @@ int cmd_run(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
+	o.json_fd = -1;
+	if (o.json && !strcmp(o.json, "-")) {
+		/* the JSON alone on standard output, for pipelines: every other line goes to stderr */
+		fflush(stdout);
+		o.json_fd = dup(STDOUT_FILENO);
+		if (o.json_fd < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
+			fprintf(stderr, "zcgen: --json -: %s\n", strerror(errno));
+			return EXIT_RUN_FAILED;
+		}
+	}
 	prof = calloc(1, sizeof(*prof));
 	if (!prof) {
 		fprintf(stderr, "zcgen: out of memory\n");
@@ -544,6 +575,8 @@ int cmd_run(int argc, char **argv)
 	}
 	rc = run_resolved(prof, &o);
 out:
+	if (o.json_fd >= 0)
+		close(o.json_fd);
 	diags_free(&d);
 	free(prof);
 	return rc;

@@ -50,7 +50,8 @@ static const char usage_text[] =
 	"  --queues N           worker threads, one io_uring and SO_REUSEPORT socket each (default 1)\n"
 	"  --duration TIME      stop after TIME (10s, 500ms, 2m); default: until SIGINT/SIGTERM\n"
 	"  --interval TIME      live report interval (default 1s, 0: none)\n"
-	"  --json FILE          write the results as JSON (docs/json.md)\n"
+	"  --json FILE          write the results as JSON (docs/json.md); - for stdout (then\n"
+	"                       everything else, the listening line too, goes to stderr)\n"
 	"  --quiet              no interval lines\n"
 	"  --help               this text\n";
 
@@ -666,6 +667,18 @@ int cmd_sink(int argc, char **argv)
 		return rc;
 	}
 
+	int json_fd = -1;
+
+	if (o.json && !strcmp(o.json, "-")) {
+		/* the JSON alone on standard output; the listening line and the rest on stderr */
+		fflush(stdout);
+		json_fd = dup(STDOUT_FILENO);
+		if (json_fd < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
+			fprintf(stderr, "zcgen sink: --json -: %s\n", strerror(errno));
+			return EXIT_RUN_FAILED;
+		}
+	}
+
 	struct sink_cfg cfg = { .host = o.host, .port = o.port, .protocol = o.protocol,
 				.workers = o.queues, .verify = o.verify, .gro = o.gro };
 
@@ -802,7 +815,19 @@ out_stop:
 	if (o.json) {
 		json_t *root = build_json(&o, local, &res, iv, n_iv);
 
-		if (!root || json_dump_file(root, o.json, JSON_INDENT(2) | JSON_ENSURE_ASCII)) {
+		FILE *f = json_fd >= 0 ? fdopen(json_fd, "w") : fopen(o.json, "w");
+		int w = -1;
+
+		if (f) {
+			if (json_fd >= 0)
+				json_fd = -1; /* the stream owns it now */
+			w = root ? json_dumpf(root, f, JSON_INDENT(2) | JSON_ENSURE_ASCII) : -1;
+			if (!w && fputc('\n', f) == EOF)
+				w = -1;
+			if (fclose(f))
+				w = -1;
+		}
+		if (w) {
 			fprintf(stderr, "zcgen sink: cannot write %s: %s\n", o.json, strerror(errno));
 			ret = EXIT_RUN_FAILED;
 		}
@@ -810,6 +835,8 @@ out_stop:
 	}
 	sink_result_free(&res);
 out:
+	if (json_fd >= 0)
+		close(json_fd);
 	sink_close(s);
 	{
 		/* A stop signal sent twice (timeout(1) does: to the child, then the group) was honoured once already. */

@@ -5,6 +5,7 @@
 #include <string.h>
 #include "gen/gen.h"
 #include "gen/cmd.h"
+#include "gen/iperf3cli.h"
 #include "zcgen_version.h"
 
 static const char usage[] =
@@ -15,6 +16,8 @@ static const char usage[] =
 	"       zcgen sweep [--sizes LIST] [--modes LIST]  copy vs zero-copy per size (zcgen sweep --help)\n"
 	"       zcgen compare --profile FILE [--lab] [--repeat N]  zcgen vs iperf3 (zcgen compare --help)\n"
 	"       zcgen offload-check [DEV] --profile FILE   each offload on vs off (zcgen offload-check --help)\n"
+	"       zcgen -c HOST [-p PORT] [-t SECS] [-P N] [-l LEN] [-u] [-b RATE] [-Z] [-J] [-i SECS]\n"
+	"             [-O SECS] [-A CPU]                 iperf3's client flags for a run\n"
 	"       zcgen plot REPORT.json [-o FILE.svg]     throughput over time as a picture\n"
 	"       zcgen --version | --help               (also -v, -V; -h)\n";
 
@@ -38,6 +41,17 @@ int main(int argc, char **argv)
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		fputs(usage, argc < 2 ? stderr : stdout);
 		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	}
+	if (iperf3cli_wanted(argc, argv)) {
+		/* `zcgen -c HOST -t 10 -P 4 -J`: iperf3's words for a run (docs/cli.md) */
+		static struct iperf3cli i3;
+		char err[400];
+
+		if (iperf3cli_translate(argc, argv, &i3, err, sizeof(err))) {
+			fprintf(stderr, "zcgen: %s\n", err);
+			return EXIT_USAGE;
+		}
+		return cmd_run(i3.argc, i3.argv);
 	}
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!strcmp(argv[1], cmds[i].name))
