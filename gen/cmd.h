@@ -23,4 +23,12 @@ int cmd_plot(int argc, char **argv);
 /* Colour only on a terminal and never with NO_COLOR set. */
 bool cmd_colour(int fd);
 
+/*
+ * cmd_output_check() - can the report named by --@opt (json, csv) be written
+ * at @path ("-": stdout; NULL: not asked for)? Checked before a run, so
+ * that a report is not lost after it. When not, says why on stderr,
+ * prefixed with @who ("zcgen sink"), and returns false: exit EXIT_USAGE.
+ */
+bool cmd_output_check(const char *who, const char *opt, const char *path);
+
 #endif

@@ -159,6 +159,8 @@ static int parse_args(int argc, char **argv, struct cmp_opts *o)
 			compare_usage);
 		return EXIT_USAGE;
 	}
+	if (!cmd_output_check("zcgen compare", "json", o->json))
+		return EXIT_USAGE;
 	return -1;
 }
 

@@ -1090,6 +1090,8 @@ int cmd_offload(int argc, char **argv)
 			"needed\n%s", oc_usage);
 		return EXIT_USAGE;
 	}
+	if (!cmd_output_check("zcgen: offload-check", "json", o.json))
+		return EXIT_USAGE;
 	prof = calloc(1, sizeof(*prof));
 	if (!prof) {
 		fprintf(stderr, "zcgen: out of memory\n");

@@ -155,6 +155,21 @@ static int write_outputs(const struct run_opts *o, const struct report_ctx *r,
 	return ret;
 }
 
+/*
+ * Before anything is sent: the options make sense together, and the
+ * reports asked for can be written (found only after the run, the report
+ * would be lost).
+ */
+static bool outputs_check(const struct run_opts *o)
+{
+	if (o->live && o->quiet) {
+		fprintf(stderr, "zcgen: --live and --quiet contradict each other: interval lines on, or "
+			"off; give one\n");
+		return false;
+	}
+	return cmd_output_check("zcgen", "json", o->json) && cmd_output_check("zcgen", "csv", o->csv);
+}
+
 static bool dest_is_loopback(const struct engine_plan *plan)
 {
 	if (plan->dest.ss_family == AF_INET) {
@@ -540,6 +555,8 @@ int cmd_run(int argc, char **argv)
 			run_usage);
 		return EXIT_USAGE;
 	}
+	if (!outputs_check(&o))
+		return EXIT_USAGE;
 
 	o.json_fd = -1;
 	if (o.json && !strcmp(o.json, "-")) {

@@ -166,6 +166,8 @@ static int parse_args(int argc, char **argv, struct sink_opts *o, bool *help)
 		return usage_error("unexpected argument '%s'", argv[optind]);
 	if (!o->listen_set)
 		return usage_error("%s", "--listen HOST:PORT is required");
+	if (!cmd_output_check("zcgen sink", "json", o->json))
+		return EXIT_USAGE;
 	return EXIT_OK;
 }
 

@@ -700,6 +700,8 @@ static int parse_args(int argc, char **argv, struct sweep_opts *o)
 			"--lab and give a receiver with --dest\n");
 		return EXIT_USAGE;
 	}
+	if (!cmd_output_check("zcgen sweep", "json", o->json))
+		return EXIT_USAGE;
 	return -1;
 }
 

@@ -103,9 +103,17 @@ struct gen_rate {
 };
 
 /* A fully resolved profile: file, then CLI overrides. Times in nanoseconds. */
+/* Where a key of the profile was set last, so that a check across keys can point at it. */
+struct gen_keypos {
+	int line, col;            /* 1-based, in gen_profile.path; 0: not from the file */
+	const char *opt;          /* the command-line option that set it ("omit"), or NULL */
+};
+#define GEN_MAX_KEYS 128          /* at least the entries of gen/profile.c's key table */
+
 struct gen_profile {
 	char name[128];
 	char path[4096];          /* file it came from, "" if none */
+	struct gen_keypos pos[GEN_MAX_KEYS]; /* by key (gen/profile.c's table), for messages */
 	char host[256];
 	uint16_t port;
 	uint16_t dport_lo, dport_hi; /* target.ports: data sockets spread over them; 0: port alone */

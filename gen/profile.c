@@ -10,7 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 #include <unistd.h>
 #include <yaml.h>
@@ -18,8 +21,11 @@
 #include "gen/expect.h"
 #include "zcgen_version.h"
 
-/* A profile is a handful of lines; anything bigger is not one. */
-#define PROFILE_MAX_BYTES (1u << 20)
+/*
+ * A profile is a handful of lines (the shipped ones are under 2 KiB); a
+ * file 30 times that is not one, whatever it is.
+ */
+#define PROFILE_MAX_BYTES (64u << 10)
 #define YAML_MAX_DEPTH 32
 
 /* ------------------------------------------------------------------ names */
@@ -103,6 +109,7 @@ void diags_free(struct gen_diags *d)
 	free(d->v);
 	d->v = NULL;
 	d->n = d->cap = 0;
+	d->dropped = d->dropped_warnings = 0;
 }
 
 unsigned diags_errors(const struct gen_diags *d)
@@ -111,15 +118,20 @@ unsigned diags_errors(const struct gen_diags *d)
 
 	for (unsigned i = 0; i < d->n; i++)
 		n += !d->v[i].warning;
-	return n;
+	return n + d->dropped;
 }
 
 void diags_print(const struct gen_diags *d, FILE *out)
 {
+	unsigned shown = 0, errors = diags_errors(d);
+
 	for (unsigned i = 0; i < d->n; i++) {
 		const struct gen_diag *g = &d->v[i];
 		const char *sev = g->warning ? "warning" : "error";
 
+		/* the first ones say what is wrong; 80000 more lines of it help nobody */
+		if (!g->warning && shown++ >= DIAGS_PRINT)
+			continue;
 		if (g->cli) {
 			fprintf(out, "--%s: %s%s\n", g->key, g->warning ? "warning: " : "", g->msg);
 			continue;
@@ -133,6 +145,46 @@ void diags_print(const struct gen_diags *d, FILE *out)
 			fprintf(out, "%s: ", g->key);
 		fprintf(out, "%s\n", g->msg);
 	}
+	if (errors > DIAGS_PRINT)
+		fprintf(out, "... and %u more error%s (%u in all)\n", errors - DIAGS_PRINT,
+			errors - DIAGS_PRINT == 1 ? "" : "s", errors);
+	if (d->dropped_warnings)
+		fprintf(out, "... and %u more warning%s\n", d->dropped_warnings,
+			d->dropped_warnings == 1 ? "" : "s");
+}
+
+/*
+ * With DIAGS_KEEP problems kept, where a new one goes: -1 nowhere (counted
+ * only), else the slot it takes. A file's problem found late but placed
+ * early (the loader reports tabs first, then the rest) displaces the kept
+ * one of the same file that comes last, so that the first ones in line
+ * order are the ones kept.
+ */
+static int diag_slot(struct gen_diags *d, const char *file, int line, int col, bool warning)
+{
+	int last = -1;
+
+	if (d->n < DIAGS_KEEP)
+		return (int)d->n;
+	if (warning) {
+		d->dropped_warnings++;
+		return -1;
+	}
+	d->dropped++;
+	if (!file || !file[0] || line <= 0)
+		return -1;
+	for (unsigned i = 0; i < d->n; i++) {
+		const struct gen_diag *g = &d->v[i];
+
+		if (g->warning || g->line <= 0 || strcmp(g->file, file))
+			continue;
+		if (last < 0 || g->line > d->v[last].line ||
+		    (g->line == d->v[last].line && g->col > d->v[last].col))
+			last = (int)i;
+	}
+	if (last < 0 || d->v[last].line < line || (d->v[last].line == line && d->v[last].col <= col))
+		return -1;
+	return last;
 }
 
 __attribute__((format(printf, 8, 9)))
@@ -141,8 +193,11 @@ static int diag_add(struct gen_diags *d, const char *file, int line, int col, co
 {
 	struct gen_diag *g;
 	va_list ap;
+	int slot = diag_slot(d, file, line, col, warning);
 
-	if (d->n == d->cap) {
+	if (slot < 0)
+		return 0;
+	if (d->n == d->cap && (unsigned)slot == d->n) {
 		unsigned cap = d->cap ? d->cap * 2 : 8;
 		struct gen_diag *v = realloc(d->v, cap * sizeof(*v));
 
@@ -151,7 +206,9 @@ static int diag_add(struct gen_diags *d, const char *file, int line, int col, co
 		d->v = v;
 		d->cap = cap;
 	}
-	g = &d->v[d->n++];
+	if ((unsigned)slot == d->n)
+		d->n++;
+	g = &d->v[slot];
 	memset(g, 0, sizeof(*g));
 	snprintf(g->file, sizeof(g->file), "%s", file ? file : "");
 	g->line = line;
@@ -405,6 +462,7 @@ static const struct pkey keys[] = {
 	{ .path = "expect.offloads_effective", .type = KT_EXPECT },
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
+_Static_assert(N_KEYS <= GEN_MAX_KEYS, "raise GEN_MAX_KEYS (gen/gen.h) to the key table's size");
 
 static const struct pkey *key_by_path(const char *path)
 {
@@ -722,6 +780,8 @@ struct ynode {
 	bool open;                  /* containers: no end event yet (cut by a syntax error) */
 	int *items;                 /* sequence items; mapping key, value, key, value... */
 	unsigned n, cap;
+	int *first;                 /* mappings: per key (items[2i]), the node of the same key
+				       given earlier in this mapping, or -1 (ydups) */
 };
 
 struct tabfix {
@@ -737,8 +797,10 @@ struct yload {
 	unsigned n, cap;
 	int root;
 	int cut_line;               /* line of a syntax error: values reaching it are suspect */
-	struct { char *name; int node; } *anchors;
+	struct { char *name; int node; int next; } *anchors;
 	unsigned n_anchors, cap_anchors;
+	int *abucket;               /* anchor hash: latest of each chain first, -1 ends */
+	unsigned n_abucket;         /* a power of 2, at least n_anchors */
 	struct tabfix *fix;
 	unsigned n_fix, cap_fix;
 	int err;                    /* -ENOMEM seen */
@@ -757,30 +819,39 @@ static void ydiag(struct yload *y, int line, int col, const char *key, const cha
 		y->err = -ENOMEM;
 }
 
+/* The tab fix of @line, if it had one (detab adds them in line order: a binary search). */
+static const struct tabfix *line_fix(const struct yload *y, int line)
+{
+	unsigned lo = 0, hi = y->n_fix;
+
+	while (lo < hi) {
+		unsigned mid = lo + (hi - lo) / 2;
+
+		if (y->fix[mid].line < line)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < y->n_fix && y->fix[lo].line == line ? &y->fix[lo] : NULL;
+}
+
 /* A libyaml mark (0-based, in the tab-expanded text) as LINE:COL of the file. */
 static void ymark(const struct yload *y, yaml_mark_t m, int *line, int *col)
 {
 	int l = (int)m.line + 1, c = (int)m.column;
+	const struct tabfix *f = line_fix(y, l);
 
-	for (unsigned i = 0; i < y->n_fix; i++) {
-		if (y->fix[i].line != l)
-			continue;
-		if (c >= y->fix[i].now)
-			c = c - y->fix[i].now + y->fix[i].orig;
-		else if (c > y->fix[i].orig)
-			c = y->fix[i].orig;
-		break;
-	}
+	if (f && c >= f->now)
+		c = c - f->now + f->orig;
+	else if (f && c > f->orig)
+		c = f->orig;
 	*line = l;
 	*col = c + 1;
 }
 
 static bool line_fixed(const struct yload *y, int line)
 {
-	for (unsigned i = 0; i < y->n_fix; i++)
-		if (y->fix[i].line == line)
-			return true;
-	return false;
+	return line_fix(y, line) != NULL;
 }
 
 /*
@@ -932,8 +1003,24 @@ static int ynode_attach(struct yload *y, int parent, int child)
 	return 0;
 }
 
+static unsigned yanchor_hash(const char *name, unsigned nbucket)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (; *name; name++)
+		h = (h ^ (unsigned char)*name) * 16777619u;
+	return h & (nbucket - 1);
+}
+
+/*
+ * Anchors by name in a hash table, so that a file of thousands of anchors
+ * and aliases is not quadratic. A name may be defined again: the latest is
+ * at the head of its chain, and wins, as in YAML.
+ */
 static int yanchor_add(struct yload *y, const char *name, int node)
 {
+	unsigned h;
+
 	if (y->n_anchors == y->cap_anchors) {
 		unsigned c = y->cap_anchors ? y->cap_anchors * 2 : 8;
 		void *v = realloc(y->anchors, c * sizeof(*y->anchors));
@@ -943,17 +1030,39 @@ static int yanchor_add(struct yload *y, const char *name, int node)
 		y->anchors = v;
 		y->cap_anchors = c;
 	}
+	if (y->n_anchors >= y->n_abucket) {
+		unsigned nb = y->n_abucket ? y->n_abucket * 2 : 16;
+		int *b = malloc(nb * sizeof(*b));
+
+		if (!b)
+			return -ENOMEM;
+		for (unsigned i = 0; i < nb; i++)
+			b[i] = -1;
+		/* in the order defined, so that later ones end up first in their chain */
+		for (unsigned i = 0; i < y->n_anchors; i++) {
+			h = yanchor_hash(y->anchors[i].name, nb);
+			y->anchors[i].next = b[h];
+			b[h] = (int)i;
+		}
+		free(y->abucket);
+		y->abucket = b;
+		y->n_abucket = nb;
+	}
 	y->anchors[y->n_anchors].name = strdup(name);
 	if (!y->anchors[y->n_anchors].name)
 		return -ENOMEM;
-	y->anchors[y->n_anchors++].node = node;
+	h = yanchor_hash(name, y->n_abucket);
+	y->anchors[y->n_anchors].node = node;
+	y->anchors[y->n_anchors].next = y->abucket[h];
+	y->abucket[h] = (int)y->n_anchors++;
 	return 0;
 }
 
 static int yanchor_find(const struct yload *y, const char *name)
 {
-	/* the latest definition of a name wins, as in YAML */
-	for (unsigned i = y->n_anchors; i-- > 0;)
+	if (!y->n_abucket)
+		return -1;
+	for (int i = y->abucket[yanchor_hash(name, y->n_abucket)]; i >= 0; i = y->anchors[i].next)
 		if (!strcmp(y->anchors[i].name, name))
 			return y->anchors[i].node;
 	return -1;
@@ -1006,6 +1115,45 @@ static bool scalar_is_null(const yaml_event_t *ev)
 	if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
 		return false;
 	return !*v || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") || !strcmp(v, "NULL");
+}
+
+/* "prefix.leaf" (or "leaf" at the top level); keys longer than a path holds are cut. */
+static void key_join(char *out, size_t len, const char *prefix, const char *leaf)
+{
+	if (snprintf(out, len, "%s%s%s", prefix, *prefix ? "." : "", leaf) >= (int)len)
+		memcpy(out + len - 4, "...", 4);
+}
+
+/*
+ * The key path of what comes next under the open containers @stack
+ * ("nic.channels.combined"; "" at the top level), for a message about it.
+ * Return: true when it comes as a key of the innermost mapping, not a value.
+ */
+static bool ystack_path(const struct yload *y, const int *stack, unsigned depth, char *out, size_t len)
+{
+	bool is_key = false;
+
+	out[0] = '\0';
+	for (unsigned i = 0; i < depth; i++) {
+		const struct ynode *n = &y->nodes[stack[i]], *k = NULL;
+		bool last = i + 1 == depth;
+		char prefix[128];
+
+		if (n->type != YAML_MAPPING_NODE)
+			continue;
+		/* inner levels: the open container is the last item, its key just before */
+		if (last && n->n % 2)
+			k = &y->nodes[n->items[n->n - 1]];
+		else if (!last && n->n >= 2)
+			k = &y->nodes[n->items[n->n - 2]];
+		else if (last)
+			is_key = true;
+		if (!k)
+			continue;
+		snprintf(prefix, sizeof(prefix), "%s", out);
+		key_join(out, len, prefix, k->type == YAML_SCALAR_NODE ? k->val : "?");
+	}
+	return is_key;
 }
 
 /* Build the node tree from libyaml's events; stop at the first syntax error. */
@@ -1095,9 +1243,13 @@ static int yparse(struct yload *y, const char *buf, size_t len)
 		case YAML_ALIAS_EVENT:
 			idx = yanchor_find(y, (const char *)ev.data.alias.anchor);
 			if (idx < 0) {
+				char path[128];
+				bool is_key = ystack_path(y, stack, depth, path, sizeof(path));
+
 				ymark(y, ev.start_mark, &line, &col);
-				ydiag(y, line, col, "", "alias '*%s' names no complete anchor above it",
-				      (const char *)ev.data.alias.anchor);
+				ydiag(y, line, col, path, "alias '*%.60s'%s names no complete anchor above it "
+				      "(an anchor is &NAME before a value, and must come first)",
+				      (const char *)ev.data.alias.anchor, is_key ? ", used as a key," : "");
 				break;
 			}
 			r = ynode_attach(y, parent, idx);
@@ -1111,17 +1263,81 @@ static int yparse(struct yload *y, const char *buf, size_t len)
 	return r;
 }
 
+struct keyref {
+	const char *val;
+	unsigned i;                 /* index in the mapping's items */
+};
+
+static int keyref_cmp(const void *a, const void *b)
+{
+	const struct keyref *x = a, *z = b;
+	int c = strcmp(x->val, z->val);
+
+	return c ? c : (x->i > z->i) - (x->i < z->i);
+}
+
+/*
+ * For every mapping, which keys repeat an earlier one: sorted once, so that a
+ * mapping of 80000 keys costs n log n, not n^2 string compares.
+ */
+static int ydups(struct yload *y)
+{
+	struct keyref *ref = NULL;
+	unsigned cap = 0;
+	int r = 0;
+
+	for (unsigned m = 0; m < y->n && !r; m++) {
+		struct ynode *map = &y->nodes[m];
+		unsigned nk = map->n / 2, nr = 0;
+
+		if (map->type != YAML_MAPPING_NODE || !nk)
+			continue;
+		map->first = malloc(nk * sizeof(*map->first));
+		if (!map->first)
+			return -ENOMEM;
+		if (nk > cap) {
+			struct keyref *v = realloc(ref, nk * sizeof(*v));
+
+			if (!v) {
+				r = -ENOMEM;
+				break;
+			}
+			ref = v;
+			cap = nk;
+		}
+		for (unsigned k = 0; k < nk; k++) {
+			const struct ynode *kn = &y->nodes[map->items[2 * k]];
+
+			map->first[k] = -1;
+			if (kn->type == YAML_SCALAR_NODE)
+				ref[nr++] = (struct keyref){ kn->val, 2 * k };
+		}
+		qsort(ref, nr, sizeof(*ref), keyref_cmp);
+		/* the first of each run of one name has the earliest index, as sorted */
+		for (unsigned k = 1, head = 0; k < nr; k++) {
+			if (strcmp(ref[head].val, ref[k].val))
+				head = k;
+			else
+				map->first[ref[k].i / 2] = map->items[ref[head].i];
+		}
+	}
+	free(ref);
+	return r;
+}
+
 static void yload_free(struct yload *y)
 {
 	for (unsigned i = 0; i < y->n; i++) {
 		free(y->nodes[i].val);
 		free(y->nodes[i].anchor);
 		free(y->nodes[i].items);
+		free(y->nodes[i].first);
 	}
 	free(y->nodes);
 	for (unsigned i = 0; i < y->n_anchors; i++)
 		free(y->anchors[i].name);
 	free(y->anchors);
+	free(y->abucket);
 	free(y->fix);
 }
 
@@ -1202,25 +1418,12 @@ static void yunknown(struct yload *y, const struct ynode *k, const char *prefix,
 		ydiag(y, k->line, k->col, path, "unknown key '%.60s'; valid keys here: %s", k->val, valid);
 }
 
-/* "prefix.leaf" (or "leaf" at the top level); keys longer than a path holds are cut. */
-static void key_join(char *out, size_t len, const char *prefix, const char *leaf)
-{
-	if (snprintf(out, len, "%s%s%s", prefix, *prefix ? "." : "", leaf) >= (int)len)
-		memcpy(out + len - 4, "...", 4);
-}
-
 /* The earlier key of the same name in @map, if key @i repeats one. */
 static const struct ynode *ydup(const struct yload *y, const struct ynode *map, unsigned i)
 {
-	const struct ynode *k = &y->nodes[map->items[i]];
+	int f = map->first ? map->first[i / 2] : -1;
 
-	for (unsigned j = 0; j < i; j += 2) {
-		const struct ynode *o = &y->nodes[map->items[j]];
-
-		if (o->type == YAML_SCALAR_NODE && !strcmp(o->val, k->val))
-			return o;
-	}
-	return NULL;
+	return f >= 0 ? &y->nodes[f] : NULL;
 }
 
 /* Checks common to every key of a mapping: plain, given once. */
@@ -1653,41 +1856,94 @@ static void ymap(struct yload *y, const struct ynode *map, const char *prefix)
 		/* a list or mapping cut short: only a section is worth looking into */
 		if (v->open && (v->type != YAML_MAPPING_NODE || (e->type != KT_MAP && e->type != KT_OFFLOADS)))
 			continue;
+		y->p->pos[e - keys] = (struct gen_keypos){ .line = k->line, .col = k->col };
 		yvalue(y, e, v, path);
 	}
 }
 
-static int read_file(const char *path, char **buf, size_t *len)
+/* "a FIFO", "a directory": what a path is, when it is not a regular file. */
+static const char *file_kind(mode_t m)
 {
-	FILE *f = fopen(path, "rb");
-	char *b;
-	size_t n;
-	int r = 0;
+	if (S_ISFIFO(m))
+		return "a FIFO (named pipe)";
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	if (S_ISSOCK(m))
+		return "a socket";
+	return "not a regular file";
+}
 
-	if (!f)
+/*
+ * Read a profile whole. Only a regular file: a FIFO blocks until someone
+ * writes to it, a device may never end or change state when opened (a tape
+ * rewinds), so both are refused before they are opened (-EBADFD, *@mode
+ * says what it is). -EFBIG when larger than PROFILE_MAX_BYTES, *@len its size.
+ */
+static int read_file(const char *path, char **buf, size_t *len, mode_t *mode)
+{
+	struct stat st;
+	char *b;
+	size_t n = 0;
+	int fd, r = 0;
+
+	if (stat(path, &st))
 		return -errno;
+	*mode = st.st_mode;
+	if (!S_ISREG(st.st_mode))
+		return -EBADFD;
+	/* not blocking, in case it was swapped for a FIFO since the stat */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st)) {
+		r = -errno;
+		goto out_fd;
+	}
+	*mode = st.st_mode;
+	if (!S_ISREG(st.st_mode)) {
+		r = -EBADFD;
+		goto out_fd;
+	}
+	*len = (size_t)st.st_size;
+	if (st.st_size > (off_t)PROFILE_MAX_BYTES) {
+		r = -EFBIG;
+		goto out_fd;
+	}
 	b = malloc(PROFILE_MAX_BYTES + 1);
 	if (!b) {
 		r = -ENOMEM;
-		goto out_file;
+		goto out_fd;
 	}
-	n = fread(b, 1, PROFILE_MAX_BYTES + 1, f);
-	if (ferror(f)) {
-		r = errno ? -errno : -EIO;
-		goto out_buf;
+	/* up to one byte more than allowed: a file that grew since the fstat is caught too */
+	while (n < PROFILE_MAX_BYTES + 1) {
+		ssize_t got = read(fd, b + n, PROFILE_MAX_BYTES + 1 - n);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			r = -errno;
+			goto out_buf;
+		}
+		if (!got)
+			break;
+		n += (size_t)got;
 	}
+	*len = n;
 	if (n > PROFILE_MAX_BYTES) {
 		r = -EFBIG;
 		goto out_buf;
 	}
 	b[n] = '\0';
 	*buf = b;
-	*len = n;
-	goto out_file;
+	goto out_fd;
 out_buf:
 	free(b);
-out_file:
-	fclose(f);
+out_fd:
+	close(fd);
 	return r;
 }
 
@@ -1782,15 +2038,25 @@ int profile_load(struct gen_profile *p, const char *path, struct gen_diags *d)
 	unsigned errors = diags_errors(d), first = d->n;
 	char *raw = NULL, *text;
 	size_t len = 0, tlen;
-	int r;
+	mode_t mode = 0;
+	int r, r2 = 0;
 
-	r = read_file(path, &raw, &len);
-	if (r) {
-		if (diag_add(d, path, 0, 0, "", false, false, "cannot read the profile: %s%s",
-			     strerror(-r), r == -EFBIG ? " (a profile is at most 1 MiB)" : ""))
-			return -ENOMEM;
+	r = read_file(path, &raw, &len, &mode);
+	if (r == -EBADFD)
+		r2 = diag_add(d, path, 0, 0, "", false, false, "cannot read the profile: it is %s, not a "
+			      "regular file; %s", file_kind(mode), S_ISDIR(mode) ?
+			      "give the profile's file in it" : "write the profile to a file and give that");
+	else if (r == -EFBIG)
+		r2 = diag_add(d, path, 0, 0, "", false, false, "cannot read the profile: it is %zu bytes, "
+			      "and a profile is at most %u KiB (the shipped ones are under 2 KiB): is it "
+			      "the right file?", len, PROFILE_MAX_BYTES >> 10);
+	else if (r)
+		r2 = diag_add(d, path, 0, 0, "", false, false, "cannot read the profile: %s",
+			      strerror(-r));
+	if (r2)
+		return -ENOMEM;
+	if (r)
 		return r;
-	}
 	snprintf(p->path, sizeof(p->path), "%s", path);
 	text = detab(&y, raw, len, &tlen);
 	if (!text) {
@@ -1798,6 +2064,8 @@ int profile_load(struct gen_profile *p, const char *path, struct gen_diags *d)
 		goto out_raw;
 	}
 	r = yparse(&y, text, tlen);
+	if (!r)
+		r = ydups(&y);
 	if (r)
 		goto out_text;
 	if (y.root < 0 || (y.nodes[y.root].type == YAML_SCALAR_NODE && y.nodes[y.root].null)) {
@@ -1856,22 +2124,68 @@ int profile_set(struct gen_profile *p, const char *key, const char *value, struc
 		diag_add(d, "", 0, 0, key, true, false, "%s", msg);
 		return -EINVAL;
 	}
+	/* later checks across keys name the option, not a line of the file it overrode */
+	p->pos[e - keys] = (struct gen_keypos){ .opt = e->cli ? e->cli : e->path };
+	if (e->type == KT_HOSTPORT) {
+		p->pos[key_by_path("target.host") - keys] = p->pos[e - keys];
+		p->pos[key_by_path("target.port") - keys] = p->pos[e - keys];
+	}
 	return 0;
 }
 
 /* ------------------------------------------------------------- validation */
 
-__attribute__((format(printf, 4, 5)))
-static void vdiag(struct gen_diags *d, bool warning, const char *key, const char *fmt, ...)
+/* Where key @path was set last: NULL for a key that is not in the table. */
+static const struct gen_keypos *key_pos(const struct gen_profile *p, const char *path)
 {
+	const struct pkey *e = key_by_path(path);
+
+	return e ? &p->pos[e - keys] : NULL;
+}
+
+/*
+ * "set at FILE:LINE:COL", "set by --tos" or "the default": where a second
+ * key named in a message came from.
+ */
+static const char *key_where(const struct gen_profile *p, const char *path, char *buf, size_t len)
+{
+	const struct gen_keypos *w = key_pos(p, path);
+
+	if (w && w->opt)
+		snprintf(buf, len, "set by --%s", w->opt);
+	else if (w && w->line > 0)
+		snprintf(buf, len, "set at %s:%d:%d", p->path, w->line, w->col);
+	else
+		snprintf(buf, len, "the default");
+	return buf;
+}
+
+/*
+ * One problem found across keys, told where key @at was set: at its
+ * FILE:LINE:COL, as "--OPT:" when an option set it last, else without a
+ * place. @key is the key the message is about (a missing nic.interface is
+ * told at its nic: section).
+ */
+__attribute__((format(printf, 6, 7)))
+static void vdiag_at(struct gen_diags *d, const struct gen_profile *p, bool warning, const char *at,
+		     const char *key, const char *fmt, ...)
+{
+	const struct gen_keypos *w = key_pos(p, at);
 	char msg[sizeof(((struct gen_diag *)0)->msg)];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	diag_add(d, "", 0, 0, key, false, warning, "%s", msg);
+	if (w && w->opt)
+		diag_add(d, "", 0, 0, w->opt, true, warning, "%s", msg);
+	else if (w && w->line > 0)
+		diag_add(d, p->path, w->line, w->col, key, false, warning, "%s", msg);
+	else
+		diag_add(d, "", 0, 0, key, false, warning, "%s", msg);
 }
+
+#define vdiag(d, p, warning, key, ...) vdiag_at(d, p, warning, key, key, __VA_ARGS__)
 
 /* The CPUs this process may run on, in increasing order. */
 static int allowed_cpus(unsigned *cpus, unsigned max, unsigned *n)
@@ -1915,46 +2229,48 @@ static bool cpu_in(const unsigned *cpus, unsigned n, unsigned c)
 static void rate_validate(const struct gen_profile *p, struct gen_diags *d)
 {
 	const struct gen_rate *r = &p->rate;
+	char where[sizeof(p->path) + 64];
 	bool value = r->value_given && !r->line;
 
 	if (r->given && !r->value_given && !r->n_steps)
-		vdiag(d, false, "rate", "a rate: mapping needs value (and optionally a ramp) or steps");
+		vdiag(d, p, false, "rate", "a rate: mapping needs value (and optionally a ramp) or steps");
 	if (r->n_steps && r->value_given)
-		vdiag(d, false, "rate.steps", "give value (with an optional ramp) or steps, not both");
+		vdiag(d, p, false, "rate.steps", "give value (with an optional ramp) or steps, not both");
 	if (r->ramp_keys && r->ramp_keys != 3)
-		vdiag(d, false, "rate.ramp", "a ramp needs both from and over: ramp: {from: 0, over: 10s}");
+		vdiag(d, p, false, "rate.ramp", "a ramp needs both from and over: ramp: {from: 0, over: 10s}");
 	else if (r->ramp_keys && r->n_steps)
-		vdiag(d, false, "rate.ramp", "a ramp goes to value; with steps, give each rate as a step");
+		vdiag(d, p, false, "rate.ramp", "a ramp goes to value; with steps, give each rate as a step");
 	else if (r->ramp_keys && !value)
-		vdiag(d, false, "rate.ramp", "a ramp needs a target: give rate.value (not line)");
+		vdiag(d, p, false, "rate.ramp", "a ramp needs a target: give rate.value (not line)");
 	else if (r->ramp_keys && r->ramp_from > 0 && r->ramp_from_pps != r->pps)
-		vdiag(d, false, "rate.ramp.from", "ramp.from is a %s rate but value is a %s rate; give "
+		vdiag(d, p, false, "rate.ramp.from", "ramp.from is a %s rate but value is a %s rate; give "
 		      "both in the same unit", r->ramp_from_pps ? "packet" : "bit", r->pps ? "packet" : "bit");
 	if (r->steps_pps && r->steps_bps)
-		vdiag(d, false, "rate.steps", "some steps are packet rates and some bit rates; give all "
+		vdiag(d, p, false, "rate.steps", "some steps are packet rates and some bit rates; give all "
 		      "in the same unit");
 	if (p->proto == GEN_PROTO_TCP && r->set &&
 	    ((value && r->pps) || r->steps_pps || (r->ramp_keys && r->ramp_from_pps)))
-		vdiag(d, false, "rate", "TCP takes a bit rate only (500M, 40G): a TCP send is a byte "
+		vdiag(d, p, false, "rate", "TCP takes a bit rate only (500M, 40G): a TCP send is a byte "
 		      "stream that the kernel cuts into segments, so its packets per second cannot be set");
 	if (r->tcp_pacing && p->proto != GEN_PROTO_TCP)
-		vdiag(d, false, "rate.tcp_pacing", "SO_MAX_PACING_RATE is set on TCP sockets only; UDP "
+		vdiag(d, p, false, "rate.tcp_pacing", "SO_MAX_PACING_RATE is set on TCP sockets only; UDP "
 		      "sends are spaced by zcgen's own pacer");
 	else if (r->tcp_pacing && !r->set)
-		vdiag(d, false, "rate.tcp_pacing", "needs a rate to pace at: give rate.value");
+		vdiag(d, p, false, "rate.tcp_pacing", "needs a rate to pace at: give rate.value");
 	if (r->set && r->layer != PACER_LAYER_PAYLOAD &&
 	    ((value && r->pps) || (r->n_steps && r->steps_pps)))
-		vdiag(d, true, "rate.layer", "a packet rate counts frames: the layer does not change it");
+		vdiag(d, p, true, "rate.layer", "a packet rate counts frames: the layer does not change it");
 	if (p->n_sizes && p->proto != GEN_PROTO_UDP)
-		vdiag(d, false, "sizes", "a size mix is for UDP datagrams; TCP sends a byte stream: "
+		vdiag(d, p, false, "sizes", "a size mix is for UDP datagrams; TCP sends a byte stream: "
 		      "use size");
 	else if (p->n_sizes && p->size_set)
-		vdiag(d, false, "sizes", "give size or sizes, not both");
+		vdiag(d, p, false, "sizes", "give size or sizes, not both");
 	if (p->gso_segments > 1 && p->proto != GEN_PROTO_UDP)
-		vdiag(d, false, "udp.gso_segments", "UDP GSO (UDP_SEGMENT) is for UDP; TCP segments "
-		      "by itself (TSO/GSO): drop --gso or use protocol: udp");
+		vdiag(d, p, false, "udp.gso_segments", "UDP GSO (UDP_SEGMENT) is for UDP; TCP segments "
+		      "by itself (TSO/GSO): drop --gso or use protocol: udp; protocol is %s (%s)",
+		      gen_proto_name(p->proto), key_where(p, "protocol", where, sizeof(where)));
 	else if (p->gso_segments > 1 && p->n_sizes)
-		vdiag(d, false, "udp.gso_segments", "one GSO send cuts datagrams of one size: use "
+		vdiag(d, p, false, "udp.gso_segments", "one GSO send cuts datagrams of one size: use "
 		      "size with gso_segments, or sizes without it");
 }
 
@@ -1962,42 +2278,51 @@ static void rate_validate(const struct gen_profile *p, struct gen_diags *d)
 static void source_validate(const struct gen_profile *p, struct gen_diags *d)
 {
 	const struct gen_source *s = &p->source;
+	char where[sizeof(p->path) + 64];
 	unsigned long long nports = s->port_lo ? (unsigned long long)s->port_hi - s->port_lo + 1 : 0;
 	unsigned long long nstreams = (unsigned long long)p->queues * p->streams;
 	unsigned long long ndports = p->dport_lo ? (unsigned long long)p->dport_hi - p->dport_lo + 1 : 0;
 
-	if (p->dscp >= 0 && p->tos >= 0)
-		vdiag(d, false, "dscp", "give dscp or tos, not both (dscp N is tos N << 2)");
+	if (p->dscp >= 0 && p->tos >= 0) {
+		/* at the one given last: an option, else the later line */
+		const struct gen_keypos *dp = key_pos(p, "dscp"), *tp = key_pos(p, "tos");
+		bool at_tos = tp->opt ? true : dp->opt ? false :
+			      tp->line > dp->line || (tp->line == dp->line && tp->col > dp->col);
+
+		vdiag(d, p, false, at_tos ? "tos" : "dscp", "give dscp or tos, not both (dscp N is tos "
+		      "N << 2); %s is given too (%s)", at_tos ? "dscp" : "tos",
+		      key_where(p, at_tos ? "dscp" : "tos", where, sizeof(where)));
+	}
 	for (unsigned i = 1; i < s->n_addr; i++)
 		if (!strchr(s->addr[i], ':') != !strchr(s->addr[0], ':'))
-			vdiag(d, false, "source.address", "%s and %s are of different families; give "
+			vdiag(d, p, false, "source.address", "%s and %s are of different families; give "
 			      "addresses of the target's family only", s->addr[0], s->addr[i]);
 	if (s->n_addr > p->queues)
-		vdiag(d, true, "source.address", "%u addresses for %u queue%s: the last %u are not "
+		vdiag(d, p, true, "source.address", "%u addresses for %u queue%s: the last %u are not "
 		      "used", s->n_addr, p->queues, p->queues == 1 ? "" : "s", s->n_addr - p->queues);
 	if (nports && nports / p->queues < p->streams)
-		vdiag(d, false, "source.ports", "%u-%u is %llu port%s for %u queue%s x %u stream%s: "
+		vdiag(d, p, false, "source.ports", "%u-%u is %llu port%s for %u queue%s x %u stream%s: "
 		      "each queue takes an equal block and each stream its own port, so at least "
 		      "%llu are needed", s->port_lo, s->port_hi, nports, nports == 1 ? "" : "s",
 		      p->queues, p->queues == 1 ? "" : "s", p->streams, p->streams == 1 ? "" : "s",
 		      nstreams);
 	if (p->dport_lo && p->server != GEN_SERVER_NONE)
-		vdiag(d, false, "target.ports", "%u-%u: a destination port range needs server none; "
+		vdiag(d, p, false, "target.ports", "%u-%u: a destination port range needs server none; "
 		      "the iperf3 control protocol (server %s) has one port for all streams: give "
 		      "target.port (--dest HOST:PORT) only, or --server none", p->dport_lo,
 		      p->dport_hi, gen_server_name(p->server));
 	else if (p->dport_lo && ndports / p->queues < p->streams)
-		vdiag(d, false, "target.ports", "%u-%u is %llu port%s for %u queue%s x %u stream%s: "
+		vdiag(d, p, false, "target.ports", "%u-%u is %llu port%s for %u queue%s x %u stream%s: "
 		      "each queue takes an equal block and each stream its own port, so at least "
 		      "%llu are needed", p->dport_lo, p->dport_hi, ndports, ndports == 1 ? "" : "s",
 		      p->queues, p->queues == 1 ? "" : "s", p->streams, p->streams == 1 ? "" : "s",
 		      nstreams);
 	if (p->congestion[0] && p->proto != GEN_PROTO_TCP)
-		vdiag(d, false, "tcp.congestion", "congestion control is TCP's; this run is %s",
+		vdiag(d, p, false, "tcp.congestion", "congestion control is TCP's; this run is %s",
 		      gen_proto_name(p->proto));
 	else if (p->congestion[0] &&
 		 strspn(p->congestion, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(p->congestion))
-		vdiag(d, false, "tcp.congestion", "'%s' is not an algorithm name such as cubic, reno "
+		vdiag(d, p, false, "tcp.congestion", "'%s' is not an algorithm name such as cubic, reno "
 		      "or bbr", p->congestion);
 }
 
@@ -2012,27 +2337,27 @@ int profile_validate(struct gen_profile *p, struct gen_diags *d)
 {
 	unsigned errors = diags_errors(d);
 	unsigned allowed[GEN_MAX_CPUS], n_allowed = 0, bad[GEN_MAX_CPUS], n_bad = 0;
-	char a[64], b[64], list[256], list2[256];
+	char a[64], b[64], list[256], list2[256], where[sizeof(p->path) + 64];
 	struct rlimit rl;
 	int r;
 
 	/* target */
 	if (!p->host[0])
-		vdiag(d, false, "target.host", "no target host; give target.host in the profile or "
+		vdiag(d, p, false, "target.host", "no target host; give target.host in the profile or "
 		      "--dest HOST:PORT");
 	else if (p->host[0] == '[')
-		vdiag(d, false, "target.host", "'%s': write an IPv6 address without brackets here "
+		vdiag(d, p, false, "target.host", "'%s': write an IPv6 address without brackets here "
 		      "(brackets are for --dest [::1]:5201)", p->host);
 	else if (strpbrk(p->host, " \t/"))
-		vdiag(d, false, "target.host", "'%s' is not a host name or address", p->host);
+		vdiag(d, p, false, "target.host", "'%s' is not a host name or address", p->host);
 	else if (documentation_address(p->host))
-		vdiag(d, true, "target.host", "%s is a documentation address (RFC 5737/3849) that no "
+		vdiag(d, p, true, "target.host", "%s is a documentation address (RFC 5737/3849) that no "
 		      "real host has; change target.host or use --dest HOST:PORT", p->host);
 
 	/* CPUs: what sched_getaffinity allows (taskset, cgroup cpuset) */
 	r = allowed_cpus(allowed, GEN_MAX_CPUS, &n_allowed);
 	if (r) {
-		vdiag(d, false, "cpus", "cannot read the CPUs this process may use: %s", strerror(-r));
+		vdiag(d, p, false, "cpus", "cannot read the CPUs this process may use: %s", strerror(-r));
 	} else if (!p->n_cpus) {
 		memcpy(p->cpus, allowed, n_allowed * sizeof(p->cpus[0]));
 		p->n_cpus = n_allowed;
@@ -2041,28 +2366,29 @@ int profile_validate(struct gen_profile *p, struct gen_diags *d)
 			if (!cpu_in(allowed, n_allowed, p->cpus[i]) && !cpu_in(bad, n_bad, p->cpus[i]))
 				bad[n_bad++] = p->cpus[i];
 		if (n_bad)
-			vdiag(d, false, "cpus", "CPU%s %s %s not available to this process; it may use "
+			vdiag(d, p, false, "cpus", "CPU%s %s %s not available to this process; it may use "
 			      "%s (sched_getaffinity: taskset or cgroup cpuset)", n_bad > 1 ? "s" : "",
 			      units_fmt_cpulist(bad, n_bad, list, sizeof(list)), n_bad > 1 ? "are" : "is",
 			      units_fmt_cpulist(allowed, n_allowed, list2, sizeof(list2)));
 	}
 	if (p->n_cpus && p->queues > p->n_cpus)
-		vdiag(d, true, "queues", "%u queues on %u CPU%s (%s): queue i runs on the (i mod %u)-th "
+		vdiag(d, p, true, "queues", "%u queues on %u CPU%s (%s): queue i runs on the (i mod %u)-th "
 		      "CPU, so queues share CPUs", p->queues, p->n_cpus, p->n_cpus > 1 ? "s" : "",
 		      units_fmt_cpulist(p->cpus, p->n_cpus, list, sizeof(list)), p->n_cpus);
 
 	/* times */
 	if (p->omit_ns >= p->duration_ns)
-		vdiag(d, false, "omit", "omit (%s) must be shorter than duration (%s): nothing would be "
-		      "counted", fmt_ns(p->omit_ns, a, sizeof(a)), fmt_ns(p->duration_ns, b, sizeof(b)));
+		vdiag(d, p, false, "omit", "omit (%s) must be shorter than duration (%s): nothing would be "
+		      "counted (duration: %s)", fmt_ns(p->omit_ns, a, sizeof(a)),
+		      fmt_ns(p->duration_ns, b, sizeof(b)), key_where(p, "duration", where, sizeof(where)));
 	else if (p->interval_ns > p->duration_ns)
-		vdiag(d, true, "interval", "interval (%s) is longer than duration (%s): no interval "
+		vdiag(d, p, true, "interval", "interval (%s) is longer than duration (%s): no interval "
 		      "lines", fmt_ns(p->interval_ns, a, sizeof(a)), fmt_ns(p->duration_ns, b, sizeof(b)));
 
 	/* a datagram holds at most 65535 - 20 (IPv4) - 8 (UDP) bytes, our header included */
 	if (p->proto == GEN_PROTO_UDP && p->size_set &&
 	    (p->size < GEN_UDP_HDR_LEN || p->size > 65507))
-		vdiag(d, false, "size", "%llu bytes do not fit a UDP datagram with zcgen's %u-byte "
+		vdiag(d, p, false, "size", "%llu bytes do not fit a UDP datagram with zcgen's %u-byte "
 		      "header; expected %u to 65507", (unsigned long long)p->size, GEN_UDP_HDR_LEN,
 		      GEN_UDP_HDR_LEN);
 
@@ -2074,12 +2400,12 @@ int profile_validate(struct gen_profile *p, struct gen_diags *d)
 		int txch = p->nic.combined >= 0 ? p->nic.combined : p->nic.tx;
 
 		if (!p->nic.interface[0])
-			vdiag(d, false, "nic.interface", "missing; a nic: section names the interface "
-			      "whose channels, offloads, IRQs and XPS are set");
+			vdiag_at(d, p, false, "nic", "nic.interface", "missing; a nic: section names the "
+				 "interface whose channels, offloads, IRQs and XPS are set");
 		if (p->nic.combined >= 0 && (p->nic.rx >= 0 || p->nic.tx >= 0))
-			vdiag(d, false, "nic.channels", "give either combined, or rx and tx, not both");
+			vdiag(d, p, false, "nic.channels", "give either combined, or rx and tx, not both");
 		else if (txch >= 0 && p->nic.xps_auto && p->queues > (unsigned)txch)
-			vdiag(d, false, "queues", "%u queues but nic.channels gives %d TX channel%s: each "
+			vdiag(d, p, false, "queues", "%u queues but nic.channels gives %d TX channel%s: each "
 			      "queue needs its own; raise the channels or lower queues to %d",
 			      p->queues, txch, txch > 1 ? "s" : "", txch);
 	}
@@ -2089,11 +2415,11 @@ int profile_validate(struct gen_profile *p, struct gen_diags *d)
 		unsigned long long need = (unsigned long long)p->queues * p->streams + p->queues + 32;
 
 		if (rl.rlim_max != RLIM_INFINITY && need > rl.rlim_max)
-			vdiag(d, false, "streams", "%u queues x %u streams need about %llu open files, "
+			vdiag(d, p, false, "streams", "%u queues x %u streams need about %llu open files, "
 			      "above this process's hard limit %llu (ulimit -Hn); lower queues or streams",
 			      p->queues, p->streams, need, (unsigned long long)rl.rlim_max);
 		else if (rl.rlim_cur != RLIM_INFINITY && need > rl.rlim_cur)
-			vdiag(d, true, "streams", "%u queues x %u streams need about %llu open files, "
+			vdiag(d, p, true, "streams", "%u queues x %u streams need about %llu open files, "
 			      "above the soft limit %llu (ulimit -n)", p->queues, p->streams, need,
 			      (unsigned long long)rl.rlim_cur);
 	}

@@ -18,9 +18,20 @@ struct gen_diag {
 	bool warning;     /* not an error: the run may go on (e.g. queues wrap onto CPUs) */
 };
 
+/*
+ * At most DIAGS_KEEP problems are kept (a file of 80000 bad lines would
+ * otherwise cost 60 MB and minutes); the rest are only counted. Within one
+ * file the ones kept are those first in line order.
+ */
+#define DIAGS_KEEP 200
+/* diags_print shows the first DIAGS_PRINT errors, then how many more there are. */
+#define DIAGS_PRINT 20
+
 struct gen_diags {
 	struct gen_diag *v;
 	unsigned n, cap;
+	unsigned dropped;     /* errors found beyond DIAGS_KEEP, counted but not kept */
+	unsigned dropped_warnings;
 };
 
 void diags_free(struct gen_diags *d);
@@ -30,9 +41,11 @@ void diags_free(struct gen_diags *d);
  *   "--KEY: MSG"                       from a command-line override
  *   "error: KEY: MSG"                  from profile_validate's cross-key checks
  * Warnings say "warning:" instead of "error:" ("--KEY: warning: MSG").
+ * Every warning kept is printed, errors up to DIAGS_PRINT; then one line
+ * "... and N more errors" when there were more.
  */
 void diags_print(const struct gen_diags *d, FILE *out);
-/* Number of entries in @d that are errors (not warnings). */
+/* Number of errors in @d (not warnings), those counted beyond DIAGS_KEEP included. */
 unsigned diags_errors(const struct gen_diags *d);
 
 /* Defaults for every key (see docs/profiles.md). */

@@ -512,6 +512,7 @@ static int do_offloads(struct plan *p, struct nic_apply_out *o)
 static int checks(struct plan *p, struct nic_apply_out *o, bool dry)
 {
 	const struct nic_apply_cfg *cfg = p->cfg;
+	char what[160];
 	int ret, pid;
 
 	if (!cfg->ifname || !*cfg->ifname || strlen(cfg->ifname) >= IF_NAMESIZE)
@@ -538,10 +539,10 @@ static int checks(struct plan *p, struct nic_apply_out *o, bool dry)
 		return fail(o, -EPERM, "changing %s needs CAP_NET_ADMIN (run as root)", p->dev);
 	if (ret == 0)
 		note(o, "this process lacks CAP_NET_ADMIN: a real run would be refused");
-	if (safety_default_route(p->root, p->dev) == 1 && !cfg->force)
+	if (!cfg->force && safety_default_route(p->root, p->dev, what, sizeof(what)) == 1)
 		return fail(o, -EADDRINUSE,
-			    "%s carries the default route: zcgen does not reconfigure it unless forced "
-			    "(--force, or force: true)", p->dev);
+			    "%s carries the default route (%s): zcgen does not reconfigure it unless "
+			    "forced with --force on the command line", p->dev, what);
 	pid = safety_irqbalance_pid(p->root);
 	if (pid && cfg->irq_auto)
 		note(o, "irqbalance (pid %d) runs and may overwrite the IRQ affinity zcgen sets", pid);

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include "gen/gen.h"
@@ -73,7 +75,7 @@ struct bad_case {
 	const char *name;
 	const char *yaml;      /* "@CPU@" is replaced by a CPU the process may not use */
 	bool validate;         /* the error comes from profile_validate */
-	int line, col;         /* expected position; 0 for profile_validate's */
+	int line, col;         /* expected position; 0 for a profile_validate error of no key */
 	const char *key;
 	const char *msg;       /* a substring of the message */
 };
@@ -187,49 +189,59 @@ static const struct bad_case bad_cases[] = {
 	{ .name = "sizes-dup", .yaml = "target:\n  host: x\nprotocol: udp\nsizes: {1K: 1, 1024: 2}\n",
 	  .line = 4, .col = 16, .key = "sizes.1024", .msg = "size 1024 given twice" },
 	{ .name = "rate-tcp-pps", .yaml = "target:\n  host: x\nrate: 3Mpps\n", .validate = true,
-	  .key = "rate", .msg = "TCP takes a bit rate only" },
+	  .line = 3, .col = 1, .key = "rate", .msg = "TCP takes a bit rate only" },
 	{ .name = "rate-tcp-pps-steps", .yaml = "target:\n  host: x\nrate:\n  steps: [{rate: 1Mpps, for: 1s}]\n", .validate = true,
-	  .key = "rate", .msg = "TCP takes a bit rate only" },
+	  .line = 3, .col = 1, .key = "rate", .msg = "TCP takes a bit rate only" },
 	{ .name = "rate-no-value", .yaml = "target:\n  host: x\nrate:\n  per: queue\n", .validate = true,
-	  .key = "rate", .msg = "a rate: mapping needs value" },
+	  .line = 3, .col = 1, .key = "rate", .msg = "a rate: mapping needs value" },
 	{ .name = "rate-value-steps", .yaml = "target:\n  host: x\nrate:\n  value: 1G\n  steps: [{rate: 1G, for: 1s}]\n",
-	  .validate = true, .key = "rate.steps", .msg = "give value (with an optional ramp) or steps, not both" },
+	  .validate = true, .line = 5, .col = 3, .key = "rate.steps", .msg = "give value (with an optional ramp) or steps, not both" },
 	{ .name = "ramp-half", .yaml = "target:\n  host: x\nrate: {value: 1G, ramp: {from: 0}}\n", .validate = true,
-	  .key = "rate.ramp", .msg = "a ramp needs both from and over" },
+	  .line = 3, .col = 19, .key = "rate.ramp", .msg = "a ramp needs both from and over" },
 	{ .name = "ramp-line", .yaml = "target:\n  host: x\nrate: {value: line, ramp: {from: 0, over: 1s}}\n", .validate = true,
-	  .key = "rate.ramp", .msg = "a ramp needs a target" },
+	  .line = 3, .col = 21, .key = "rate.ramp", .msg = "a ramp needs a target" },
 	{ .name = "ramp-steps", .yaml = "target:\n  host: x\nrate: {ramp: {from: 0, over: 1s}, steps: [{rate: 1G, for: 1s}]}\n",
-	  .validate = true, .key = "rate.ramp", .msg = "with steps, give each rate as a step" },
+	  .validate = true, .line = 3, .col = 8, .key = "rate.ramp", .msg = "with steps, give each rate as a step" },
 	{ .name = "ramp-units", .yaml = "target:\n  host: x\nprotocol: udp\nrate: {value: 1Mpps, ramp: {from: 1G, over: 1s}}\n", .validate = true,
-	  .key = "rate.ramp.from", .msg = "ramp.from is a bit rate but value is a packet rate" },
+	  .line = 4, .col = 29, .key = "rate.ramp.from", .msg = "ramp.from is a bit rate but value is a packet rate" },
 	{ .name = "steps-units", .yaml = "target:\n  host: x\nprotocol: udp\nrate:\n  steps: [{rate: 1Mpps, for: 1s}, {rate: 0, for: 1s}, {rate: 1G, for: 1s}]\n",
-	  .validate = true, .key = "rate.steps", .msg = "some steps are packet rates and some bit rates" },
+	  .validate = true, .line = 5, .col = 3, .key = "rate.steps", .msg = "some steps are packet rates and some bit rates" },
 	{ .name = "pacing-udp", .yaml = "target:\n  host: x\nprotocol: udp\nrate: {value: 1G, tcp_pacing: on}\n", .validate = true,
-	  .key = "rate.tcp_pacing", .msg = "on TCP sockets only" },
+	  .line = 4, .col = 19, .key = "rate.tcp_pacing", .msg = "on TCP sockets only" },
 	{ .name = "pacing-no-rate", .yaml = "target:\n  host: x\nrate: {value: line, tcp_pacing: on}\n", .validate = true,
-	  .key = "rate.tcp_pacing", .msg = "needs a rate" },
+	  .line = 3, .col = 21, .key = "rate.tcp_pacing", .msg = "needs a rate" },
 	{ .name = "sizes-tcp", .yaml = "target:\n  host: x\nsizes: {64: 1}\n", .validate = true,
-	  .key = "sizes", .msg = "a size mix is for UDP datagrams" },
+	  .line = 3, .col = 1, .key = "sizes", .msg = "a size mix is for UDP datagrams" },
 	{ .name = "sizes-and-size", .yaml = "target:\n  host: x\nprotocol: udp\nsize: 1400\nsizes: {64: 1}\n", .validate = true,
-	  .key = "sizes", .msg = "give size or sizes, not both" },
+	  .line = 5, .col = 1, .key = "sizes", .msg = "give size or sizes, not both" },
 	{ .name = "missing-target", .yaml = "queues: 1\n", .validate = true,
 	  .key = "target.host", .msg = "give target.host in the profile or --dest HOST:PORT" },
 	{ .name = "cpus-not-allowed", .yaml = "target:\n  host: x\ncpus: [@CPU@]\n", .validate = true,
-	  .key = "cpus", .msg = "not available to this process; it may use " },
+	  .line = 3, .col = 1, .key = "cpus", .msg = "not available to this process; it may use " },
 	{ .name = "omit-duration", .yaml = "target:\n  host: x\nduration: 5s\nomit: 5s\n", .validate = true,
-	  .key = "omit", .msg = "omit (5s) must be shorter than duration (5s)" },
+	  .line = 4, .col = 1, .key = "omit", .msg = "omit (5s) must be shorter than duration (5s)" },
 	{ .name = "udp-size", .yaml = "target:\n  host: x\nprotocol: udp\nsize: 64K\n", .validate = true,
-	  .key = "size", .msg = "expected 16 to 65507" },
+	  .line = 4, .col = 1, .key = "size", .msg = "expected 16 to 65507" },
 	{ .name = "udp-size-header", .yaml = "target:\n  host: x\nprotocol: udp\nsize: 8\n", .validate = true,
-	  .key = "size", .msg = "16-byte header" },
+	  .line = 4, .col = 1, .key = "size", .msg = "16-byte header" },
 	{ .name = "channels-both", .validate = true,
 	  .yaml = "target:\n  host: x\nnic:\n  interface: eth1\n  channels: {combined: 2, tx: 2}\n",
-	  .key = "nic.channels", .msg = "either combined, or rx and tx" },
+	  .line = 5, .col = 3, .key = "nic.channels", .msg = "either combined, or rx and tx" },
 	{ .name = "channels-few", .validate = true,
 	  .yaml = "target:\n  host: x\ncpus: 0\nqueues: 4\nnic:\n  interface: eth1\n  channels: {combined: 2}\n",
-	  .key = "queues", .msg = "4 queues but nic.channels gives 2 TX channels" },
+	  .line = 4, .col = 1, .key = "queues", .msg = "4 queues but nic.channels gives 2 TX channels" },
 	{ .name = "nic-no-interface", .validate = true, .yaml = "target:\n  host: x\nnic:\n  xps: none\n",
-	  .key = "nic.interface", .msg = "missing" },
+	  .line = 3, .col = 1, .key = "nic.interface", .msg = "missing" },
+	{ .name = "dscp-tos", .validate = true, .yaml = "target:\n  host: x\ndscp: 4\ntos: 8\n",
+	  .line = 4, .col = 1, .key = "tos", .msg = "give dscp or tos, not both (dscp N is tos N << 2); dscp is given too (set at " },
+	{ .name = "gso-tcp", .validate = true, .yaml = "target:\n  host: x\nudp: {gso_segments: 4}\n",
+	  .line = 3, .col = 7, .key = "udp.gso_segments", .msg = "is for UDP; TCP segments by itself (TSO/GSO): drop --gso or use protocol: udp; protocol is tcp (the default)" },
+	{ .name = "alias-undefined", .yaml = "target:\n  host: x\nnic:\n  channels:\n    combined: *n\n",
+	  .line = 5, .col = 15, .key = "nic.channels.combined", .msg = "alias '*n' names no complete anchor above it" },
+	{ .name = "alias-undefined-key", .yaml = "target:\n  host: x\n*k : 1\n",
+	  .line = 3, .col = 1, .key = "", .msg = "alias '*k', used as a key, names no complete anchor" },
+	{ .name = "alias-in-list", .yaml = "target:\n  host: x\ncpus: [0, *c]\n",
+	  .line = 3, .col = 11, .key = "cpus", .msg = "alias '*c' names no complete anchor" },
 };
 
 static const struct gen_diag *only_error(const struct gen_diags *d, const char *name)
@@ -293,7 +305,8 @@ static void test_bad_profiles(void **state)
 			fail_msg("case %s: got %d:%d key '%s' msg '%s'; want %d:%d key '%s' msg '...%s...'",
 				 c->name, g->line, g->col, g->key, g->msg, c->line, c->col, c->key, c->msg);
 		}
-		if (!c->validate)
+		/* profile_validate's errors too are told at the key's place in the file */
+		if (!c->validate || c->line)
 			assert_string_equal(g->file, path);
 		if (!strcmp(c->name, "cpus-not-allowed")) {
 			char want[300];
@@ -527,6 +540,211 @@ static void test_overrides(void **state)
 		assert_int_equal(profile_queue_cpu(&p, 1), 0);
 	}
 	diags_free(&d);
+}
+
+/* A check across keys names the option that set a key last, or the key's place in the file. */
+static void test_cross_key_places(void **state)
+{
+	static const char yaml[] = "target:\n  host: 192.0.2.1\nduration: 5s\ndscp: 4\n";
+	struct gen_profile *p = calloc(1, sizeof(*p));
+	struct gen_diags d = { 0 };
+	char path[PATH_MAX], want[PATH_MAX + 64];
+	const struct gen_diag *g;
+
+	assert_non_null(p);
+	write_profile("cross", yaml, path, sizeof(path));
+	profile_init(p);
+	assert_int_equal(profile_load(p, path, &d), 0);
+	/* a documentation address: a warning at target.host's line */
+	assert_int_equal(profile_validate(p, &d), 0);
+	assert_int_equal(d.n, 1);
+	assert_true(d.v[0].warning);
+	assert_int_equal(d.v[0].line, 2);
+	assert_int_equal(d.v[0].col, 3);
+	assert_string_equal(d.v[0].file, path);
+	diags_free(&d);
+
+	/* the same from --dest: told as --dest, not at the line it overrode */
+	assert_int_equal(profile_set(p, "dest", "198.51.100.1:5201", &d), 0);
+	assert_int_equal(profile_set(p, "omit", "5s", &d), 0);
+	assert_int_equal(profile_set(p, "tos", "8", &d), 0);
+	assert_int_equal(profile_validate(p, &d), -EINVAL);
+	assert_int_equal(diags_errors(&d), 2);
+	for (unsigned i = 0; i < d.n; i++) {
+		g = &d.v[i];
+		assert_true(g->cli);
+		assert_int_equal(g->line, 0);
+		if (!strcmp(g->key, "dest")) {
+			assert_true(g->warning);
+			assert_non_null(strstr(g->msg, "documentation address"));
+		} else if (!strcmp(g->key, "omit")) {
+			snprintf(want, sizeof(want), "(duration: set at %s:3:1)", path);
+			if (!strstr(g->msg, "omit (5s) must be shorter than duration (5s)") || !strstr(g->msg, want))
+				fail_msg("omit: '%s' lacks '%s'", g->msg, want);
+		} else if (!strcmp(g->key, "tos")) {
+			snprintf(want, sizeof(want), "dscp is given too (set at %s:4:1)", path);
+			if (!strstr(g->msg, want))
+				fail_msg("tos: '%s' lacks '%s'", g->msg, want);
+		} else {
+			fail_msg("unexpected: --%s: %s", g->key, g->msg);
+		}
+	}
+	diags_free(&d);
+
+	/* duration too from the command line: the message says so */
+	assert_int_equal(profile_set(p, "duration", "4s", &d), 0);
+	assert_int_equal(profile_set(p, "dscp", "1", &d), 0);
+	assert_int_equal(profile_validate(p, &d), -EINVAL);
+	for (unsigned i = 0; i < d.n; i++) {
+		g = &d.v[i];
+		if (!strcmp(g->key, "omit"))
+			assert_non_null(strstr(g->msg, "(duration: set by --duration)"));
+		/* both dscp and tos from options: told at the last key of the check */
+		if (!strcmp(g->key, "tos"))
+			assert_non_null(strstr(g->msg, "dscp is given too (set by --dscp)"));
+	}
+	diags_free(&d);
+	free(p);
+}
+
+/* A profile of thousands of mistakes: all counted, the first ones in line order kept and shown. */
+static void test_many_errors(void **state)
+{
+	size_t cap = 64 << 10, o = 0;
+	char *text = malloc(cap), path[PATH_MAX], *out = NULL, last[128];
+	struct gen_profile p;
+	struct gen_diags d = { 0 };
+	size_t len = 0;
+	unsigned lines = 0;
+	FILE *f;
+
+	assert_non_null(text);
+	/* 300 unknown keys, then a section of 300 tab-indented lines (the tabs are found first) */
+	for (unsigned i = 0; i < 300; i++)
+		o += (size_t)snprintf(text + o, cap - o, "k%u: 1\n", i);
+	o += (size_t)snprintf(text + o, cap - o, "nic:\n  interface: eth1\n");
+	for (unsigned i = 0; i < 300; i++)
+		o += (size_t)snprintf(text + o, cap - o, "\tx%u: 1\n", i);
+	write_profile("many", text, path, sizeof(path));
+	profile_init(&p);
+	assert_int_equal(profile_load(&p, path, &d), -EINVAL);
+	/* 300 unknown keys, 300 tabs; under nic: 300 unknown keys more */
+	assert_int_equal(diags_errors(&d), 900);
+	assert_int_equal(d.n, DIAGS_KEEP);
+	assert_int_equal(d.dropped, 900 - DIAGS_KEEP);
+	for (unsigned i = 0; i < d.n; i++)
+		if (d.v[i].line != (int)i + 1)
+			fail_msg("kept #%u is at line %d, not %u", i, d.v[i].line, i + 1);
+	f = open_memstream(&out, &len);
+	assert_non_null(f);
+	diags_print(&d, f);
+	assert_int_equal(fclose(f), 0);
+	for (char *l = out; *l; l = strchr(l, '\n') + 1) {
+		lines++;
+		snprintf(last, sizeof(last), "%.*s", (int)(strchr(l, '\n') - l), l);
+	}
+	assert_int_equal(lines, DIAGS_PRINT + 1);
+	snprintf(path, sizeof(path), "... and %u more errors (900 in all)", 900 - DIAGS_PRINT);
+	assert_string_equal(last, path);
+	free(out);
+	free(text);
+	diags_free(&d);
+}
+
+/* CPU time of loading a file of @n distinct unknown keys, best of 5. */
+static double load_cpu_s(unsigned n)
+{
+	size_t cap = 64 << 10, o = 0;
+	char *text = malloc(cap), path[PATH_MAX], name[32];
+	double best = 1e9;
+
+	assert_non_null(text);
+	for (unsigned i = 0; i < n; i++)
+		o += (size_t)snprintf(text + o, cap - o, "k%04u:\n", i);
+	assert_true(o < cap);
+	snprintf(name, sizeof(name), "keys-%u", n);
+	write_profile(name, text, path, sizeof(path));
+	for (int rep = 0; rep < 5; rep++) {
+		struct gen_profile p;
+		struct gen_diags d = { 0 };
+		struct timespec a, b;
+
+		profile_init(&p);
+		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a);
+		assert_int_equal(profile_load(&p, path, &d), -EINVAL);
+		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
+		assert_int_equal(diags_errors(&d), n);
+		diags_free(&d);
+		double s = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+		if (s < best)
+			best = s;
+	}
+	free(text);
+	return best;
+}
+
+/*
+ * Nine times the keys, about nine times the time: no quadratic step (the
+ * duplicate check once compared every key with every earlier one: x30 here).
+ */
+static void test_load_linear(void **state)
+{
+	double t1 = load_cpu_s(1000), t9 = load_cpu_s(9000);
+
+	print_message("1000 keys: %.1f ms, 9000 keys: %.1f ms (x%.1f)\n", t1 * 1e3, t9 * 1e3, t9 / t1);
+	if (t9 > 18 * t1)
+		fail_msg("9000 keys took %.1fx the time of 1000: more than linear", t9 / t1);
+}
+
+/* Only a regular file is read: a FIFO would block, a directory or a device is no profile. */
+static void test_not_regular(void **state)
+{
+	static const struct { const char *path, *msg; } c[] = {
+		{ NULL, "it is a FIFO (named pipe), not a regular file" },
+		{ "/dev/null", "it is a character device, not a regular file" },
+		{ "/", "it is a directory, not a regular file" },
+	};
+	char fifo[PATH_MAX];
+
+	snprintf(fifo, sizeof(fifo), "%s/fifo.yaml", tmpdir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	for (unsigned i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct gen_profile p;
+		struct gen_diags d = { 0 };
+
+		profile_init(&p);
+		assert_int_equal(profile_load(&p, c[i].path ? c[i].path : fifo, &d), -EBADFD);
+		assert_int_equal(d.n, 1);
+		if (!strstr(d.v[0].msg, c[i].msg))
+			fail_msg("'%s' lacks '%s'", d.v[0].msg, c[i].msg);
+		diags_free(&d);
+	}
+}
+
+/* A profile is at most 64 KiB: a bigger file is refused with its size. */
+static void test_too_big(void **state)
+{
+	size_t n = (64 << 10) + 1;
+	char *text = malloc(n + 1), path[PATH_MAX];
+	struct gen_profile p;
+	struct gen_diags d = { 0 };
+
+	assert_non_null(text);
+	memset(text, '#', n);
+	text[n] = '\0';
+	write_profile("big", text, path, sizeof(path));
+	profile_init(&p);
+	assert_int_equal(profile_load(&p, path, &d), -EFBIG);
+	assert_int_equal(d.n, 1);
+	assert_non_null(strstr(d.v[0].msg, "it is 65537 bytes, and a profile is at most 64 KiB"));
+	diags_free(&d);
+	/* one byte less is read (and is an empty profile: all comment) */
+	text[n - 1] = '\0';
+	write_profile("big", text, path, sizeof(path));
+	assert_int_equal(profile_load(&p, path, &d), -EINVAL);
+	assert_non_null(strstr(d.v[0].msg, "empty profile"));
+	diags_free(&d);
+	free(text);
 }
 
 struct bad_set {
@@ -889,6 +1107,11 @@ int main(void)
 		cmocka_unit_test(test_rate_scalars),
 		cmocka_unit_test(test_rate_mapping),
 		cmocka_unit_test(test_rate_to_pacer),
+		cmocka_unit_test(test_cross_key_places),
+		cmocka_unit_test(test_many_errors),
+		cmocka_unit_test(test_load_linear),
+		cmocka_unit_test(test_not_regular),
+		cmocka_unit_test(test_too_big),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
