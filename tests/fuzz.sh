@@ -29,6 +29,8 @@ for bin in "$build"/tests/fuzz/fuzz_*; do
 	name=${bin##*/fuzz_}
 	corpus=$work/$name
 	arts=$build/fuzz-artifacts/$name
+	dict=()
+	[ -f "$src/tests/fuzz/$name.dict" ] && dict=(-dict="$src/tests/fuzz/$name.dict")
 	mkdir -p "$corpus" "$arts"
 	[ -d "$src/tests/fuzz/corpus/$name" ] && cp -r "$src/tests/fuzz/corpus/$name/." "$corpus/"
 	echo "== fuzz_$name: ${secs} s from $(find "$corpus" -type f | wc -l) inputs"
@@ -36,7 +38,7 @@ for bin in "$build"/tests/fuzz/fuzz_*; do
 	if ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:allocator_may_return_null=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		timeout -k 10 $((secs + 120)) "$bin" -max_total_time="$secs" -timeout=25 \
-		-rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$arts/" "$corpus" \
+		-rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$arts/" "${dict[@]}" "$corpus" \
 		>"$work/$name.log" 2>&1; then
 		pass=$((pass + 1))
 		grep -E '^#[0-9]+[[:space:]]+DONE' "$work/$name.log" | tail -1 | sed 's/^/   /' || true

@@ -57,7 +57,7 @@ static int server_cb(void *arg, unsigned index, struct iperf3_stream_result *out
 	out->errors = b[(index + 2) % 4] & 7;
 	out->jitter = b[(index + 3) % 4] / 1e6;
 	out->end_time = 1.0;
-	return b[0] == 0xff && index == 1 ? -EIO : 0;
+	return 0;
 }
 
 static void server_side(const uint8_t *data, size_t size)

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""seeds.py - (re)write the seed corpora in tests/fuzz/corpus/ from the tests' own inputs.
+"""seeds.py - (re)write the seed corpora in tests/fuzz/corpus/ from the tests' own inputs,
+and the dictionaries tests/fuzz/NAME.dict from the program's own key names.
 
   python3 tests/fuzz/seeds.py
 
@@ -173,7 +174,33 @@ def iperf3_seeds():
         write("iperf3", b"\2" + r, "udp-hello")
 
 
+def dict_write(name, words):
+    with open(os.path.join(SRC, "tests", "fuzz", name + ".dict"), "w") as f:
+        f.write("# %s.dict - written by tests/fuzz/seeds.py; libFuzzer's -dict (tests/fuzz.sh)\n" % name)
+        for w in sorted(set(words)):
+            f.write('"%s"\n' % "".join(c if 32 <= ord(c) < 127 and c not in '"\\' else "\\x%02x" % ord(c)
+                                        for c in w))
+
+
+def dicts():
+    prof = open(os.path.join(SRC, "gen", "profile.c"), encoding="utf-8").read()
+    words = []
+    for path in re.findall(r'\.path = "([a-z_.]+)"', prof):
+        words.append(path.split(".")[-1] + ":")
+    for m in re.findall(r'_words\[\] = \{([^}]*)\}', prof):
+        words += re.findall(r'"([^"]+)"', m)
+    words += ["line", "pps", "Mpps", "Gbit", "KiB", "ms", "on", "off", "auto", "none", "#--", "- ",
+              "{", "}", "[", "]", "&a", "*a", "<<: ", "!!str", "---", "\t"]
+    dict_write("profile", words)
+    ip3 = open(os.path.join(SRC, "gen", "iperf3.c"), encoding="utf-8").read()
+    keys = set(re.findall(r'(?:jnum|jnum_uint|json_object_get)\([a-z]+, "([A-Za-z_0-9]+)"', ip3))
+    keys |= set(re.findall(r'"((?:cpu_util|sender|zcgen)_[a-z_0-9]+)"', ip3))
+    words = ['"%s":' % k for k in keys] + ["true", "false", "1e30", "-1", "18446744073709551615"]
+    dict_write("iperf3", words)
+
+
 if __name__ == "__main__":
+    dicts()
     profile_seeds()
     units_seeds()
     udpseq_seeds()
