@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -261,12 +262,40 @@ static double jnum(const json_t *j, const char *key, double def)
 	return def;
 }
 
-/* iperf3 writes -1 through an unsigned 64-bit conversion. */
+/*
+ * A peer's number as an integer, clamped to [0, @max]. A double out of the
+ * target's range does not convert (undefined behaviour), and a peer may send
+ * anything ("time": 1e30, "bytes": -1), so every conversion goes through here.
+ */
+static uint64_t jnum_uint(const json_t *j, const char *key, double def, uint64_t max)
+{
+	double v = jnum(j, key, def);
+
+	if (!(v >= 0))
+		return 0;            /* negative (or NaN, which JSON cannot carry) */
+	if (v >= (double)max)
+		return max;          /* (double)UINT64_MAX is 2^64: compared, never converted */
+	return (uint64_t)v;
+}
+
+/* iperf3 writes -1 through an unsigned 64-bit conversion; below INT64_MIN: clamped. */
 static int64_t signed64(double v)
 {
 	if (v >= 9223372036854775807.0)
 		return -1;
+	if (!(v > -9223372036854775808.0))
+		return v != v ? 0 : INT64_MIN;
 	return (int64_t)v;
+}
+
+/* @a + @b, held at the limit instead of overflowing (sums of a peer's per-stream counts). */
+static int64_t add_sat(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	if (__builtin_add_overflow(a, b, &r))
+		return b > 0 ? INT64_MAX : INT64_MIN;
+	return r;
 }
 
 int iperf3_params_from_json(const json_t *j, struct iperf3_params *p)
@@ -283,15 +312,15 @@ int iperf3_params_from_json(const json_t *j, struct iperf3_params *p)
 	if (par < 1 || par > IPERF3_MAX_STREAMS)
 		return -EINVAL;
 	p->parallel = (unsigned)par;
-	p->time_s = (unsigned)jnum(j, "time", 0);
-	p->omit_s = (unsigned)jnum(j, "omit", 0);
-	p->len = (uint64_t)jnum(j, "len", 0);
-	p->bandwidth = (uint64_t)jnum(j, "bandwidth", 0);
-	p->pacing_timer_us = (unsigned)jnum(j, "pacing_timer", 1000);
+	p->time_s = (unsigned)jnum_uint(j, "time", 0, UINT_MAX);
+	p->omit_s = (unsigned)jnum_uint(j, "omit", 0, UINT_MAX);
+	p->len = jnum_uint(j, "len", 0, UINT64_MAX);
+	p->bandwidth = jnum_uint(j, "bandwidth", 0, UINT64_MAX);
+	p->pacing_timer_us = (unsigned)jnum_uint(j, "pacing_timer", 1000, UINT_MAX);
 	p->udp_counters_64bit = jnum(j, "udp_counters_64bit", 0) != 0;
 	p->nodelay = jnum(j, "nodelay", 0) != 0;
-	p->mss = (unsigned)jnum(j, "MSS", 0);
-	p->window = (uint64_t)jnum(j, "window", 0);
+	p->mss = (unsigned)jnum_uint(j, "MSS", 0, UINT_MAX);
+	p->window = jnum_uint(j, "window", 0, UINT64_MAX);
 	p->reverse = jnum(j, "reverse", 0) != 0;
 	p->bidirectional = jnum(j, "bidirectional", 0) != 0;
 	v = json_object_get(j, "congestion");
@@ -345,8 +374,8 @@ static void zlat_from_json(const json_t *v, struct iperf3_zcgen_latency *l)
 	l->p99_9 = jnum(v, "p99_9", 0);
 	l->max = jnum(v, "max", 0);
 	l->mean = jnum(v, "mean", 0);
-	l->count = (uint64_t)jnum(v, "count", 0);
-	l->negative = (uint64_t)jnum(v, "negative", 0);
+	l->count = jnum_uint(v, "count", 0, UINT64_MAX);
+	l->negative = jnum_uint(v, "negative", 0, UINT64_MAX);
 	l->valid = json_is_true(json_object_get(v, "valid"));
 }
 
@@ -355,10 +384,10 @@ static void zcgen_from_json(const json_t *o, struct iperf3_zcgen *z)
 	memset(z, 0, sizeof(*z));
 	zlat_from_json(json_object_get(o, "zcgen_latency_us"), &z->lat);
 	z->verified = json_is_number(json_object_get(o, "zcgen_corrupt_bytes"));
-	z->corrupt_bytes = (uint64_t)jnum(o, "zcgen_corrupt_bytes", 0);
-	z->corrupt_datagrams = (uint64_t)jnum(o, "zcgen_corrupt_datagrams", 0);
-	z->duplicates = (uint64_t)jnum(o, "zcgen_duplicates", 0);
-	z->reordered = (uint64_t)jnum(o, "zcgen_reordered", 0);
+	z->corrupt_bytes = jnum_uint(o, "zcgen_corrupt_bytes", 0, UINT64_MAX);
+	z->corrupt_datagrams = jnum_uint(o, "zcgen_corrupt_datagrams", 0, UINT64_MAX);
+	z->duplicates = jnum_uint(o, "zcgen_duplicates", 0, UINT64_MAX);
+	z->reordered = jnum_uint(o, "zcgen_reordered", 0, UINT64_MAX);
 	z->present = z->lat.present || z->verified ||
 		     json_is_number(json_object_get(o, "zcgen_duplicates")) ||
 		     json_is_number(json_object_get(o, "zcgen_reordered"));
@@ -452,24 +481,25 @@ int iperf3_results_from_json(const json_t *j, struct iperf3_results *r,
 				seterr(err, errlen, "results stream %zu lacks \"%s\"", i, per[k]);
 				return -EBADMSG;
 			}
-		s->id = (int)jnum(o, "id", 0);
-		s->bytes = (uint64_t)jnum(o, "bytes", 0);
+		s->id = (int)jnum_uint(o, "id", 0, INT_MAX);
+		s->bytes = jnum_uint(o, "bytes", 0, UINT64_MAX);
 		s->retransmits = signed64(jnum(o, "retransmits", -1));
 		s->jitter = jnum(o, "jitter", 0);
 		s->errors = signed64(jnum(o, "errors", 0));
 		s->omitted_errors = signed64(jnum(o, "omitted_errors", 0));
-		s->packets = (uint64_t)jnum(o, "packets", 0);
-		s->omitted_packets = (uint64_t)jnum(o, "omitted_packets", 0);
+		s->packets = jnum_uint(o, "packets", 0, UINT64_MAX);
+		s->omitted_packets = jnum_uint(o, "omitted_packets", 0, UINT64_MAX);
 		s->start_time = jnum(o, "start_time", 0);
 		s->end_time = jnum(o, "end_time", 0);
 		zcgen_from_json(o, &s->zcgen);
 
 		r->total.bytes += s->bytes;
 		if (s->retransmits >= 0)
-			r->total.retransmits = (r->total.retransmits < 0 ? 0 : r->total.retransmits) +
-					       s->retransmits;
-		r->total.errors += s->errors > 0 ? s->errors : 0;
-		r->total.omitted_errors += s->omitted_errors > 0 ? s->omitted_errors : 0;
+			r->total.retransmits = add_sat(r->total.retransmits < 0 ? 0 : r->total.retransmits,
+						       s->retransmits);
+		r->total.errors = add_sat(r->total.errors, s->errors > 0 ? s->errors : 0);
+		r->total.omitted_errors = add_sat(r->total.omitted_errors,
+						  s->omitted_errors > 0 ? s->omitted_errors : 0);
 		r->total.packets += s->packets;
 		r->total.omitted_packets += s->omitted_packets;
 		jitter_sum += s->jitter;

@@ -71,5 +71,10 @@ double udpseq_loss_pct(const struct udpseq *s)
 {
 	if (!s->highest)
 		return 0.0;
-	return 100.0 * (double)s->lost / (double)s->highest;
+	/*
+	 * The ratio first: lost <= highest, so it is at most 1.0 and the
+	 * percentage at most 100. 100 * lost rounded first can come out above
+	 * 100 for sequences past 2^53 (a stray datagram with a huge sequence).
+	 */
+	return 100.0 * ((double)s->lost / (double)s->highest);
 }

@@ -3,7 +3,8 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config liburing-dev libnl-3-dev libnl-genl-3-dev
       libnl-route-3-dev libyaml-dev libjansson-dev libcmocka-dev iperf3 ethtool iproute2
-      jq python3 procps scdoc man-db dpkg-dev librsvg2-bin)
+      jq python3 procps scdoc man-db dpkg-dev librsvg2-bin
+      clang libclang-rt-14-dev)  # clang + libclang-rt: the fuzzers (libFuzzer)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <endian.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <math.h>
 #include <netinet/in.h>
@@ -209,6 +210,36 @@ static void test_results_json(void **state)
 	json_object_del(j, "cpu_util_user");
 	assert_int_equal(iperf3_results_from_json(j, &back, err, sizeof(err)), -EBADMSG);
 	assert_non_null(strstr(err, "cpu_util_user"));
+	json_decref(j);
+}
+
+/* Found by fuzz_iperf3: numbers out of every integer's range are clamped, not converted (UB). */
+static void test_json_out_of_range(void **state)
+{
+	static struct iperf3_results back;
+	struct iperf3_params q;
+	json_t *j;
+
+	j = json_loads("{\"tcp\":true,\"parallel\":1,\"time\":1e30,\"omit\":-5,\"len\":1e300,"
+		       "\"MSS\":-1e300}", JSON_DECODE_INT_AS_REAL, NULL);
+	assert_non_null(j);
+	assert_int_equal(iperf3_params_from_json(j, &q), 0);
+	assert_int_equal(q.time_s, UINT_MAX);
+	assert_int_equal(q.omit_s, 0);
+	assert_true(q.len == UINT64_MAX);
+	assert_int_equal(q.mss, 0);
+	json_decref(j);
+	j = json_loads("{\"cpu_util_total\":1,\"cpu_util_user\":0,\"cpu_util_system\":0,"
+		       "\"sender_has_retransmits\":-1e300,\"streams\":[{\"id\":1e40,\"bytes\":-1,"
+		       "\"retransmits\":9e18,\"jitter\":0,\"errors\":9e18,\"packets\":-3},"
+		       "{\"id\":3,\"bytes\":1,\"retransmits\":9e18,\"jitter\":0,\"errors\":9e18,"
+		       "\"packets\":1}]}", JSON_DECODE_INT_AS_REAL, NULL);
+	assert_non_null(j);
+	assert_int_equal(iperf3_results_from_json(j, &back, NULL, 0), 0);
+	assert_int_equal(back.streams[0].id, INT_MAX);
+	assert_true(back.streams[0].bytes == 0 && back.streams[0].packets == 0);
+	assert_true(back.total.retransmits == INT64_MAX);   /* held, not overflowed */
+	assert_true(back.total.errors == INT64_MAX);
 	json_decref(j);
 }
 
@@ -791,6 +822,7 @@ int main(void)
 		cmocka_unit_test(test_framing),
 		cmocka_unit_test(test_params_json),
 		cmocka_unit_test(test_results_json),
+		cmocka_unit_test(test_json_out_of_range),
 		cmocka_unit_test(test_server_refusals),
 		cmocka_unit_test(test_udp_helpers),
 		cmocka_unit_test(test_drain_local_peer),

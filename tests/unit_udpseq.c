@@ -46,6 +46,17 @@ static void test_drop_one(void **state)
 }
 
 /* A stream seen from sequence N on: the N - 1 before it count as lost. */
+/* Found by fuzz_udpseq: a huge first sequence, everything before it lost, read 100.00000000000001 %. */
+static void test_loss_pct_at_most_100(void **state)
+{
+	struct udpseq s = { 0 };
+
+	udpseq_add(&s, 3544668469065756977ull);
+	assert_true(s.lost == 3544668469065756976ull);
+	assert_true(udpseq_loss_pct(&s) <= 100.0);
+	assert_true(udpseq_loss_pct(&s) > 99.99);
+}
+
 static void test_late_start(void **state)
 {
 	struct udpseq s;
@@ -163,6 +174,7 @@ int main(void)
 		cmocka_unit_test(test_in_order),
 		cmocka_unit_test(test_drop_one),
 		cmocka_unit_test(test_late_start),
+		cmocka_unit_test(test_loss_pct_at_most_100),
 		cmocka_unit_test(test_reordered_pair),
 		cmocka_unit_test(test_duplicates),
 		cmocka_unit_test(test_window_slides),
