@@ -199,6 +199,19 @@ static void cb_finish(struct engine_ctl *ctl, const int *fds, unsigned nfds,
 			 peer_name(r));
 		return;
 	}
+	if (res->end == ENGINE_END_STALLED) {
+		/*
+		 * The path is dead or the server stopped reading: the send queues
+		 * will not empty and the results would not come back. Say
+		 * CLIENT_TERMINATE (one byte, it does not wait) and go, so the run
+		 * ends within seconds of the fault.
+		 */
+		if (!iperf3_client_terminate(&r->c))
+			r->terminated = true;
+		add_note(r, "the path stalled: CLIENT_TERMINATE sent, so %s reports no counts",
+			 peer_name(r));
+		return;
+	}
 	ret = iperf3_drain_wait(fds, nfds, IPERF3RUN_DRAIN_TIMEOUT_MS, IPERF3RUN_SETTLE_MS);
 	if (ret == -ETIMEDOUT)
 		add_note(r, "the send queues had not emptied %d ms after the stop: %s's count "
