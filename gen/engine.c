@@ -415,6 +415,7 @@ struct wstate {
 	uint64_t look_bytes;         /* UDP: acct.bytes at the last look */
 	uint64_t queued, look_queued; /* sends queued, and at the last look */
 	int last_err;                /* the last send's errno, 0 none */
+	bool resetting;              /* drain: pending sends cancelled, connections reset */
 };
 
 static void publish(struct worker *w, const struct tx_acct *a)
@@ -454,12 +455,16 @@ static unsigned reap(struct worker *w, struct wstate *s)
 	io_uring_for_each_cqe(&s->ring, head, cqe) {
 		unsigned si = (unsigned)(cqe->user_data >> 32);
 		int slot = (int)(uint32_t)cqe->user_data - 1;
-		struct stream *st = &s->st[si];
-		uint32_t want = slot >= 0 && s->slot_len ? s->slot_len[slot] :
-			(uint32_t)w->plan->msg_size;
-		bool notif = tx_acct_cqe(&s->acct, &s->pool, slot, cqe->res, cqe->flags, want);
+		struct stream *st;
+		uint32_t want;
+		bool notif;
 
 		n++;
+		if (cqe->user_data == UINT64_MAX)
+			continue;    /* the drain's cancel request, not a send */
+		st = &s->st[si];
+		want = slot >= 0 && s->slot_len ? s->slot_len[slot] : (uint32_t)w->plan->msg_size;
+		notif = tx_acct_cqe(&s->acct, &s->pool, slot, cqe->res, cqe->flags, want);
 		if (notif) {
 			st->notif_pending--;
 			s->notif_pending--;
@@ -476,17 +481,38 @@ static unsigned reap(struct worker *w, struct wstate *s)
 			st->notif_pending++;
 			s->notif_pending++;
 		}
+		/* the drain's own cancel (a stopped or stalled run) is not the stream's failure */
+		if (cqe->res == -ECANCELED && s->resetting)
+			continue;
 		if (cqe->res < 0 && fatal_send_errno(-cqe->res) && !st->dead) {
+			char what[340];
+			int err = -cqe->res, soerr = 0;
+			socklen_t sl = sizeof(soerr);
+
 			st->dead = true;
 			w->out->streams_failed++;
-			{
-			char what[340];
-
+			/*
+			 * A TCP chain is cancelled behind a send that came back short:
+			 * the socket's pending error (a reset, a broken pipe) says why.
+			 */
+			if (err == ECANCELED && st->fd >= 0 &&
+			    !getsockopt(st->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) && soerr)
+				err = soerr;
 			snprintf(what, sizeof(what), "send to %s", w->plan->dest_str);
+			if (err == ECANCELED && !s->udp && st->fd >= 0 && !w->out->first_error[0]) {
+				struct stall_tcp ti;
+
+				/* the short send took the error with it: the state tells the rest */
+				if (!stall_tcp_read(st->fd, &ti) && ti.state != 1 /* established */)
+					snprintf(w->out->first_error, sizeof(w->out->first_error),
+						 "send to %.200s: the connection broke (TCP state %s: "
+						 "the peer closed or reset it; a send came back short "
+						 "and those queued behind it were cancelled)",
+						 w->plan->dest_str, stall_tcp_state_name(ti.state));
+			}
 			if (w->plan->gso > 1)
-				gso_error(w, -cqe->res);
-			set_first_error(w->out, what, -cqe->res);
-		}
+				gso_error(w, err);
+			set_first_error(w->out, what, err);
 		}
 	}
 	io_uring_cq_advance(&s->ring, n);
@@ -1000,6 +1026,7 @@ static void drain(struct worker *w, struct wstate *s)
 		return;
 	w->out->outstanding = s->acct.inflight + s->notif_pending;
 	w->out->lingered = true;
+	s->resetting = true;
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&s->ring);
 	if (sqe) {
 		io_uring_prep_cancel(sqe, NULL, IORING_ASYNC_CANCEL_ANY);

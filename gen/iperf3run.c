@@ -199,16 +199,18 @@ static void cb_finish(struct engine_ctl *ctl, const int *fds, unsigned nfds,
 			 peer_name(r));
 		return;
 	}
-	if (res->end == ENGINE_END_STALLED) {
+	if (res->end == ENGINE_END_STALLED || res->end == ENGINE_END_ERROR) {
 		/*
-		 * The path is dead or the server stopped reading: the send queues
-		 * will not empty and the results would not come back. Say
+		 * The path is dead, the server stopped reading, or every data
+		 * connection failed (a killed server resets them): the send queues
+		 * will not empty and results would not come back. Say
 		 * CLIENT_TERMINATE (one byte, it does not wait) and go, so the run
 		 * ends within seconds of the fault.
 		 */
 		if (!iperf3_client_terminate(&r->c))
 			r->terminated = true;
-		add_note(r, "the path stalled: CLIENT_TERMINATE sent, so %s reports no counts",
+		add_note(r, "%s: CLIENT_TERMINATE sent, so %s reports no counts",
+			 res->end == ENGINE_END_STALLED ? "the path stalled" : "every stream failed",
 			 peer_name(r));
 		return;
 	}

@@ -107,16 +107,20 @@ void stall_tcp_describe(const struct stall_tcp *t, char *buf, size_t len)
 	if (o >= len)
 		return;
 	/*
-	 * Zero-window probes without retransmissions: the far end answers but
-	 * takes nothing (it stopped reading). Retransmissions: nothing answers.
+	 * Any ACK resets both counters: retransmission timeouts or window
+	 * probes in a row mean nothing answers; a closed window with neither
+	 * means the far end answers but takes nothing (it stopped reading).
 	 */
 	if (t->retransmits)
 		o += (size_t)snprintf(buf + o, len - o, ", %u retransmission timeouts in a row "
 				      "without an ACK (backoff %u): nothing answers", t->retransmits,
 				      t->backoff);
 	else if (t->probes)
-		o += (size_t)snprintf(buf + o, len - o, ", the receiver's window is closed (%u "
-				      "window probes): it stopped reading", t->probes);
+		o += (size_t)snprintf(buf + o, len - o, ", %u window probes in a row without an "
+				      "answer: nothing answers", t->probes);
+	else if (!t->unacked && t->notsent)
+		o += (size_t)snprintf(buf + o, len - o, ", the receiver's window is closed and it "
+				      "answers: it stopped reading");
 	if (o < len)
 		snprintf(buf + o, len - o, ", state %s", stall_tcp_state_name(t->state));
 }
