@@ -72,8 +72,8 @@ static const char run_usage[] =
 	"  --live / --quiet     interval lines on or off (default: on a terminal only)\n"
 	"  --dry-run            print the resolved plan and exit\n"
 	"  --help               this text\n"
-	"Exit: 0 success, 1 the run failed (nothing sent, every stream failed, or the\n"
-	"      path stalled), 2 usage or profile error, 3 an expect: threshold was missed.\n";
+	"Exit: 0 success, 1 the run failed (nothing sent), 2 usage or profile error,\n"
+	"      3 an expect: threshold was missed.\n";
 
 struct run_opts {
 	const char *profile;
