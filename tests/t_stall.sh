@@ -121,6 +121,30 @@ check "sink killed: the message names the sink or the stall" \
 check "sink killed: the connection's fate, not the drain's cancel" \
 	bash -c "! grep -q 'Operation canceled' '$T/sink.err'"
 
+# --server zcgen, the sink stopped (SIGSTOP): it still answers but takes nothing (zero window).
+ip netns exec "$RX" "$ZCGEN" sink --listen 198.18.0.2:5302 --protocol tcp --quiet >"$T/sink2.out" 2>&1 &
+SINK_PID=$!
+for _ in $(seq 100); do grep -q '^listening on' "$T/sink2.out" && break; sleep 0.05; done
+fault_run stop 1 "kill -STOP $SINK_PID" --dest 198.18.0.2:5302 --server zcgen --queues 1 \
+	--duration $DUR
+kill -KILL "$SINK_PID"
+wait "$SINK_PID" 2>/dev/null
+SINK_PID=
+check "sink stopped: exit 1" [ "$RC" -eq 1 ]
+check "sink stopped: end_reason stalled" [ "$(reason stop)" = stalled ]
+check "sink stopped: within $BOUND s ($AFTER s)" within "$AFTER"
+check "sink stopped: the receiver is named as not reading" grep -q 'stopped reading' "$T/stop.err"
+check "sink stopped: CLIENT_TERMINATE, noted" \
+	[ "$(jq -r '.server_note // ""' "$T/stop.json" | grep -c 'path stalled: CLIENT_TERMINATE')" = 1 ]
+
+# --server zcgen (the lab's sink), the receiving veth down: the control exchange is not waited for.
+fault_run zdown 1 "ip -n $RX link set zcl-rx0 down" --dest 198.18.0.2:5201 --server zcgen \
+	--queues 1 --duration $DUR
+check "server zcgen, link down: exit 1" [ "$RC" -eq 1 ]
+check "server zcgen, link down: end_reason stalled" [ "$(reason zdown)" = stalled ]
+check "server zcgen, link down: within $BOUND s ($AFTER s)" within "$AFTER"
+path_back
+
 # UDP, the sending veth down: the kernel refuses the sends (no route), or nothing completes.
 fault_run udpdown 1 "ip -n $TX link set zcl-tx0 down" --dest 198.18.0.2:5201 --server none \
 	--protocol udp --queues 1 --mode zc --duration $DUR
