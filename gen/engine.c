@@ -1014,10 +1014,27 @@ static void drain(struct worker *w, struct wstate *s)
 	/* a stalled path drains nothing: reset at once, so the end comes soon after the fault */
 	bool stalled = atomic_load(&w->shared->stalled);
 	uint64_t deadline = now_ns(CLOCK_MONOTONIC) + (stalled ? 0 : DRAIN_TIMEOUT_NS);
+	uint64_t timeout = w->plan->prof.stall_timeout_ns, now;
 
-	while ((s->acct.inflight || s->notif_pending) && now_ns(CLOCK_MONOTONIC) < deadline) {
+	while ((s->acct.inflight || s->notif_pending) &&
+	       (now = now_ns(CLOCK_MONOTONIC)) < deadline) {
 		wait_some(s, WAIT_TICK_NS);
 		reap(w, s);
+		/*
+		 * The watch goes on while draining: a path that died just before
+		 * the stop is found here (the ring's own looks, from before the
+		 * stop too) rather than after the whole drain timeout.
+		 */
+		now = now_ns(CLOCK_MONOTONIC);
+		if (!timeout || now < s->stall_next)
+			continue;
+		stall_look(w, s, now);
+		if (s->sw.checked_ns - s->sw.progress_ns >= timeout) {
+			w->out->drain_stalled_s = (s->sw.checked_ns - s->sw.progress_ns) / 1e9;
+			stall_note(w, s);
+			stalled = true;
+			break;
+		}
 	}
 	if (!s->udp)
 		tcp_retrans(w, s);
@@ -1474,9 +1491,11 @@ static void end_message(const struct engine_plan *plan, struct engine_result *re
 	}
 	if (res->end != ENGINE_END_STALLED)
 		return;
-	o = (size_t)snprintf(m, len, "path stalled: %s on any stream for %.1f s (stall timeout "
-			     "%.1f s)", plan->prof.proto == GEN_PROTO_TCP ? "no bytes acknowledged" :
-			     "no datagram sent", res->stalled_s, plan->prof.stall_timeout_ns / 1e9);
+	o = (size_t)snprintf(m, len, "path stalled: %s on %s for %.1f s (stall timeout %.1f s)%s",
+			     plan->prof.proto == GEN_PROTO_TCP ? "no bytes acknowledged" :
+			     "no datagram sent", res->stalled_in_drain ? "a draining ring" :
+			     "any stream", res->stalled_s, plan->prof.stall_timeout_ns / 1e9,
+			     res->stalled_in_drain ? ", while it drained after the duration" : "");
 	for (unsigned i = 0; i < res->nq && o < len; i++)
 		if (res->q[i].stall_note[0])
 			o += (size_t)snprintf(m + o, len - o, "; queue %u: %s", res->q[i].queue,
@@ -1674,6 +1693,13 @@ int engine_run_ctl(const struct engine_plan *plan, struct engine_result *res,
 			res->q[i].datagrams = res->q[i].sends * plan->gso;
 	}
 	res->duration_s = (t_end - t_meas) / 1e9;
+	/* a path that died just before the end was found by the rings' drains */
+	for (unsigned i = 0; i < nq && res->end == ENGINE_END_DURATION; i++)
+		if (res->q[i].drain_stalled_s > 0) {
+			res->end = ENGINE_END_STALLED;
+			res->stalled_in_drain = true;
+			res->stalled_s = res->q[i].drain_stalled_s;
+		}
 	end_message(plan, res);
 	{
 		unsigned f = res->q[0].ring_flags;

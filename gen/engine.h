@@ -118,6 +118,7 @@ struct engine_queue_result {
 	 * stream that held the most, the socket's state and the last error.
 	 */
 	char stall_note[640];
+	double drain_stalled_s;      /* > 0: the path stalled while this ring drained at the end */
 };
 
 struct engine_interval {
@@ -146,6 +147,7 @@ struct engine_result {
 	enum engine_end end;
 	char end_msg[1600];          /* stalled or error: why, in words; "" otherwise */
 	double stalled_s;            /* stalled: the time without progress that ended it */
+	bool stalled_in_drain;       /* ... found by a ring's drain after the duration ended */
 	char ring_note[200];         /* ring set-up fallbacks, if any */
 };
 

@@ -145,6 +145,22 @@ check "server zcgen, link down: end_reason stalled" [ "$(reason zdown)" = stalle
 check "server zcgen, link down: within $BOUND s ($AFTER s)" within "$AFTER"
 path_back
 
+# A fault just before the end (server zcgen): found while draining and before TEST_END, not
+# waited out through the drain and the result exchange.
+# Its own sink: the lab's may still be busy with the test whose CLIENT_TERMINATE was lost above.
+ip netns exec "$RX" "$ZCGEN" sink --listen 198.18.0.2:5303 --protocol tcp --quiet >"$T/sink3.out" 2>&1 &
+SINK_PID=$!
+for _ in $(seq 100); do grep -q '^listening on' "$T/sink3.out" && break; sleep 0.05; done
+fault_run late 1.7 "ip -n $RX link set zcl-rx0 down" --dest 198.18.0.2:5303 --server zcgen \
+	--queues 1 --duration 2
+kill -KILL "$SINK_PID"
+wait "$SINK_PID" 2>/dev/null
+SINK_PID=
+check "fault at the end: exit 1" [ "$RC" -eq 1 ]
+check "fault at the end: within $BOUND s ($AFTER s)" within "$AFTER"
+check "fault at the end: named as a stall" grep -q 'path stalled' "$T/late.err"
+path_back
+
 # UDP, the sending veth down: the kernel refuses the sends (no route), or nothing completes.
 fault_run udpdown 1 "ip -n $TX link set zcl-tx0 down" --dest 198.18.0.2:5201 --server none \
 	--protocol udp --queues 1 --mode zc --duration $DUR
