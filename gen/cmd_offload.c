@@ -505,6 +505,8 @@ static void short_run(struct oc *oc, struct offload_sample *s)
 			snprintf(s->error, sizeof(s->error), "%.199s", x->first_error);
 	}
 	s->duration_s = res.duration_s;
+	if (res.end == ENGINE_END_STALLED) /* the path stopped carrying data with this setting */
+		snprintf(s->error, sizeof(s->error), "%.199s", res.end_msg);
 	if (cpu) {
 		struct cpustat_delta d;
 

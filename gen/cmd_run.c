@@ -55,6 +55,8 @@ static const char run_usage[] =
 	"  --duration TIME      measured time (10s, 500ms, 2m)\n"
 	"  --omit TIME          warm-up not counted (like iperf3 -O)\n"
 	"  --interval TIME      live and JSON interval\n"
+	"  --stall-timeout TIME no progress on any stream this long ends the run as stalled\n"
+	"                       (exit 1; default 2s, 0 never)\n"
 	"  --rate RATE          line, 500M (bit/s) or 3Mpps (UDP): the profile's rate:\n"
 	"  --gso N              UDP: N datagrams per send (UDP_SEGMENT), 1 to 64\n"
 	"  --source ADDR[,ADDR] source address(es) of the data sockets, one per queue in turn\n"
@@ -93,7 +95,7 @@ static const struct {
 	{ "queues", "queues" },     { "cpus", "cpus" },         { "streams", "streams" },
 	{ "size", "size" },         { "mode", "mode" },         { "depth", "depth" },
 	{ "duration", "duration" }, { "omit", "omit" },         { "interval", "interval" },
-	{ "rate", "rate" },         { "gso", "gso" },
+	{ "rate", "rate" },         { "gso", "gso" },           { "stall-timeout", "stall-timeout" },
 };
 
 enum { OPT_PROFILE = 1000, OPT_JSON, OPT_JSON_FORMAT, OPT_CSV, OPT_DRY, OPT_NONIC, OPT_LIVE, OPT_QUIET, OPT_HELP,
@@ -330,6 +332,11 @@ static int run_resolved(struct gen_profile *prof, const struct run_opts *op)
 		fputc('\n', stderr);
 		rc = EXIT_RUN_FAILED;
 	}
+	if (res.end == ENGINE_END_STALLED) {
+		/* the figures above are what was measured until the stall */
+		fprintf(stderr, "zcgen: %s\n", res.end_msg);
+		rc = EXIT_RUN_FAILED;
+	}
 	if (i3 && i3->failed) {
 		/* zcgen's own figures are above; the server's are missing */
 		fprintf(stderr, "zcgen: %s\n", i3->msg[0] ? i3->msg : i3->ctl.err);
@@ -489,6 +496,7 @@ int cmd_run(int argc, char **argv)
 		{ "interval", required_argument, NULL, OPT_KEY + 11 },
 		{ "rate", required_argument, NULL, OPT_KEY + 12 },
 		{ "gso", required_argument, NULL, OPT_KEY + 13 },
+		{ "stall-timeout", required_argument, NULL, OPT_KEY + 14 },
 		{ "source", required_argument, NULL, OPT_SOCK + 0 },
 		{ "source-ports", required_argument, NULL, OPT_SOCK + 1 },
 		{ "source-device", required_argument, NULL, OPT_SOCK + 2 },

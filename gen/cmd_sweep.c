@@ -353,7 +353,11 @@ static void run_cell(const struct sweep_opts *o, const char *dest, struct sweep_
 	c->duration_s = res.duration_s;
 	cpustat_delta(&a, &b, c->bytes, 0, &c->cpu);
 	c->ok = c->bytes > 0 && c->duration_s > 0 && !res.interrupted;
-	if (c->ok)
+	if (res.end == ENGINE_END_STALLED) {
+		/* its figures cover a path that stopped carrying data: not the cell's rate */
+		c->ok = false;
+		snprintf(c->err, sizeof(c->err), "%.599s", res.end_msg);
+	} else if (c->ok)
 		c->err[0] = '\0'; /* a stream error in a cell that moved data is not the cell's failure */
 	else if (!c->err[0])
 		snprintf(c->err, sizeof(c->err), res.interrupted ? "interrupted" : "nothing was sent");

@@ -24,6 +24,7 @@
 #include "gen/hugebuf.h"
 #include "gen/payload.h"
 #include "gen/slots.h"
+#include "gen/stall.h"
 
 #ifndef SOL_UDP
 #define SOL_UDP 17
@@ -35,6 +36,15 @@
 #define DRAIN_TIMEOUT_NS (3ULL * 1000000000ULL)
 #define LINGER_WAIT_NS (1ULL * 1000000000ULL)
 #define WAIT_TICK_NS (100ULL * 1000000ULL)
+/*
+ * After a stall the connections are reset at once, not drained: this long
+ * for the notifications the reset releases (TCP: at once; UDP datagrams held
+ * in a neighbour queue come back only when the neighbour fails, seconds on).
+ */
+#define STALL_LINGER_WAIT_NS (300ULL * 1000000ULL)
+/* How often a ring looks for progress (TCP_INFO): at most this, at least the timeout / 8. */
+#define STALL_LOOK_NS (100ULL * 1000000ULL)
+#define STALL_LOOK_MIN_NS (10ULL * 1000000ULL)
 /*
  * Pacing: a paced worker sleeps at least this long between batches (so a
  * high packet rate is sent in batches, not a syscall per packet), and its
@@ -299,6 +309,9 @@ struct stream {
 	uint64_t off;    /* TCP: stream offset of the next send's first byte */
 	uint64_t bytes, sends;           /* completed, whole run */
 	uint64_t bytes_omit, sends_omit; /* at the start of the measured part */
+	uint64_t acked;  /* TCP: tcpi_bytes_acked at the last look */
+	struct stall_tcp ti; /* TCP: the last look */
+	bool ti_ok;
 	bool dead;
 };
 
@@ -307,6 +320,7 @@ struct run_shared {
 	atomic_bool go;
 	atomic_bool stop;
 	atomic_bool measuring; /* the warm-up is over */
+	atomic_bool stalled;   /* set before stop: the sampler found the path stalled */
 };
 
 struct worker {
@@ -315,6 +329,8 @@ struct worker {
 	unsigned idx;
 	int *fds;            /* controller mode: the sockets, opened and owned by engine_run_ctl() */
 	struct engine_live live;
+	/* the ring's stall_watch, for the sampler (gen/stall.h) */
+	_Atomic uint64_t stall_progress, stall_checked;
 	struct engine_queue_result *out;
 	pthread_t th;
 	bool started;
@@ -393,6 +409,13 @@ struct wstate {
 	enum gen_mode mode;          /* how this ring sends now (auto may switch to copy) */
 	bool adapt;                  /* auto chose zero-copy: still watching the notifications */
 	double meas_c0, meas_c1;     /* pacer charges at its ends */
+	/* stall watch (gen/stall.h) */
+	struct stall_watch sw;
+	uint64_t stall_next;         /* next look */
+	uint64_t look_bytes;         /* UDP: acct.bytes at the last look */
+	uint64_t queued, look_queued; /* sends queued, and at the last look */
+	int last_err;                /* the last send's errno, 0 none */
+	bool resetting;              /* drain: pending sends cancelled, connections reset */
 };
 
 static void publish(struct worker *w, const struct tx_acct *a)
@@ -432,12 +455,16 @@ static unsigned reap(struct worker *w, struct wstate *s)
 	io_uring_for_each_cqe(&s->ring, head, cqe) {
 		unsigned si = (unsigned)(cqe->user_data >> 32);
 		int slot = (int)(uint32_t)cqe->user_data - 1;
-		struct stream *st = &s->st[si];
-		uint32_t want = slot >= 0 && s->slot_len ? s->slot_len[slot] :
-			(uint32_t)w->plan->msg_size;
-		bool notif = tx_acct_cqe(&s->acct, &s->pool, slot, cqe->res, cqe->flags, want);
+		struct stream *st;
+		uint32_t want;
+		bool notif;
 
 		n++;
+		if (cqe->user_data == UINT64_MAX)
+			continue;    /* the drain's cancel request, not a send */
+		st = &s->st[si];
+		want = slot >= 0 && s->slot_len ? s->slot_len[slot] : (uint32_t)w->plan->msg_size;
+		notif = tx_acct_cqe(&s->acct, &s->pool, slot, cqe->res, cqe->flags, want);
 		if (notif) {
 			st->notif_pending--;
 			s->notif_pending--;
@@ -447,22 +474,45 @@ static unsigned reap(struct worker *w, struct wstate *s)
 		if (cqe->res >= 0) {
 			st->bytes += (uint64_t)cqe->res;
 			st->sends++;
+		} else {
+			s->last_err = -cqe->res;
 		}
 		if (cqe->flags & IORING_CQE_F_MORE) {
 			st->notif_pending++;
 			s->notif_pending++;
 		}
+		/* the drain's own cancel (a stopped or stalled run) is not the stream's failure */
+		if (cqe->res == -ECANCELED && s->resetting)
+			continue;
 		if (cqe->res < 0 && fatal_send_errno(-cqe->res) && !st->dead) {
+			char what[340];
+			int err = -cqe->res, soerr = 0;
+			socklen_t sl = sizeof(soerr);
+
 			st->dead = true;
 			w->out->streams_failed++;
-			{
-			char what[340];
-
+			/*
+			 * A TCP chain is cancelled behind a send that came back short:
+			 * the socket's pending error (a reset, a broken pipe) says why.
+			 */
+			if (err == ECANCELED && st->fd >= 0 &&
+			    !getsockopt(st->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) && soerr)
+				err = soerr;
 			snprintf(what, sizeof(what), "send to %s", w->plan->dest_str);
+			if (err == ECANCELED && !s->udp && st->fd >= 0 && !w->out->first_error[0]) {
+				struct stall_tcp ti;
+
+				/* the short send took the error with it: the state tells the rest */
+				if (!stall_tcp_read(st->fd, &ti) && ti.state != 1 /* established */)
+					snprintf(w->out->first_error, sizeof(w->out->first_error),
+						 "send to %.200s: the connection broke (TCP state %s: "
+						 "the peer closed or reset it; a send came back short "
+						 "and those queued behind it were cancelled)",
+						 w->plan->dest_str, stall_tcp_state_name(ti.state));
+			}
 			if (w->plan->gso > 1)
-				gso_error(w, -cqe->res);
-			set_first_error(w->out, what, -cqe->res);
-		}
+				gso_error(w, err);
+			set_first_error(w->out, what, err);
 		}
 	}
 	io_uring_cq_advance(&s->ring, n);
@@ -573,6 +623,7 @@ static unsigned send_one(struct worker *w, struct wstate *s, unsigned si, uint32
 	s->last_sqe = sqe;
 	st->inflight++;
 	s->acct.inflight++;
+	s->queued++;
 	*dsize = size;
 	return n;
 }
@@ -859,6 +910,99 @@ static void tcp_retrans(struct worker *w, struct wstate *s)
 	}
 }
 
+/* ---- stall watch (gen/stall.h) ---- */
+
+static uint64_t stall_look_ns(const struct engine_plan *plan)
+{
+	uint64_t t = plan->prof.stall_timeout_ns / 8;
+
+	if (t > STALL_LOOK_NS)
+		return STALL_LOOK_NS;
+	return t < STALL_LOOK_MIN_NS ? STALL_LOOK_MIN_NS : t;
+}
+
+/*
+ * One look for progress, published for the sampler. TCP: did any stream's
+ * tcpi_bytes_acked move, and does any hold bytes not yet acknowledged or
+ * sends not yet completed. UDP: did sends complete with bytes, and is
+ * anything in flight, a notification outstanding or a send tried since.
+ */
+static void stall_look(struct worker *w, struct wstate *s, uint64_t now)
+{
+	bool progress = false, owed = s->acct.inflight || s->notif_pending ||
+				      s->queued != s->look_queued;
+
+	if (s->udp) {
+		progress = s->acct.bytes != s->look_bytes;
+	} else {
+		for (unsigned i = 0; i < s->ns; i++) {
+			struct stream *st = &s->st[i];
+
+			if (st->dead || st->fd < 0)
+				continue;
+			st->ti_ok = !stall_tcp_read(st->fd, &st->ti);
+			if (!st->ti_ok || !st->ti.has_acked) {
+				/* no TCP_INFO: completed sends are all there is */
+				progress |= st->bytes != st->acked;
+				st->acked = st->bytes;
+				continue;
+			}
+			progress |= st->ti.bytes_acked != st->acked;
+			owed |= st->inflight || stall_tcp_owed(&st->ti);
+			st->acked = st->ti.bytes_acked;
+		}
+	}
+	s->look_bytes = s->acct.bytes;
+	s->look_queued = s->queued;
+	stall_watch_note(&s->sw, now, progress, owed);
+	atomic_store_explicit(&w->stall_progress, s->sw.progress_ns, memory_order_relaxed);
+	atomic_store_explicit(&w->stall_checked, s->sw.checked_ns, memory_order_relaxed);
+	s->stall_next = now + stall_look_ns(w->plan);
+}
+
+/* After a stall: what this ring shows, for the report (engine_queue_result.stall_note). */
+static void stall_note(struct worker *w, struct wstate *s)
+{
+	struct engine_queue_result *o = w->out;
+	char last[128], d[360];
+	int best = -1;
+	unsigned owing = 0;
+
+	if (s->last_err)
+		snprintf(last, sizeof(last), "last send error %s", strerror(s->last_err));
+	else
+		snprintf(last, sizeof(last), "no send error");
+	if (s->udp) {
+		snprintf(o->stall_note, sizeof(o->stall_note),
+			 "%llu sends in flight, %llu zero-copy notifications outstanding, %u of %u "
+			 "slots free%s; %s", (unsigned long long)s->acct.inflight,
+			 (unsigned long long)s->notif_pending, s->pool.nfree, s->pool.n,
+			 s->notif_pending && !s->pool.nfree ?
+			 " (the kernel holds every buffer: datagrams queued behind a next hop whose "
+			 "address does not resolve, or a device that does not transmit)" : "", last);
+		return;
+	}
+	for (unsigned i = 0; i < s->ns; i++) {
+		struct stream *st = &s->st[i];
+
+		if (st->dead || st->fd < 0 || stall_tcp_read(st->fd, &st->ti))
+			continue;
+		if (!st->inflight && !stall_tcp_owed(&st->ti))
+			continue;
+		owing++;
+		if (best < 0 || st->ti.unacked > s->st[best].ti.unacked)
+			best = (int)i;
+	}
+	if (best < 0) {
+		snprintf(o->stall_note, sizeof(o->stall_note), "no stream holds unacknowledged "
+			 "bytes; %s", last);
+		return;
+	}
+	stall_tcp_describe(&s->st[best].ti, d, sizeof(d));
+	snprintf(o->stall_note, sizeof(o->stall_note), "%u of %u streams waiting; stream %d: %s; "
+		 "%s", owing, s->ns, best, d, last);
+}
+
 /*
  * Stop: no new sends; wait (bounded) for every send CQE and notification.
  * A stalled receiver can hold TCP notifications for ever: then cancel what
@@ -867,18 +1011,39 @@ static void tcp_retrans(struct worker *w, struct wstate *s)
  */
 static void drain(struct worker *w, struct wstate *s)
 {
-	uint64_t deadline = now_ns(CLOCK_MONOTONIC) + DRAIN_TIMEOUT_NS;
+	/* a stalled path drains nothing: reset at once, so the end comes soon after the fault */
+	bool stalled = atomic_load(&w->shared->stalled);
+	uint64_t deadline = now_ns(CLOCK_MONOTONIC) + (stalled ? 0 : DRAIN_TIMEOUT_NS);
+	uint64_t timeout = w->plan->prof.stall_timeout_ns, now;
 
-	while ((s->acct.inflight || s->notif_pending) && now_ns(CLOCK_MONOTONIC) < deadline) {
+	while ((s->acct.inflight || s->notif_pending) &&
+	       (now = now_ns(CLOCK_MONOTONIC)) < deadline) {
 		wait_some(s, WAIT_TICK_NS);
 		reap(w, s);
+		/*
+		 * The watch goes on while draining: a path that died just before
+		 * the stop is found here (the ring's own looks, from before the
+		 * stop too) rather than after the whole drain timeout.
+		 */
+		now = now_ns(CLOCK_MONOTONIC);
+		if (!timeout || now < s->stall_next)
+			continue;
+		stall_look(w, s, now);
+		if (s->sw.checked_ns - s->sw.progress_ns >= timeout) {
+			w->out->drain_stalled_s = (s->sw.checked_ns - s->sw.progress_ns) / 1e9;
+			stall_note(w, s);
+			stalled = true;
+			break;
+		}
 	}
 	if (!s->udp)
 		tcp_retrans(w, s);
-	if (!s->acct.inflight && !s->notif_pending)
+	/* stalled: reset even sockets with nothing in the ring (their data sits unacknowledged) */
+	if (!s->acct.inflight && !s->notif_pending && !stalled)
 		return;
 	w->out->outstanding = s->acct.inflight + s->notif_pending;
 	w->out->lingered = true;
+	s->resetting = true;
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&s->ring);
 	if (sqe) {
 		io_uring_prep_cancel(sqe, NULL, IORING_ASYNC_CANCEL_ANY);
@@ -899,7 +1064,7 @@ static void drain(struct worker *w, struct wstate *s)
 		if (w->fds)
 			w->fds[i] = -1; /* the controller must not touch it any more */
 	}
-	deadline = now_ns(CLOCK_MONOTONIC) + LINGER_WAIT_NS;
+	deadline = now_ns(CLOCK_MONOTONIC) + (stalled ? STALL_LINGER_WAIT_NS : LINGER_WAIT_NS);
 	while ((s->acct.inflight || s->notif_pending) && now_ns(CLOCK_MONOTONIC) < deadline) {
 		struct io_uring_cqe *cqe;
 		unsigned head, n = 0;
@@ -1151,7 +1316,14 @@ static void *worker_main(void *arg)
 		usleep(200);
 	if (!ret && w->plan->paced)
 		ret = pace_start(w, &s);
+	if (!ret) {
+		stall_watch_start(&s.sw, now_ns(CLOCK_MONOTONIC));
+		atomic_store(&w->stall_progress, s.sw.progress_ns);
+		atomic_store(&w->stall_checked, s.sw.checked_ns);
+		s.stall_next = s.sw.checked_ns + stall_look_ns(w->plan);
+	}
 	while (!ret && !atomic_load_explicit(&w->shared->stop, memory_order_relaxed)) {
+		uint64_t now;
 		bool alive = false;
 
 		for (unsigned i = 0; i < s.ns && !alive; i++)
@@ -1171,6 +1343,9 @@ static void *worker_main(void *arg)
 		if (s.adapt)
 			auto_adapt(w, &s);
 		publish(w, &s.acct);
+		now = now_ns(CLOCK_MONOTONIC);
+		if (w->plan->prof.stall_timeout_ns && now >= s.stall_next)
+			stall_look(w, &s, now);
 	}
 	/* CPU over the measured part: the drain is not part of it */
 	s.meas_t1 = now_ns(CLOCK_MONOTONIC);
@@ -1181,6 +1356,8 @@ static void *worker_main(void *arg)
 		w->out->cpu_s = cpu1 - cpu0;
 	if (!ret && !meas)
 		mark_measuring(&s, &cpu0); /* stopped in the warm-up: only the drain counts */
+	if (!ret && atomic_load(&w->shared->stalled))
+		stall_note(w, &s);
 	if (!ret)
 		drain(w, &s);
 	publish(w, &s.acct);
@@ -1272,6 +1449,59 @@ static int ctl_connect(const struct engine_plan *plan, struct engine_ctl *ctl, i
 	return 0;
 }
 
+const char *engine_end_name(enum engine_end e)
+{
+	switch (e) {
+	case ENGINE_END_DURATION: return "duration";
+	case ENGINE_END_SIGNAL: return "signal";
+	case ENGINE_END_STALLED: return "stalled";
+	case ENGINE_END_ERROR: return "error";
+	}
+	return "?";
+}
+
+/* The sampler's stall check: every live ring without progress for the timeout. */
+static bool run_stalled(struct worker *w, unsigned nq, uint64_t timeout, uint64_t *sp,
+			bool *live, uint64_t *for_ns)
+{
+	uint64_t *checked = sp + nq;
+
+	for (unsigned i = 0; i < nq; i++) {
+		live[i] = w[i].started && !atomic_load(&w[i].done);
+		sp[i] = atomic_load_explicit(&w[i].stall_progress, memory_order_relaxed);
+		checked[i] = atomic_load_explicit(&w[i].stall_checked, memory_order_relaxed);
+	}
+	return stall_judge(sp, checked, live, nq, timeout, for_ns);
+}
+
+/* Why the run ended, in words, once the workers are joined. */
+static void end_message(const struct engine_plan *plan, struct engine_result *res)
+{
+	size_t o = 0, len = sizeof(res->end_msg);
+	char *m = res->end_msg;
+
+	if (res->end == ENGINE_END_ERROR) {
+		for (unsigned i = 0; i < res->nq; i++)
+			if (res->q[i].first_error[0]) {
+				snprintf(m, len, "every ring stopped: queue %u: %s", res->q[i].queue,
+					 res->q[i].first_error);
+				return;
+			}
+		return;
+	}
+	if (res->end != ENGINE_END_STALLED)
+		return;
+	o = (size_t)snprintf(m, len, "path stalled: %s on %s for %.1f s (stall timeout %.1f s)%s",
+			     plan->prof.proto == GEN_PROTO_TCP ? "no bytes acknowledged" :
+			     "no datagram sent", res->stalled_in_drain ? "a draining ring" :
+			     "any stream", res->stalled_s, plan->prof.stall_timeout_ns / 1e9,
+			     res->stalled_in_drain ? ", while it drained after the duration" : "");
+	for (unsigned i = 0; i < res->nq && o < len; i++)
+		if (res->q[i].stall_note[0])
+			o += (size_t)snprintf(m + o, len - o, "; queue %u: %s", res->q[i].queue,
+					      res->q[i].stall_note);
+}
+
 int engine_run(const struct engine_plan *plan, struct engine_result *res, engine_interval_cb cb,
 	       void *cb_arg)
 {
@@ -1289,13 +1519,16 @@ int engine_run_ctl(const struct engine_plan *plan, struct engine_result *res,
 	unsigned started = 0;
 	int *fds = NULL;
 	int ret = 0;
+	uint64_t *stall_sp;
+	bool *stall_live;
 
 	memset(res, 0, sizeof(*res));
 	res->nq = nq;
 	res->q = calloc(nq, sizeof(*res->q));
 	w = calloc(nq, sizeof(*w));
-	b_prev = calloc(nq * 6, sizeof(uint64_t));
-	if (!res->q || !w || !b_prev) {
+	b_prev = calloc(nq * 8, sizeof(uint64_t));
+	stall_live = calloc(nq, sizeof(bool));
+	if (!res->q || !w || !b_prev || !stall_live) {
 		ret = -ENOMEM;
 		goto out_free;
 	}
@@ -1325,11 +1558,13 @@ int engine_run_ctl(const struct engine_plan *plan, struct engine_result *res,
 	s_now = b_prev + 3 * nq;
 	b_omit = b_prev + 4 * nq;
 	s_omit = b_prev + 5 * nq;
+	stall_sp = b_prev + 6 * nq;
 
 	atomic_init(&shared.stop, false);
 	atomic_init(&shared.go, false);
 	atomic_init(&shared.measuring, plan->prof.omit_ns == 0);
 	atomic_init(&shared.ready, 0);
+	atomic_init(&shared.stalled, false);
 	for (unsigned i = 0, off = 0; i < nq; off += plan->q[i].streams, i++) {
 		w[i].plan = plan;
 		w[i].fds = fds ? fds + off : NULL;
@@ -1340,6 +1575,8 @@ int engine_run_ctl(const struct engine_plan *plan, struct engine_result *res,
 		res->q[i].cpu = plan->q[i].cpu;
 		res->q[i].streams = plan->q[i].streams;
 		atomic_init(&w[i].done, false);
+		atomic_init(&w[i].stall_progress, 0);
+		atomic_init(&w[i].stall_checked, 0);
 		if (pthread_create(&w[i].th, NULL, worker_main, &w[i])) {
 			snprintf(res->q[i].first_error, sizeof(res->q[i].first_error),
 				 "cannot start the worker thread");
@@ -1377,16 +1614,29 @@ int engine_run_ctl(const struct engine_plan *plan, struct engine_result *res,
 		uint64_t now = now_ns(CLOCK_MONOTONIC), wake = t_next < t_end ? t_next : t_end;
 		bool all_done = true;
 
-		if (ctl && ctl->poll && ctl->poll(ctl))
-			break; /* the peer ended the test */
+		uint64_t stalled_for;
+
+		if (ctl && ctl->poll && ctl->poll(ctl)) {
+			res->end = ENGINE_END_ERROR; /* the peer ended the test */
+			break;
+		}
+		if (run_stalled(w, nq, plan->prof.stall_timeout_ns, stall_sp, stall_live,
+				&stalled_for)) {
+			res->end = ENGINE_END_STALLED;
+			res->stalled_s = stalled_for / 1e9;
+			atomic_store(&shared.stalled, true);   /* before stop: the workers reset */
+			break;
+		}
 		if (now < wake) {
-			/* short naps so that SIGINT and dead workers are seen quickly */
+			/* short naps so that SIGINT, dead workers and a stall are seen quickly */
 			sleep_until(now + 50000000ULL < wake ? now + 50000000ULL : wake);
 			/* every ring gave up (all streams failed): no point waiting */
 			for (unsigned i = 0; i < nq; i++)
 				all_done &= atomic_load(&w[i].done);
-			if (all_done)
+			if (all_done) {
+				res->end = ENGINE_END_ERROR;
 				break;
+			}
 			continue;
 		}
 		for (unsigned i = 0; i < nq; i++) {
@@ -1412,6 +1662,8 @@ int engine_run_ctl(const struct engine_plan *plan, struct engine_result *res,
 	}
 	t_end = now_ns(CLOCK_MONOTONIC);
 	res->interrupted = gen_stop != 0;
+	if (res->interrupted)
+		res->end = ENGINE_END_SIGNAL;
 	atomic_store(&shared.stop, true);
 	if (!measuring) { /* stopped during the warm-up: nothing measured */
 		memcpy(b_omit, b_prev, nq * sizeof(uint64_t));
@@ -1441,6 +1693,14 @@ int engine_run_ctl(const struct engine_plan *plan, struct engine_result *res,
 			res->q[i].datagrams = res->q[i].sends * plan->gso;
 	}
 	res->duration_s = (t_end - t_meas) / 1e9;
+	/* a path that died just before the end was found by the rings' drains */
+	for (unsigned i = 0; i < nq && res->end == ENGINE_END_DURATION; i++)
+		if (res->q[i].drain_stalled_s > 0) {
+			res->end = ENGINE_END_STALLED;
+			res->stalled_in_drain = true;
+			res->stalled_s = res->q[i].drain_stalled_s;
+		}
+	end_message(plan, res);
 	{
 		unsigned f = res->q[0].ring_flags;
 
@@ -1458,6 +1718,7 @@ out_fds:
 	free(fds);
 out_free:
 	free(b_prev);
+	free(stall_live);
 	free(w);
 	return ret;
 }

@@ -113,6 +113,12 @@ struct engine_queue_result {
 	int err_errno[8];
 	uint32_t err_count[8];
 	char first_error[400];
+	/*
+	 * The run stalled (engine_result.end): what this ring showed then, the
+	 * stream that held the most, the socket's state and the last error.
+	 */
+	char stall_note[640];
+	double drain_stalled_s;      /* > 0: the path stalled while this ring drained at the end */
 };
 
 struct engine_interval {
@@ -120,6 +126,15 @@ struct engine_interval {
 	uint64_t *bytes;             /* per queue */
 	uint64_t *sends;
 };
+
+/* Why the run ended (engine_end_name(): the JSON's end_reason). */
+enum engine_end {
+	ENGINE_END_DURATION,   /* the duration ran out */
+	ENGINE_END_SIGNAL,     /* gen_stop was set (SIGINT, SIGTERM, ...) */
+	ENGINE_END_STALLED,    /* no progress for the stall timeout (gen/stall.h) */
+	ENGINE_END_ERROR,      /* every ring stopped (all streams failed), or the peer ended it */
+};
+const char *engine_end_name(enum engine_end e);
 
 struct engine_result {
 	unsigned nq;
@@ -129,6 +144,10 @@ struct engine_result {
 	double duration_s;           /* measured part: omit excluded */
 	double omitted_s;
 	bool interrupted;            /* stopped by SIGINT/SIGTERM */
+	enum engine_end end;
+	char end_msg[1600];          /* stalled or error: why, in words; "" otherwise */
+	double stalled_s;            /* stalled: the time without progress that ended it */
+	bool stalled_in_drain;       /* ... found by a ring's drain after the duration ended */
 	char ring_note[200];         /* ring set-up fallbacks, if any */
 };
 
@@ -138,7 +157,10 @@ typedef void (*engine_interval_cb)(const struct engine_plan *plan, const struct 
 
 /*
  * Run the plan: start one worker per queue, sample every interval, stop at
- * the duration or when gen_stop is set, drain, and fill @res.
+ * the duration, when gen_stop is set, when every ring stopped, or when the
+ * path stalled (prof.stall_timeout_ns without progress: gen/stall.h); drain
+ * (at once, with the connections reset, after a stall), and fill @res,
+ * @res->end saying which.
  * Return: 0 when the run took place (even if streams failed: see @res),
  * -errno when it could not start at all.
  */

@@ -130,6 +130,7 @@ struct gen_profile {
 	uint64_t duration_ns;
 	uint64_t omit_ns;
 	uint64_t interval_ns;
+	uint64_t stall_timeout_ns; /* no progress this long ends the run (stalled); 0: never */
 	struct gen_nic_cfg nic;
 	struct gen_rate rate;
 	struct imix_entry sizes[GEN_MAX_SIZES];   /* sizes: a weighted mix (UDP) */

@@ -8,6 +8,8 @@
 #include <string.h>
 #include "gen/engine.h"
 #include "gen/pacer.h"
+#include "gen/stall.h"
+#include <time.h>
 
 static struct iperf3run *of(struct engine_ctl *ctl)
 {
@@ -182,13 +184,70 @@ static void fill_mine(struct iperf3run *r, const struct engine_result *res)
 		m->cpu_util_total = 100.0 * cpu / res->duration_s;
 }
 
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Bytes acknowledged on the TCP data sockets so far (UDP sockets have none). */
+static uint64_t acked_sum(const int *fds, unsigned n)
+{
+	uint64_t sum = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct stall_tcp t;
+
+		if (fds[i] >= 0 && !stall_tcp_read(fds[i], &t) && t.has_acked)
+			sum += t.bytes_acked;
+	}
+	return sum;
+}
+
+/*
+ * iperf3_drain_wait() in short slices, so that a path that dies now (after
+ * the rings drained) is seen after the stall timeout without an ACK, not
+ * after the whole drain timeout. Return: 0, -ETIMEDOUT (the queues did not
+ * empty in time, still moving), -EPIPE (nothing acknowledged for @stall_ms).
+ */
+static int drain_wait_watched(const int *fds, unsigned n, int64_t stall_ms)
+{
+	int64_t start = mono_ms(), moved = start, now;
+	uint64_t acked = acked_sum(fds, n), a;
+	int ret;
+
+	for (;;) {
+		ret = iperf3_drain_wait(fds, n, 100, 0);
+		if (ret != -ETIMEDOUT)
+			break;
+		now = mono_ms();
+		if (now - start >= IPERF3RUN_DRAIN_TIMEOUT_MS)
+			return -ETIMEDOUT;
+		a = acked_sum(fds, n);
+		if (a != acked) {
+			acked = a;
+			moved = now;
+		} else if (stall_ms > 0 && now - moved >= stall_ms) {
+			return -EPIPE;
+		}
+	}
+	if (!ret) { /* the settle (iperf3.h): for a receiver we cannot see */
+		struct timespec ts = { 0, IPERF3RUN_SETTLE_MS * 1000000L };
+
+		while (nanosleep(&ts, &ts) && errno == EINTR)
+			;
+	}
+	return ret;
+}
+
 static void cb_finish(struct engine_ctl *ctl, const int *fds, unsigned nfds,
 		      const struct engine_plan *plan, const struct engine_result *res)
 {
 	struct iperf3run *r = of(ctl);
 	int ret;
 
-	(void)plan;
 	if (r->failed)
 		return; /* the server gave up: nothing to exchange */
 	if (res->interrupted) {
@@ -199,11 +258,37 @@ static void cb_finish(struct engine_ctl *ctl, const int *fds, unsigned nfds,
 			 peer_name(r));
 		return;
 	}
-	ret = iperf3_drain_wait(fds, nfds, IPERF3RUN_DRAIN_TIMEOUT_MS, IPERF3RUN_SETTLE_MS);
+	if (res->end == ENGINE_END_STALLED || res->end == ENGINE_END_ERROR) {
+		/*
+		 * The path is dead, the server stopped reading, or every data
+		 * connection failed (a killed server resets them): the send queues
+		 * will not empty and results would not come back. Say
+		 * CLIENT_TERMINATE (one byte, it does not wait) and go, so the run
+		 * ends within seconds of the fault.
+		 */
+		if (!iperf3_client_terminate(&r->c))
+			r->terminated = true;
+		add_note(r, "%s: CLIENT_TERMINATE sent, so %s reports no counts",
+			 res->end == ENGINE_END_STALLED ? "the path stalled" : "every stream failed",
+			 peer_name(r));
+		return;
+	}
+	ret = drain_wait_watched(fds, nfds, (int64_t)(plan->prof.stall_timeout_ns / 1000000));
+	if (ret == -EPIPE) {
+		if (!iperf3_client_terminate(&r->c))
+			r->terminated = true;
+		snprintf(r->msg, sizeof(r->msg), "path stalled after the run: no bytes acknowledged "
+			 "for %.1f s while the send queues emptied; CLIENT_TERMINATE sent, so %s at %s "
+			 "reports no counts", plan->prof.stall_timeout_ns / 1e9, peer_name(r), r->where);
+		r->failed = true;
+		return;
+	}
 	if (ret == -ETIMEDOUT)
 		add_note(r, "the send queues had not emptied %d ms after the stop: %s's count "
 			 "may miss the bytes still queued", IPERF3RUN_DRAIN_TIMEOUT_MS, peer_name(r));
 	fill_mine(r, res);
+	/* a server that is up answers at once: a dead one must not hold the run for long */
+	r->c.timeout_ms = IPERF3RUN_END_TIMEOUT_MS;
 	ret = iperf3_client_end(&r->c, &r->mine, &r->theirs);
 	if (ret) {
 		snprintf(r->msg, sizeof(r->msg), "%s at %s: exchanging results: %s", peer_name(r),

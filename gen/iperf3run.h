@@ -29,6 +29,11 @@
 #define IPERF3RUN_SETTLE_MS 250
 /* How long the send queues may take to empty before TEST_END anyway. */
 #define IPERF3RUN_DRAIN_TIMEOUT_MS 5000
+/*
+ * The result exchange after TEST_END: a server that is up answers at once
+ * (each answer within this); a dead one must not hold the end of the run.
+ */
+#define IPERF3RUN_END_TIMEOUT_MS 3000
 /* The first answer (PARAM_EXCHANGE or ACCESS_DENIED) comes at once from a real server. */
 #define IPERF3RUN_HELLO_TIMEOUT_MS 3000
 

@@ -314,6 +314,7 @@ static void set_depth(struct gen_profile *p, const union kval *v) { p->depth = (
 static void set_duration(struct gen_profile *p, const union kval *v) { p->duration_ns = v->u; }
 static void set_omit(struct gen_profile *p, const union kval *v) { p->omit_ns = v->u; }
 static void set_interval(struct gen_profile *p, const union kval *v) { p->interval_ns = v->u; }
+static void set_stall_timeout(struct gen_profile *p, const union kval *v) { p->stall_timeout_ns = v->u; }
 static void set_nic(struct gen_profile *p, const union kval *v) { p->nic.present = true; }
 static void set_ifname(struct gen_profile *p, const union kval *v)
 {
@@ -410,6 +411,9 @@ static const struct pkey keys[] = {
 	  .set = set_omit },
 	{ .path = "interval", .cli = "interval", .type = KT_TIME, .min = SEC_NS / 10,
 	  .max = 3600 * SEC_NS, .set = set_interval },
+	/* 0 turns it off; below 100 ms a healthy path's round trip could look like a stall */
+	{ .path = "stall_timeout", .cli = "stall-timeout", .type = KT_TIME, .min = 0,
+	  .max = 3600 * SEC_NS, .set = set_stall_timeout },
 	{ .path = "nic", .type = KT_MAP, .keys = "interface, channels, offloads, irq_affinity, xps, mtu",
 	  .set = set_nic },
 	{ .path = "nic.mtu", .type = KT_UINT, .min = 68, .max = 65535, .set = set_mtu },
@@ -1980,6 +1984,7 @@ void profile_init(struct gen_profile *p)
 	p->duration_ns = 10 * SEC_NS;
 	p->omit_ns = 0;
 	p->interval_ns = SEC_NS;
+	p->stall_timeout_ns = 2 * SEC_NS;
 	p->nic.present = false;
 	p->nic.combined = p->nic.rx = p->nic.tx = -1;
 	p->nic.irq_affinity_auto = true;
@@ -2384,6 +2389,11 @@ int profile_validate(struct gen_profile *p, struct gen_diags *d)
 	else if (p->interval_ns > p->duration_ns)
 		vdiag(d, p, true, "interval", "interval (%s) is longer than duration (%s): no interval "
 		      "lines", fmt_ns(p->interval_ns, a, sizeof(a)), fmt_ns(p->duration_ns, b, sizeof(b)));
+	/* the rings look for progress every timeout / 8, at least 10 ms apart */
+	if (p->stall_timeout_ns && p->stall_timeout_ns < SEC_NS / 10)
+		vdiag(d, false, "stall_timeout", "stall_timeout (%s) must be 0 (off) or at least 100ms: "
+		      "a shorter one takes a slow round trip for a dead path",
+		      fmt_ns(p->stall_timeout_ns, a, sizeof(a)));
 
 	/* a datagram holds at most 65535 - 20 (IPv4) - 8 (UDP) bytes, our header included */
 	if (p->proto == GEN_PROTO_UDP && p->size_set &&

@@ -125,10 +125,13 @@ static void print_rate(FILE *out, const struct report_ctx *r, const struct row *
 		pps ? "packets (datagrams)" : layer_name(plan->prof.rate.layer));
 	for (unsigned i = 0; i < r->res->nq; i++)
 		if (rows[i].missed)
-			fprintf(out, "rate missed: queue %u reached %s of its %s: the machine could not "
-				"keep up (reported as measured, not rounded up)\n", rows[i].queue,
+			fprintf(out, "rate missed: queue %u reached %s of its %s: %s (reported as "
+				"measured, not rounded up)\n", rows[i].queue,
 				fmt_rate(rows[i].achieved, pps, a, sizeof(a)),
-				fmt_rate(rows[i].target, pps, b, sizeof(b)));
+				fmt_rate(rows[i].target, pps, b, sizeof(b)),
+				r->res->end == ENGINE_END_STALLED ? "the path stalled" :
+				r->res->end == ENGINE_END_ERROR ? "the run ended on an error" :
+				"the machine could not keep up");
 }
 
 static struct row *make_rows(const struct report_ctx *r, struct row *total)
@@ -175,6 +178,11 @@ void report_plan(FILE *out, const struct engine_plan *plan)
 		units_fmt_size(plan->ring_buf_bytes, b2, sizeof(b2)));
 	fprintf(out, "time:      %.3f s measured after %.3f s warm-up, interval %.3f s\n",
 		p->duration_ns / 1e9, p->omit_ns / 1e9, p->interval_ns / 1e9);
+	if (p->stall_timeout_ns)
+		fprintf(out, "stall:     no progress for %.3f s ends the run (exit 1)\n",
+			p->stall_timeout_ns / 1e9);
+	else
+		fprintf(out, "stall:     not watched (stall_timeout 0)\n");
 	fprintf(out, "queues:    %u%s\n", plan->nq,
 		plan->cpus_wrapped ? " (more queues than CPUs: CPUs are shared)" : "");
 	for (unsigned i = 0; i < plan->nq; i++)
@@ -375,6 +383,9 @@ void report_table(FILE *out, const struct report_ctx *r)
 	}
 	if (r->res->interrupted)
 		fprintf(out, "interrupted: the report covers the time until the signal\n");
+	if (r->res->end != ENGINE_END_DURATION)
+		fprintf(out, "%send: %s%s%s%s\n", b, engine_end_name(r->res->end), n,
+			r->res->end_msg[0] ? ": " : "", r->res->end_msg);
 	free(rows);
 }
 
@@ -430,6 +441,8 @@ json_t *report_profile_json(const struct gen_profile *p)
 		      "size", (json_int_t)p->size, "mode", gen_mode_name(p->mode), "depth",
 		      (int)p->depth, "duration_s", p->duration_ns / 1e9, "omit_s", p->omit_ns / 1e9,
 		      "interval_s", p->interval_ns / 1e9, "nic", nic);
+	if (o)
+		json_object_set_new(o, "stall_timeout_s", json_real(p->stall_timeout_ns / 1e9));
 	return o;
 }
 
@@ -566,6 +579,8 @@ json_t *report_json(const struct report_ctx *r)
 		rate_json(qo, plan, w);
 		if (q->first_error[0])
 			json_object_set_new(qo, "error", json_string(q->first_error));
+		if (q->stall_note[0])
+			json_object_set_new(qo, "stall", json_string(q->stall_note));
 		if (r->nic && r->nic[i].valid)
 			json_object_set_new(qo, "nic",
 					    json_pack("{s:I, s:I, s:f, s:s}", "tx_bytes",
@@ -614,6 +629,14 @@ json_t *report_json(const struct report_ctx *r)
 	if (root)
 		json_object_set_new(json_object_get(root, "plan"), "mode_used",
 				    json_string(report_mode_used(r->plan, r->res)));
+	if (root) {
+		json_object_set_new(root, "end_reason", json_string(engine_end_name(r->res->end)));
+		json_object_set_new(root, "end_message", r->res->end_msg[0] ?
+				    json_string(r->res->end_msg) : json_null());
+		json_object_set_new(json_object_get(root, "total"), "stalled_s",
+				    r->res->end == ENGINE_END_STALLED ?
+				    json_real(r->res->stalled_s) : json_null());
+	}
 	if (root) {
 		json_t *tot = json_object_get(root, "total"), *pl = json_object_get(root, "plan");
 
