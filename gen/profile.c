@@ -2391,7 +2391,7 @@ int profile_validate(struct gen_profile *p, struct gen_diags *d)
 		      "lines", fmt_ns(p->interval_ns, a, sizeof(a)), fmt_ns(p->duration_ns, b, sizeof(b)));
 	/* the rings look for progress every timeout / 8, at least 10 ms apart */
 	if (p->stall_timeout_ns && p->stall_timeout_ns < SEC_NS / 10)
-		vdiag(d, false, "stall_timeout", "stall_timeout (%s) must be 0 (off) or at least 100ms: "
+		vdiag(d, p, false, "stall_timeout", "stall_timeout (%s) must be 0 (off) or at least 100ms: "
 		      "a shorter one takes a slow round trip for a dead path",
 		      fmt_ns(p->stall_timeout_ns, a, sizeof(a)));
 
