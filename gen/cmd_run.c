@@ -204,8 +204,9 @@ static int run_resolved(struct gen_profile *prof, const struct run_opts *op)
 			goto out;
 		}
 		if (gen_stop) {
-			fprintf(stderr, "zcgen: %s arrived while nic %s was being set up: it was finished, "
-				"and is put back now; nothing was sent\n", stopsig_name(gen_stop), rn.ifname);
+			fprintf(stderr, "zcgen: %s arrived while nic %s was being set up: the set-up was "
+				"finished first, to be undone whole; nothing was sent\n",
+				stopsig_name(gen_stop), rn.ifname);
 			rc = EXIT_RUN_FAILED;
 			goto out_nic;
 		}
