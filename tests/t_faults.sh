@@ -226,21 +226,28 @@ check "non-root restore: exit 2 (rc $rc)" [ "$rc" -eq 2 ]
 check "non-root restore: says root (CAP_NET_ADMIN) is needed ($out)" \
 	bash -c "grep -q 'needs root (CAP_NET_ADMIN)' <<<'$out' && ! grep -qi 'permission denied' <<<'$out'"
 
-# --- --lab: a Ctrl-C during lab up (the whole process group, as a terminal sends it), and a
-# SIGHUP during the run (to zcgen alone: it passes it on to the run in the lab)
+# --- --lab: a Ctrl-C and a hang-up during lab up (to the whole process group, as a terminal
+# sends them; with the default actions a terminal's job has, where a background job of a
+# script would have SIGINT ignored), and a SIGHUP during the run (to zcgen alone: it passes
+# it on to the run in the lab)
 use_lab "zcgl$$" # not zcgf: the lab's namespaces are $P-tx and $P-rx
 trap faults_clean EXIT # use_lab's trap, and this test's namespaces
 lab_gone() { ! ip netns list | grep -q "^$P-"; }
-setsid "$ZCGEN" --profile "$ZCGEN_SRC/profiles/lab-tcp.yaml" --lab --duration 2 --omit 0 \
-	--json "$T/labint.json" >"$T/labint.out" 2>&1 &
-RUN_PID=$!
-for _ in $(seq 500); do ip netns list | grep -q "^$P-tx" && break; sleep 0.01; done
-kill -INT -- -"$RUN_PID"
-end_run
-check "lab, Ctrl-C during lab up: exit 130 (rc $rc)" [ "$rc" -eq 130 ]
-check "lab, Ctrl-C during lab up: no lab left" lab_gone
-grep -q 'during lab up' "$T/labint.out" ||
-	echo "note: the Ctrl-C landed after lab up: $(grep '^zcgen:' "$T/labint.out" | tail -1)"
+for sig in INT HUP; do
+	env --default-signal=INT,HUP setsid "$ZCGEN" --profile "$ZCGEN_SRC/profiles/lab-tcp.yaml" \
+		--lab --duration 2 --omit 0 --json "$T/lab$sig.json" >"$T/lab$sig.out" 2>&1 &
+	RUN_PID=$!
+	for _ in $(seq 500); do ip netns list | grep -q "^$P-tx" && break; sleep 0.01; done
+	kill -"$sig" -- -"$RUN_PID"
+	end_run
+	want=$((128 + $(kill -l "$sig")))
+	check "lab, SIG$sig during lab up: exit $want (rc $rc)" [ "$rc" -eq "$want" ]
+	check "lab, SIG$sig during lab up: no lab left" lab_gone
+	grep -q "^zcgen: stopped by SIG$sig during lab up: the lab is taken down; nothing was sent" \
+		"$T/lab$sig.out" ||
+		echo "note: SIG$sig landed after lab up: $(grep '^zcgen:' "$T/lab$sig.out" | tail -1)"
+	lab_gone || "$ZCGEN" lab down
+done
 
 "$ZCGEN" --profile "$ZCGEN_SRC/profiles/lab-tcp.yaml" --lab --duration 20 --omit 0 --interval 100ms \
 	--live --json "$T/labhup.json" >"$T/labhup.out" 2>&1 &
