@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include "gen/gen.h"
 #include "gen/cmd.h"
+#include "gen/stopsig.h"
 #include "nic/nic.h"
 
 static const char lab_usage[] =
@@ -194,10 +195,28 @@ static int lab_cmd_up(int argc, char **argv, struct lab_cfg *cfg)
 		fprintf(stderr, "zcgen lab up: unexpected argument '%s'\n%s", argv[optind], lab_up_usage);
 		return EXIT_USAGE;
 	}
+	/*
+	 * A Ctrl-C or SIGHUP now is noted (gen/stopsig.h), the lab finished or
+	 * undone by lab_up, and a lab this command made taken down again: none
+	 * is left half built.
+	 */
+	stopsig_install(true);
 	ret = lab_up(cfg, &li, msg, sizeof(msg));
 	if (ret) {
 		fprintf(stderr, "zcgen lab up: %s\n", *msg ? msg : strerror(-ret));
+		if (gen_stop) /* lab_up took down what it had made */
+			stopsig_die(gen_stop);
 		return lab_exit_code(ret);
+	}
+	if (gen_stop) {
+		if (!li.reused && lab_down(cfg, msg, sizeof(msg))) {
+			fprintf(stderr, "zcgen lab up: stopped by %s, and the lab could not be taken "
+				"down: %s\n", stopsig_name(gen_stop), msg);
+			return EXIT_RUN_FAILED;
+		}
+		fprintf(stderr, "zcgen lab up: stopped by %s: %s\n", stopsig_name(gen_stop),
+			li.reused ? "the lab that was up stays" : "the lab was taken down again");
+		stopsig_die(gen_stop);
 	}
 	lab_print(&li, json);
 	return EXIT_OK;

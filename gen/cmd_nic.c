@@ -11,6 +11,8 @@
 #include <jansson.h>
 
 #include "gen/cmd.h"
+#include "gen/gen.h"
+#include "gen/stopsig.h"
 #include "nic/nic.h"
 #include "nic/ethnl.h"
 #include "nic/drvinfo.h"
@@ -20,6 +22,7 @@
 #include "nic/cpulist.h"
 #include "nic/state.h"
 #include "nic/apply.h"
+#include "nic/safety.h"
 
 static const char usage_nic[] =
 	"usage: zcgen nic show DEV [--json]\n"
@@ -372,6 +375,7 @@ static int nic_pin(int argc, char **argv)
 	struct nic_apply_out out;
 	struct nic_applied *h = NULL;
 	unsigned int cpus[CPU_SETSIZE], ncpus = 0;
+	sigset_t held;
 	int ret = parse_opts(argc, argv, usage_pin, lo, &o);
 
 	if (ret)
@@ -397,7 +401,27 @@ static int nic_pin(int argc, char **argv)
 		.queues = (unsigned int)o.queues, .cpus = ncpus ? cpus : NULL, .n_cpus = ncpus,
 		.force = o.force, .mq_counters = !o.no_mq, .root = "",
 	};
+	/* a Ctrl-C waits for the pin to finish, then puts it back (gen/stopsig.h) */
+	stopsig_install(false);
+	stopsig_hold(&held);
 	ret = nic_apply(&cfg, o.dry_run, &out, o.dry_run ? NULL : &h);
+	stopsig_release(&held);
+	if (!ret && h && gen_stop) {
+		char err[2048];
+
+		stopsig_hold(&held);
+		ret = nic_undo(h, err, sizeof(err));
+		stopsig_release(&held);
+		nic_apply_out_free(&out);
+		if (ret) {
+			fprintf(stderr, "zcgen nic pin: stopped by %s, and %s could not be put back: %s; "
+				"run `zcgen nic restore %s`\n", stopsig_name(gen_stop), o.dev, err, o.dev);
+			return EXIT_RUN_FAILED;
+		}
+		fprintf(stderr, "zcgen nic pin: stopped by %s: %s put back as it was\n",
+			stopsig_name(gen_stop), o.dev);
+		stopsig_die(gen_stop);
+	}
 	for (unsigned int i = 0; i < out.n_notes; i++)
 		fprintf(stderr, "zcgen nic pin: note: %s\n", out.notes[i]);
 	if (ret) {
@@ -435,12 +459,19 @@ static int nic_restore(int argc, char **argv)
 		{ 0 }
 	};
 	struct nic_opts o = { 0 };
-	char err[2048];
+	char err[2048], note[1200];
 	pid_t holder = 0;
+	sigset_t held;
 	int ret = parse_opts(argc, argv, usage_restore, lo, &o);
 
 	if (ret)
 		return ret > 0 ? EXIT_OK : EXIT_USAGE;
+	/* the state files are root's (0700), and so is putting a NIC back */
+	if (safety_cap_net_admin("") == 0) {
+		fprintf(stderr, "zcgen nic restore: %s: putting a NIC back needs root (CAP_NET_ADMIN); "
+			"run it as root (sudo zcgen nic restore %s)\n", o.dev, o.dev);
+		return EXIT_USAGE;
+	}
 	if (o.discard) {
 		struct nic_lock lk;
 
@@ -461,13 +492,23 @@ static int nic_restore(int argc, char **argv)
 		       o.dev);
 		return EXIT_OK;
 	}
-	ret = nic_restore_dev("", o.dev, err, sizeof(err), &holder);
+	/* not cut in half by a Ctrl-C (gen/stopsig.h): it ends once all is back */
+	stopsig_install(false);
+	stopsig_hold(&held);
+	ret = nic_restore_dev("", o.dev, err, sizeof(err), note, sizeof(note), &holder);
+	stopsig_release(&held);
+	if (note[0])
+		printf("%s: %s\n", o.dev, note);
 	if (ret == 1) {
 		printf("%s: nothing to restore\n", o.dev);
+		if (gen_stop)
+			stopsig_die(gen_stop);
 		return EXIT_OK;
 	}
 	if (ret == 0) {
 		printf("%s: restored\n", o.dev);
+		if (gen_stop)
+			stopsig_die(gen_stop);
 		return EXIT_OK;
 	}
 	fprintf(stderr, "zcgen nic restore: %s\n", err);

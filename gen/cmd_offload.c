@@ -25,6 +25,7 @@
 #include "gen/cpustat.h"
 #include "gen/expect.h"
 #include "gen/offload.h"
+#include "gen/stopsig.h"
 #include "nic/nic.h"
 
 #define OC_MAX_OFFLOADS 32
@@ -104,11 +105,6 @@ struct oc {
 	bool rx;                     /* a verifying sink per run (o->rx_nsfd) */
 	char tmpdir[64];             /* its log and JSON */
 };
-
-static void oc_signal(int sig)
-{
-	gen_stop = sig;
-}
 
 static int dev_mtu(const char *dev, unsigned *mtu)
 {
@@ -783,6 +779,7 @@ static int check_dev(struct gen_profile *prof, const struct oc_opts *o, const ch
 	struct ethnl_channels ch;
 	struct expect_result ex = { 0 };
 	char err[1200];
+	sigset_t held;
 	int rc = EXIT_USAGE, ret;
 	bool restored = true, interrupted;
 
@@ -848,19 +845,21 @@ static int check_dev(struct gen_profile *prof, const struct oc_opts *o, const ch
 		/* the channels as they are: nic_apply sets them to @queues otherwise */
 		cfg.queues = txq ? txq : 1;
 	}
+	/*
+	 * SIGINT/SIGTERM/SIGHUP noted from here, held over the apply so that it
+	 * is not cut in half (gen/stopsig.h): the loop below then checks
+	 * nothing, and everything is put back at out.
+	 */
+	stopsig_install(false);
+	stopsig_hold(&held);
 	ret = nic_apply(&cfg, false, &ao, &h);
+	stopsig_release(&held);
 	if (ret) {
 		fprintf(stderr, "zcgen: offload-check: %s; nothing was changed\n", ao.err);
 		nic_apply_out_free(&ao);
 		goto out;
 	}
 	nic_apply_out_free(&ao);
-
-	struct sigaction sa = { .sa_handler = oc_signal };
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 
 	oc->have_qc = !qstats_open(&oc->qc, NULL, NULL);
 	if (o->rx_nsfd >= 0) {
@@ -928,8 +927,10 @@ static int check_dev(struct gen_profile *prof, const struct oc_opts *o, const ch
 		rc = EXIT_EXPECT;
 	}
 out:
+	stopsig_hold(&held);
 	if (h && nic_undo(h, err, sizeof(err)))
 		fprintf(stderr, "zcgen: offload-check: %s: could not put everything back: %s\n", dev, err);
+	stopsig_release(&held);
 	if (oc) {
 		if (oc->rx) {
 			char f[96];
@@ -1013,8 +1014,10 @@ static int check_lab(struct gen_profile *prof, const struct oc_opts *opts)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	while (waitpid(oc_child, &status, 0) < 0 && errno == EINTR)
 		;
+	oc_child = 0; /* reaped: its pid may be anyone's now */
 	rc = WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_RUN_FAILED;
 out_down:
 	if (o->rx_nsfd >= 0)

@@ -15,16 +15,13 @@
 #include "gen/iperf3run.h"
 #include "gen/expect.h"
 #include "gen/report_iperf3.h"
+#include "gen/stopsig.h"
 #include <arpa/inet.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 volatile sig_atomic_t gen_stop;
-
-static void on_signal(int sig)
-{
-	gen_stop = sig;
-}
 
 bool cmd_colour(int fd)
 {
@@ -76,7 +73,8 @@ static const char run_usage[] =
 	"  --dry-run            print the resolved plan and exit\n"
 	"  --help               this text\n"
 	"Exit: 0 success, 1 the run failed (nothing sent), 2 usage or profile error,\n"
-	"      3 an expect: threshold was missed.\n";
+	"      3 an expect: threshold was missed, 128+N ended by signal N (130 SIGINT,\n"
+	"      143 SIGTERM, 129 SIGHUP) after the NIC was put back and the report written.\n";
 
 struct run_opts {
 	const char *profile;
@@ -198,6 +196,9 @@ static int run_resolved(struct gen_profile *prof, const struct run_opts *op)
 	struct runnic rn = { 0 };
 	struct iperf3run *i3 = NULL; /* server: iperf3 or zcgen (gen/iperf3run.h) */
 	char err[1200];
+	bool hard_fail = false;      /* the report not written or the NIC not put back: exit 1 */
+	bool had_nic;
+	sigset_t held;
 	int ret, rc = EXIT_USAGE;
 
 	if (!plan) {
@@ -218,14 +219,26 @@ static int run_resolved(struct gen_profile *prof, const struct run_opts *op)
 		fprintf(stderr, "zcgen: %s\n", err);
 		goto out;
 	}
+	/* from here on a signal ends the run through out_nic: NIC put back, report written */
+	stopsig_install(false);
 	if (prof->nic.present && !o.no_nic && dest_is_loopback(plan)) {
 		fprintf(stderr, "zcgen: note: the nic: section is not applied: the target %s is on "
 			"loopback, there is no NIC to change\n", plan->dest_str);
-	} else if (prof->nic.present && !o.no_nic) {
+	} else if (prof->nic.present && !o.no_nic && !gen_stop) {
+		/* held: a half-made change could not be undone from a handler (gen/stopsig.h) */
+		stopsig_hold(&held);
 		ret = runnic_apply(&rn, prof, o.dry_run, o.force, stdout, err, sizeof(err));
+		stopsig_release(&held);
 		if (ret) {
 			fprintf(stderr, "zcgen: nic %s; nothing was changed or sent\n", err);
 			goto out;
+		}
+		if (gen_stop) {
+			fprintf(stderr, "zcgen: %s arrived while nic %s was being set up: the set-up was "
+				"finished first, to be undone whole; nothing was sent\n",
+				stopsig_name(gen_stop), rn.ifname);
+			rc = EXIT_RUN_FAILED;
+			goto out_nic;
 		}
 		/* the queue -> CPU map now comes from the NIC's configuration */
 		ret = engine_plan(prof, plan, err, sizeof(err));
@@ -240,11 +253,10 @@ static int run_resolved(struct gen_profile *prof, const struct run_opts *op)
 		goto out_nic;
 	}
 
-	struct sigaction sa = { .sa_handler = on_signal };
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	if (gen_stop) {
+		rc = EXIT_RUN_FAILED; /* before the traffic: nothing measured, no report */
+		goto out_nic;
+	}
 
 	bool live = !o.quiet && (o.live || isatty(STDOUT_FILENO));
 	if (live || isatty(STDOUT_FILENO))
@@ -320,7 +332,11 @@ static int run_resolved(struct gen_profile *prof, const struct run_opts *op)
 	expect_measure_run(&res, r.receiver, r.steering, ex_bps, &exm);
 	expect_eval(&prof->expect, &exm, &ex);
 	expect_print(stderr, &ex);
-	rc = write_outputs(&o, &r, &ex) ? EXIT_RUN_FAILED : EXIT_OK;
+	rc = EXIT_OK;
+	if (write_outputs(&o, &r, &ex)) {
+		rc = EXIT_RUN_FAILED;
+		hard_fail = true;
+	}
 	if (!total || failed == streams) {
 		fprintf(stderr, "zcgen: %s to %s", total ? "every stream failed" : "nothing could be sent",
 			plan->dest_str);
@@ -345,11 +361,21 @@ static int run_resolved(struct gen_profile *prof, const struct run_opts *op)
 	if (rc == EXIT_OK && ex.n_missed)
 		rc = EXIT_EXPECT;
 out_nic:
+	had_nic = rn.applied;
+	stopsig_hold(&held);
 	if (runnic_undo(&rn, err, sizeof(err))) {
 		fprintf(stderr, "zcgen: nic %s: could not put everything back: %s; "
 			"run `zcgen nic restore %s`\n", rn.ifname, err, rn.ifname);
 		if (rc == EXIT_OK)
 			rc = EXIT_RUN_FAILED;
+		hard_fail = true;
+	}
+	stopsig_release(&held);
+	/* a signal ends the run with 128+N unless something is left to do by hand */
+	if (gen_stop && rc != EXIT_USAGE && !hard_fail) {
+		rc = stopsig_exit_code(gen_stop);
+		fprintf(stderr, "zcgen: stopped by %s%s%s%s\n", stopsig_name(gen_stop),
+			had_nic ? "; nic " : "", had_nic ? rn.ifname : "", had_nic ? " put back" : "");
 	}
 out:
 	free(i3);
@@ -359,20 +385,28 @@ out:
 	return rc;
 }
 
-static pid_t lab_child;
+static volatile pid_t lab_child;
 
+/* The lab runner's parent: note the signal (gen/stopsig.h) and pass it on to the run. */
 static void forward_signal(int sig)
 {
+	int e = errno;
+
+	if (!gen_stop)
+		gen_stop = sig;
 	if (lab_child > 0)
 		kill(lab_child, sig);
+	errno = e;
 }
 
 /*
  * --lab: fit queues and CPUs to this machine, bring the lab up (or reuse
  * it), point the profile at it, and run in a child that enters the lab's
  * sending namespace (network, and a mount namespace with the lab's sysfs).
- * The parent stays outside, forwards SIGINT/SIGTERM, and tears down a lab
- * it created even when the child fails or dies.
+ * The parent stays outside, forwards SIGINT/SIGTERM/SIGHUP, and tears down
+ * a lab it created even when the child fails or dies. A signal during lab
+ * up is noted, the lab finished (or undone by lab_up itself) and taken
+ * down again: no half lab is left, and no run starts.
  */
 static int run_lab(struct gen_profile *prof, const struct run_opts *o)
 {
@@ -381,6 +415,9 @@ static int run_lab(struct gen_profile *prof, const struct run_opts *o)
 	cpu_set_t set;
 	unsigned allowed;
 	char msg[512];
+	sigset_t held;
+	struct sigaction sa = { .sa_handler = forward_signal, .sa_flags = SA_RESTART };
+	pid_t parent = getpid();
 	int ret, status, rc;
 
 	if (sched_getaffinity(0, sizeof(set), &set))
@@ -416,10 +453,23 @@ static int run_lab(struct gen_profile *prof, const struct run_opts *o)
 			return EXIT_OK;
 		}
 	} else {
+		/* SA_RESTART: lab_up's own calls go on; it is finished, then taken down */
+		stopsig_install(true);
 		ret = lab_up(&lc, &li, msg, sizeof(msg));
 		if (ret) {
+			/* lab_up took down what it had made */
 			fprintf(stderr, "zcgen: lab: %s\n", msg[0] ? msg : strerror(-ret));
-			return EXIT_USAGE;
+			if (gen_stop)
+				fprintf(stderr, "zcgen: stopped by %s during lab up; no lab is left\n",
+					stopsig_name(gen_stop));
+			return gen_stop ? stopsig_exit_code(gen_stop) : EXIT_USAGE;
+		}
+		if (gen_stop) {
+			fprintf(stderr, "zcgen: stopped by %s during lab up: %s; nothing was sent\n",
+				stopsig_name(gen_stop), li.reused ? "the lab that was up stays" :
+				"the lab is taken down");
+			rc = stopsig_exit_code(gen_stop);
+			goto out_down;
 		}
 	}
 	printf("lab: %s %s (%s) -> %s %s (%s), %u queues%s\n", li.tx_netns, li.tx_dev, li.tx_ipv4,
@@ -438,25 +488,37 @@ static int run_lab(struct gen_profile *prof, const struct run_opts *o)
 		/* the lab's veth already has one TX queue per ring */
 		prof->nic.combined = prof->nic.rx = prof->nic.tx = -1;
 	}
-	fflush(stdout);
+	fflush(NULL);
+	/* held over the fork: a signal before lab_child is known is forwarded once it is */
+	stopsig_hold(&held);
 	lab_child = fork();
 	if (lab_child < 0) {
+		stopsig_release(&held);
+		fprintf(stderr, "zcgen: lab: fork: %s\n", strerror(errno));
 		rc = EXIT_RUN_FAILED;
 		goto out_down;
 	}
 	if (lab_child == 0) {
+		/* a parent killed with -9 still ends the run cleanly (the NIC put back) */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != parent)
+			_exit(EXIT_RUN_FAILED);
+		/* the parent's handler (stopsig's) until run_resolved installs its own */
+		stopsig_release(&held);
 		if (lab_enter(&li, msg, sizeof(msg))) {
 			fprintf(stderr, "zcgen: lab: %s\n", msg);
 			_exit(EXIT_USAGE);
 		}
 		_exit(run_resolved(prof, o));
 	}
-	struct sigaction sa = { .sa_handler = forward_signal };
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	stopsig_release(&held);
 	while (waitpid(lab_child, &status, 0) < 0 && errno == EINTR)
 		;
+	lab_child = 0; /* reaped: its pid may be anyone's now */
 	rc = WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_RUN_FAILED;
 	if (WIFSIGNALED(status))
 		fprintf(stderr, "zcgen: the lab run died of signal %d\n", WTERMSIG(status));
@@ -604,5 +666,8 @@ out:
 		close(o.json_fd);
 	diags_free(&d);
 	free(prof);
+	/* everything is back and written: end as the signal would have (gen/stopsig.h) */
+	if (gen_stop && rc == stopsig_exit_code(gen_stop))
+		stopsig_die(gen_stop);
 	return rc;
 }

@@ -44,10 +44,22 @@ int runnic_apply(struct runnic *rn, struct gen_profile *prof, bool dry_run, bool
 		req[i] = (struct ethnl_feature_req){ .name = n->offloads[i].name, .on = n->offloads[i].on };
 	ret = nic_apply(&cfg, dry_run, &o, dry_run ? NULL : &rn->h);
 	if (ret) {
-		if (ret == -EBUSY && o.holder)
-			snprintf(err, errlen, "%s: being changed by pid %d: %s", n->interface,
-				 (int)o.holder, o.err);
-		else
+		if (ret == -EBUSY && o.holder) {
+			/* o.err names the pid; its program's name tells whether it is a zcgen */
+			char path[64], comm[32] = "";
+			FILE *f;
+
+			snprintf(path, sizeof(path), "/proc/%d/comm", (int)o.holder);
+			f = fopen(path, "re");
+			if (f) {
+				if (!fgets(comm, sizeof(comm), f))
+					comm[0] = '\0';
+				comm[strcspn(comm, "\n")] = '\0';
+				fclose(f);
+			}
+			snprintf(err, errlen, "%s%s%s%s: one process at a time changes a device", o.err,
+				 comm[0] ? " (" : "", comm, comm[0] ? ")" : "");
+		} else
 			snprintf(err, errlen, "%s: %s", n->interface, o.err[0] ? o.err : strerror(-ret));
 		nic_apply_out_free(&o);
 		return ret;

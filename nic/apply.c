@@ -3,10 +3,12 @@
 #include <errno.h>
 #include <net/if.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "nic/apply.h"
@@ -509,6 +511,31 @@ static int do_offloads(struct plan *p, struct nic_apply_out *o)
 	return 0;
 }
 
+/*
+ * ZCGEN_TEST_APPLY_DELAY_MS=N, for tests/t_faults.sh only: sleep N ms (at
+ * most 10 s) after the state file is written and after each change, so that
+ * a test's signal lands inside the set-up, as it does on a real NIC whose
+ * channel change takes seconds. Unset: nothing.
+ */
+static void test_delay(void)
+{
+	const char *e = getenv("ZCGEN_TEST_APPLY_DELAY_MS");
+	struct timespec ts;
+	unsigned long ms;
+	char *end;
+
+	if (!e || !*e)
+		return;
+	errno = 0;
+	ms = strtoul(e, &end, 10);
+	if (errno || *end || ms > 10000)
+		return;
+	ts.tv_sec = (time_t)(ms / 1000);
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
 static int checks(struct plan *p, struct nic_apply_out *o, bool dry)
 {
 	const struct nic_apply_cfg *cfg = p->cfg;
@@ -621,6 +648,7 @@ int nic_apply(const struct nic_apply_cfg *cfg, bool dry_run, struct nic_apply_ou
 	/* Replace the plan's lines with what is done now, in the order it is done. */
 	nic_apply_out_free(out);
 	out->nq = cfg->queues;
+	test_delay();
 	ret = do_channels(&p, out);
 	if (!ret) {
 #define CHLINE(k)                                                                   \
@@ -631,16 +659,25 @@ int nic_apply(const struct nic_apply_cfg *cfg, bool dry_run, struct nic_apply_ou
 		/* Count again: some devices have TX queues that are no channel (XDP). */
 		if (xps_tx_count(p.root, cfg->ifname, &p.ntx_after))
 			p.ntx_after = 0;
+		test_delay();
 		ret = do_offloads(&p, out);
 	}
-	if (!ret)
+	if (!ret) {
+		test_delay();
 		ret = do_mtu(&p, out);
-	if (!ret)
+	}
+	if (!ret) {
+		test_delay();
 		ret = do_mq(&p, out, false);
-	if (!ret)
+	}
+	if (!ret) {
+		test_delay();
 		ret = do_irqs(&p, out, false);
-	if (!ret)
+	}
+	if (!ret) {
+		test_delay();
 		ret = do_xps(&p, out, false);
+	}
 	if (!ret) {
 		*hp = h;
 		return 0;
@@ -691,17 +728,24 @@ void nic_keep(struct nic_applied *h)
 	free(h);
 }
 
-int nic_restore_dev(const char *root, const char *dev, char *err, size_t errlen, pid_t *holder)
+int nic_restore_dev(const char *root, const char *dev, char *err, size_t errlen, char *note,
+		    size_t notelen, pid_t *holder)
 {
 	struct nic_lock lk;
 	struct ethnl *nl = NULL;
 	json_t *st = NULL;
+	char tmp[600];
 	int ret;
 
 	err[0] = '\0';
+	if (notelen)
+		note[0] = '\0';
 	ret = nic_state_lock(dev, &lk, holder);
 	if (ret == -EBUSY) {
-		if (*holder)
+		if (*holder && kill(*holder, 0) && errno == ESRCH)
+			snprintf(err, errlen, "%s is locked by a process that pid %d (gone now) started",
+				 dev, (int)*holder);
+		else if (*holder)
 			snprintf(err, errlen, "%s is being changed by pid %d", dev, (int)*holder);
 		else
 			snprintf(err, errlen, "%s is being changed by another process", dev);
@@ -713,8 +757,28 @@ int nic_restore_dev(const char *root, const char *dev, char *err, size_t errlen,
 	}
 	ret = nic_state_load(&lk, &st);
 	if (ret == -ENOENT) {
-		ret = 1;
-		goto out_unlock;
+		/* killed inside nic_state_save(): before any change, see nic_state_load_unfinished() */
+		ret = nic_state_load_unfinished(&lk, &st);
+		if (nic_state_tmp_path(&lk, tmp, sizeof(tmp)))
+			tmp[0] = '\0';
+		if (ret == -EINVAL) {
+			ret = nic_state_remove(&lk);
+			if (ret) {
+				snprintf(err, errlen, "cannot remove %s: %s", tmp, strerror(-ret));
+				goto out_unlock;
+			}
+			snprintf(note, notelen, "%s was half-written by a zcgen killed before it changed "
+				 "anything: removed", tmp);
+			ret = 1;
+			goto out_unlock;
+		}
+		if (ret == -ENOENT) {
+			ret = 1;
+			goto out_unlock;
+		}
+		if (!ret)
+			snprintf(note, notelen, "%s, written whole by a zcgen killed before it was "
+				 "renamed into place, holds the state", tmp);
 	}
 	if (ret) {
 		snprintf(err, errlen, "%s: not a zcgen state file (%s)", lk.state_path, strerror(-ret));

@@ -130,12 +130,17 @@ void nic_apply_out_free(struct nic_apply_out *out);
  * @dev: interface name
  * @err: output: why it failed or what could not be put back
  * @errlen: size of @err
+ * @note: output: what was found besides a state file ("" when nothing): a
+ *        STATE.tmp left by a zcgen killed while saving (restored from when
+ *        whole, removed when half-written; nic/state.h)
+ * @notelen: size of @note
  * @holder: output: on -EBUSY, the pid holding the lock
  *
  * Return: 0 restored and the state file removed; 1 nothing to restore (no
  * state file); -EBUSY; -ESTALE the state file is for another device of that
  * name (the file is kept); -errno (the file is kept).
  */
-int nic_restore_dev(const char *root, const char *dev, char *err, size_t errlen, pid_t *holder);
+int nic_restore_dev(const char *root, const char *dev, char *err, size_t errlen, char *note,
+		    size_t notelen, pid_t *holder);
 
 #endif

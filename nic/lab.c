@@ -165,6 +165,8 @@ static int lab_check_caps(char *msg, size_t msglen)
 static int lab_run(char *const argv[], char *out, size_t outlen, char *msg, size_t msglen)
 {
 	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t none, dfl;
 	int opipe[2] = { -1, -1 }, epipe[2] = { -1, -1 };
 	char err[1024] = "";
 	size_t olen = 0, elen = 0;
@@ -179,10 +181,34 @@ static int lab_run(char *const argv[], char *out, size_t outlen, char *msg, size
 	ret = -posix_spawn_file_actions_init(&fa);
 	if (ret)
 		goto out_close;
+	ret = -posix_spawnattr_init(&at);
+	if (ret) {
+		posix_spawn_file_actions_destroy(&fa);
+		goto out_close;
+	}
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, opipe[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, epipe[1], 2);
-	ret = -posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+	/*
+	 * A process group of its own: a Ctrl-C at the terminal (or the SIGHUP
+	 * of a closed one) reaches zcgen, which finishes the step or undoes
+	 * it, and never kills an `ip` half way through building or tearing
+	 * down the lab. Signals as a fresh program expects them: none blocked,
+	 * none ignored (a caller may hold or ignore them).
+	 */
+	sigemptyset(&none);
+	sigemptyset(&dfl);
+	sigaddset(&dfl, SIGINT);
+	sigaddset(&dfl, SIGTERM);
+	sigaddset(&dfl, SIGHUP);
+	sigaddset(&dfl, SIGPIPE);
+	posix_spawnattr_setpgroup(&at, 0);
+	posix_spawnattr_setsigmask(&at, &none);
+	posix_spawnattr_setsigdefault(&at, &dfl);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+					  POSIX_SPAWN_SETSIGDEF);
+	ret = -posix_spawnp(&pid, argv[0], &fa, &at, argv, environ);
+	posix_spawnattr_destroy(&at);
 	posix_spawn_file_actions_destroy(&fa);
 	if (ret) {
 		if (ret == -ENOENT)

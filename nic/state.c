@@ -300,7 +300,9 @@ int nic_state_save(const struct nic_lock *lk, const json_t *st)
 
 	if (!text)
 		return -ENOMEM;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", lk->state_path);
+	ret = nic_state_tmp_path(lk, tmp, sizeof(tmp));
+	if (ret)
+		goto out_text;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		ret = -errno;
@@ -324,22 +326,31 @@ int nic_state_save(const struct nic_lock *lk, const json_t *st)
 		ret = -errno;
 	if (!ret && rename(tmp, lk->state_path))
 		ret = -errno;
-	if (ret)
+	if (ret) {
 		unlink(tmp);
+	} else {
+		/* the rename itself on disk too (a /run on disk survives a crash) */
+		int dfd = open(state_dir(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (dfd < 0 || fsync(dfd))
+			ret = -errno;
+		if (dfd >= 0)
+			close(dfd);
+	}
 out_text:
 	free(text);
 	return ret;
 }
 
-int nic_state_load(const struct nic_lock *lk, json_t **out)
+static int load_path(const char *path, json_t **out)
 {
 	json_error_t jerr;
 	json_t *st;
 
 	*out = NULL;
-	if (access(lk->state_path, F_OK))
+	if (access(path, F_OK))
 		return -errno;
-	st = json_load_file(lk->state_path, 0, &jerr);
+	st = json_load_file(path, 0, &jerr);
 	if (!st)
 		return -EINVAL;
 	if (!json_is_object(st) ||
@@ -352,8 +363,34 @@ int nic_state_load(const struct nic_lock *lk, json_t **out)
 	return 0;
 }
 
+int nic_state_load(const struct nic_lock *lk, json_t **out)
+{
+	return load_path(lk->state_path, out);
+}
+
+int nic_state_tmp_path(const struct nic_lock *lk, char *path, size_t len)
+{
+	int n = snprintf(path, len, "%s.tmp", lk->state_path);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int nic_state_load_unfinished(const struct nic_lock *lk, json_t **out)
+{
+	char tmp[600];
+	int ret = nic_state_tmp_path(lk, tmp, sizeof(tmp));
+
+	*out = NULL;
+	return ret ? ret : load_path(tmp, out);
+}
+
 int nic_state_remove(const struct nic_lock *lk)
 {
+	char tmp[600];
+
+	/* and an unfinished one beside it: it is older than any change, or a copy of the state */
+	if (!nic_state_tmp_path(lk, tmp, sizeof(tmp)) && unlink(tmp) && errno != ENOENT)
+		return -errno;
 	if (unlink(lk->state_path) && errno != ENOENT)
 		return -errno;
 	return 0;

@@ -77,8 +77,9 @@ int nic_state_snapshot(struct ethnl *nl, const char *root, const char *dev, json
  * @lk: a held lock (names the file)
  * @st: the snapshot
  *
- * Written to a temporary file, synced and renamed, so that a crash leaves
- * either no state file or a whole one.
+ * Written to STATE.tmp, synced, renamed and the directory synced, so that a
+ * crash leaves either no state file or a whole one (and perhaps a STATE.tmp:
+ * see nic_state_load_unfinished()).
  *
  * Return: 0 or -errno.
  */
@@ -95,7 +96,31 @@ int nic_state_save(const struct nic_lock *lk, const json_t *st);
 int nic_state_load(const struct nic_lock *lk, json_t **out);
 
 /**
- * nic_state_remove() - delete the state file named by @lk
+ * nic_state_tmp_path() - the name nic_state_save() writes to before the rename
+ * @lk: the lock (names the state file)
+ * @path: output: STATE.tmp
+ * @len: size of @path
+ *
+ * Return: 0 or -ENAMETOOLONG.
+ */
+int nic_state_tmp_path(const struct nic_lock *lk, char *path, size_t len);
+
+/**
+ * nic_state_load_unfinished() - read the STATE.tmp that a process killed
+ * inside nic_state_save() left behind
+ * @lk: a held lock
+ * @out: output: the snapshot (json_decref() it)
+ *
+ * nic_apply() saves before it changes anything, so such a process changed
+ * nothing; a whole snapshot in it is the device's state all the same.
+ *
+ * Return: 0; -ENOENT when there is none; -EINVAL when it is half-written
+ * (not a whole snapshot); -errno.
+ */
+int nic_state_load_unfinished(const struct nic_lock *lk, json_t **out);
+
+/**
+ * nic_state_remove() - delete the state file named by @lk, and a STATE.tmp beside it
  * @lk: a held lock
  *
  * Return: 0 (also when there was none) or -errno.

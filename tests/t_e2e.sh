@@ -87,7 +87,7 @@ wait $zpid
 rc=$?
 sleep 0.2
 stop_sink
-check "sigint: exit 0" [ "$rc" -eq 0 ]
+check "sigint: exit 130 (128 + SIGINT, after the report: docs/cli.md)" [ "$rc" -eq 130 ]
 check "sigint: the report says it was interrupted" [ "$(jq .total.interrupted "$T/int.json")" = true ]
 check "sigint: duration is the time until the signal" \
 	[ "$(jq '.total.duration_s < 5 and .total.duration_s > 0.5' "$T/int.json")" = true ]

@@ -111,7 +111,7 @@ check "busy: and says the server is busy" grep -q 'is busy with another test' "$
 kill -INT $zpid
 wait $zpid
 rc=$?
-check "sigint: exit 0" [ "$rc" -eq 0 ]
+check "sigint: exit 130 (128 + SIGINT, after the report: docs/cli.md)" [ "$rc" -eq 130 ]
 check "sigint: the report says it was interrupted" [ "$(jq .total.interrupted "$T/int.json")" = true ]
 check "sigint: the table was printed" grep -q '^total' "$T/int.out"
 check "sigint: no receiver figures after CLIENT_TERMINATE" [ "$(jq 'has("receiver")' "$T/int.json")" = false ]
