@@ -405,6 +405,7 @@ struct wstate {
 	struct io_uring_sqe *last_sqe; /* the SQE send_one() filled last */
 	struct pacer *pc;        /* paced: one per ring, or one per stream */
 	unsigned npc;
+	struct pacer_turn turn;  /* whose turn it is to send (gen/pacer.h) */
 	uint64_t meas_t0, meas_t1;   /* the worker's measured span (CLOCK_MONOTONIC) */
 	enum gen_mode mode;          /* how this ring sends now (auto may switch to copy) */
 	bool adapt;                  /* auto chose zero-copy: still watching the notifications */
@@ -637,12 +638,13 @@ static unsigned send_one(struct worker *w, struct wstate *s, unsigned si, uint32
  * one linked chain (IOSQE_IO_LINK): each starts when the one before it has
  * completed. Up to depth sends per chain, submitted in one go.
  */
-static void queue_tcp_chains(struct worker *w, struct wstate *s, unsigned rr, unsigned *budget)
+static void queue_tcp_chains(struct worker *w, struct wstate *s, unsigned *budget)
 {
 	const struct engine_plan *plan = w->plan;
+	unsigned first = s->turn.next;
 
 	for (unsigned k = 0; k < s->ns; k++) {
-		unsigned si = (rr + k) % s->ns, b = s->npc > 1 ? si : 0;
+		unsigned si = (first + k) % s->ns, b = s->npc > 1 ? si : 0;
 		struct stream *st = &s->st[si];
 		struct io_uring_sqe *prev = NULL;
 		uint32_t dsize = 0;
@@ -654,6 +656,8 @@ static void queue_tcp_chains(struct worker *w, struct wstate *s, unsigned rr, un
 				return;      /* the SQ is full: the next batch goes on */
 			if (prev)
 				prev->flags |= IOSQE_IO_LINK;
+			else
+				pacer_turn_served(&s->turn, si);
 			prev = s->last_sqe;
 			if (s->npc) {
 				budget[b]--;
@@ -663,57 +667,57 @@ static void queue_tcp_chains(struct worker *w, struct wstate *s, unsigned rr, un
 	}
 }
 
-/*
- * Queue what is due, round-robin over the streams one send at a time, until
- * the budget is spent or no stream can take more (depth, slots, SQEs). An
- * unpaced ring's budget is unlimited: every stream fills up to its depth.
- * A paced ring asks each pacer once per batch and charges each datagram.
- */
-static void queue_sends(struct worker *w, struct wstate *s, unsigned *rr, uint64_t now)
+/* One UDP batch: what pacer_turn_fill() asks of stream @si (see pacer_turn_send_fn). */
+struct udp_batch {
+	struct worker *w;
+	struct wstate *s;
+	uint32_t sec, usec;
+};
+
+static inline int udp_send_turn(void *ctx, unsigned si)
 {
-	const struct engine_plan *plan = w->plan;
-	uint32_t sec = 0, usec = 0;
+	struct udp_batch *c = ctx;
+	struct wstate *s = c->s;
+	struct stream *st = &s->st[si];
+	uint32_t dsize = 0;
+	unsigned n;
+
+	if (st->dead || st->inflight >= c->w->plan->depth)
+		return 0;
+	n = send_one(c->w, s, si, c->sec, c->usec, &dsize);
+	if (!n)
+		return -1;
+	for (unsigned d = 0; s->npc && d < n; d++)
+		pacer_sent(&s->pc[s->npc > 1 ? si : 0], dsize);
+	return (int)n;
+}
+
+/*
+ * Queue what is due, the streams taking turns one send at a time
+ * (pacer_turn_fill), until the budget is spent or no stream can take more
+ * (depth, slots, SQEs). An unpaced ring's budget is unlimited: every stream
+ * fills up to its depth. A paced ring asks each pacer once per batch and
+ * charges each datagram. TCP streams take whole chains, in the same turn.
+ */
+static void queue_sends(struct worker *w, struct wstate *s, uint64_t now)
+{
+	struct udp_batch c = { .w = w, .s = s };
 	unsigned budget[GEN_MAX_STREAMS];
-	bool progress = true, full = false;
 
-	if (s->udp) {
-		/* one clock read per batch: the timestamp is the batch's submit time */
-		uint64_t t = now_ns(CLOCK_REALTIME);
-
-		sec = htonl((uint32_t)(t / 1000000000ULL));
-		usec = htonl((uint32_t)((t % 1000000000ULL) / 1000));
-	}
 	for (unsigned i = 0; i < (s->npc ? s->npc : 1); i++)
 		budget[i] = s->npc ? pacer_due(&s->pc[i], now) : PACER_UNLIMITED;
 	if (!s->udp) {
-		queue_tcp_chains(w, s, *rr, budget);
-		*rr = (*rr + 1) % s->ns;
+		queue_tcp_chains(w, s, budget);
 		return;
 	}
-	while (progress && !full) {
-		progress = false;
-		for (unsigned k = 0; k < s->ns && !full; k++) {
-			unsigned si = (*rr + k) % s->ns, b = s->npc > 1 ? si : 0, n;
-			struct stream *st = &s->st[si];
-			uint32_t dsize = 0;
+	/* one clock read per batch: the timestamp is the batch's submit time */
+	{
+		uint64_t t = now_ns(CLOCK_REALTIME);
 
-			if (st->dead || st->inflight >= plan->depth || !budget[b])
-				continue;
-			n = send_one(w, s, si, sec, usec, &dsize);
-			if (!n) {
-				full = true;
-				break;
-			}
-			progress = true;
-			if (!s->npc)
-				continue;
-			/* a GSO send may run ahead of the schedule by up to gso - 1 datagrams */
-			budget[b] = budget[b] > n ? budget[b] - n : 0;
-			for (unsigned d = 0; d < n; d++)
-				pacer_sent(&s->pc[b], dsize);
-		}
+		c.sec = htonl((uint32_t)(t / 1000000000ULL));
+		c.usec = htonl((uint32_t)((t % 1000000000ULL) / 1000));
 	}
-	*rr = (*rr + 1) % s->ns;
+	pacer_turn_fill(&s->turn, budget, s->npc > 1 ? s->npc : 1, udp_send_turn, &c);
 }
 
 /* How long a paced worker waits for the next due send (or a completion). */
@@ -1300,13 +1304,13 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct wstate s = { 0 };
-	unsigned rr = 0;
 	bool meas = false;
 	double cpu0 = -1, cpu1;
 	int ret;
 
 	s.udp = w->plan->prof.proto == GEN_PROTO_UDP;
 	s.ns = w->plan->q[w->idx].streams;
+	pacer_turn_init(&s.turn, s.ns);
 	s.mode = w->plan->mode;
 	s.adapt = w->plan->auto_adapt;
 	ret = worker_setup(w, &s);
@@ -1334,7 +1338,7 @@ static void *worker_main(void *arg)
 			meas = true;
 			mark_measuring(&s, &cpu0);
 		}
-		queue_sends(w, &s, &rr, now_ns(CLOCK_MONOTONIC));
+		queue_sends(w, &s, now_ns(CLOCK_MONOTONIC));
 		if (s.npc)
 			wait_some(&s, pace_wait(&s));
 		else

@@ -187,4 +187,73 @@ double pacer_achieved(const struct pacer *p, uint64_t now_ns);
 double pacer_split(double rate, enum pacer_per per, unsigned queues, unsigned streams,
 		   unsigned streams_paced);
 
+/*
+ * Streams that share one pacer (a pacer per ring) take turns, one send at a
+ * time. The turn moves on only when a stream is served, to the stream after
+ * it; a batch that finds nothing due leaves it where it is. (It used to
+ * move once per batch: a paced ring wakes twice per due send, once for the
+ * send and once for its completion, so with 2 streams the turn was back on
+ * the same stream at every due send and the other one never sent.)
+ */
+struct pacer_turn {
+	unsigned n;               /* streams */
+	unsigned next;            /* whose turn it is */
+};
+
+/*
+ * What pacer_turn_fill() asks of a stream @si: queue one send and charge
+ * it. Return: the sends (datagrams) it charged, 0 when this stream cannot
+ * take one now (dead, at its depth), or -1 when the ring can take no more
+ * (no free slot or SQE): the batch ends there.
+ */
+typedef int (*pacer_turn_send_fn)(void *ctx, unsigned si);
+
+static inline void pacer_turn_init(struct pacer_turn *t, unsigned n)
+{
+	t->n = n ? n : 1;
+	t->next = 0;
+}
+
+/* @si was served: the stream after it is next. */
+static inline void pacer_turn_served(struct pacer_turn *t, unsigned si)
+{
+	t->next = si + 1 < t->n ? si + 1 : 0;
+}
+
+/**
+ * pacer_turn_fill - queue one batch: the streams in turn, one send each
+ * time round, until the budget is spent or a whole round serves no one
+ * @budget: sends allowed now, lowered by what is sent: @nbudget entries,
+ * one for all the streams (1) or one per stream (@t->n); an entry of
+ * PACER_UNLIMITED is not lowered
+ * @send: queues and charges one send (see pacer_turn_send_fn)
+ * Return: the sends charged. Static inline so that @send inlines into the
+ * engine's hot path.
+ */
+static inline unsigned pacer_turn_fill(struct pacer_turn *t, unsigned *budget, unsigned nbudget,
+				       pacer_turn_send_fn send, void *ctx)
+{
+	unsigned si = t->next, idle = 0, sent = 0;
+
+	while (idle < t->n) {
+		unsigned *b = &budget[nbudget > 1 ? si : 0];
+		int r = *b ? send(ctx, si) : 0;
+
+		if (r < 0)
+			break;
+		if (r > 0) {
+			/* a GSO send may run ahead of the schedule by up to gso - 1 datagrams */
+			if (*b != PACER_UNLIMITED)
+				*b = *b > (unsigned)r ? *b - (unsigned)r : 0;
+			sent += (unsigned)r;
+			pacer_turn_served(t, si);
+			idle = 0;
+		} else {
+			idle++;
+		}
+		si = si + 1 < t->n ? si + 1 : 0;
+	}
+	return sent;
+}
+
 #endif

@@ -71,7 +71,7 @@ check "tcp: bytes sent ($sent) == bytes received over the 4 sinks ($recv)" \
 check "tcp: JSON plan.sockets.destination: queue 1 ports $((BASE + 2))-$((BASE + 3))" \
 	jqe ".plan.sockets.destination[1] == {\"queue\":1,\"ports\":{\"first\":$((BASE + 2)),\"last\":$((BASE + 3)),\"block_first\":$((BASE + 2)),\"block_last\":$((BASE + 3))}}" "$T/tcp.json"
 
-# --- UDP: datagrams arrive on every port, one stream each, nothing foreign
+# --- UDP, paced: datagrams arrive on every port, one stream each, nothing foreign, equal shares
 start4 udp udp
 "$ZCGEN" --dest "127.0.0.1:$BASE" --dest-ports "$BASE-$((BASE + 3))" --protocol udp --size 1200 \
 	--queues 2 --streams 2 --cpus 0 --rate 40M --duration 1 --json "$T/udp.json" >"$T/udp.out" 2>&1
@@ -91,6 +91,14 @@ for i in 0 1 2 3; do
 done
 sends=$(jq .total.sends "$T/udp.json")
 check "udp: datagrams received ($tot) <= sent ($sends)" [ "$tot" -le "$sends" ]
+# One pacer per ring: its two streams take turns, so each sent half of the ring's datagrams
+# (highest_seq: what a stream had sent by its last arrival; within 1, the one sent last).
+for q in 0 1; do
+	a=$(jq '.streams[0].highest_seq' "$T/udp-$((2 * q)).json")
+	b=$(jq '.streams[0].highest_seq' "$T/udp-$((2 * q + 1)).json")
+	check "udp: queue $q's two streams sent equal shares ($a and $b datagrams)" \
+		[ "$a" -gt 0 -a "$b" -gt 0 -a $((a - b)) -le 1 -a $((b - a)) -le 1 ]
+done
 
 # --- refused: a range with the iperf3 control protocol; too few ports
 "$ZCGEN" --dest 127.0.0.1:5201 --dest-ports 40000-40003 --server zcgen --dry-run >"$T/srv.out" 2>&1

@@ -1,4 +1,4 @@
-/* unit_pacer.c - rate control on a simulated clock: long-run rates, overheads, ramps, steps, bursts, IMIX, misses */
+/* unit_pacer.c - rate control on a simulated clock: long-run rates, overheads, ramps, steps, bursts, IMIX, misses, streams' turns */
 #include <errno.h>
 #include <math.h>
 #include <setjmp.h>
@@ -491,6 +491,192 @@ static void test_unlimited_and_invalid(void **state)
 	assert_int_equal(pacer_next_ns(&p, T0 - 1000), T0);
 }
 
+/* ------------------------------------------------- streams sharing a pacer */
+
+/*
+ * A ring's streams on a simulated clock, as the engine drives them: each
+ * send of stream i counts in sent[i] and is charged to the ring's pacer
+ * (@pc, when given: @gso datagrams a send); a stream with blocked[i] set
+ * cannot take a send (at its depth); @room sends fit in the ring per batch
+ * (0: no limit), then it is full.
+ */
+#define NS_MAX 8
+struct ring_sim {
+	struct pacer *pc;
+	uint64_t size;
+	unsigned gso;
+	unsigned room, used;
+	bool blocked[NS_MAX];
+	unsigned sent[NS_MAX];
+	unsigned order[64], norder;   /* the first sends, by stream */
+};
+
+static int sim_send(void *ctx, unsigned si)
+{
+	struct ring_sim *r = ctx;
+	unsigned n = r->gso ? r->gso : 1;
+
+	assert_true(si < NS_MAX);
+	if (r->blocked[si])
+		return 0;
+	if (r->room && r->used == r->room)
+		return -1;
+	r->used++;
+	r->sent[si] += n;
+	if (r->norder < 64)
+		r->order[r->norder++] = si;
+	for (unsigned d = 0; r->pc && d < n; d++)
+		pacer_sent(r->pc, r->size);
+	return (int)n;
+}
+
+static unsigned sim_batch(struct pacer_turn *t, struct ring_sim *r, uint64_t now)
+{
+	unsigned budget = pacer_due(r->pc, now);
+
+	r->used = 0;
+	return pacer_turn_fill(t, &budget, 1, sim_send, r);
+}
+
+/*
+ * The t_dest_ports failure: 2 queues x 2 streams, --rate 40M, 1200 B UDP.
+ * Each ring's pacer (20 Mbit/s) allows one datagram every 480 us; the
+ * ring sends it, sleeps, wakes up for the completion (nothing due: an
+ * empty batch), sleeps until the next one is due. Both streams must get
+ * half, alternating. The turn that moved once per batch gave stream 0
+ * every datagram and stream 1 none.
+ */
+static void test_turn_paced_fair(void **state)
+{
+	struct pacer_cfg c = { .unit = PACER_BPS, .rate = 20e6, .size = 1200 };
+	struct pacer p;
+	struct ring_sim r = { .pc = &p, .size = 1200 };
+	struct pacer_turn t;
+	uint64_t now = T0, seed = 7;
+	unsigned total = 0, empty = 0;
+
+	assert_int_equal(pacer_init(&p, &c, T0), 0);
+	pacer_turn_init(&t, 2);
+	while (now < T0 + SEC) {
+		unsigned n = sim_batch(&t, &r, now);
+
+		total += n;
+		/* the completion arrives a few us later: a batch with nothing due */
+		now += 5 * US + rng(&seed) % (20 * US);
+		if (!sim_batch(&t, &r, now))
+			empty++;
+		now = pacer_next_ns(&p, now) + rng(&seed) % (50 * US);
+	}
+	print_message("2 streams, 1 pacer: %u and %u datagrams, %u empty batches\n", r.sent[0],
+		      r.sent[1], empty);
+	assert_true(empty > 1000);
+	assert_true(total > 2000);
+	assert_true(r.sent[0] + 1 >= r.sent[1] && r.sent[1] + 1 >= r.sent[0]);
+	for (unsigned i = 1; i < r.norder; i++)
+		assert_int_not_equal(r.order[i], r.order[i - 1]);
+}
+
+/* Late wake-ups (several due at once), 3 streams, any pattern of empty batches: equal shares. */
+static void test_turn_paced_late(void **state)
+{
+	/* the engine's bucket (5 ms): no credit is forfeited at these gaps */
+	struct pacer_cfg c = { .unit = PACER_PPS, .rate = 100000, .size = 64, .bucket_ns = 5 * MS };
+	struct pacer p;
+	struct ring_sim r = { .pc = &p, .size = 64 };
+	struct pacer_turn t;
+	uint64_t now = T0, seed = 11;
+	unsigned total = 0, lo = UINT32_MAX, hi = 0;
+
+	assert_int_equal(pacer_init(&p, &c, T0), 0);
+	pacer_turn_init(&t, 3);
+	while (now < T0 + SEC) {
+		total += sim_batch(&t, &r, now);
+		for (unsigned k = rng(&seed) % 3; k; k--)
+			sim_batch(&t, &r, now + 1);
+		now += 1 + rng(&seed) % (200 * US);
+	}
+	for (unsigned i = 0; i < 3; i++) {
+		lo = r.sent[i] < lo ? r.sent[i] : lo;
+		hi = r.sent[i] > hi ? r.sent[i] : hi;
+	}
+	print_message("3 streams, late wake-ups: %u %u %u of %u\n", r.sent[0], r.sent[1], r.sent[2],
+		      total);
+	assert_true(total >= 99990 && total <= 100010);
+	assert_true(hi - lo <= 1);
+}
+
+/*
+ * A stream that cannot take a send is passed over, not dropped from the
+ * turn; a full ring ends the batch and the stream it stopped at is first
+ * in the next; per-stream budgets; GSO sends lower the budget by their
+ * datagrams; an unlimited budget is not lowered.
+ */
+static void test_turn_edges(void **state)
+{
+	struct ring_sim r = { 0 };
+	struct pacer_turn t;
+	unsigned b[NS_MAX];
+
+	/* budget 4 over 3 streams, stream 1 at its depth: 0 2 0 2 */
+	pacer_turn_init(&t, 3);
+	r.blocked[1] = true;
+	b[0] = 4;
+	assert_int_equal(pacer_turn_fill(&t, b, 1, sim_send, &r), 4);
+	assert_int_equal(r.norder, 4);
+	assert_int_equal(r.order[0], 0);
+	assert_int_equal(r.order[1], 2);
+	assert_int_equal(r.order[2], 0);
+	assert_int_equal(r.order[3], 2);
+	assert_int_equal(b[0], 0);
+	assert_int_equal(t.next, 0);
+	/* stream 1 free again: its turn comes after stream 0's */
+	r.blocked[1] = false;
+	r.norder = 0;
+	b[0] = 2;
+	assert_int_equal(pacer_turn_fill(&t, b, 1, sim_send, &r), 2);
+	assert_int_equal(r.order[0], 0);
+	assert_int_equal(r.order[1], 1);
+	assert_int_equal(t.next, 2);
+
+	/* a budget of 0: nothing sent, the turn stays */
+	b[0] = 0;
+	assert_int_equal(pacer_turn_fill(&t, b, 1, sim_send, &r), 0);
+	assert_int_equal(t.next, 2);
+
+	/* the ring full after 2 sends: the batch ends; the next one starts where it stopped */
+	memset(&r, 0, sizeof(r));
+	pacer_turn_init(&t, 4);
+	r.room = 2;
+	b[0] = PACER_UNLIMITED;
+	assert_int_equal(pacer_turn_fill(&t, b, 1, sim_send, &r), 2);
+	assert_int_equal(b[0], PACER_UNLIMITED);
+	r.used = 0;
+	assert_int_equal(pacer_turn_fill(&t, b, 1, sim_send, &r), 2);
+	for (unsigned i = 0; i < 4; i++)
+		assert_int_equal(r.order[i], i);
+
+	/* a budget per stream: each stream its own */
+	memset(&r, 0, sizeof(r));
+	pacer_turn_init(&t, 3);
+	b[0] = 2;
+	b[1] = 0;
+	b[2] = 3;
+	assert_int_equal(pacer_turn_fill(&t, b, 3, sim_send, &r), 5);
+	assert_int_equal(r.sent[0], 2);
+	assert_int_equal(r.sent[1], 0);
+	assert_int_equal(r.sent[2], 3);
+
+	/* GSO: a send of 4 datagrams with 6 due leaves 2, then one more send runs 2 ahead */
+	memset(&r, 0, sizeof(r));
+	pacer_turn_init(&t, 2);
+	r.gso = 4;
+	b[0] = 6;
+	assert_int_equal(pacer_turn_fill(&t, b, 1, sim_send, &r), 8);
+	assert_int_equal(r.sent[0], 4);
+	assert_int_equal(r.sent[1], 4);
+	assert_int_equal(b[0], 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -507,6 +693,9 @@ int main(void)
 		cmocka_unit_test(test_missed_slow_sender),
 		cmocka_unit_test(test_stall_bounded),
 		cmocka_unit_test(test_unlimited_and_invalid),
+		cmocka_unit_test(test_turn_paced_fair),
+		cmocka_unit_test(test_turn_paced_late),
+		cmocka_unit_test(test_turn_edges),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
