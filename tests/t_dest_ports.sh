@@ -104,7 +104,7 @@ done
 "$ZCGEN" --dest 127.0.0.1:5201 --dest-ports 40000-40003 --server zcgen --dry-run >"$T/srv.out" 2>&1
 rc=$?
 check "a range with --server zcgen: exit 2 ($rc)" [ "$rc" -eq 2 ]
-check "... saying the iperf3 protocol has one port" grep -q "target.ports.*one port" "$T/srv.out"
+check "... saying the iperf3 protocol has one port" grep -Eq "(target.ports|--dest-ports).*one port" "$T/srv.out"
 "$ZCGEN" --dest 127.0.0.1:5201 --dest-ports 40000-40002 --queues 2 --streams 2 --dry-run \
 	>"$T/few.out" 2>&1
 rc=$?
