@@ -236,7 +236,7 @@ static int show_collect(const char *dev, json_t **out, char *err, size_t errlen)
 		else
 			json_object_set_new(e, "xps_cpus", json_null());
 		if (tx->source != QSTATS_SRC_NONE && q < tx->nqueues) {
-			json_object_set_new(e, "tx_bytes", ju(tx->q[q].bytes));
+			json_object_set_new(e, "tx_bytes", tx->no_bytes ? json_null() : ju(tx->q[q].bytes));
 			json_object_set_new(e, "tx_packets", ju(tx->q[q].packets));
 		} else {
 			json_object_set_new(e, "tx_bytes", json_null());
