@@ -65,6 +65,19 @@ check "zc-fixed run: the lab was kept (it was up before)" "$ZCGEN" lab status >/
 rc=$?
 check "server zcgen: exit 0, turned to none" [ "$rc" -eq 0 ] && grep -q 'server zcgen -> none' "$T/srv.out"
 
+# sweep --lab=drop: cells against no receiver, said in the JSON.
+"$ZCGEN" sweep --lab=drop --protocol udp --queues 2 --sizes 1400 --modes copy,zc-fixed --duration 0.5 \
+	--json "$T/sweep.json" >"$T/sweep.out" 2>&1
+rc=$?
+check "sweep --lab=drop: exit 0" [ "$rc" -eq 0 ] || cat "$T/sweep.out"
+check "sweep --lab=drop: every cell ran, environment says drop" \
+	[ "$(jq '(.cells | length) == 2 and all(.cells[]; .ok) and .environment.lab == true and .environment.lab_flavour == "drop"' "$T/sweep.json")" = true ]
+check "sweep --lab=drop: the table says ceiling" grep -q "sender's ceiling" "$T/sweep.out"
+"$ZCGEN" sweep --lab=drop --protocol tcp >/dev/null 2>&1
+check "sweep --lab=drop tcp: exit 2" [ $? -eq 2 ]
+"$ZCGEN" compare --lab=drop --protocol udp >"$T/cmp.out" 2>&1
+check "compare --lab=drop: exit 2, says why" [ $? -eq 2 ] && grep -q 'control connection' "$T/cmp.out"
+
 "$ZCGEN" --lab=drop --protocol tcp --duration 1 >"$T/tcp.out" 2>&1
 rc=$?
 check "tcp: refused with exit 2" [ "$rc" -eq 2 ]
