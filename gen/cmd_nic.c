@@ -325,6 +325,8 @@ static void show_text(const json_t *o)
 		if (json_is_integer(json_object_get(v, "tx_bytes")))
 			printf(" %16lld %14lld\n", json_integer_value(json_object_get(v, "tx_bytes")),
 			       json_integer_value(json_object_get(v, "tx_packets")));
+		else if (json_is_integer(json_object_get(v, "tx_packets")))   /* qdisc-drops */
+			printf(" %16s %14lld\n", "-", json_integer_value(json_object_get(v, "tx_packets")));
 		else
 			printf(" %16s %14s\n", "-", "-");
 	}
