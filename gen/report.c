@@ -266,6 +266,9 @@ static void print_receiver(FILE *out, const struct report_receiver *v, const str
 	fputc('\n', out);
 }
 
+/* A wait this long with every UDP slot held by the kernel is not back-pressure but a stall. */
+#define REPORT_DRY_NOTE_S 0.5
+
 void report_table(FILE *out, const struct report_ctx *r)
 {
 	struct row t, *rows = make_rows(r, &t);
@@ -372,6 +375,12 @@ void report_table(FILE *out, const struct report_ctx *r)
 			fprintf(out, "queue %u: %llu completions did not match their slot's state "
 				"(a zcgen bug: please report)\n", q->queue,
 				(unsigned long long)q->slot_violations);
+		if (q->slots_dry_max_s >= REPORT_DRY_NOTE_S)
+			fprintf(out, "queue %u: every buffer slot waited %.1f s for its zero-copy "
+				"notification, so nothing was sent meanwhile: the kernel held the "
+				"datagrams (a next hop whose address does not resolve keeps them in its "
+				"neighbour queue until it fails: see `ip neigh`)\n", q->queue,
+				q->slots_dry_max_s);
 	}
 	if (r->res->ring_note[0])
 		fprintf(out, "note: %s\n", r->res->ring_note);
@@ -572,6 +581,8 @@ json_t *report_json(const struct report_ctx *r)
 			"lingered", q->lingered);
 
 		json_object_set_new(qo, "cpu_s", json_real(w->cpu_s));
+		json_object_set_new(qo, "zc_slots_dry_max_s", plan->prof.proto == GEN_PROTO_UDP ?
+				    json_real(q->slots_dry_max_s) : json_null());
 		if (plan->auto_adapt) {
 			json_object_set_new(qo, "auto_switched", json_boolean(q->auto_switched));
 			json_object_set_new(qo, "auto_copied_percent", json_real(q->auto_copied_pct));
