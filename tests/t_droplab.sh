@@ -93,6 +93,14 @@ ip -n "$TX" neigh del 198.18.0.2 dev zcl-tx0
 rc=$?
 check "status without the neighbour entry: exit 1, says so" [ "$rc" -eq 1 ] && grep -q 'neighbour' "$T/st2.out"
 
+# Without it, zero-copy datagrams wait in the neighbour's queue and hold every slot: the
+# report says so instead of starving silently (copy would keep sending).
+ip netns exec "$TX" "$ZCGEN" --dest 198.18.0.2:5201 --protocol udp --size 1400 --mode zc-fixed \
+	--queues 1 --duration 1.5 --omit 0 --quiet --json "$T/nn.json" >"$T/nn.out" 2>&1
+check "unresolved next hop: the wait is measured" \
+	[ "$(jq '.queues[0].zc_slots_dry_max_s >= 1 and .total.sends <= 64' "$T/nn.json")" = true ]
+check "unresolved next hop: the report names it" grep -q 'every buffer slot waited .* neighbour queue' "$T/nn.out"
+
 # The veth lab's reports say veth.
 "$ZCGEN" --lab --protocol udp --server none --queues 1 --duration 0.3 --omit 0 --json "$T/veth.json" \
 	>"$T/veth.out" 2>&1
