@@ -35,7 +35,7 @@ static const char compare_usage[] =
 	"with the ratio zcgen/iperf3 (medians over the repeats, with min and max).\n"
 	"  --profile FILE       YAML profile (the run's; its target is the iperf3 server)\n"
 	"  --dest HOST:PORT     an `iperf3 -s` you started (without --lab)\n"
-	"  --lab                use the built-in veth lab; an iperf3 -s is started in its\n"
+	"  --lab[=veth]         use the built-in veth lab; an iperf3 -s is started in its\n"
 	"                       receiving namespace and stopped at the end\n"
 	"  --protocol P, --queues N, --cpus LIST, --streams N, --size SIZE, --mode M,\n"
 	"  --depth N, --duration TIME, --omit TIME, --gso N\n"
@@ -107,7 +107,7 @@ static int parse_args(int argc, char **argv, struct cmp_opts *o)
 {
 	struct option lo[8 + NPASS + 1] = {
 		{ "profile", required_argument, NULL, O_PROFILE },
-		{ "lab", no_argument, NULL, O_LAB },
+		{ "lab", optional_argument, NULL, O_LAB },
 		{ "no-nic", no_argument, NULL, O_NONIC },
 		{ "repeat", required_argument, NULL, O_REPEAT },
 		{ "iperf3", required_argument, NULL, O_IPERF3 },
@@ -125,7 +125,25 @@ static int parse_args(int argc, char **argv, struct cmp_opts *o)
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
 		case O_PROFILE: o->profile = optarg; break;
-		case O_LAB: o->lab = true; break;
+		case O_LAB: {
+			enum lab_flavour f;
+
+			o->lab = true;
+			if (lab_flavour_parse(optarg, &f)) {
+				fprintf(stderr, "zcgen compare: --lab=%s: veth or drop\n", optarg);
+				return EXIT_USAGE;
+			}
+			/* iperf3 -c cannot even start there: its control connection is TCP */
+			if (f == LAB_DROP) {
+				fprintf(stderr, "zcgen compare: --lab=drop: iperf3 needs a TCP control "
+					"connection to its server, and the drop lab drops every packet at "
+					"the sending veth's qdisc; compare zcgen with liburing's "
+					"send-zerocopy there with tests/bench.sh (SENDZC=PATH, the drop* "
+					"cases), or use --lab\n");
+				return EXIT_USAGE;
+			}
+			break;
+		}
 		case O_NONIC: o->no_nic = true; break;
 		case O_IPERF3: o->iperf3 = optarg; break;
 		case O_JSON: o->json = optarg; break;

@@ -13,7 +13,7 @@
 #include "nic/nic.h"
 
 static const char lab_usage[] =
-	"usage: zcgen lab up [--queues N] [--mtu N] [--gro|--no-gro] [--no-sink] [--json]\n"
+	"usage: zcgen lab up [--queues N] [--mtu N] [--gro|--no-gro] [--no-sink] [--drop] [--json]\n"
 	"       zcgen lab down\n"
 	"       zcgen lab status [--json]\n"
 	"       zcgen lab exec [--] COMMAND [ARG...]\n"
@@ -27,15 +27,17 @@ static const char lab_usage[] =
 	"Namespaces are named $" LAB_PREFIX_ENV "-tx and -rx (default prefix " LAB_PREFIX_DEFAULT ").\n";
 
 static const char lab_up_usage[] =
-	"usage: zcgen lab up [--queues N] [--mtu N] [--gro|--no-gro] [--no-sink] [--json]\n"
+	"usage: zcgen lab up [--queues N] [--mtu N] [--gro|--no-gro] [--no-sink] [--drop] [--json]\n"
 	"  --queues N  TX and RX queues on each veth end, 1-64 (default 2)\n"
 	"  --mtu N     MTU of both ends, 68-65535 (default 1500; IPv6 needs 1280)\n"
 	"  --gro       UDP GRO on zcl-rx0 (rx-gro, rx-udp-gro-forwarding, threaded NAPI)\n"
 	"              and the sink with --gro; a lab that is up is changed in place\n"
 	"  --no-gro    all of that off; neither option: a lab that is up keeps its setting\n"
 	"  --no-sink   do not start `zcgen sink` (tcp and udp, port 5201) in the receiving namespace\n"
+	"  --drop      the drop lab: every packet is dropped at zcl-tx0's qdisc (pfifo limit 0\n"
+	"              per queue), MTU 65535 unless --mtu, no sink: the sender measured alone\n"
 	"  --json      print the layout as JSON\n"
-	"A lab with the same queue count is kept; another count rebuilds it. Needs root.\n";
+	"A lab with the same queue count and kind is kept; another rebuilds it. Needs root.\n";
 
 static const char lab_down_usage[] =
 	"usage: zcgen lab down\n"
@@ -61,6 +63,7 @@ static json_t *lab_json(const struct lab_info *li)
 	json_object_set_new(o, "queues", json_integer(li->queues));
 	json_object_set_new(o, "mtu", json_integer(li->mtu));
 	json_object_set_new(o, "reused", json_boolean(li->reused));
+	json_object_set_new(o, "flavour", json_string(lab_flavour_name(li->flavour)));
 	json_object_set_new(o, "gro", json_boolean(li->gro));
 	json_object_set_new(o, "gro_settings",
 			    json_pack("{s:b, s:b, s:b}", "rx_gro", li->rx_gro, "rx_udp_gro_forwarding",
@@ -95,7 +98,8 @@ static void lab_print(const struct lab_info *li, bool json)
 		json_decref(o);
 		return;
 	}
-	printf("lab %s: %u queues, MTU %u, GRO %s%s\n", li->prefix, li->queues, li->mtu,
+	printf("lab %s: %s%u queues, MTU %u, GRO %s%s\n", li->prefix,
+	       li->flavour == LAB_DROP ? "drop lab, " : "", li->queues, li->mtu,
 	       li->gro ? "on" : li->rx_gro || li->rx_udp_gro_forwarding || li->napi_threaded ?
 	       "partly on" : "off", li->reused ? " (already up, kept)" : "");
 	printf("  sender    netns %-20s dev %-8s %s/%u%s%s%s\n", li->tx_netns, li->tx_dev,
@@ -104,7 +108,18 @@ static void lab_print(const struct lab_info *li, bool json)
 	printf("  receiver  netns %-20s dev %-8s %s/%u%s%s%s\n", li->rx_netns, li->rx_dev,
 	       li->rx_ipv4, li->ipv4_prefixlen, *li->rx_ipv6 ? "  " : "", li->rx_ipv6,
 	       *li->rx_ipv6 ? "/64" : "");
-	if (li->sink_tcp_pid || li->sink_udp_pid) {
+	if (li->flavour == LAB_DROP) {
+		if (li->queues > 1)
+			printf("  qdisc     %s: mq 1: root, pfifo limit 0 on 1:1 to 1:%x: every packet is "
+			       "dropped\n", li->tx_dev, li->queues);
+		else
+			printf("  qdisc     %s: pfifo limit 0 at the root: every packet is dropped\n",
+			       li->tx_dev);
+		printf("  neighbour %s%s%s permanent on %s (ARP/ND would be dropped too)\n", li->rx_ipv4,
+		       *li->rx_ipv6 ? ", " : "", li->rx_ipv6, li->tx_dev);
+		printf("  measures  the sender alone: UDP only, no receiver; rates are the sender's "
+		       "ceiling, not a path's\n");
+	} else if (li->sink_tcp_pid || li->sink_udp_pid) {
 		printf("  sink      ");
 		if (li->sink_tcp_pid)
 			printf("tcp %s:%u (pid %d)  ", li->rx_ipv4, li->sink_tcp_port, (int)li->sink_tcp_pid);
@@ -140,13 +155,14 @@ static int lab_cmd_up(int argc, char **argv, struct lab_cfg *cfg)
 		{ "no-sink", no_argument, NULL, 'n' },
 		{ "gro", no_argument, NULL, 'g' },
 		{ "no-gro", no_argument, NULL, 'G' },
+		{ "drop", no_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	struct lab_info li;
 	char msg[1024] = "";
-	bool json = false;
+	bool json = false, mtu_given = false;
 	uint64_t v;
 	int c, ret;
 
@@ -168,6 +184,10 @@ static int lab_cmd_up(int argc, char **argv, struct lab_cfg *cfg)
 				return EXIT_USAGE;
 			}
 			cfg->mtu = (unsigned)v;
+			mtu_given = true;
+			break;
+		case 'd':
+			cfg->flavour = LAB_DROP;
 			break;
 		case 'n':
 			cfg->sink = false;
@@ -194,6 +214,16 @@ static int lab_cmd_up(int argc, char **argv, struct lab_cfg *cfg)
 	if (optind < argc) {
 		fprintf(stderr, "zcgen lab up: unexpected argument '%s'\n%s", argv[optind], lab_up_usage);
 		return EXIT_USAGE;
+	}
+	if (cfg->flavour == LAB_DROP) {
+		if (cfg->gro == 1) {
+			fprintf(stderr, "zcgen lab up: --drop and --gro: the drop lab has no receiver "
+				"for GRO to help\n");
+			return EXIT_USAGE;
+		}
+		cfg->sink = false;
+		if (!mtu_given)
+			cfg->mtu = LAB_DROP_MTU;
 	}
 	/*
 	 * A Ctrl-C or SIGHUP now is noted (gen/stopsig.h), the lab finished or

@@ -239,7 +239,7 @@ static int show_collect(const char *dev, json_t **out, char *err, size_t errlen)
 		else
 			json_object_set_new(e, "xps_cpus", json_null());
 		if (tx->source != QSTATS_SRC_NONE && q < tx->nqueues) {
-			json_object_set_new(e, "tx_bytes", ju(tx->q[q].bytes));
+			json_object_set_new(e, "tx_bytes", tx->no_bytes ? json_null() : ju(tx->q[q].bytes));
 			json_object_set_new(e, "tx_packets", ju(tx->q[q].packets));
 		} else {
 			json_object_set_new(e, "tx_bytes", json_null());
@@ -328,6 +328,8 @@ static void show_text(const json_t *o)
 		if (json_is_integer(json_object_get(v, "tx_bytes")))
 			printf(" %16lld %14lld\n", json_integer_value(json_object_get(v, "tx_bytes")),
 			       json_integer_value(json_object_get(v, "tx_packets")));
+		else if (json_is_integer(json_object_get(v, "tx_packets")))   /* qdisc-drops */
+			printf(" %16s %14lld\n", "-", json_integer_value(json_object_get(v, "tx_packets")));
 		else
 			printf(" %16s %14s\n", "-", "-");
 	}

@@ -16,6 +16,7 @@
 #include "gen/expect.h"
 #include "gen/report_iperf3.h"
 #include "gen/stopsig.h"
+#include "gen/labdrop.h"
 #include <arpa/inet.h>
 #include <sched.h>
 #include <sys/prctl.h>
@@ -63,7 +64,8 @@ static const char run_usage[] =
 	"  --dscp N / --tos N   DSCP 0-63, or the whole TOS / traffic class byte 0-255\n"
 	"  --hugepages M        auto|on|off: huge pages for the rings' buffers\n"
 	"  --no-nic             do not apply the profile's nic: section\n"
-	"  --lab                run against the built-in veth lab (zcgen lab up; torn down after)\n"
+	"  --lab[=veth|drop]    run against the built-in veth lab (zcgen lab up; torn down after);\n"
+	"                       drop: the drop lab, UDP only, the sender measured alone\n"
 	"  --force              allow changing the interface that carries the default route\n"
 	"  --json FILE          write the report as JSON (docs/json.md); - for stdout (then\n"
 	"                       everything else goes to stderr)\n"
@@ -82,6 +84,7 @@ struct run_opts {
 	int json_fd;             /* --json -: the real standard output (stdout now writes to stderr) */
 	bool json_iperf3;        /* --json-format iperf3 */
 	bool dry_run, no_nic, live, quiet, lab, force;
+	enum lab_flavour lab_flavour;   /* --lab=KIND */
 };
 
 /* Options that map one to one onto profile keys. */
@@ -295,7 +298,8 @@ static int run_resolved(struct gen_profile *prof, const struct run_opts *op)
 
 	struct report_nic_queue nicq[GEN_MAX_QUEUES] = { 0 };
 	struct report_ctx r = { .plan = plan, .res = &res, .steering = -1,
-				.colour = cmd_colour(STDOUT_FILENO), .nic_note = rn.note };
+				.colour = cmd_colour(STDOUT_FILENO), .nic_note = rn.note,
+				.lab = o.lab ? lab_flavour_name(o.lab_flavour) : NULL };
 
 	if (i3) {
 		r.receiver = iperf3run_receiver(i3);
@@ -445,6 +449,14 @@ static int run_lab(struct gen_profile *prof, const struct run_opts *o)
 	lab_cfg_init(&lc);
 	lc.queues = prof->queues;
 	lc.sink = true;
+	if (o->lab_flavour == LAB_DROP) {
+		if (labdrop_fit(prof, &lc, msg, sizeof(msg))) {
+			fprintf(stderr, "zcgen: --lab=drop: %s\n", msg);
+			return EXIT_USAGE;
+		}
+		if (msg[0])
+			printf("lab: %s\n", msg);
+	}
 	if (o->dry_run) {
 		ret = lab_query(&lc, &li, msg, sizeof(msg));
 		if (ret) {
@@ -476,6 +488,8 @@ static int run_lab(struct gen_profile *prof, const struct run_opts *o)
 	       li.rx_netns, li.rx_dev, li.rx_ipv4, li.queues, li.reused ? ", reused" : "");
 	snprintf(prof->host, sizeof(prof->host), "%s", li.rx_ipv4);
 	prof->port = prof->proto == GEN_PROTO_UDP ? li.sink_udp_port : li.sink_tcp_port;
+	if (!prof->port)
+		prof->port = LAB_SINK_PORT;   /* the drop lab: no sink, any port */
 	/*
 	 * The lab's sink answers the iperf3 control protocol (server zcgen or
 	 * iperf3) and takes plain streams (server none): the profile decides.
@@ -540,7 +554,7 @@ int cmd_run(int argc, char **argv)
 		{ "live", no_argument, NULL, OPT_LIVE },
 		{ "quiet", no_argument, NULL, OPT_QUIET },
 		{ "help", no_argument, NULL, OPT_HELP },
-		{ "lab", no_argument, NULL, OPT_LAB },
+		{ "lab", optional_argument, NULL, OPT_LAB },
 		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "iperf3-server", no_argument, NULL, OPT_IPERF3 },
 		/* the profile overrides, in override_keys order */
@@ -594,7 +608,13 @@ int cmd_run(int argc, char **argv)
 		case OPT_NONIC: o.no_nic = true; break;
 		case OPT_LIVE: o.live = true; break;
 		case OPT_QUIET: o.quiet = true; break;
-		case OPT_LAB: o.lab = true; break;
+		case OPT_LAB:
+			o.lab = true;
+			if (lab_flavour_parse(optarg, &o.lab_flavour)) {
+				fprintf(stderr, "zcgen: --lab=%s: veth or drop\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case OPT_FORCE: o.force = true; break;
 		case OPT_IPERF3: /* = --server iperf3, in its place among the overrides */
 			if (nov < sizeof(ov) / sizeof(ov[0]))

@@ -40,8 +40,9 @@ static const char sweep_usage[] =
 	"  --duration TIME      per cell (default 2s)\n"
 	"  --dest HOST:PORT     receiver; without it (and --lab) a `zcgen sink` is started\n"
 	"                       on 127.0.0.1\n"
-	"  --lab                run in the built-in veth lab against its sink (zcgen lab up;\n"
-	"                       taken down after, unless it was already up)\n"
+	"  --lab[=veth|drop]    run in the built-in veth lab against its sink (zcgen lab up;\n"
+	"                       taken down after, unless it was already up); drop: the drop\n"
+	"                       lab, UDP only, the sender alone (no receiver)\n"
 	"  --queues N           queues (default 1)\n"
 	"  --streams N          streams per queue (default 1)\n"
 	"  --depth N            sends in flight per stream (default 8)\n"
@@ -60,6 +61,7 @@ struct sweep_opts {
 	const char *protocol, *duration, *dest, *queues, *streams, *depth, *cpus, *json;
 	bool save_calib;
 	bool lab;
+	enum lab_flavour lab_flavour;   /* --lab=drop: the drop lab, no receiver */
 	char queues_buf[16];        /* --lab: queues fitted to the CPUs we may use */
 };
 
@@ -621,6 +623,8 @@ static json_t *sweep_json(const struct sweep_opts *o, const struct sweep_cell *c
 			(json_int_t)sysconf(_SC_NPROCESSORS_ONLN), "clk_tck",
 			(json_int_t)sysconf(_SC_CLK_TCK), "cpu_accounting",
 			"system-wide busy time from /proc/stat, softirq included");
+	if (o->lab)
+		json_object_set_new(env, "lab_flavour", json_string(lab_flavour_name(o->lab_flavour)));
 	json_object_set_new(root, "environment", env);
 	return root;
 }
@@ -642,7 +646,7 @@ static int parse_args(int argc, char **argv, struct sweep_opts *o)
 		{ "cpus", required_argument, NULL, O_CPUS },
 		{ "json", required_argument, NULL, O_JSON },
 		{ "save-calibration", no_argument, NULL, O_SAVE },
-		{ "lab", no_argument, NULL, O_LAB },
+		{ "lab", optional_argument, NULL, O_LAB },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -690,7 +694,13 @@ static int parse_args(int argc, char **argv, struct sweep_opts *o)
 		case O_CPUS: o->cpus = optarg; break;
 		case O_JSON: o->json = optarg; break;
 		case O_SAVE: o->save_calib = true; break;
-		case O_LAB: o->lab = true; break;
+		case O_LAB:
+			o->lab = true;
+			if (lab_flavour_parse(optarg, &o->lab_flavour)) {
+				fprintf(stderr, "zcgen sweep: --lab=%s: veth or drop\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case O_HELP: fputs(sweep_usage, stdout); return EXIT_OK + 100;
 		default: fputs(sweep_usage, stderr); return EXIT_USAGE;
 		}
@@ -706,6 +716,11 @@ static int parse_args(int argc, char **argv, struct sweep_opts *o)
 	}
 	if (!cmd_output_check("zcgen sweep", "json", o->json))
 		return EXIT_USAGE;
+	if (o->lab && o->lab_flavour == LAB_DROP && strcmp(o->protocol, "udp")) {
+		fprintf(stderr, "zcgen sweep: --lab=drop takes UDP only (--protocol udp): TCP needs the "
+			"receiver's ACKs, and the drop lab drops every packet at the sending veth's qdisc\n");
+		return EXIT_USAGE;
+	}
 	return -1;
 }
 
@@ -783,7 +798,10 @@ static int sweep_run(struct sweep_opts *o, const char *lab_dest)
 	signal(SIGPIPE, SIG_IGN);
 
 	printf("zcgen sweep: %s to %s%s, %s queue(s), %s stream(s), depth %s, %s per cell\n",
-	       o->protocol, dest, own_sink ? " (own zcgen sink)" : lab_dest ? " (the lab's sink)" : "",
+	       o->protocol, dest, own_sink ? " (own zcgen sink)" :
+	       lab_dest && o->lab_flavour == LAB_DROP ? " (the drop lab: every datagram dropped at "
+	       "the qdisc; rates are the sender's ceiling, not a path's)" :
+	       lab_dest ? " (the lab's sink)" : "",
 	       o->queues, o->streams, o->depth, o->duration);
 	fflush(stdout);
 	for (unsigned s = 0; s < o->nsizes; s++)
@@ -809,6 +827,9 @@ static int sweep_run(struct sweep_opts *o, const char *lab_dest)
 
 	find_crossover(o, cells, &x);
 	print_table(stdout, o, cells, &x);
+	if (o->lab && o->lab_flavour == LAB_DROP)
+		printf("drop lab: every datagram was dropped at the sending veth's qdisc, before the "
+		       "wire: these are the sender's ceilings, not a path's rates\n");
 	fflush(stdout);
 
 	calib_kernel(kernel, sizeof(kernel));
@@ -914,6 +935,11 @@ static int sweep_lab(struct sweep_opts *o, struct gen_profile *prof)
 	lab_cfg_init(&lc);
 	lc.queues = prof->queues;
 	lc.sink = true;
+	if (o->lab_flavour == LAB_DROP) {
+		lc.flavour = LAB_DROP;
+		lc.sink = false;
+		lc.mtu = LAB_DROP_MTU;
+	}
 	/* from here a SIGINT must not leave a lab behind: note it, act after lab_up */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old_int);
@@ -927,6 +953,8 @@ static int sweep_lab(struct sweep_opts *o, struct gen_profile *prof)
 	printf("lab: %s %s (%s) -> %s %s (%s), %u queues%s\n", li.tx_netns, li.tx_dev, li.tx_ipv4,
 	       li.rx_netns, li.rx_dev, li.rx_ipv4, li.queues, li.reused ? ", reused" : "");
 	port = strcmp(o->protocol, "udp") ? li.sink_tcp_port : li.sink_udp_port;
+	if (li.flavour == LAB_DROP)
+		port = LAB_SINK_PORT;   /* no sink: every datagram is dropped before the wire */
 	if (!port) {
 		fprintf(stderr, "zcgen sweep: lab: no sink is running in %s (see zcgen lab status)\n",
 			li.rx_netns);

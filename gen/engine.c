@@ -417,6 +417,7 @@ struct wstate {
 	uint64_t queued, look_queued; /* sends queued, and at the last look */
 	int last_err;                /* the last send's errno, 0 none */
 	bool resetting;              /* drain: pending sends cancelled, connections reset */
+	uint64_t dry_t0, dry_max;    /* UDP: since when no slot is free, the longest such time */
 };
 
 static void publish(struct worker *w, const struct tx_acct *a)
@@ -1257,12 +1258,34 @@ static void worker_teardown(struct worker *w, struct wstate *s)
 	o->short_sends = s->acct.short_sends;
 	o->errors = s->acct.errors;
 	o->slot_violations = s->pool.violations;
+	o->slots_dry_max_s = s->dry_max / 1e9;
 	memcpy(o->err_errno, s->acct.err_errno, sizeof(o->err_errno));
 	memcpy(o->err_count, s->acct.err_count, sizeof(o->err_count));
 	slots_destroy(&s->pool);
 	free(s->st);
 	free(s->slot_len);
 	free(s->pc);
+}
+
+/*
+ * UDP: every slot waiting for its notification. Only the transitions read
+ * the clock, so the hot path pays one branch.
+ */
+static inline void dry_watch(struct wstate *s, bool end)
+{
+	bool dry = s->udp && !s->pool.nfree && !end;
+	uint64_t t;
+
+	if (dry == (s->dry_t0 != 0))
+		return;
+	t = now_ns(CLOCK_MONOTONIC);
+	if (dry) {
+		s->dry_t0 = t;
+		return;
+	}
+	if (t - s->dry_t0 > s->dry_max)
+		s->dry_max = t - s->dry_t0;
+	s->dry_t0 = 0;
 }
 
 /* The warm-up is over: per-stream counts and this thread's CPU time start here. */
@@ -1344,6 +1367,7 @@ static void *worker_main(void *arg)
 		else
 			wait_n(&s, WAIT_TICK_NS, s.udp ? 1 : tcp_wait_nr(&s));
 		reap(w, &s);
+		dry_watch(&s, false);
 		if (s.adapt)
 			auto_adapt(w, &s);
 		publish(w, &s.acct);
@@ -1351,6 +1375,7 @@ static void *worker_main(void *arg)
 		if (w->plan->prof.stall_timeout_ns && now >= s.stall_next)
 			stall_look(w, &s, now);
 	}
+	dry_watch(&s, true);
 	/* CPU over the measured part: the drain is not part of it */
 	s.meas_t1 = now_ns(CLOCK_MONOTONIC);
 	s.meas_c1 = pace_charged(&s);

@@ -102,6 +102,13 @@ struct engine_queue_result {
 	double rate_target, rate_achieved;
 	bool rate_missed;
 	uint64_t slot_violations;    /* must be 0: a slot CQE out of order */
+	/*
+	 * UDP: the longest time every buffer slot waited for its zero-copy
+	 * notification, so that the ring had nothing to send from. Micro-
+	 * seconds normally; seconds when the kernel holds the skbs (an
+	 * unresolved next hop queues them in its neighbour entry: docs/lab.md).
+	 */
+	double slots_dry_max_s;
 	uint64_t outstanding;        /* sends or notifications still owed at close */
 	bool lingered;               /* drain timed out: closed with SO_LINGER 0 */
 	bool auto_switched;          /* auto: this ring went from zero-copy to copy */

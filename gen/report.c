@@ -274,6 +274,9 @@ static void print_receiver(FILE *out, const struct report_receiver *v, const str
 	fputc('\n', out);
 }
 
+/* A wait this long with every UDP slot held by the kernel is not back-pressure but a stall. */
+#define REPORT_DRY_NOTE_S 0.5
+
 void report_table(FILE *out, const struct report_ctx *r)
 {
 	struct row t, *rows = make_rows(r, &t);
@@ -305,7 +308,11 @@ void report_table(FILE *out, const struct report_ctx *r)
 		if (paced)
 			fprintf(out, " %12s %11s%c", fmt_rate(w->target, pps, ra, sizeof(ra)),
 				fmt_rate(w->achieved, pps, rb, sizeof(rb)), w->missed ? '!' : ' ');
-		if (nic && r->nic[i].valid)
+		if (nic && r->nic[i].valid && r->nic[i].no_bytes)
+			fprintf(out, " %12s %10llu %6.1f%% %6.1f%%", "-",
+				(unsigned long long)r->nic[i].tx_packets, 100 * r->nic[i].share,
+				100 * w->ring_share);
+		else if (nic && r->nic[i].valid)
 			fprintf(out, " %12llu %10llu %6.1f%% %6.1f%%",
 				(unsigned long long)r->nic[i].tx_bytes,
 				(unsigned long long)r->nic[i].tx_packets, 100 * r->nic[i].share,
@@ -351,6 +358,13 @@ void report_table(FILE *out, const struct report_ctx *r)
 			r->steering);
 	if (r->nic_note && r->nic_note[0])
 		fprintf(out, "nic: %s\n", r->nic_note);
+	if (r->nic && r->res->nq && r->nic[0].valid && r->nic[0].no_bytes)
+		fprintf(out, "nic: %s: nic-pkts are the packets each queue's qdisc dropped (one per "
+			"send, a GSO send once); it counts no bytes\n", r->nic[0].source);
+	if (r->lab && !strcmp(r->lab, "drop"))
+		fprintf(out, "drop lab: every packet was dropped at the sending veth's qdisc, before "
+			"segmentation and the wire: these figures are the sender's ceiling, not a "
+			"path's rate\n");
 	if (r->server_note && r->server_note[0])
 		fprintf(out, "server: %s\n", r->server_note);
 	if (t.failed)
@@ -369,6 +383,12 @@ void report_table(FILE *out, const struct report_ctx *r)
 			fprintf(out, "queue %u: %llu completions did not match their slot's state "
 				"(a zcgen bug: please report)\n", q->queue,
 				(unsigned long long)q->slot_violations);
+		if (q->slots_dry_max_s >= REPORT_DRY_NOTE_S)
+			fprintf(out, "queue %u: every buffer slot waited %.1f s for its zero-copy "
+				"notification, so nothing was sent meanwhile: the kernel held the "
+				"datagrams (a next hop whose address does not resolve keeps them in its "
+				"neighbour queue until it fails: see `ip neigh`)\n", q->queue,
+				q->slots_dry_max_s);
 	}
 	if (r->res->ring_note[0])
 		fprintf(out, "note: %s\n", r->res->ring_note);
@@ -554,6 +574,8 @@ json_t *report_json(const struct report_ctx *r)
 			read_cpu_model(cpu, sizeof(cpu)), "profile", report_profile_json(&plan->prof));
 	if (r->res->ring_note[0])
 		json_object_set_new(env, "ring_note", json_string(r->res->ring_note));
+	if (r->lab)
+		json_object_set_new(env, "lab", json_string(r->lab));
 
 	queues = json_array();
 	for (unsigned i = 0; i < r->res->nq; i++) {
@@ -572,6 +594,8 @@ json_t *report_json(const struct report_ctx *r)
 			"lingered", q->lingered);
 
 		json_object_set_new(qo, "cpu_s", json_real(w->cpu_s));
+		json_object_set_new(qo, "zc_slots_dry_max_s", plan->prof.proto == GEN_PROTO_UDP ?
+				    json_real(q->slots_dry_max_s) : json_null());
 		if (plan->auto_adapt) {
 			json_object_set_new(qo, "auto_switched", json_boolean(q->auto_switched));
 			json_object_set_new(qo, "auto_copied_percent", json_real(q->auto_copied_pct));
@@ -583,10 +607,12 @@ json_t *report_json(const struct report_ctx *r)
 			json_object_set_new(qo, "stall", json_string(q->stall_note));
 		if (r->nic && r->nic[i].valid)
 			json_object_set_new(qo, "nic",
-					    json_pack("{s:I, s:I, s:f, s:s}", "tx_bytes",
-						      (json_int_t)r->nic[i].tx_bytes, "tx_packets",
-						      (json_int_t)r->nic[i].tx_packets, "share",
-						      r->nic[i].share, "source", r->nic[i].source));
+					    json_pack("{s:o, s:I, s:f, s:s}", "tx_bytes",
+						      r->nic[i].no_bytes ? json_null() :
+						      json_integer((json_int_t)r->nic[i].tx_bytes),
+						      "tx_packets", (json_int_t)r->nic[i].tx_packets,
+						      "share", r->nic[i].share, "source",
+						      r->nic[i].source));
 		json_array_append_new(queues, qo);
 	}
 

@@ -11,9 +11,10 @@
 /* Extra per-queue figures from the NIC, filled by the run command when it has them. */
 struct report_nic_queue {
 	bool valid;
+	bool no_bytes;           /* the source counts packets only (qdisc-drops): tx_bytes unknown */
 	uint64_t tx_bytes, tx_packets;
-	double share;            /* of all TX-queue bytes */
-	const char *source;      /* "mq-qdisc", "netdev-qstats", "driver-stats" */
+	double share;            /* of all TX-queue bytes (no_bytes: packets) */
+	const char *source;      /* "mq-qdisc", "netdev-netlink", "driver-stats", "qdisc-drops" */
 };
 
 /* One-way latency as a zcgen sink measured it (docs/sink.md, "Latency"). */
@@ -68,6 +69,7 @@ struct report_ctx {
 	const struct cpustat_delta *cpu;     /* CPU cost over the run, or NULL */
 	const struct report_receiver *receiver; /* the server's counts, or NULL (server: none) */
 	const char *server_note;             /* the control protocol's notes, or NULL */
+	const char *lab;                     /* --lab: "veth" or "drop" (environment.lab); NULL */
 	bool colour;
 };
 

@@ -108,24 +108,29 @@ double runnic_count_end(struct runnic *rn, const struct engine_result *res,
 		return -1;
 	/* every TX queue of the device counts in the shares, used by a ring or not */
 	n = a->nqueues > res->nq ? a->nqueues : res->nq;
+	/* a source without bytes (qdisc-drops) splits by packets; the rings' split stays by bytes */
+	bool by_pkts = a->no_bytes;
 	ns = calloc(n, sizeof(double));
 	rs = calloc(n, sizeof(double));
 	if (!ns || !rs)
 		goto out;
 	for (unsigned i = 0; i < a->nqueues; i++)
-		nic_total += a->q[i].bytes - (i < b->nqueues ? b->q[i].bytes : 0);
+		nic_total += by_pkts ? a->q[i].packets - (i < b->nqueues ? b->q[i].packets : 0) :
+			    a->q[i].bytes - (i < b->nqueues ? b->q[i].bytes : 0);
 	for (unsigned i = 0; i < res->nq; i++)
 		ring_total += res->q[i].bytes;
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t qb = i < a->nqueues ? a->q[i].bytes - (i < b->nqueues ? b->q[i].bytes : 0) : 0;
+		uint64_t qp = i < a->nqueues ?
+			a->q[i].packets - (i < b->nqueues ? b->q[i].packets : 0) : 0;
 
-		ns[i] = nic_total ? (double)qb / nic_total : 0;
+		ns[i] = nic_total ? (double)(by_pkts ? qp : qb) / nic_total : 0;
 		rs[i] = i < res->nq && ring_total ? (double)res->q[i].bytes / ring_total : 0;
 		if (i < res->nq) {
 			nic[i].valid = true;
 			nic[i].tx_bytes = qb;
-			nic[i].tx_packets = i < a->nqueues ?
-				a->q[i].packets - (i < b->nqueues ? b->q[i].packets : 0) : 0;
+			nic[i].no_bytes = by_pkts;
+			nic[i].tx_packets = qp;
 			nic[i].share = ns[i];
 			nic[i].source = qstats_source_name(b->source);
 		}

@@ -86,6 +86,22 @@ void lab_cfg_init(struct lab_cfg *cfg)
 	cfg->gro = LAB_GRO_KEEP;
 }
 
+const char *lab_flavour_name(enum lab_flavour f)
+{
+	return f == LAB_DROP ? "drop" : "veth";
+}
+
+int lab_flavour_parse(const char *name, enum lab_flavour *out)
+{
+	if (!name || !*name || !strcmp(name, "veth"))
+		*out = LAB_VETH;
+	else if (!strcmp(name, "drop"))
+		*out = LAB_DROP;
+	else
+		return -EINVAL;
+	return 0;
+}
+
 int lab_check_cfg(const struct lab_cfg *cfg, char *msg, size_t msglen)
 {
 	size_t len = strnlen(cfg->prefix, sizeof(cfg->prefix));
@@ -112,6 +128,15 @@ int lab_check_cfg(const struct lab_cfg *cfg, char *msg, size_t msglen)
 	}
 	if (cfg->gro != LAB_GRO_KEEP && cfg->gro != 0 && cfg->gro != 1) {
 		lab_msg(msg, msglen, "lab gro %d: must be 0, 1 or LAB_GRO_KEEP", cfg->gro);
+		return -EINVAL;
+	}
+	if (cfg->flavour != LAB_VETH && cfg->flavour != LAB_DROP) {
+		lab_msg(msg, msglen, "lab flavour %d: must be LAB_VETH or LAB_DROP", (int)cfg->flavour);
+		return -EINVAL;
+	}
+	if (cfg->flavour == LAB_DROP && cfg->gro == 1) {
+		lab_msg(msg, msglen, "the drop lab has no receiver: GRO on its receiving end would "
+			"never see a packet (drop --gro, or use the veth lab)");
 		return -EINVAL;
 	}
 	if (cfg->sink && cfg->sink_port == 0) {
@@ -761,21 +786,159 @@ static int lab_read_addrs(const char *ns, const char *dev, const char *v4, const
 	return 0;
 }
 
-static bool lab_has_mq(const char *ns, const char *dev)
+/* "1:" or "1:2" as tc -j prints handles and parents: major and minor (hex). */
+static bool lab_tc_handle(const char *s, unsigned *maj, unsigned *min)
 {
-	json_t *arr = NULL, *q;
-	bool mq = false;
-	size_t i;
+	char *end;
 
-	if (lab_run_json((char *const[]){ "tc", "-j", "-n", (char *)ns, "qdisc", "show",
-					  "dev", (char *)dev, "root", NULL }, &arr, NULL, 0))
+	if (!s)
 		return false;
+	*maj = (unsigned)strtoul(s, &end, 16);
+	if (end == s || *end != ':')
+		return false;
+	*min = end[1] ? (unsigned)strtoul(end + 1, &end, 16) : 0;
+	return *end == '\0' || *end == ':';
+}
+
+/* A pfifo that takes no packet: `pfifo limit 0`, the drop lab's qdisc. */
+static bool lab_is_drop_fifo(json_t *q)
+{
+	json_t *limit = json_object_get(json_object_get(q, "options"), "limit");
+
+	return !strcmp(json_string_value(json_object_get(q, "kind")) ?: "", "pfifo") &&
+	       json_is_integer(limit) && json_integer_value(limit) == 0;
+}
+
+int lab_qdisc_flavour(const char *tc_json, const char *dev, unsigned queues,
+		      enum lab_flavour *out, char *msg, size_t msglen)
+{
+	json_t *arr, *q, *root = NULL;
+	json_error_t jerr;
+	unsigned rmaj = 0, rmin, maj, min, drops = 0;
+	bool seen[LAB_MAX_QUEUES] = { false };
+	size_t i;
+	int ret = 0;
+
+	arr = json_loads(tc_json, 0, &jerr);
+	if (!json_is_array(arr)) {
+		lab_msg(msg, msglen, "tc -j qdisc show dev %s: unexpected output: %s", dev, jerr.text);
+		json_decref(arr);
+		return -EPROTO;
+	}
 	json_array_foreach(arr, i, q)
-		if (json_is_true(json_object_get(q, "root")) &&
-		    !strcmp(json_string_value(json_object_get(q, "kind")) ?: "", "mq"))
-			mq = true;
+		if (json_is_true(json_object_get(q, "root")))
+			root = q;
+	*out = LAB_VETH;
+	if (queues <= 1) {
+		/* mq needs two queues: the one queue's pfifo sits at the root */
+		if (root && lab_is_drop_fifo(root))
+			*out = LAB_DROP;
+		goto out;
+	}
+	if (!root || strcmp(json_string_value(json_object_get(root, "kind")) ?: "", "mq") ||
+	    !lab_tc_handle(json_string_value(json_object_get(root, "handle")), &rmaj, &rmin)) {
+		lab_msg(msg, msglen, "no mq root qdisc on %s", dev);
+		ret = -ENOLINK;
+		goto out;
+	}
+	/* mq's children hang off its handle's major, minor = TX queue + 1 */
+	json_array_foreach(arr, i, q) {
+		if (q == root ||
+		    !lab_tc_handle(json_string_value(json_object_get(q, "parent")), &maj, &min) ||
+		    maj != rmaj || min < 1 || min > queues || seen[min - 1])
+			continue;
+		seen[min - 1] = true;
+		drops += lab_is_drop_fifo(q);
+	}
+	if (drops == queues) {
+		*out = LAB_DROP;
+	} else if (drops) {
+		lab_msg(msg, msglen, "only %u of the %u TX queues of %s have the drop lab's pfifo limit 0",
+			drops, queues, dev);
+		ret = -ENOLINK;
+	}
+out:
 	json_decref(arr);
-	return mq;
+	return ret;
+}
+
+/* The flavour that @dev's qdiscs make (lab_qdisc_flavour()), read with tc. */
+static int lab_read_flavour(const char *ns, const char *dev, unsigned queues,
+			    enum lab_flavour *out, char *msg, size_t msglen)
+{
+	char *buf = malloc(LAB_OUT_MAX);
+	int ret;
+
+	if (!buf)
+		return -ENOMEM;
+	ret = lab_run((char *const[]){ "tc", "-j", "-n", (char *)ns, "qdisc", "show", "dev",
+				       (char *)dev, NULL }, buf, LAB_OUT_MAX, msg, msglen);
+	if (!ret)
+		ret = lab_qdisc_flavour(buf, dev, queues, out, msg, msglen);
+	free(buf);
+	return ret;
+}
+
+/* The link-layer address of @dev in @ns, as `ip` prints it. */
+static int lab_read_mac(const char *ns, const char *dev, char *mac, size_t len, char *msg,
+			size_t msglen)
+{
+	json_t *arr = NULL;
+	const char *a;
+	int ret;
+
+	ret = lab_run_json((char *const[]){ "ip", "-j", "-n", (char *)ns, "link", "show", "dev",
+					     (char *)dev, NULL }, &arr, msg, msglen);
+	if (ret)
+		return ret;
+	a = json_string_value(json_object_get(json_array_get(arr, 0), "address"));
+	if (a && *a)
+		snprintf(mac, len, "%s", a);
+	else
+		lab_msg(msg, msglen, "device %s in namespace %s has no link-layer address", dev, ns);
+	ret = a && *a ? 0 : -EPROTO;
+	json_decref(arr);
+	return ret;
+}
+
+/*
+ * The drop lab's neighbour entries: @addr (and @addr6 when not "") on @dev,
+ * permanent, with the peer's address @mac. Return: 0 when all are there,
+ * -ENOLINK with @msg saying which is missing.
+ */
+static int lab_check_neigh(const char *ns, const char *dev, const char *addr, const char *addr6,
+			   const char *mac, char *msg, size_t msglen)
+{
+	const char *want[2] = { addr, addr6 };
+	json_t *arr = NULL, *n, *st;
+	int ret;
+
+	ret = lab_run_json((char *const[]){ "ip", "-j", "-n", (char *)ns, "neigh", "show", "dev",
+					     (char *)dev, NULL }, &arr, msg, msglen);
+	if (ret)
+		return ret;
+	for (int k = 0; k < 2 && !ret; k++) {
+		bool found = false;
+		size_t i, j;
+
+		if (!want[k] || !*want[k])
+			continue;
+		json_array_foreach(arr, i, n) {
+			if (strcmp(json_string_value(json_object_get(n, "dst")) ?: "", want[k]) ||
+			    strcasecmp(json_string_value(json_object_get(n, "lladdr")) ?: "", mac))
+				continue;
+			json_array_foreach(json_object_get(n, "state"), j, st)
+				found |= !strcmp(json_string_value(st) ?: "", "PERMANENT");
+		}
+		if (!found) {
+			lab_msg(msg, msglen, "no permanent neighbour entry %s lladdr %s on %s (without it "
+				"the drop lab drops ARP/ND too and nothing reaches the device)",
+				want[k], mac, dev);
+			ret = -ENOLINK;
+		}
+	}
+	json_decref(arr);
+	return ret;
 }
 
 /* Does the command line of @pid have the argument @arg? */
@@ -1012,9 +1175,18 @@ static int lab_query_locked(const struct lab_cfg *cfg, struct lab_info *out, cha
 		snprintf(out->tx_ipv6, sizeof(out->tx_ipv6), "%s", LAB_TX_IPV6);
 		snprintf(out->rx_ipv6, sizeof(out->rx_ipv6), "%s", LAB_RX_IPV6);
 	}
-	if (out->queues > 1 && !lab_has_mq(out->tx_netns, out->tx_dev)) {
-		lab_msg(msg, msglen, "no mq root qdisc on %s", out->tx_dev);
-		return -ENOLINK;
+	ret = lab_read_flavour(out->tx_netns, out->tx_dev, out->queues, &out->flavour, msg, msglen);
+	if (ret)
+		return ret;
+	if (out->flavour == LAB_DROP) {
+		char mac[64];
+
+		ret = lab_read_mac(out->rx_netns, out->rx_dev, mac, sizeof(mac), msg, msglen);
+		if (!ret)
+			ret = lab_check_neigh(out->tx_netns, out->tx_dev, out->rx_ipv4, out->rx_ipv6,
+					      mac, msg, msglen);
+		if (ret)
+			return ret;
 	}
 	/* One sink serves both protocols. */
 	out->sink_tcp_pid = out->sink_udp_pid = lab_sink_pid(cfg->prefix, LAB_SINK);
@@ -1059,7 +1231,7 @@ static int lab_start_sinks(const struct lab_cfg *cfg, struct lab_info *info, boo
 		info->sink_tcp_port = info->sink_udp_port = 0;
 		restart = true;
 	}
-	if (!cfg->sink && !restart)
+	if ((!cfg->sink || cfg->flavour == LAB_DROP) && !restart)
 		return 0;
 	if (!info->sink_tcp_pid) {
 		/* Sinks of an older zcgen (one per protocol) would hold the port. */
@@ -1084,6 +1256,64 @@ static int lab_start_sinks(const struct lab_cfg *cfg, struct lab_info *info, boo
 	info->sink_udp_pid = info->sink_tcp_pid;
 	info->sink_tcp_port = info->sink_udp_port = cfg->sink_port;
 	return 0;
+}
+
+/*
+ * The drop lab's qdiscs: an mq root with handle 1: and a `pfifo limit 0` on
+ * each of its children 1:1..1:N (one queue: that pfifo at the root). Limit
+ * 0 matters twice: the pfifo takes no packet, and a fifo whose limit is 0
+ * loses TCQ_F_CAN_BYPASS, so no packet goes around it to the driver when
+ * the queue is empty. Every skb is then dropped at enqueue, counted in the
+ * child's drop counter: one per skb, a GSO skb once.
+ */
+static int lab_build_drop(const struct lab_cfg *cfg, struct lab_info *info, char *msg, size_t msglen)
+{
+	char parent[16];
+	int ret;
+
+	/*
+	 * No IPv6 link-local address on the sending end (set before it goes up):
+	 * without one there is no DAD and no router solicitation, so what the
+	 * qdiscs count is the sender's traffic, save two MLD reports for
+	 * fd00:7a63::1 in the first two seconds.
+	 */
+	ret = LAB_RUN(msg, msglen, "ip", "-n", info->tx_netns, "link", "set", "dev", info->tx_dev,
+		      "addrgenmode", "none");
+	if (ret)
+		return ret;
+	if (cfg->queues == 1)
+		return LAB_RUN(msg, msglen, "tc", "-n", info->tx_netns, "qdisc", "replace", "dev",
+			       info->tx_dev, "root", "pfifo", "limit", "0");
+	ret = LAB_RUN(msg, msglen, "tc", "-n", info->tx_netns, "qdisc", "replace", "dev", info->tx_dev,
+		      "root", "handle", "1:", "mq");
+	for (unsigned q = 1; !ret && q <= cfg->queues; q++) {
+		snprintf(parent, sizeof(parent), "1:%x", q);
+		ret = LAB_RUN(msg, msglen, "tc", "-n", info->tx_netns, "qdisc", "replace", "dev",
+			      info->tx_dev, "parent", parent, "pfifo", "limit", "0");
+	}
+	return ret;
+}
+
+/*
+ * The drop lab's neighbour entries: ARP requests and ND solicitations are
+ * dropped at the qdisc like everything else, so without a permanent entry
+ * the neighbour stays INCOMPLETE, then FAILED, and datagrams wait in its
+ * queue instead of reaching the device (zero-copy ones hold their buffers
+ * there until it fails: docs/lab.md).
+ */
+static int lab_add_neigh(const struct lab_info *info, char *msg, size_t msglen)
+{
+	const char *addr[2] = { info->rx_ipv4, info->rx_ipv6 };
+	char mac[64];
+	int ret;
+
+	ret = lab_read_mac(info->rx_netns, info->rx_dev, mac, sizeof(mac), msg, msglen);
+	for (int k = 0; k < 2 && !ret; k++)
+		if (*addr[k])
+			ret = LAB_RUN(msg, msglen, "ip", "-n", (char *)info->tx_netns, "neigh",
+				      "replace", (char *)addr[k], "lladdr", mac, "dev",
+				      (char *)info->tx_dev, "nud", "permanent");
+	return ret;
 }
 
 static int lab_build(const struct lab_cfg *cfg, struct lab_info *info, bool gro, char *msg, size_t msglen)
@@ -1132,7 +1362,9 @@ static int lab_build(const struct lab_cfg *cfg, struct lab_info *info, bool gro,
 	 * counters. The kernel refuses mq on a single-queue device: one queue
 	 * needs no per-queue split.
 	 */
-	if ((cfg->queues > 1 &&
+	if (cfg->flavour == LAB_DROP && (ret = lab_build_drop(cfg, info, msg, msglen)))
+		return ret;
+	if ((cfg->flavour == LAB_VETH && cfg->queues > 1 &&
 	     (ret = LAB_RUN(msg, msglen, "tc", "-n", info->tx_netns, "qdisc", "replace", "dev",
 			    info->tx_dev, "root", "mq"))) ||
 	    (ret = LAB_RUN(msg, msglen, "ip", "-n", info->rx_netns, "link", "set", "dev", info->rx_dev, "up")) ||
@@ -1140,6 +1372,9 @@ static int lab_build(const struct lab_cfg *cfg, struct lab_info *info, bool gro,
 		return ret;
 	info->queues = cfg->queues;
 	info->mtu = cfg->mtu;
+	info->flavour = cfg->flavour;
+	if (cfg->flavour == LAB_DROP && (ret = lab_add_neigh(info, msg, msglen)))
+		return ret;
 	/* After the devices are up: veth makes its NAPI instance only on an up device. */
 	if (gro && (ret = lab_set_gro(info, true, msg, msglen)))
 		return ret;
@@ -1169,7 +1404,8 @@ int lab_up(const struct lab_cfg *cfg, struct lab_info *out, char *msg, size_t ms
 	ret = lab_query_locked(cfg, out, msg, msglen);
 	/* LAB_GRO_KEEP: as the lab is, also through a rebuild; a new lab without. */
 	gro = cfg->gro == LAB_GRO_KEEP ? ret == 0 && out->gro : cfg->gro == 1;
-	if (ret == 0 && out->queues == cfg->queues) {
+	gro = gro && cfg->flavour == LAB_VETH;   /* nothing arrives at the drop lab's receiving end */
+	if (ret == 0 && out->queues == cfg->queues && out->flavour == cfg->flavour) {
 		out->reused = true;
 		snprintf(mtu, sizeof(mtu), "%u", cfg->mtu);
 		if (out->mtu != cfg->mtu) {

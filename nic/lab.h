@@ -33,6 +33,19 @@
 #define LAB_MIN_MTU 68             /* IPv4 minimum; IPv6 needs 1280 and is skipped below */
 #define LAB_MAX_MTU 65535
 #define LAB_SINK_PORT 5201
+#define LAB_DROP_MTU 65535         /* the drop lab's default: the largest datagram in one skb */
+
+/*
+ * What the lab models (docs/lab.md):
+ * - LAB_VETH: a path to a receiver; zcl-tx0 has an mq root (per-queue
+ *   counters) and the sink answers on zcl-rx0.
+ * - LAB_DROP: the sender alone. zcl-tx0 has an mq root with a `pfifo
+ *   limit 0` child per queue (a single-queue device: that pfifo at the
+ *   root), so every skb is built by the whole stack and dropped at the
+ *   qdisc, before segmentation; a permanent neighbour entry for the far
+ *   addresses, since ARP and ND are dropped too; no sink.
+ */
+enum lab_flavour { LAB_VETH = 0, LAB_DROP };
 
 /* What to build. Fill with lab_cfg_init(), then change what you need. */
 struct lab_cfg {
@@ -44,6 +57,7 @@ struct lab_cfg {
 	uint16_t sink_port;
 	int gro;                    /* 1: GRO on the receiving veth, the sink with --gro; 0: off;
 				     * LAB_GRO_KEEP: as the lab is (a new lab: off) */
+	enum lab_flavour flavour;   /* LAB_DROP: no sink, gro must not be 1 */
 };
 
 #define LAB_GRO_KEEP (-1)
@@ -77,7 +91,45 @@ struct lab_info {
 	bool rx_udp_gro_forwarding;     /* feature rx-udp-gro-forwarding: UDP skbs take the NAPI path */
 	bool napi_threaded;             /* /sys/class/net/zcl-rx0/threaded: NAPI polls in batches */
 	bool sink_gro;                  /* the running sink has --gro */
+	enum lab_flavour flavour;       /* read from the device's qdiscs */
 };
+
+/**
+ * lab_flavour_name() - "veth" or "drop", the names of --lab=KIND and of the
+ * reports' environment.lab
+ * @f: the flavour
+ *
+ * Return: a static string.
+ */
+const char *lab_flavour_name(enum lab_flavour f);
+
+/**
+ * lab_flavour_parse() - the flavour named @name ("veth" or "drop")
+ * @name: the name; NULL or "" is "veth" (a plain --lab)
+ * @out: the flavour
+ *
+ * Return: 0, or -EINVAL for another name.
+ */
+int lab_flavour_parse(const char *name, enum lab_flavour *out);
+
+/**
+ * lab_qdisc_flavour() - which flavour the sending device's qdiscs make
+ * @tc_json: what `tc -j qdisc show dev DEV` printed
+ * @dev: the device, for @msg
+ * @queues: its TX queues
+ * @out: LAB_DROP when every TX queue has a `pfifo limit 0` (the mq root's
+ *       children; with one queue, the root itself), else LAB_VETH
+ * @msg: buffer for what is wrong
+ * @msglen: its size
+ *
+ * Pure: lab_query() reads the device and calls this.
+ *
+ * Return: 0; -ENOLINK when the qdiscs are neither flavour's (no mq root on
+ * a multi-queue device, or only some queues with the drop qdisc: half
+ * built or changed by hand); -EPROTO for output that is not tc's JSON.
+ */
+int lab_qdisc_flavour(const char *tc_json, const char *dev, unsigned queues,
+		      enum lab_flavour *out, char *msg, size_t msglen);
 
 /**
  * lab_cfg_init() - defaults: 2 queues, MTU 1500, a sink on port 5201, GRO kept
@@ -109,7 +161,7 @@ int lab_check_cfg(const struct lab_cfg *cfg, char *msg, size_t msglen);
  * Idempotent: a lab with the same prefix and queue count is kept (its MTU
  * set and a dead sink restarted); one with another queue count, or one
  * found half built, is torn down and built again (with the GRO setting it
- * had, under LAB_GRO_KEEP). A kept lab whose GRO setting differs from
+ * had, under LAB_GRO_KEEP); so is one of the other flavour. A kept lab whose GRO setting differs from
  * @cfg->gro is re-configured in place: the device's GRO settings changed
  * and a running sink restarted with or without --gro. Whatever fails half way
  * is torn down before returning. Needs CAP_SYS_ADMIN and CAP_NET_ADMIN.

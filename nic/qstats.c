@@ -13,6 +13,7 @@
 #include <netlink/netlink.h>
 #include <netlink/route/link.h>
 #include <netlink/route/qdisc.h>
+#include <netlink/route/qdisc/fifo.h>
 #include <netlink/route/rtnl.h>
 #include <netlink/route/tc.h>
 
@@ -42,6 +43,7 @@ const char *qstats_source_name(enum qstats_source src)
 	case QSTATS_SRC_NETDEV: return "netdev-netlink";
 	case QSTATS_SRC_DRIVER: return "driver-stats";
 	case QSTATS_SRC_MQ: return "mq-qdisc";
+	case QSTATS_SRC_DROPS: return "qdisc-drops";
 	case QSTATS_SRC_NONE: break;
 	}
 	return "none";
@@ -85,6 +87,7 @@ static void tx_reset(struct qstats_tx *out, enum qstats_source src)
 {
 	out->source = src;
 	out->nqueues = 0;
+	out->no_bytes = false;
 	memset(out->q, 0, sizeof(out->q));
 }
 
@@ -209,6 +212,66 @@ out_cache:
 	return ret;
 }
 
+/*
+ * A `pfifo limit 0` takes no packet: each one sent to it is dropped at
+ * enqueue and counted once in its drops (a GSO skb once), never in its sent
+ * bytes. Limit 0 also clears TCQ_F_CAN_BYPASS, so no packet goes around it.
+ */
+static bool drop_fifo(struct rtnl_qdisc *q)
+{
+	const char *kind = rtnl_tc_get_kind(TC_CAST(q));
+
+	return kind && !strcmp(kind, "pfifo") && rtnl_qdisc_fifo_get_limit(q) == 0;
+}
+
+static int read_drops(struct qstats_ctx *c, int ifindex, struct qstats_tx *out)
+{
+	struct nl_cache *cache;
+	struct rtnl_qdisc *root;
+	struct nl_object *obj;
+	uint32_t major;
+	int ret = 0;
+
+	ret = rtnl_qdisc_alloc_cache(c->rt, &cache);
+	if (ret < 0)
+		return nlerr_errno(ret);
+	root = rtnl_qdisc_get_by_parent(cache, ifindex, TC_H_ROOT);
+	if (root && drop_fifo(root)) {
+		out->q[0].packets = rtnl_tc_get_stat(TC_CAST(root), RTNL_TC_DROPS);
+		out->nqueues = 1;
+		goto out_root;
+	}
+	if (!root || strcmp(rtnl_tc_get_kind(TC_CAST(root)) ?: "", "mq")) {
+		ret = -ENOENT;
+		goto out_root;
+	}
+	major = TC_H_MAJ(rtnl_tc_get_handle(TC_CAST(root)));
+	for (obj = nl_cache_get_first(cache); obj; obj = nl_cache_get_next(obj)) {
+		struct rtnl_tc *tc = (struct rtnl_tc *)obj;
+		uint32_t parent = rtnl_tc_get_parent(tc);
+		uint32_t minor = TC_H_MIN(parent);
+
+		if (rtnl_tc_get_ifindex(tc) != ifindex || parent == TC_H_ROOT ||
+		    TC_H_MAJ(parent) != major || minor == 0 || minor > QSTATS_MAX_QUEUES)
+			continue;
+		/* every queue drops, or the drops are not what was sent */
+		if (!drop_fifo((struct rtnl_qdisc *)obj)) {
+			ret = -ENOENT;
+			goto out_root;
+		}
+		out->q[minor - 1].packets = rtnl_tc_get_stat(tc, RTNL_TC_DROPS);
+		if (minor > out->nqueues)
+			out->nqueues = minor;
+	}
+	ret = out->nqueues ? 0 : -ENOENT;
+out_root:
+	if (root)
+		rtnl_qdisc_put(root);
+	nl_cache_free(cache);
+	out->no_bytes = !ret;
+	return ret;
+}
+
 int qstats_tx_read_from(struct qstats_ctx *c, const char *ifname, enum qstats_source src,
 			struct qstats_tx *out)
 {
@@ -229,6 +292,9 @@ int qstats_tx_read_from(struct qstats_ctx *c, const char *ifname, enum qstats_so
 	case QSTATS_SRC_MQ:
 		ret = read_mq(c, ifindex, out);
 		break;
+	case QSTATS_SRC_DROPS:
+		ret = read_drops(c, ifindex, out);
+		break;
 	default:
 		ret = -EINVAL;
 		break;
@@ -240,7 +306,9 @@ int qstats_tx_read_from(struct qstats_ctx *c, const char *ifname, enum qstats_so
 
 int qstats_tx_read(struct qstats_ctx *c, const char *ifname, struct qstats_tx *out)
 {
-	static const enum qstats_source order[] = { QSTATS_SRC_NETDEV, QSTATS_SRC_DRIVER, QSTATS_SRC_MQ };
+	/* drops first: where every packet is dropped, the other counters read zero */
+	static const enum qstats_source order[] = { QSTATS_SRC_DROPS, QSTATS_SRC_NETDEV,
+						    QSTATS_SRC_DRIVER, QSTATS_SRC_MQ };
 	unsigned int i;
 
 	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {

@@ -2,6 +2,7 @@
 #ifndef ZCGEN_NIC_QSTATS_H
 #define ZCGEN_NIC_QSTATS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "nic/netdev.h"
@@ -12,6 +13,8 @@ enum qstats_source {
 	QSTATS_SRC_NETDEV,	/* "netdev-netlink": NETDEV_CMD_QSTATS_GET, scope queue (6.9+) */
 	QSTATS_SRC_DRIVER,	/* "driver-stats": ethtool -S names such as tx_queue_N_bytes */
 	QSTATS_SRC_MQ,		/* "mq-qdisc": the child qdiscs of an mq root qdisc */
+	QSTATS_SRC_DROPS,	/* "qdisc-drops": every TX queue's qdisc is a `pfifo limit 0`
+				 * (the drop lab): its drop counter counts what was sent */
 };
 
 #define QSTATS_MAX_QUEUES 256
@@ -19,13 +22,16 @@ enum qstats_source {
 /** struct qstats_queue - counters of one TX queue since the source started counting */
 struct qstats_queue {
 	uint64_t bytes;
-	uint64_t packets;	/* mq-qdisc counts GSO segments, not super-packets */
+	uint64_t packets;	/* mq-qdisc counts GSO segments, not super-packets;
+				 * qdisc-drops counts skbs (a GSO send once) */
 };
 
 /** struct qstats_tx - result of qstats_tx_read(); q[i] is TX queue i */
 struct qstats_tx {
 	enum qstats_source source;
 	unsigned int nqueues;
+	bool no_bytes;		/* the source counts no bytes (qdisc-drops: the kernel counts
+				 * a dropped packet, not its length); bytes are 0 */
 	struct qstats_queue q[QSTATS_MAX_QUEUES];
 };
 
@@ -80,7 +86,7 @@ int qstats_open(struct qstats_ctx *c, qstats_drv_fn drv, void *drv_arg);
 void qstats_close(struct qstats_ctx *c);
 
 /**
- * qstats_source_name() - "none", "netdev-netlink", "driver-stats" or "mq-qdisc"
+ * qstats_source_name() - "none", "netdev-netlink", "driver-stats", "mq-qdisc" or "qdisc-drops"
  * @src: the source
  *
  * Return: a static string.
@@ -93,9 +99,11 @@ const char *qstats_source_name(enum qstats_source src);
  * @ifname: interface name
  * @out: output; out->source says which source answered
  *
- * Tries, in order: the netdev family's per-queue stats (where the driver
- * implements them), the driver's statistics with per-queue names, the child
- * qdiscs of an mq root qdisc. A device with none of them gives
+ * Tries, in order: the drop counters of qdiscs that drop every packet (a
+ * `pfifo limit 0` on each mq child, or at the root of a single-queue device:
+ * nothing reaches the driver, so nothing else counts), the netdev family's
+ * per-queue stats (where the driver implements them), the driver's
+ * statistics with per-queue names, the child qdiscs of an mq root qdisc. A device with none of them gives
  * QSTATS_SRC_NONE and no queues, which is not an error. A sampler should
  * read the first sample with this and later ones with qstats_tx_read_from()
  * and the same source, so that deltas compare like with like.
@@ -112,7 +120,8 @@ int qstats_tx_read(struct qstats_ctx *c, const char *ifname, struct qstats_tx *o
  * @out: output
  *
  * Return: 0; -ENOENT when that source has no per-queue TX counters for the
- * device (no mq root, no per-queue names, no driver support); -ENODEV; -errno.
+ * device (no mq root, no per-queue names, no driver support, not every
+ * queue's qdisc a `pfifo limit 0`); -ENODEV; -errno.
  */
 int qstats_tx_read_from(struct qstats_ctx *c, const char *ifname, enum qstats_source src,
 			struct qstats_tx *out);

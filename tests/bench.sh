@@ -8,7 +8,10 @@
 #
 # Environment: BENCH_REPEAT (default 5), BENCH_DURATION seconds per run (5),
 # BENCH_SWEEP_DURATION per sweep cell (2s), BENCH_SWEEP_REPEAT sweeps whose medians count (3), BENCH_OUT (directory for the JSON; default a new
-# /tmp/zcgen-bench.XXXXXX), BENCH_CASES (default "tcp1 tcp1auto tcp2 udp udpgso sweep").
+# /tmp/zcgen-bench.XXXXXX), BENCH_CASES (default "tcp1 tcp1auto tcp2 udp udpgso sweep drop1400
+# drop65000 dropgso"), SENDZC (path to liburing's examples/send-zerocopy, built by hand outside
+# the repository: the drop-lab cases compare zc-fixed against it; without it they say so and
+# measure zcgen alone).
 # Exit: 0 every case ran (PASS or MISS), 1 a case could not run, 77 a prerequisite is missing.
 set -uo pipefail
 
@@ -17,7 +20,8 @@ REPEAT=${BENCH_REPEAT:-5}
 DUR=${BENCH_DURATION:-5}
 SWEEP_DUR=${BENCH_SWEEP_DURATION:-2s}
 SWEEP_REPEAT=${BENCH_SWEEP_REPEAT:-3}
-CASES=${BENCH_CASES:-tcp1 tcp1auto tcp2 udp udpgso sweep}
+CASES=${BENCH_CASES:-tcp1 tcp1auto tcp2 udp udpgso sweep drop1400 drop65000 dropgso}
+SENDZC=${SENDZC:-}
 SIZES=1200,4000,8000,16K,65435
 
 need() { command -v "$1" >/dev/null || { echo "bench: $1 is missing ($2)"; exit 77; }; }
@@ -165,6 +169,84 @@ sweep_failed() {
 	failed=1
 }
 
+# ---- the drop lab: the sender alone (docs/lab.md), rates from the qdiscs' drop counters ----
+DROP_TX=$ZCGEN_LAB_PREFIX-tx
+drop_count() {
+	tc -j -s -n "$DROP_TX" qdisc show dev zcl-tx0 | jq '[.[] | select(.kind == "pfifo") | .drops] | add'
+}
+# drop_rate MULT CMD...: run CMD in the background, sample the drop counters every 0.25 s while
+# it runs; print the steady-state packets/s x MULT: the median of the 0.25 s intervals, without
+# the first two (start-up) and the last (the stop).
+drop_rate() {
+	local mult=$1 pid f=$OUT/samples.$$
+	shift
+	: >"$f"
+	"$@" >>"$OUT/drop.out" 2>&1 &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		echo "$(date +%s.%N) $(drop_count)" >>"$f"
+		sleep 0.25
+	done
+	wait "$pid" || { echo null; return; }
+	awk -v m="$mult" 'NR > 1 { r[n++] = m * ($2 - p2) / ($1 - p1) } { p1 = $1; p2 = $2 }
+		END { for (i = 2; i < n - 1; i++) printf "%.0f\n", r[i] }' "$f" | tr '\n' ' ' | med
+}
+med() { tr ' ' '\n' | grep -v '^$' | grep -v null | sort -g | awk '{ v[n++] = $1 } END { if (!n) print "null"; else print v[int((n - 1) / 2)] }'; }
+declare -A DROP_Z
+# drop_case SIZE QUEUES [GSO]: zc-fixed against send-zerocopy, REPEAT alternating runs each
+drop_case() {
+	local size=$1 q=$2 gso=${3:-1} name zr=() pr=() z p r cpus=0 verdict
+	name=drop-udp-${size}B-${q}q$([ "$gso" -gt 1 ] && echo "-gso$gso")
+	[ "$q" = 2 ] && cpus=0,1
+	if ! "$Z" lab up --drop --queues "$q" >>"$OUT/drop.out" 2>&1; then
+		line "$(printf '%-22s %-8s %-36s %s' "$name" - "" "FAILED: lab up --drop, see $OUT/drop.out")"
+		failed=1
+		return
+	fi
+	for k in $(seq "$REPEAT"); do
+		zr+=("$(drop_rate "$gso" "$Z" lab exec -- "$Z" --dest 198.18.0.2:5201 --protocol udp \
+			--size "$size" --mode zc-fixed --queues "$q" --cpus "$cpus" --duration "$DUR" --omit 0 \
+			--gso "$gso" --no-nic --quiet)")
+		[ -n "$SENDZC" ] && [ "$gso" = 1 ] || continue
+		# send-zerocopy's -C pins all its threads to one CPU: two queues are two processes, CPU 0 and 1
+		if [ "$q" = 1 ]; then
+			pr+=("$(drop_rate 1 ip netns exec "$DROP_TX" "$SENDZC" -4 -D 198.18.0.2 -t "$DUR" -n 8 -b 1 \
+				-d -z 1 -s "$size" -C 0 udp)")
+		else
+			pr+=("$(drop_rate 1 bash -c "ip netns exec $DROP_TX $SENDZC -4 -D 198.18.0.2 -t $DUR -n 8 -b 1 -d -z 1 -s $size -C 0 udp &
+				ip netns exec $DROP_TX $SENDZC -4 -D 198.18.0.2 -t $DUR -n 8 -b 1 -d -z 1 -s $size -C 1 udp; wait")")
+		fi
+	done
+	z=$(echo "${zr[*]}" | med)
+	DROP_Z[$size-$q-$gso]=$z
+	if [ "$gso" -gt 1 ]; then
+		verdict=MISS
+		ge "$z" 8.1e6 && verdict=PASS
+		line "$(printf '%-22s %-8s %-36s %-5s zcgen zc-fixed --gso %s %s Mdatagrams/s [%s]' "$name" - \
+			">= 8.1M datagrams/s" "$verdict" "$gso" "$(fmt "$(awk -v v="$z" 'BEGIN{print v/1e6}')")" "${zr[*]}")"
+		return
+	fi
+	if [ -z "$SENDZC" ]; then
+		line "$(printf '%-22s %-8s %-36s %-5s zcgen zc-fixed %s kdatagrams/s [%s]; SENDZC not set: the comparison with send-zerocopy is skipped' \
+			"$name" - ">= 1.1x send-zerocopy" SKIP "$(fmt "$(awk -v v="$z" 'BEGIN{print v/1e3}')" 0)" "${zr[*]}")"
+	else
+		p=$(echo "${pr[*]}" | med)
+		r=$(awk -v a="$z" -v b="$p" 'BEGIN { if (a == "null" || b == "null" || b == 0) print "null"; else print a / b }')
+		verdict=MISS
+		ge "$r" 1.1 && verdict=PASS
+		line "$(printf '%-22s %-8s %-36s %-5s zcgen zc-fixed %s vs send-zerocopy %s kdatagrams/s; runs zcgen [%s] peer [%s]' \
+			"$name" "$(fmt "$r" 3)" ">= 1.1x send-zerocopy" "$verdict" \
+			"$(fmt "$(awk -v v="$z" 'BEGIN{print v/1e3}')" 0)" "$(fmt "$(awk -v v="$p" 'BEGIN{print v/1e3}')" 0)" \
+			"${zr[*]}" "${pr[*]}")"
+	fi
+	if [ "$q" = 2 ] && [ -n "${DROP_Z[$size-1-1]:-}" ]; then
+		r=$(awk -v a="$z" -v b="${DROP_Z[$size-1-1]}" 'BEGIN { if (a == "null" || b == "null" || b == 0) print "null"; else print a / b }')
+		verdict=MISS
+		ge "$r" 1.8 && verdict=PASS
+		line "$(printf '%-22s %-8s %-36s %-5s zcgen zc-fixed 2 queues over 1' "drop-udp-${size}B-2q/1q" "$(fmt "$r" 3)" ">= 1.8x" "$verdict")"
+	fi
+}
+
 printf '%-22s %-8s %-36s %s\n' case ratio target "result and figures (medians [min..max])"
 for c in $CASES; do
 	case $c in
@@ -179,7 +261,10 @@ for c in $CASES; do
 	udpgso) compare_case udp-1400B-gso16 received_packets_per_second 3 no \
 		--protocol udp --queues 1 --streams 1 --size 1400 --gso 16 ;;
 	sweep) sweep_case ;;
-	*) echo "bench: unknown case '$c' (tcp1 tcp1auto tcp2 udp udpgso sweep)"; failed=1 ;;
+	drop1400) drop_case 1400 1; drop_case 1400 2 ;;
+	drop65000) drop_case 65000 1; drop_case 65000 2 ;;
+	dropgso) drop_case 1400 1 44 ;;
+	*) echo "bench: unknown case '$c' (tcp1 tcp1auto tcp2 udp udpgso sweep drop1400 drop65000 dropgso)"; failed=1 ;;
 	esac
 done
 echo "bench: measured $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(hostname) ($(nproc) CPUs), load average now $(cut -d' ' -f1-3 /proc/loadavg)"
