@@ -242,6 +242,8 @@ json_t *iperf3_params_to_json(const struct iperf3_params *p)
 		bad |= json_object_set_new(j, "udp_counters_64bit", json_integer(1));
 	bad |= json_object_set_new(j, "client_version",
 				   json_string(p->client_version[0] ? p->client_version : "3.12"));
+	if (p->zcgen_warmup)
+		bad |= json_object_set_new(j, "zcgen_warmup", json_true());
 	if (bad) {
 		json_decref(j);
 		return NULL;
@@ -294,6 +296,7 @@ int iperf3_params_from_json(const json_t *j, struct iperf3_params *p)
 	p->window = (uint64_t)jnum(j, "window", 0);
 	p->reverse = jnum(j, "reverse", 0) != 0;
 	p->bidirectional = jnum(j, "bidirectional", 0) != 0;
+	p->zcgen_warmup = json_is_true(json_object_get(j, "zcgen_warmup"));
 	v = json_object_get(j, "congestion");
 	if (json_is_string(v))
 		snprintf(p->congestion, sizeof(p->congestion), "%s", json_string_value(v));
