@@ -463,6 +463,7 @@ int iperf3_results_from_json(const json_t *j, struct iperf3_results *r,
 		s->omitted_errors = signed64(jnum(o, "omitted_errors", 0));
 		s->packets = (uint64_t)jnum(o, "packets", 0);
 		s->omitted_packets = (uint64_t)jnum(o, "omitted_packets", 0);
+		s->omitted_known = json_object_get(o, "omitted_packets") != NULL;
 		s->start_time = jnum(o, "start_time", 0);
 		s->end_time = jnum(o, "end_time", 0);
 		zcgen_from_json(o, &s->zcgen);

@@ -146,6 +146,7 @@ struct iperf3_stream_result {
 	 */
 	uint64_t packets;
 	uint64_t omitted_packets;
+	bool omitted_known;          /* omitted_packets was in the JSON (iperf3 3.12's server omits it) */
 	double start_time, end_time; /* seconds from test start */
 	struct iperf3_zcgen zcgen;   /* receiver only, zcgen sinks only */
 };

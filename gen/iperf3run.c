@@ -368,8 +368,15 @@ const struct report_receiver *iperf3run_receiver(struct iperf3run *r)
 		const struct iperf3_stream_result *t = &r->theirs.streams[i];
 		struct report_receiver_stream *o = &r->rs[v->n];
 		int k = index_of_id(t->id);
-		/* iperf3: packets is the highest sequence seen (received + lost), warm-up apart */
-		uint64_t highest = t->packets - (t->omitted_packets <= t->packets ? t->omitted_packets : 0);
+		/*
+		 * iperf3: packets is the highest sequence seen (received + lost),
+		 * warm-up apart. iperf3 3.12's server sends no omitted_packets
+		 * (its packets cover the whole run): its own client then takes
+		 * its own warm-up's datagrams, and so does zcgen.
+		 */
+		uint64_t om = t->omitted_known || k < 0 || (unsigned)k >= r->nstreams ?
+			      t->omitted_packets : r->mine.streams[k].omitted_packets;
+		uint64_t highest = t->packets - (om <= t->packets ? om : 0);
 		int64_t lost = t->errors - (t->omitted_errors > 0 ? t->omitted_errors : 0);
 
 		if (k < 0 || (unsigned)k >= r->nstreams) {
