@@ -30,10 +30,11 @@ struct sink_opts {
 	bool gro;
 };
 
-/* One interval: cumulative bytes per worker at its end. */
+/* One interval: bytes per worker in it. */
 struct sink_interval {
 	uint64_t start_ns, end_ns;    /* relative to the start */
-	uint64_t *bytes;              /* per worker, bytes in this interval */
+	uint64_t *bytes;              /* per worker, bytes of the measured part in this interval */
+	uint64_t omitted;             /* all workers: bytes of the senders' warm-up in it */
 };
 
 static const char usage_text[] =
@@ -196,6 +197,7 @@ static const char *end_name(int end)
 
 struct totals {
 	uint64_t bytes, packets, lost, reordered, duplicates, too_late, highest;
+	uint64_t omitted_bytes, omitted_packets;
 	uint64_t foreign, foreign_bytes, connections, resets, truncated;
 	uint64_t iperf3_denied, corrupt_bytes, corrupt_datagrams;
 	uint64_t gro_receives, ts_kernel, ts_user;
@@ -210,6 +212,8 @@ static void sum_up(const struct sink_result *r, struct totals *t)
 
 		t->bytes += w->bytes;
 		t->packets += w->packets;
+		t->omitted_bytes += w->omitted_bytes;
+		t->omitted_packets += w->omitted_packets;
 		t->foreign += w->foreign;
 		t->foreign_bytes += w->foreign_bytes;
 		t->connections += w->connections;
@@ -230,6 +234,9 @@ static void sum_up(const struct sink_result *r, struct totals *t)
 		t->duplicates += s->seq.duplicates;
 		t->too_late += s->seq.too_late;
 		t->highest += s->seq.highest;
+		/* a stream with nothing measured (its warm-up only) has no active time */
+		if (!s->bytes && !s->seq.packets && s->omitted_bytes)
+			continue;
 		if (!t->first_ns || s->first_ns < t->first_ns)
 			t->first_ns = s->first_ns;
 		if (s->last_ns > t->last_ns)
@@ -270,6 +277,9 @@ static json_t *stream_json(const struct sink_stream_result *s)
 		"bytes", (json_int_t)s->bytes, "active_s", (double)active / 1e9,
 		"bits_per_second", bps(s->bytes, active));
 
+	json_object_set_new(js, "omitted_bytes", json_integer((json_int_t)s->omitted_bytes));
+	if (udp)
+		json_object_set_new(js, "omitted_packets", json_integer((json_int_t)s->seq.omitted));
 	if (s->iperf3_test) {
 		json_object_set_new(js, "iperf3_test", json_integer(s->iperf3_test));
 		json_object_set_new(js, "iperf3_id", json_integer(s->iperf3_id));
@@ -377,6 +387,8 @@ static json_t *build_json(const struct sink_opts *o, const char *local, const st
 			"ring_fallback", w->ring_fallback);
 
 		json_object_set_new(jw, "gro_receives", json_integer((json_int_t)w->gro_receives));
+		json_object_set_new(jw, "omitted_bytes", json_integer((json_int_t)w->omitted_bytes));
+		json_object_set_new(jw, "omitted_packets", json_integer((json_int_t)w->omitted_packets));
 
 		if (o->verify)
 			json_object_set_new(jw, "corrupt_bytes", json_integer((json_int_t)w->corrupt_bytes));
@@ -404,9 +416,10 @@ static json_t *build_json(const struct sink_opts *o, const char *local, const st
 			json_array_append_new(ws, json_pack("{s:I, s:I, s:f}", "worker", (json_int_t)k,
 				"bytes", (json_int_t)iv[i].bytes[k], "bits_per_second", bps(iv[i].bytes[k], len)));
 		}
-		json_array_append_new(arr, json_pack("{s:f, s:f, s:I, s:f, s:o}",
+		json_array_append_new(arr, json_pack("{s:f, s:f, s:I, s:f, s:I, s:o}",
 			"start_s", (double)iv[i].start_ns / 1e9, "end_s", (double)iv[i].end_ns / 1e9,
-			"bytes", (json_int_t)sum, "bits_per_second", bps(sum, len), "workers", ws));
+			"bytes", (json_int_t)sum, "bits_per_second", bps(sum, len),
+			"omitted_bytes", (json_int_t)iv[i].omitted, "workers", ws));
 	}
 	json_object_set_new(root, "intervals", arr);
 
@@ -426,6 +439,8 @@ static json_t *build_json(const struct sink_opts *o, const char *local, const st
 	json_object_set_new(total, "gro_receives", json_integer((json_int_t)t.gro_receives));
 	json_object_set_new(total, "timestamps_kernel", json_integer((json_int_t)t.ts_kernel));
 	json_object_set_new(total, "timestamps_batch", json_integer((json_int_t)t.ts_user));
+	json_object_set_new(total, "omitted_bytes", json_integer((json_int_t)t.omitted_bytes));
+	json_object_set_new(total, "omitted_packets", json_integer((json_int_t)t.omitted_packets));
 	if (o->verify) {
 		json_object_set_new(total, "corrupt_bytes", json_integer((json_int_t)t.corrupt_bytes));
 		json_object_set_new(total, "corrupt_datagrams", json_integer((json_int_t)t.corrupt_datagrams));
@@ -462,6 +477,8 @@ static void print_interval(const struct sink_interval *iv, unsigned n_workers)
 		for (unsigned k = 0; k < n_workers; k++)
 			printf(" w%u %.2f", k, bps(iv->bytes[k], len) / 1e9);
 	}
+	if (iv->omitted)
+		printf("  (warm-up %.2f Gbit/s, not counted)", bps(iv->omitted, len) / 1e9);
 	printf("\n");
 	fflush(stdout);
 }
@@ -604,6 +621,12 @@ static void print_summary(const struct sink_opts *o, const struct sink_result *r
 		printf(", %u iperf3 test%s (%llu refused)", r->n_tests, r->n_tests == 1 ? "" : "s",
 		       (unsigned long long)t.iperf3_denied);
 	printf("\n");
+	if (t.omitted_bytes) {
+		printf("warm-up: %llu bytes", (unsigned long long)t.omitted_bytes);
+		if (t.omitted_packets)
+			printf(" in %llu datagrams", (unsigned long long)t.omitted_packets);
+		printf(" of the senders' omit, counted in none of the figures above\n");
+	}
 	if (udp && (r->lat.count || r->lat.negative))
 		print_latency(r);
 	if (o->gro)
@@ -654,7 +677,8 @@ int cmd_sink(int argc, char **argv)
 	struct sink_opts o = { .protocol = IPPROTO_TCP, .queues = 1, .interval_ns = 1000000000ull };
 	struct sink_interval *iv = NULL;
 	unsigned n_iv = 0, cap_iv = 0, nw;
-	uint64_t *prev = NULL, *cur = NULL, start = 0, deadline, next, last_tick = 0, stop_at = 0;
+	uint64_t *prev = NULL, *cur = NULL, *cur_om = NULL, prev_om = 0, start = 0, deadline, next;
+	uint64_t last_tick = 0, stop_at = 0;
 	struct sink_result res;
 	char local[SINK_ADDRSTRLEN];
 	sigset_t set, oldset;
@@ -723,7 +747,8 @@ int cmd_sink(int argc, char **argv)
 
 	prev = calloc(nw, sizeof(*prev));
 	cur = calloc(nw, sizeof(*cur));
-	if (!prev || !cur) {
+	cur_om = calloc(nw, sizeof(*cur_om));
+	if (!prev || !cur || !cur_om) {
 		ret = EXIT_RUN_FAILED;
 		goto out_stop;
 	}
@@ -745,16 +770,20 @@ int cmd_sink(int argc, char **argv)
 		/* One interval ends: record and print it. */
 		if (!iv_slot(&iv, n_iv, &cap_iv))
 			break;
-		sink_sample(s, cur);
+		sink_sample(s, cur, cur_om);
 		iv[n_iv].start_ns = last_tick;
 		iv[n_iv].end_ns = mono_ns() - start;
 		iv[n_iv].bytes = calloc(nw, sizeof(uint64_t));
 		if (!iv[n_iv].bytes)
 			break;
+		iv[n_iv].omitted = 0;
 		for (unsigned k = 0; k < nw; k++) {
 			iv[n_iv].bytes[k] = cur[k] - prev[k];
 			prev[k] = cur[k];
+			iv[n_iv].omitted += cur_om[k];
 		}
+		iv[n_iv].omitted -= prev_om;
+		prev_om += iv[n_iv].omitted;
 		last_tick = iv[n_iv].end_ns;
 		if (!o.quiet)
 			print_interval(&iv[n_iv], nw);
@@ -787,10 +816,13 @@ out_stop:
 		iv[n_iv].end_ns = stop_at > last_tick ? stop_at : last_tick;
 		iv[n_iv].bytes = calloc(nw, sizeof(uint64_t));
 		if (iv[n_iv].bytes) {
+			iv[n_iv].omitted = 0;
 			for (unsigned k = 0; k < nw; k++) {
 				iv[n_iv].bytes[k] = res.workers[k].bytes - prev[k];
 				sum += iv[n_iv].bytes[k];
+				iv[n_iv].omitted += res.workers[k].omitted_bytes;
 			}
+			iv[n_iv].omitted -= prev_om;
 			/*
 			 * A sliver (a signal just after a tick) would show a
 			 * meaningless rate: its bytes go to the interval before,
@@ -802,8 +834,9 @@ out_stop:
 				iv[n_iv - 1].end_ns = iv[n_iv].end_ns;
 				for (unsigned k = 0; k < nw; k++)
 					iv[n_iv - 1].bytes[k] += iv[n_iv].bytes[k];
+				iv[n_iv - 1].omitted += iv[n_iv].omitted;
 				free(iv[n_iv].bytes);
-			} else if (sliver && !sum) {
+			} else if (sliver && !sum && !iv[n_iv].omitted) {
 				free(iv[n_iv].bytes);
 			} else {
 				if (!o.quiet)
@@ -853,5 +886,6 @@ out:
 	free(iv);
 	free(prev);
 	free(cur);
+	free(cur_om);
 	return ret;
 }

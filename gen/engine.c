@@ -25,6 +25,7 @@
 #include "gen/payload.h"
 #include "gen/slots.h"
 #include "gen/stall.h"
+#include "gen/udpseq.h"
 
 #ifndef SOL_UDP
 #define SOL_UDP 17
@@ -242,6 +243,8 @@ int engine_plan(const struct gen_profile *prof, struct engine_plan *plan, char *
 			return ret;
 	}
 	plan_rate(prof, plan);
+	/* iperf3 -s would read a flagged sequence as a jump of 2^63: it keeps its own omit timer */
+	plan->mark_warmup = prof->omit_ns && prof->server != GEN_SERVER_IPERF3;
 
 	plan->mode = prof->mode;
 	if (prof->mode == GEN_MODE_AUTO) {
@@ -306,9 +309,10 @@ struct stream {
 	unsigned inflight;
 	uint64_t notif_pending;
 	uint64_t seq;    /* UDP: next sequence number */
+	uint64_t wseq;   /* UDP, warm-up marked: next warm-up sequence number (UDPSEQ_WARMUP) */
 	uint64_t off;    /* TCP: stream offset of the next send's first byte */
 	uint64_t bytes, sends;           /* completed, whole run */
-	uint64_t bytes_omit, sends_omit; /* at the start of the measured part */
+	uint64_t bytes_omit, sends_omit; /* completed sends that were queued in the warm-up */
 	uint64_t acked;  /* TCP: tcpi_bytes_acked at the last look */
 	struct stall_tcp ti; /* TCP: the last look */
 	bool ti_ok;
@@ -337,10 +341,17 @@ struct worker {
 	atomic_bool done;    /* left its send loop */
 };
 
-/* user_data: stream index in the high half, slot + 1 in the low half (0: no slot) */
-static inline uint64_t ud_pack(unsigned stream, int slot)
+/*
+ * user_data: stream index in the high half, slot + 1 in the low half (0: no
+ * slot), and UD_WARMUP when the send was queued in the warm-up: its bytes
+ * are the warm-up's wherever its completion falls, as the receiver sees
+ * them (the datagram's flagged sequence, the bytes' shifted pattern).
+ */
+#define UD_WARMUP (1u << 31)
+
+static inline uint64_t ud_pack(unsigned stream, int slot, bool warmup)
 {
-	return ((uint64_t)stream << 32) | (uint32_t)(slot + 1);
+	return ((uint64_t)stream << 32) | (uint32_t)(slot + 1) | (warmup ? UD_WARMUP : 0);
 }
 
 /* The first error of a queue, as "WHAT: strerror" (the ones after it are counted by errno). */
@@ -418,12 +429,18 @@ struct wstate {
 	int last_err;                /* the last send's errno, 0 none */
 	bool resetting;              /* drain: pending sends cancelled, connections reset */
 	uint64_t dry_t0, dry_max;    /* UDP: since when no slot is free, the longest such time */
+	bool warmup;                 /* in the warm-up: sends queued now are not measured */
+	uint64_t warm_bytes, warm_sends; /* completions of the warm-up's sends */
 };
 
-static void publish(struct worker *w, const struct tx_acct *a)
+static void publish(struct worker *w, const struct wstate *s)
 {
+	const struct tx_acct *a = &s->acct;
+
 	atomic_store_explicit(&w->live.bytes, a->bytes, memory_order_relaxed);
 	atomic_store_explicit(&w->live.sends, a->sends, memory_order_relaxed);
+	atomic_store_explicit(&w->live.bytes_meas, a->bytes - s->warm_bytes, memory_order_relaxed);
+	atomic_store_explicit(&w->live.sends_meas, a->sends - s->warm_sends, memory_order_relaxed);
 	atomic_store_explicit(&w->live.notifs, a->notifs, memory_order_relaxed);
 	atomic_store_explicit(&w->live.zc_copied, a->zc_copied, memory_order_relaxed);
 	atomic_store_explicit(&w->live.errors, a->errors, memory_order_relaxed);
@@ -456,7 +473,8 @@ static unsigned reap(struct worker *w, struct wstate *s)
 	unsigned head, n = 0;
 	io_uring_for_each_cqe(&s->ring, head, cqe) {
 		unsigned si = (unsigned)(cqe->user_data >> 32);
-		int slot = (int)(uint32_t)cqe->user_data - 1;
+		bool warm = cqe->user_data & UD_WARMUP;
+		int slot = (int)((uint32_t)cqe->user_data & ~UD_WARMUP) - 1;
 		struct stream *st;
 		uint32_t want;
 		bool notif;
@@ -476,6 +494,12 @@ static unsigned reap(struct worker *w, struct wstate *s)
 		if (cqe->res >= 0) {
 			st->bytes += (uint64_t)cqe->res;
 			st->sends++;
+			if (warm) {
+				st->bytes_omit += (uint64_t)cqe->res;
+				st->sends_omit++;
+				s->warm_bytes += (uint64_t)cqe->res;
+				s->warm_sends++;
+			}
 		} else {
 			s->last_err = -cqe->res;
 		}
@@ -576,6 +600,7 @@ static unsigned send_one(struct worker *w, struct wstate *s, unsigned si, uint32
 	struct io_uring_sqe *sqe;
 	uint8_t *p = s->buf;
 	int slot = -1;
+	bool mark = s->warmup && plan->mark_warmup;
 
 	if (s->udp) {
 		slot = slots_get(&s->pool);
@@ -597,13 +622,13 @@ static unsigned send_one(struct worker *w, struct wstate *s, unsigned si, uint32
 
 			h->sec = sec;
 			h->usec = usec;
-			h->seq = htobe64(st->seq++);
+			h->seq = htobe64(mark ? UDPSEQ_WARMUP | st->wseq++ : st->seq++);
 		}
 		s->slot_len[slot] = size * n;
 	}
 	len = size * n;
 	if (!s->udp) {
-		p += st->off % PAYLOAD_PERIOD;
+		p += (st->off + (mark ? PAYLOAD_WARMUP_SHIFT : 0)) % PAYLOAD_PERIOD;
 		st->off += len;
 	}
 	switch (s->mode) {
@@ -621,7 +646,7 @@ static unsigned send_one(struct worker *w, struct wstate *s, unsigned si, uint32
 	}
 	if (s->fixed_files)
 		sqe->flags |= IOSQE_FIXED_FILE;
-	sqe->user_data = ud_pack(si, slot);
+	sqe->user_data = ud_pack(si, slot, s->warmup);
 	s->last_sqe = sqe;
 	st->inflight++;
 	s->acct.inflight++;
@@ -857,7 +882,7 @@ static int open_streams(struct worker *w, struct wstate *s)
 		struct stream *st = &s->st[i];
 		struct sockaddr_storage dest;
 
-		st->seq = 1;
+		st->seq = st->wseq = 1;
 		if (w->fds) {
 			/* connected (and greeted) by the controller, in its order */
 			st->fd = fds[i] = st->file = w->fds[i];
@@ -1250,8 +1275,10 @@ static void worker_teardown(struct worker *w, struct wstate *s)
 	if (s->ring_ok)
 		io_uring_queue_exit(&s->ring);
 	hugebuf_release(s->buf, o->buf_maplen);
-	o->bytes = s->acct.bytes;
-	o->sends = s->acct.sends;
+	/* the measured part: the sends queued after the warm-up */
+	o->bytes_all = s->acct.bytes;
+	o->bytes = s->acct.bytes - s->warm_bytes;
+	o->sends = s->acct.sends - s->warm_sends;
 	o->zc_sends = s->acct.zc_sends;
 	o->notifs = s->acct.notifs;
 	o->zc_copied = s->acct.zc_copied;
@@ -1288,15 +1315,12 @@ static inline void dry_watch(struct wstate *s, bool end)
 	s->dry_t0 = 0;
 }
 
-/* The warm-up is over: per-stream counts and this thread's CPU time start here. */
+/* The warm-up is over: sends queued from here on, and this thread's CPU time, are measured. */
 static void mark_measuring(struct wstate *s, double *cpu0)
 {
 	s->meas_t0 = now_ns(CLOCK_MONOTONIC);
 	s->meas_c0 = pace_charged(s);
-	for (unsigned i = 0; i < s->ns; i++) {
-		s->st[i].bytes_omit = s->st[i].bytes;
-		s->st[i].sends_omit = s->st[i].sends;
-	}
+	s->warmup = false;
 	if (cpustat_thread_self(cpu0))
 		*cpu0 = -1;
 }
@@ -1336,6 +1360,7 @@ static void *worker_main(void *arg)
 	pacer_turn_init(&s.turn, s.ns);
 	s.mode = w->plan->mode;
 	s.adapt = w->plan->auto_adapt;
+	s.warmup = w->plan->prof.omit_ns != 0;
 	ret = worker_setup(w, &s);
 	/* all rings start together: wait for the go (or the stop) */
 	atomic_fetch_add(&w->shared->ready, 1);
@@ -1370,7 +1395,7 @@ static void *worker_main(void *arg)
 		dry_watch(&s, false);
 		if (s.adapt)
 			auto_adapt(w, &s);
-		publish(w, &s.acct);
+		publish(w, &s);
 		now = now_ns(CLOCK_MONOTONIC);
 		if (w->plan->prof.stall_timeout_ns && now >= s.stall_next)
 			stall_look(w, &s, now);
@@ -1383,13 +1408,12 @@ static void *worker_main(void *arg)
 		pace_result(w, &s);
 	if (meas && cpu0 >= 0 && !cpustat_thread_self(&cpu1))
 		w->out->cpu_s = cpu1 - cpu0;
-	if (!ret && !meas)
-		mark_measuring(&s, &cpu0); /* stopped in the warm-up: only the drain counts */
+	/* stopped in the warm-up: every send was the warm-up's, nothing is measured */
 	if (!ret && atomic_load(&w->shared->stalled))
 		stall_note(w, &s);
 	if (!ret)
 		drain(w, &s);
-	publish(w, &s.acct);
+	publish(w, &s);
 	atomic_store(&w->done, true);
 	worker_teardown(w, &s);
 	return NULL;
@@ -1543,7 +1567,7 @@ int engine_run_ctl(const struct engine_plan *plan, struct engine_result *res,
 	struct run_shared shared;
 	struct worker *w;
 	unsigned nq = plan->nq, nfds = 0;
-	uint64_t *b_prev, *b_now, *s_prev, *s_now, *b_omit, *s_omit;
+	uint64_t *b_prev, *b_now, *s_prev, *s_now;
 	uint64_t t0, t_meas, t_end, t_next, interval = plan->prof.interval_ns;
 	unsigned started = 0;
 	int *fds = NULL;
@@ -1585,8 +1609,6 @@ int engine_run_ctl(const struct engine_plan *plan, struct engine_result *res,
 	b_now = b_prev + nq;
 	s_prev = b_prev + 2 * nq;
 	s_now = b_prev + 3 * nq;
-	b_omit = b_prev + 4 * nq;
-	s_omit = b_prev + 5 * nq;
 	stall_sp = b_prev + 6 * nq;
 
 	atomic_init(&shared.stop, false);
@@ -1668,15 +1690,18 @@ int engine_run_ctl(const struct engine_plan *plan, struct engine_result *res,
 			}
 			continue;
 		}
+		/*
+		 * The measured counts: 0 until the workers see the warm-up end
+		 * (they mark it after this store), so the intervals add up to
+		 * the total.
+		 */
 		for (unsigned i = 0; i < nq; i++) {
-			b_now[i] = atomic_load_explicit(&w[i].live.bytes, memory_order_relaxed);
-			s_now[i] = atomic_load_explicit(&w[i].live.sends, memory_order_relaxed);
+			b_now[i] = atomic_load_explicit(&w[i].live.bytes_meas, memory_order_relaxed);
+			s_now[i] = atomic_load_explicit(&w[i].live.sends_meas, memory_order_relaxed);
 		}
 		if (!measuring && now >= t_meas) {
 			measuring = true;
 			atomic_store(&shared.measuring, true);
-			memcpy(b_omit, b_now, nq * sizeof(uint64_t));
-			memcpy(s_omit, s_now, nq * sizeof(uint64_t));
 		} else if (measuring) {
 			if (!add_interval(res, nq, (t_prev - t_meas) / 1e9, (now - t_meas) / 1e9,
 					  b_prev, b_now, s_prev, s_now) && cb)
@@ -1694,11 +1719,8 @@ int engine_run_ctl(const struct engine_plan *plan, struct engine_result *res,
 	if (res->interrupted)
 		res->end = ENGINE_END_SIGNAL;
 	atomic_store(&shared.stop, true);
-	if (!measuring) { /* stopped during the warm-up: nothing measured */
-		memcpy(b_omit, b_prev, nq * sizeof(uint64_t));
-		memcpy(s_omit, s_prev, nq * sizeof(uint64_t));
+	if (!measuring) /* stopped during the warm-up: nothing measured */
 		t_meas = t_end;
-	}
 	for (unsigned i = 0; i < nq; i++)
 		if (w[i].started)
 			pthread_join(w[i].th, NULL);
@@ -1713,11 +1735,8 @@ int engine_run_ctl(const struct engine_plan *plan, struct engine_result *res,
 			  s_prev, s_now) && cb)
 		cb(plan, &res->iv[res->nint - 1], cb_arg);
 
-	/* the measured part excludes the warm-up */
+	/* the workers counted the measured part apart from the warm-up */
 	for (unsigned i = 0; i < nq; i++) {
-		res->q[i].bytes_all = res->q[i].bytes;
-		res->q[i].bytes -= b_omit[i];
-		res->q[i].sends -= s_omit[i];
 		if (plan->prof.proto == GEN_PROTO_UDP)
 			res->q[i].datagrams = res->q[i].sends * plan->gso;
 	}

@@ -52,6 +52,13 @@ struct engine_plan {
 	bool rate_pps;               /* the rate counts packets (datagrams), else bits at the layer */
 	bool pacer_per_stream;       /* rate.per: stream: one pacer per stream, else one per ring */
 	double pace_share;           /* a pacer's share of the profile's rates (pacer_split) */
+	/*
+	 * The warm-up (omit) is marked on the wire, so that the receiver
+	 * counts the same measured part: UDP sequences with UDPSEQ_WARMUP
+	 * (gen/udpseq.h), TCP bytes with the shifted pattern (gen/payload.h).
+	 * With omit, towards server none or zcgen; never towards iperf3 -s.
+	 */
+	bool mark_warmup;
 };
 
 /*
@@ -65,6 +72,8 @@ int engine_plan(const struct gen_profile *prof, struct engine_plan *plan, char *
 struct engine_live {
 	_Atomic uint64_t bytes;
 	_Atomic uint64_t sends;
+	_Atomic uint64_t bytes_meas;  /* of sends queued after the warm-up */
+	_Atomic uint64_t sends_meas;
 	_Atomic uint64_t notifs;
 	_Atomic uint64_t zc_copied;
 	_Atomic uint64_t errors;
@@ -72,7 +81,7 @@ struct engine_live {
 
 /* One stream's counts (a data connection), in connection order within its queue. */
 struct engine_stream_result {
-	uint64_t bytes;              /* measured part (after omit) */
+	uint64_t bytes;              /* measured part: sends queued after the warm-up */
 	uint64_t bytes_all;          /* warm-up included */
 	uint64_t sends;              /* measured part; UDP: datagrams */
 	uint64_t sends_all;

@@ -243,6 +243,8 @@ json_t *iperf3_params_to_json(const struct iperf3_params *p)
 		bad |= json_object_set_new(j, "udp_counters_64bit", json_integer(1));
 	bad |= json_object_set_new(j, "client_version",
 				   json_string(p->client_version[0] ? p->client_version : "3.12"));
+	if (p->zcgen_warmup)
+		bad |= json_object_set_new(j, "zcgen_warmup", json_true());
 	if (bad) {
 		json_decref(j);
 		return NULL;
@@ -323,6 +325,7 @@ int iperf3_params_from_json(const json_t *j, struct iperf3_params *p)
 	p->window = jnum_uint(j, "window", 0, UINT64_MAX);
 	p->reverse = jnum(j, "reverse", 0) != 0;
 	p->bidirectional = jnum(j, "bidirectional", 0) != 0;
+	p->zcgen_warmup = json_is_true(json_object_get(j, "zcgen_warmup"));
 	v = json_object_get(j, "congestion");
 	if (json_is_string(v))
 		snprintf(p->congestion, sizeof(p->congestion), "%s", json_string_value(v));
@@ -489,6 +492,7 @@ int iperf3_results_from_json(const json_t *j, struct iperf3_results *r,
 		s->omitted_errors = signed64(jnum(o, "omitted_errors", 0));
 		s->packets = jnum_uint(o, "packets", 0, UINT64_MAX);
 		s->omitted_packets = jnum_uint(o, "omitted_packets", 0, UINT64_MAX);
+		s->omitted_known = json_object_get(o, "omitted_packets") != NULL;
 		s->start_time = jnum(o, "start_time", 0);
 		s->end_time = jnum(o, "end_time", 0);
 		zcgen_from_json(o, &s->zcgen);

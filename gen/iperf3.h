@@ -98,6 +98,13 @@ struct iperf3_params {
 	unsigned mss;             /* 0: not sent */
 	uint64_t window;          /* socket buffer, 0: not sent */
 	char congestion[32];      /* "" : not sent */
+	/*
+	 * zcgen's addition, sent only to a zcgen sink (iperf3 ignores it): the
+	 * client marks its warm-up on the wire (gen/udpseq.h UDPSEQ_WARMUP,
+	 * gen/payload.h PAYLOAD_WARMUP_SHIFT), so the server leaves it out by
+	 * what it sees, not by its own omit timer.
+	 */
+	bool zcgen_warmup;
 	/* Server side only: what the peer asked that we do not do. */
 	bool reverse, bidirectional;
 	char client_version[32];
@@ -139,6 +146,7 @@ struct iperf3_stream_result {
 	 */
 	uint64_t packets;
 	uint64_t omitted_packets;
+	bool omitted_known;          /* omitted_packets was in the JSON (iperf3 3.12's server omits it) */
 	double start_time, end_time; /* seconds from test start */
 	struct iperf3_zcgen zcgen;   /* receiver only, zcgen sinks only */
 };

@@ -350,6 +350,8 @@ int iperf3run_begin(struct iperf3run *r, const struct engine_plan *plan)
 	par.len = plan->msg_size;
 	par.bandwidth = stream_bandwidth(plan); /* 0: as fast as it goes, no "bandwidth" key */
 	par.udp_counters_64bit = r->udp;
+	/* a zcgen sink leaves out the warm-up the engine marks on the wire (plan->mark_warmup) */
+	par.zcgen_warmup = r->kind == GEN_SERVER_ZCGEN;
 
 	ret = iperf3_client_connect(&r->c, p->host, p->port, 0);
 	if (ret) {
@@ -451,8 +453,15 @@ const struct report_receiver *iperf3run_receiver(struct iperf3run *r)
 		const struct iperf3_stream_result *t = &r->theirs.streams[i];
 		struct report_receiver_stream *o = &r->rs[v->n];
 		int k = index_of_id(t->id);
-		/* iperf3: packets is the highest sequence seen (received + lost), warm-up apart */
-		uint64_t highest = t->packets - (t->omitted_packets <= t->packets ? t->omitted_packets : 0);
+		/*
+		 * iperf3: packets is the highest sequence seen (received + lost),
+		 * warm-up apart. iperf3 3.12's server sends no omitted_packets
+		 * (its packets cover the whole run): its own client then takes
+		 * its own warm-up's datagrams, and so does zcgen.
+		 */
+		uint64_t om = t->omitted_known || k < 0 || (unsigned)k >= r->nstreams ?
+			      t->omitted_packets : r->mine.streams[k].omitted_packets;
+		uint64_t highest = t->packets - (om <= t->packets ? om : 0);
 		int64_t lost = t->errors - (t->omitted_errors > 0 ? t->omitted_errors : 0);
 
 		if (k < 0 || (unsigned)k >= r->nstreams) {
@@ -469,9 +478,18 @@ const struct report_receiver *iperf3run_receiver(struct iperf3run *r)
 			o->lost = lost > 0 ? (uint64_t)lost : 0;
 			o->packets = highest > o->lost ? highest - o->lost : 0;
 			o->jitter_ms = t->jitter * 1e3;
-			/* what we sent (whole run) beyond the highest sequence it saw */
-			if (r->mine.streams[k].packets > t->packets)
-				o->tail_lost = r->mine.streams[k].packets - t->packets;
+			/*
+			 * What we sent beyond the highest sequence it saw: iperf3's
+			 * packets count from the first datagram of the run; a zcgen
+			 * sink's from the first of the measured part (the warm-up
+			 * has its own sequences, gen/udpseq.h).
+			 */
+			uint64_t sent = r->mine.streams[k].packets;
+
+			if (r->kind == GEN_SERVER_ZCGEN)
+				sent -= r->mine.streams[k].omitted_packets;
+			if (sent > t->packets)
+				o->tail_lost = sent - t->packets;
 			extra_copy(&t->zcgen, o, v);
 		}
 		v->bytes += o->bytes;

@@ -2,6 +2,7 @@
 #ifndef ZCGEN_PAYLOAD_H
 #define ZCGEN_PAYLOAD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,8 +20,23 @@
  *
  * The first byte of a stream is 0, never a character of an iperf3 cookie
  * ([a-z2-7]): the sink tells zcgen's streams from iperf3's by that.
+ *
+ * TCP with a warm-up (omit) that the receiver is to see: the warm-up's bytes
+ * carry the pattern shifted by PAYLOAD_WARMUP_SHIFT, (o + SHIFT) % PERIOD,
+ * the measured part's the plain one. No byte fits both (SHIFT is not a
+ * multiple of PERIOD), so the receiver finds the stream offset where the
+ * measured part starts from the bytes alone (gen/sink_acct.h, tcpwin_add()).
+ * Such a stream starts with byte 128: neither 0 nor a cookie character.
+ * A sender sends from region + ((offset + SHIFT) % PAYLOAD_PERIOD).
  */
 #define PAYLOAD_PERIOD 251u
+#define PAYLOAD_WARMUP_SHIFT 128u
+
+/* The byte at stream offset @off: of the measured part, or (@warmup) of the warm-up. */
+static inline uint8_t payload_byte(uint64_t off, bool warmup)
+{
+	return (uint8_t)((off + (warmup ? PAYLOAD_WARMUP_SHIFT : 0)) % PAYLOAD_PERIOD);
+}
 
 /**
  * payload_fill() - write the pattern

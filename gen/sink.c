@@ -22,6 +22,7 @@
 #include "gen/gen.h"
 #include "gen/payload.h"
 #include "gen/sink.h"
+#include "gen/sink_acct.h"
 #include "gen/sink_iperf3.h"
 
 /*
@@ -69,7 +70,10 @@ struct conn {
 	bool udp;
 	bool lowat;               /* SO_RCVLOWAT raised while waiting for a whole cookie */
 	bool got_data;
-	uint64_t offset;          /* TCP stream offset, for --verify */
+	bool warm_seen;           /* data of the sender's warm-up came */
+	bool meas_seen;           /* data of the measured part came */
+	uint64_t offset;          /* TCP stream offset of the next byte (iperf3: after the cookie) */
+	struct tcpwin win;        /* TCP: where the sender's warm-up ends */
 	struct ip3_stream *ip3;   /* iperf3 stream (owned by the sink's iperf3 side) */
 	double jitter, transit;   /* UDP: jitter state */
 	struct lat_acct *lat;     /* UDP: latency histogram, allocated with the first datagram */
@@ -88,9 +92,10 @@ struct bufring {
 };
 
 struct sink_worker {
-	/* Read by the sampler: the only field another thread touches while running. */
+	/* Read by the sampler: the only fields another thread touches while running. */
 	_Atomic uint64_t live_bytes;
-	char pad[64 - sizeof(uint64_t)];
+	_Atomic uint64_t live_omitted;
+	char pad[64 - 2 * sizeof(uint64_t)];
 
 	struct sink *s;
 	unsigned idx;
@@ -417,6 +422,7 @@ int sink_open(const struct sink_cfg *cfg, struct sink **out)
 		w->res.worker = i;
 		w->res.cpu = -1;
 		atomic_init(&w->live_bytes, 0);
+		atomic_init(&w->live_omitted, 0);
 		s->w[i] = w;
 		s->n = i + 1;
 		if (s->have_tcp) {
@@ -800,9 +806,9 @@ static bool on_udp_hello(struct sink_worker *w, const struct sockaddr *sa, sockl
 			if (c->lat)
 				lat_init(c->lat);
 			c->r.corrupt_bytes = c->r.corrupt_datagrams = 0;
-			c->r.bytes = 0;
+			c->r.bytes = c->r.omitted_bytes = 0;
 			c->r.first_ns = c->r.last_ns = now;
-			c->got_data = false;
+			c->got_data = c->warm_seen = c->meas_seen = false;
 		}
 		c->kind = CONN_IP3;
 		c->ip3 = st;
@@ -845,6 +851,30 @@ static void udp_time(struct conn *c, uint32_t sec, uint32_t usec, uint64_t arriv
 			     (double)(arrived / 1000000000ull) + (double)(arrived % 1000000000ull) / 1e9);
 }
 
+/*
+ * Data of the sender's warm-up (omit): counted apart, in no rate, no loss
+ * and no latency. Measured data: the stream's active time starts with the
+ * first of it when a warm-up came before (iperf3's streams: always with
+ * their first data).
+ */
+static void warmup_data(struct sink_worker *w, struct conn *c, uint64_t bytes, bool datagram)
+{
+	c->warm_seen = true;
+	c->r.omitted_bytes += bytes;
+	w->res.omitted_bytes += bytes;
+	w->res.omitted_packets += datagram;
+}
+
+static void measured_data(struct conn *c, uint64_t now)
+{
+	if (!c->meas_seen) {
+		c->meas_seen = true;
+		if (c->warm_seen || c->ip3)
+			c->r.first_ns = now;
+	}
+	c->r.last_ns = now;
+}
+
 /* Payload check of a UDP datagram after its 16-byte header. */
 static void udp_verify(struct sink_worker *w, struct conn *c, const unsigned char *p, unsigned inbuf)
 {
@@ -866,18 +896,21 @@ static void on_ip3_datagram(struct sink_worker *w, struct conn *c, const void *p
 	uint32_t sec, usec;
 	uint64_t seq;
 
-	if (iperf3_udp_parse(p, inbuf, c64, &sec, &usec, &seq) || !seq) {
+	if (iperf3_udp_parse(p, inbuf, c64, &sec, &usec, &seq) || !(seq & ~UDPSEQ_WARMUP)) {
 		w->res.foreign++;
 		w->res.foreign_bytes += len;
 		return;
 	}
-	if (!c->got_data) {
-		c->got_data = true;
-		c->r.first_ns = now;
+	c->got_data = true;
+	if (udpseq_add(&c->r.seq, seq) == UDPSEQ_OMITTED) {
+		/* a zcgen client's warm-up: not in the counts the client is given */
+		warmup_data(w, c, len, true);
+		if (w->s->verify && c64 && inbuf >= GEN_UDP_HDR_LEN)
+			udp_verify(w, c, p, inbuf);
+		return;
 	}
-	udpseq_add(&c->r.seq, seq);
+	measured_data(c, now);
 	c->r.bytes += len;
-	c->r.last_ns = now;
 	w->res.bytes += len;
 	w->res.packets++;
 	/*
@@ -917,21 +950,24 @@ static void on_one(struct sink_worker *w, const struct sockaddr *sa, socklen_t s
 		goto foreign;
 	memcpy(&seq, p + offsetof(struct gen_udp_hdr, seq), sizeof(seq));  /* unaligned */
 	seq = be64toh(seq);
-	if (!seq)
+	if (!(seq & ~UDPSEQ_WARMUP))
 		goto foreign;
 	if (ci < 0)
 		ci = stream_new(w, sa, salen, now);
 	if (ci < 0)
 		goto foreign;  /* out of memory for a new stream: keep receiving the others */
 	c = &w->conns[ci];
-	udpseq_add(&c->r.seq, seq);
-	c->r.bytes += len;
-	c->r.last_ns = now;
-	w->res.bytes += len;
-	w->res.packets++;
-	memcpy(&sec, p + offsetof(struct gen_udp_hdr, sec), sizeof(sec));
-	memcpy(&usec, p + offsetof(struct gen_udp_hdr, usec), sizeof(usec));
-	udp_time(c, be32toh(sec), be32toh(usec), arrived);
+	if (udpseq_add(&c->r.seq, seq) == UDPSEQ_OMITTED) {
+		warmup_data(w, c, len, true);
+	} else {
+		measured_data(c, now);
+		c->r.bytes += len;
+		w->res.bytes += len;
+		w->res.packets++;
+		memcpy(&sec, p + offsetof(struct gen_udp_hdr, sec), sizeof(sec));
+		memcpy(&usec, p + offsetof(struct gen_udp_hdr, usec), sizeof(usec));
+		udp_time(c, be32toh(sec), be32toh(usec), arrived);
+	}
 	if (w->s->verify)
 		udp_verify(w, c, p, inbuf);
 	return;
@@ -1179,22 +1215,30 @@ static int on_recv(struct sink_worker *w, unsigned ci, struct io_uring_cqe *cqe,
 		return 0;
 	c = &w->conns[ci];
 	if (res > 0) {
-		c->r.bytes += (uint64_t)res;
-		c->r.last_ns = now;
-		w->res.bytes += (uint64_t)res;
-		if (c->ip3) {
-			if (!c->got_data) {
-				c->got_data = true;
-				c->r.first_ns = now;
-			}
-			ip3_publish_tcp(c->ip3, c->r.bytes, c->r.first_ns, now);
-		} else if (w->s->verify && (cqe->flags & IORING_CQE_F_BUFFER)) {
-			uint64_t bad = payload_check(bufring_get(&w->tcp, cqe), (size_t)res, c->offset);
+		const uint8_t *buf = (cqe->flags & IORING_CQE_F_BUFFER) ? bufring_get(&w->tcp, cqe) : NULL;
+		/* a zcgen sender's warm-up: the first bytes, in the shifted pattern */
+		size_t warm = buf ? tcpwin_add(&c->win, buf, (size_t)res, c->offset) : 0;
+		uint64_t meas = (uint64_t)res - warm;
 
-			c->offset += (uint64_t)res;
+		if (warm)
+			warmup_data(w, c, warm, false);
+		if (meas) {
+			measured_data(c, now);
+			c->r.bytes += meas;
+			w->res.bytes += meas;
+		}
+		c->got_data = true;
+		if (c->ip3) {
+			if (meas)
+				ip3_publish_tcp(c->ip3, c->r.bytes, c->r.first_ns, now);
+		} else if (w->s->verify && buf) {
+			uint64_t bad = payload_check(buf, warm, c->offset + PAYLOAD_WARMUP_SHIFT) +
+				       payload_check(buf + warm, meas, c->offset + warm);
+
 			c->r.corrupt_bytes += bad;
 			w->res.corrupt_bytes += bad;
 		}
+		c->offset += (uint64_t)res;
 		if (!(cqe->flags & IORING_CQE_F_MORE))
 			return arm_recv(w, ci);
 		return 0;
@@ -1291,6 +1335,7 @@ static void *worker_main(void *arg)
 		bufring_flush(&w->udp);
 		io_uring_cq_advance(&w->ring, ncqe);
 		atomic_store_explicit(&w->live_bytes, w->res.bytes, memory_order_relaxed);
+		atomic_store_explicit(&w->live_omitted, w->res.omitted_bytes, memory_order_relaxed);
 		if (rc) {
 			w->res.err = rc;
 			break;
@@ -1356,10 +1401,13 @@ int sink_start(struct sink *s)
 	return rc;
 }
 
-void sink_sample(const struct sink *s, uint64_t *bytes)
+void sink_sample(const struct sink *s, uint64_t *bytes, uint64_t *omitted)
 {
-	for (unsigned i = 0; i < s->n; i++)
+	for (unsigned i = 0; i < s->n; i++) {
 		bytes[i] = atomic_load_explicit(&s->w[i]->live_bytes, memory_order_relaxed);
+		if (omitted)
+			omitted[i] = atomic_load_explicit(&s->w[i]->live_omitted, memory_order_relaxed);
+	}
 }
 
 /*

@@ -35,12 +35,18 @@ struct sink_cfg {
 	bool gro;               /* UDP_GRO on the UDP sockets: coalesced receives, split here */
 };
 
-/* One worker's totals. bytes/packets are zcgen payload only (see foreign). */
+/*
+ * One worker's totals. bytes/packets are zcgen payload only (see foreign),
+ * of the measured part: the warm-up (omit) that zcgen marks on the wire is
+ * counted in omitted_bytes/omitted_packets alone (docs/sink.md, "Warm-up").
+ */
 struct sink_worker_result {
 	unsigned worker;
 	int cpu;                 /* CPU it was pinned to, -1 if not pinned */
 	uint64_t bytes;          /* TCP: all bytes; UDP: payload of zcgen datagrams */
 	uint64_t packets;        /* UDP: zcgen datagrams; TCP: 0 */
+	uint64_t omitted_bytes;  /* the senders' warm-up: TCP bytes and UDP payload */
+	uint64_t omitted_packets; /* UDP: warm-up datagrams */
 	uint64_t foreign;        /* UDP datagrams shorter than the header or with sequence 0 */
 	uint64_t foreign_bytes;
 	uint64_t truncated;      /* UDP datagrams larger than a receive buffer (counted in full) */
@@ -62,8 +68,14 @@ struct sink_stream_result {
 	char peer[SINK_ADDRSTRLEN];   /* "192.0.2.1:40000", "[2001:db8::1]:40000" */
 	unsigned worker;
 	int protocol;                 /* IPPROTO_TCP or IPPROTO_UDP */
-	uint64_t bytes;               /* payload; never an iperf3 cookie */
-	uint64_t first_ns, last_ns;   /* CLOCK_MONOTONIC: accept (iperf3: first data)/first datagram, last data */
+	uint64_t bytes;               /* payload of the measured part; never an iperf3 cookie */
+	uint64_t omitted_bytes;       /* of the sender's warm-up (UDP: seq.omitted datagrams) */
+	/*
+	 * CLOCK_MONOTONIC: accept (iperf3: first data) or first datagram, or
+	 * after a warm-up the first data of the measured part; last data of
+	 * the measured part.
+	 */
+	uint64_t first_ns, last_ns;
 	int end;                      /* TCP: 0 open at the end, 1 closed by the peer, -errno reset/error */
 	struct udpseq seq;            /* UDP only: packets, lost, reordered, ... */
 	unsigned iperf3_test;         /* 0: a plain stream; else the iperf3 test's number (from 1) */
@@ -164,11 +176,12 @@ int sink_start(struct sink *s);
 /**
  * sink_sample() - cumulative bytes per worker, for interval lines
  * @s: the sink
- * @bytes: array of at least sink_workers() entries
+ * @bytes: array of at least sink_workers() entries: bytes of the measured part
+ * @omitted: NULL, or such an array: bytes of the senders' warm-up
  *
  * Safe while the workers run: each counter has one writer.
  */
-void sink_sample(const struct sink *s, uint64_t *bytes);
+void sink_sample(const struct sink *s, uint64_t *bytes, uint64_t *omitted);
 
 /* Number of workers. */
 unsigned sink_workers(const struct sink *s);

@@ -1,8 +1,9 @@
-/* sink_acct.h - the sink's per-datagram accounting: one-way latency, and UDP GRO splitting */
+/* sink_acct.h - the sink's per-datagram accounting: one-way latency, UDP GRO splitting, TCP warm-up */
 #ifndef ZCGEN_SINK_ACCT_H
 #define ZCGEN_SINK_ACCT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "gen/hist.h"
 
@@ -101,5 +102,39 @@ static inline void gro_seg(unsigned total, unsigned inbuf, unsigned seg, unsigne
 	*len = l;
 	*in = inbuf <= o ? 0 : (inbuf - o < l ? inbuf - o : l);
 }
+
+/*
+ * TCP: where zcgen's warm-up (omit) ends in a stream. A zcgen sender that
+ * marks its warm-up writes those bytes with the shifted pattern, the
+ * measured part with the plain one (gen/payload.h); the measured part starts
+ * at the first byte in the plain pattern. A stream is taken for one with a
+ * warm-up when its first TCPWIN_PROBE bytes (or all of its first receive,
+ * if shorter) are the shifted pattern, possibly followed by the plain one:
+ * any other stream (zcgen without warm-up, iperf3, anything else) is
+ * measured from its first byte. A receive is classified with two byte
+ * compares, and a binary search in the one receive that holds the switch.
+ *
+ * Zero-initialised is the start state.
+ */
+#define TCPWIN_PROBE 16u
+
+enum tcpwin_state { TCPWIN_START, TCPWIN_WARMUP, TCPWIN_MEASURED };
+
+struct tcpwin {
+	enum tcpwin_state state;
+	uint64_t start;         /* TCPWIN_MEASURED: the stream offset where the measured part starts */
+};
+
+/**
+ * tcpwin_add() - classify the next received bytes of a stream
+ * @w: the stream's state
+ * @buf: the bytes
+ * @len: how many
+ * @off: the stream offset of @buf[0] (every byte of the stream is passed, in order)
+ *
+ * Return: how many of the first bytes of @buf belong to the warm-up; the
+ * rest belong to the measured part.
+ */
+size_t tcpwin_add(struct tcpwin *w, const uint8_t *buf, size_t len, uint64_t off);
 
 #endif

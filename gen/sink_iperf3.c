@@ -425,12 +425,19 @@ static int results_cb(void *arg, unsigned index, struct iperf3_stream_result *ou
 		return -EINVAL;
 	st = t->order[index];
 	snap(st);
-	/* as iperf3's server does: what arrived during the client's omit is not counted */
+	/*
+	 * As iperf3's server does: the bytes that arrived during the client's
+	 * omit are not counted; packets (the highest sequence) and errors (the
+	 * lost ones) are the whole test's, with the share of the warm-up in
+	 * omitted_packets and omitted_errors. A zcgen client that marks its
+	 * warm-up (zcgen_warmup) had it left out as it arrived: omit_* are 0.
+	 */
 	out->bytes = st->out.bytes - st->out.omit_bytes;
 	if (st->udp) {
-		/* iperf3's receiver meaning: packets is the highest sequence, errors the lost ones. */
-		out->packets = st->out.highest - st->out.omit_highest;
-		out->errors = (int64_t)(st->out.lost - st->out.omit_lost);
+		out->packets = st->out.highest;
+		out->omitted_packets = st->out.omit_highest;
+		out->errors = (int64_t)st->out.lost;
+		out->omitted_errors = (int64_t)st->out.omit_lost;
 		out->jitter = st->out.jitter_s;
 		zcgen_out(st, &out->zcgen);
 	}
@@ -522,7 +529,9 @@ static void run_test(struct sink_ip3 *ip, struct ip3_test *t, int fd)
 	set_state(ip, ST_RUNNING);
 	t->pub.start_ns = mono_ns();
 	r = iperf3_server_run(srv);
-	omit_at = srv->params.omit_s ? t->pub.start_ns + srv->params.omit_s * 1000000000ULL : 0;
+	/* a client that marks its warm-up on the wire needs no timer: its warm-up is never counted */
+	omit_at = srv->params.omit_s && !srv->params.zcgen_warmup ?
+		  t->pub.start_ns + srv->params.omit_s * 1000000000ULL : 0;
 	while (!r) {
 		uint64_t now = mono_ns();
 		int wait_ms = 200;

@@ -27,8 +27,12 @@ enum udpseq_verdict udpseq_add(struct udpseq *s, uint64_t seq)
 {
 	uint64_t gap;
 
-	if (seq == 0)
+	if ((seq & ~UDPSEQ_WARMUP) == 0)
 		return UDPSEQ_FOREIGN;
+	if (seq & UDPSEQ_WARMUP) {
+		s->omitted++;
+		return UDPSEQ_OMITTED;
+	}
 	s->packets++;
 
 	/* The common case first: the next one. Its bit held seq - WINDOW's. */

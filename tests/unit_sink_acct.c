@@ -1,4 +1,4 @@
-/* unit_sink_acct.c - the sink's accounting: loss/reorder/duplicates of a mangled sequence, latency from synthetic headers, GRO splitting */
+/* unit_sink_acct.c - the sink's accounting: loss/reorder/duplicates of a mangled sequence, latency from synthetic headers, GRO splitting, the warm-up's end */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "gen/payload.h"
 #include "gen/sink_acct.h"
 #include "gen/udpseq.h"
 
@@ -173,6 +174,104 @@ static void test_gro_split(void **state)
 	assert_true(off == 0 && len == 1000 && in == 1000);
 }
 
+/* A zcgen TCP stream: @warm bytes of warm-up (shifted pattern), then the measured part. */
+static void fill_stream(uint8_t *buf, size_t len, size_t warm)
+{
+	for (size_t i = 0; i < len; i++)
+		buf[i] = payload_byte(i, i < warm);
+}
+
+/* Feed @len bytes in receives of the sizes in @cuts (cycled); Return: the warm-up bytes found. */
+static uint64_t feed(struct tcpwin *w, const uint8_t *buf, size_t len, const size_t *cuts, size_t ncut)
+{
+	uint64_t warm = 0;
+
+	memset(w, 0, sizeof(*w));
+	for (size_t off = 0, i = 0; off < len; i++) {
+		size_t n = cuts[i % ncut] < len - off ? cuts[i % ncut] : len - off;
+		size_t k = tcpwin_add(w, buf + off, n, off);
+
+		assert_true(k <= n);
+		/* once measured, never warm-up again */
+		assert_true(k == 0 || warm == off);
+		warm += k;
+		off += n;
+	}
+	return warm;
+}
+
+/*
+ * The warm-up's end, found from the bytes alone, wherever it falls: inside
+ * a receive, on a receive's edge, within the first bytes, in 1-byte
+ * receives; and the sender's count of warm-up bytes is exactly what the
+ * receiver leaves out.
+ */
+static void test_tcp_warmup_end(void **state)
+{
+	static const size_t cuts_a[] = { 65536, 1, 7, 4096, 65536, 33 };
+	static const size_t cuts_b[] = { 1 };
+	static const size_t cuts_c[] = { 1000 };
+	static const size_t warms[] = { 0, 1, 5, 15, 16, 17, 999, 1000, 1001, 65536, 65537, 300000 };
+	size_t len = 400000;
+	uint8_t *buf = malloc(len);
+	struct tcpwin w;
+
+	(void)state;
+	assert_non_null(buf);
+	for (size_t i = 0; i < sizeof(warms) / sizeof(warms[0]); i++) {
+		fill_stream(buf, len, warms[i]);
+		assert_int_equal(feed(&w, buf, len, cuts_a, 6), warms[i]);
+		assert_int_equal(w.state, TCPWIN_MEASURED);
+		assert_int_equal(w.start, warms[i]);
+		assert_int_equal(feed(&w, buf, len, cuts_c, 1), warms[i]);
+		assert_int_equal(w.start, warms[i]);
+		if (warms[i] < 2000) {
+			assert_int_equal(feed(&w, buf, 3000, cuts_b, 1), warms[i]);
+			assert_int_equal(w.start, warms[i]);
+		}
+	}
+	/* a stream that is all warm-up so far (the sink stopped first) */
+	fill_stream(buf, len, len);
+	assert_int_equal(feed(&w, buf, len, cuts_a, 6), len);
+	assert_int_equal(w.state, TCPWIN_WARMUP);
+	free(buf);
+}
+
+/* Streams that are not zcgen's with a warm-up: measured from their first byte. */
+static void test_tcp_not_warmup(void **state)
+{
+	uint8_t buf[4096];
+	struct tcpwin w;
+
+	(void)state;
+	/* byte 128 first, then anything else */
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i * 37 + 11);
+	buf[0] = payload_byte(0, true);
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(tcpwin_add(&w, buf, sizeof(buf), 0), 0);
+	assert_int_equal(w.state, TCPWIN_MEASURED);
+	assert_int_equal(tcpwin_add(&w, buf, sizeof(buf), sizeof(buf)), 0);
+
+	/* the warm-up pattern with one wrong byte in the probe: not taken for a warm-up */
+	fill_stream(buf, sizeof(buf), 2000);
+	buf[9] ^= 0x55;
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(tcpwin_add(&w, buf, sizeof(buf), 0), 0);
+	assert_int_equal(w.start, 0);
+
+	/* an iperf3 cookie */
+	memcpy(buf, "abcdefghijklmnopqrstuvwxyz2345672345", 37);
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(tcpwin_add(&w, buf, 37, 0), 0);
+
+	/* zcgen without a warm-up */
+	fill_stream(buf, sizeof(buf), 0);
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(tcpwin_add(&w, buf, sizeof(buf), 0), 0);
+	assert_int_equal(w.state, TCPWIN_MEASURED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -180,6 +279,8 @@ int main(void)
 		cmocka_unit_test(test_latency_percentiles),
 		cmocka_unit_test(test_latency_negative),
 		cmocka_unit_test(test_gro_split),
+		cmocka_unit_test(test_tcp_warmup_end),
+		cmocka_unit_test(test_tcp_not_warmup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -152,6 +152,50 @@ static void test_foreign(void **state)
 	assert_int_equal(udpseq_add(&s, 2), UDPSEQ_IN_ORDER);
 }
 
+/*
+ * zcgen's warm-up: flagged sequences 1..W, then the measured part from 1.
+ * A lossless run is 0 lost however the two parts interleave at the
+ * boundary; the warm-up counts only in omitted.
+ */
+static void test_warmup_window(void **state)
+{
+	struct udpseq s;
+
+	memset(&s, 0, sizeof(s));
+	for (uint64_t q = 1; q <= 1000; q++)
+		assert_int_equal(udpseq_add(&s, UDPSEQ_WARMUP | q), UDPSEQ_OMITTED);
+	check(&s, (struct expect){ 0 });
+	assert_int_equal(s.omitted, 1000);
+	/* the last warm-up datagrams overtaken by the first measured ones */
+	assert_int_equal(udpseq_add(&s, 1), UDPSEQ_IN_ORDER);
+	assert_int_equal(udpseq_add(&s, UDPSEQ_WARMUP | 1002), UDPSEQ_OMITTED);
+	assert_int_equal(udpseq_add(&s, 2), UDPSEQ_IN_ORDER);
+	assert_int_equal(udpseq_add(&s, UDPSEQ_WARMUP | 1001), UDPSEQ_OMITTED);
+	for (uint64_t q = 3; q <= 500; q++)
+		assert_int_equal(udpseq_add(&s, q), UDPSEQ_IN_ORDER);
+	check(&s, (struct expect){ .packets = 500, .highest = 500 });
+	assert_int_equal(s.omitted, 1002);
+	assert_true(udpseq_loss_pct(&s) == 0.0);
+}
+
+/* The measured part's first datagrams lost: counted lost, never hidden by the warm-up. */
+static void test_warmup_then_loss(void **state)
+{
+	struct udpseq s;
+
+	memset(&s, 0, sizeof(s));
+	udpseq_add(&s, UDPSEQ_WARMUP | 1);
+	udpseq_add(&s, UDPSEQ_WARMUP | 2);
+	assert_int_equal(udpseq_add(&s, 3), UDPSEQ_GAP);
+	udpseq_add(&s, 4);
+	check(&s, (struct expect){ .packets = 2, .lost = 2, .highest = 4 });
+	assert_int_equal(s.omitted, 2);
+	/* the flag alone is no sequence: foreign, nothing counted */
+	assert_int_equal(udpseq_add(&s, UDPSEQ_WARMUP), UDPSEQ_FOREIGN);
+	check(&s, (struct expect){ .packets = 2, .lost = 2, .highest = 4 });
+	assert_int_equal(s.omitted, 2);
+}
+
 static void test_two_streams(void **state)
 {
 	struct udpseq a, b;
@@ -180,6 +224,8 @@ int main(void)
 		cmocka_unit_test(test_window_slides),
 		cmocka_unit_test(test_jump_beyond_window),
 		cmocka_unit_test(test_foreign),
+		cmocka_unit_test(test_warmup_window),
+		cmocka_unit_test(test_warmup_then_loss),
 		cmocka_unit_test(test_two_streams),
 	};
 
