@@ -362,6 +362,14 @@ static const char *clock_note(const struct totals *t)
 	       "sender and sink share a clock (one host, the veth lab, PTP-synchronised hosts)";
 }
 
+/* How TCP streams are received, for the start-up line (gen/sink.h) */
+static const char *tcp_receive_what(const struct sink_cfg *cfg)
+{
+	return sink_tcp_discard(cfg) ?
+		"discard (recv with MSG_TRUNC: counted, nothing copied to user space)" :
+		"copy (every byte read into user space and checked: --verify)";
+}
+
 static json_t *build_json(const struct sink_opts *o, const char *local, const struct sink_result *r,
 			  const struct sink_interval *iv, unsigned n_iv)
 {
@@ -373,6 +381,12 @@ static json_t *build_json(const struct sink_opts *o, const char *local, const st
 	json_object_set_new(root, "protocol", json_string(proto_name(o->protocol)));
 	json_object_set_new(root, "verify", json_boolean(o->verify));
 	json_object_set_new(root, "gro", json_boolean(o->gro));
+	{
+		struct sink_cfg c = { .verify = o->verify };
+
+		json_object_set_new(root, "tcp_receive",
+				    json_string(sink_tcp_discard(&c) ? "discard" : "copy"));
+	}
 	json_object_set_new(root, "clock_note", json_string(clock_note(&t)));
 	json_object_set_new(root, "duration_s", json_real((double)(r->stop_ns - r->start_ns) / 1e9));
 
@@ -743,6 +757,8 @@ int cmd_sink(int argc, char **argv)
 	printf("listening on %s (%s, %u worker%s)\n", local,
 	       o.protocol == SINK_PROTO_BOTH ? "tcp+udp" : proto_name(o.protocol), nw,
 	       nw == 1 ? "" : "s");
+	if (o.protocol != IPPROTO_UDP)
+		printf("tcp receive: %s\n", tcp_receive_what(&cfg));
 	fflush(stdout);
 
 	prev = calloc(nw, sizeof(*prev));

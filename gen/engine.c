@@ -294,6 +294,11 @@ int engine_plan(const struct gen_profile *prof, struct engine_plan *plan, char *
 	plan->sq_entries = pow2_at_least(prof->streams * prof->depth < 8 ? 8 : prof->streams * prof->depth);
 	if (plan->sq_entries > 4096)
 		plan->sq_entries = 4096;
+	if (prof->proto == GEN_PROTO_TCP && !plan->paced) {
+		uint32_t per = ENGINE_TCP_SNDBUF_RING / (prof->streams ? prof->streams : 1);
+
+		plan->tcp_sndbuf = per > ENGINE_TCP_SNDBUF_MIN ? per : ENGINE_TCP_SNDBUF_MIN;
+	}
 	/* source, device, TOS, congestion and huge pages: checked here, before anything is sent */
 	ret = sockopts_plan_make(&plan->so, prof, &plan->dest, plan->nq, prof->streams, err, errlen);
 	if (!ret)
@@ -1137,6 +1142,23 @@ static int udp_slots_setup(struct worker *w, struct wstate *s)
 }
 
 /*
+ * A TCP stream's send buffer (plan->tcp_sndbuf): SO_SNDBUFFORCE where the
+ * process may (CAP_NET_ADMIN), else SO_SNDBUF, which the kernel caps at
+ * net.core.wmem_max. Either fixes the size: autotuning stops for the socket.
+ */
+static int set_sndbuf(struct worker *w, int fd, uint32_t bytes)
+{
+	int v = (int)bytes, e;
+
+	if (!setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof(v)) ||
+	    !setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)))
+		return 0;
+	e = errno;
+	set_first_error(w->out, "SO_SNDBUF", e);
+	return -e;
+}
+
+/*
  * Per-socket options of this work: UDP_SEGMENT for GSO (one send of N x
  * size bytes leaves as N datagrams of size), and SO_MAX_PACING_RATE for
  * rate.tcp_pacing (the stream's share of the highest rate of the schedule,
@@ -1171,6 +1193,12 @@ static int stream_options(struct worker *w, struct wstate *s)
 
 		if (st->dead || st->fd < 0)
 			continue;
+		if (plan->tcp_sndbuf) {
+			int ret = set_sndbuf(w, st->fd, plan->tcp_sndbuf);
+
+			if (ret)
+				return ret;
+		}
 		if (s->udp && plan->gso > 1) {
 			int seg = (int)plan->msg_size;
 
@@ -1237,6 +1265,8 @@ static int worker_setup(struct worker *w, struct wstate *s)
 		if (ret)
 			return ret;
 	}
+	/* each io_uring_enter() then skips the ring file's lookup (optional: older kernels lack it) */
+	(void)io_uring_register_ring_fd(&s->ring);
 	if (plan->mode == GEN_MODE_ZC_FIXED) {
 		struct iovec iov = { .iov_base = s->buf, .iov_len = plan->ring_buf_bytes };
 

@@ -18,6 +18,16 @@
 #define ENGINE_AUTO_ADAPT_NOTIFS 64
 #define ENGINE_AUTO_ADAPT_COPIED_PCT 90.0
 
+/*
+ * Unpaced TCP: each ring's streams share this much send buffer
+ * (SO_SNDBUF, which the kernel doubles), and no stream gets less than the
+ * kernel's own autotuning ceiling (net.ipv4.tcp_wmem's 4 MiB). On the
+ * veth lab a stream with 4 MiB stalled whenever the sending thread was
+ * late to refill it; docs/performance.md has the measurements.
+ */
+#define ENGINE_TCP_SNDBUF_RING (32u << 20)
+#define ENGINE_TCP_SNDBUF_MIN (4u << 20)
+
 struct engine_queue_plan {
 	unsigned queue;
 	unsigned cpu;
@@ -44,6 +54,7 @@ struct engine_plan {
 	uint64_t slot_size;          /* bytes per slot */
 	uint64_t ring_buf_bytes;     /* registered buffer per ring */
 	unsigned sq_entries;
+	uint32_t tcp_sndbuf;         /* TCP unpaced: SO_SNDBUF per stream; 0: the kernel's autotuning */
 	struct sockopts_plan so;     /* source, device, TOS, congestion (gen/sockopts.h) */
 	unsigned gso;                /* UDP: datagrams per send (UDP_SEGMENT); 1: no GSO */
 	uint64_t max_size;           /* UDP: the largest datagram (sizes:), else msg_size */

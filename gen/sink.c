@@ -122,6 +122,7 @@ struct sink {
 	int protocol;             /* expected plain traffic: IPPROTO_TCP, IPPROTO_UDP, SINK_PROTO_BOTH */
 	bool verify;
 	bool gro;
+	int tcp_flags;            /* the TCP receive's flags: MSG_TRUNC when nothing reads the bytes */
 	bool have_tcp, have_udp;
 	int other_err, other_proto;
 	unsigned n;
@@ -395,6 +396,7 @@ int sink_open(const struct sink_cfg *cfg, struct sink **out)
 		return -ENOMEM;
 	s->protocol = cfg->protocol;
 	s->verify = cfg->verify;
+	s->tcp_flags = sink_tcp_discard(cfg) ? MSG_TRUNC : 0;
 	s->gro = cfg->gro;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->cond, NULL);
@@ -488,7 +490,8 @@ static int arm_recv(struct sink_worker *w, unsigned ci)
 
 	if (!sqe)
 		return -EBUSY;
-	io_uring_prep_recv_multishot(sqe, w->conns[ci].fd, NULL, 0, 0);
+	/* a selected buffer bounds each receive; with MSG_TRUNC it is never written */
+	io_uring_prep_recv_multishot(sqe, w->conns[ci].fd, NULL, 0, w->s->tcp_flags);
 	sqe->flags |= IOSQE_BUFFER_SELECT;
 	sqe->buf_group = TCP_BGID;
 	io_uring_sqe_set_data64(sqe, UD(UD_RECV, ci));

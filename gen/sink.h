@@ -36,6 +36,18 @@ struct sink_cfg {
 };
 
 /*
+ * How TCP streams are received: without --verify nothing needs the bytes,
+ * so the receive discards them in the kernel (MSG_TRUNC: the data is
+ * consumed and acknowledged but never copied to user space, as
+ * liburing's send-zerocopy -R receiver does); with --verify every byte is
+ * copied into the buffer ring and checked.
+ */
+static inline bool sink_tcp_discard(const struct sink_cfg *cfg)
+{
+	return !cfg->verify;
+}
+
+/*
  * One worker's totals. bytes/packets are zcgen payload only (see foreign),
  * of the measured part: the warm-up (omit) that zcgen marks on the wire is
  * counted in omitted_bytes/omitted_packets alone (docs/sink.md, "Warm-up").
