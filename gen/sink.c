@@ -488,10 +488,23 @@ static int arm_recv(struct sink_worker *w, unsigned ci)
 {
 	struct io_uring_sqe *sqe = get_sqe(w);
 
+	struct conn *c = &w->conns[ci];
+
 	if (!sqe)
 		return -EBUSY;
-	/* a selected buffer bounds each receive; with MSG_TRUNC it is never written */
-	io_uring_prep_recv_multishot(sqe, w->conns[ci].fd, NULL, 0, w->s->tcp_flags);
+	/*
+	 * A selected buffer bounds each receive; with MSG_TRUNC it is never
+	 * written. The discard starts only where the stream's measured part
+	 * does: until then the bytes say where a zcgen sender's warm-up ends
+	 * (tcpwin_add), so they are copied, one receive at a time, and the
+	 * receive that finds the end re-arms this one as the discarding
+	 * multishot. A stream without a warm-up is known after its first
+	 * receive.
+	 */
+	if ((w->s->tcp_flags & MSG_TRUNC) && c->win.state != TCPWIN_MEASURED)
+		io_uring_prep_recv(sqe, c->fd, NULL, 0, 0);
+	else
+		io_uring_prep_recv_multishot(sqe, c->fd, NULL, 0, w->s->tcp_flags);
 	sqe->flags |= IOSQE_BUFFER_SELECT;
 	sqe->buf_group = TCP_BGID;
 	io_uring_sqe_set_data64(sqe, UD(UD_RECV, ci));
@@ -1218,9 +1231,11 @@ static int on_recv(struct sink_worker *w, unsigned ci, struct io_uring_cqe *cqe,
 		return 0;
 	c = &w->conns[ci];
 	if (res > 0) {
+		/* a discarding receive's buffer was never written (arm_recv): no bytes to look at */
+		bool discarded = (w->s->tcp_flags & MSG_TRUNC) && c->win.state == TCPWIN_MEASURED;
 		const uint8_t *buf = (cqe->flags & IORING_CQE_F_BUFFER) ? bufring_get(&w->tcp, cqe) : NULL;
 		/* a zcgen sender's warm-up: the first bytes, in the shifted pattern */
-		size_t warm = buf ? tcpwin_add(&c->win, buf, (size_t)res, c->offset) : 0;
+		size_t warm = buf && !discarded ? tcpwin_add(&c->win, buf, (size_t)res, c->offset) : 0;
 		uint64_t meas = (uint64_t)res - warm;
 
 		if (warm)
