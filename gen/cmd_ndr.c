@@ -767,6 +767,8 @@ static int load_profile(const struct ndr_opts *o, struct gen_profile *prof)
 	int ret = 0;
 
 	profile_init(prof);
+	/* UDP unless the profile or --protocol says otherwise (then refused below, with the reason) */
+	profile_set(prof, "protocol", "udp", &d);
 	if (o->profile)
 		profile_load(prof, o->profile, &d);
 	for (unsigned i = 0; i < o->nov; i++)
