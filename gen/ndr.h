@@ -33,7 +33,7 @@ enum ndr_step { NDR_CEILING, NDR_TRIAL, NDR_DONE, NDR_FAILED };
 enum ndr_fail {
 	NDR_FAIL_NONE,
 	NDR_FAIL_NO_PASS,        /* every rate down to the floor failed */
-	NDR_FAIL_TRIALS,         /* the trial limit came first (ndr_outcome has the best so far) */
+	NDR_FAIL_TRIALS,         /* the trial limit came first (lo: the best pass so far, if any) */
 	NDR_FAIL_CEILING,        /* the unpaced trial sent nothing */
 };
 

@@ -38,23 +38,29 @@ if ! ip netns exec "$P-tx" tc qdisc add dev "$dev" root handle 1: htb default 10
 fi
 ip netns exec "$P-tx" tc class add dev "$dev" parent 1: classid 1:10 htb rate "${RATE}bit" \
 	burst 3000 cburst 3000 &&
-ip netns exec "$P-tx" tc qdisc add dev "$dev" parent 1:10 handle 10: pfifo limit 10 ||
-	{ fail "htb class / pfifo leaf"; finish; exit; }
+# the leaf holds 30000 B (6 ms at the rate): the pacer's wake-up jitter on a busy machine must
+# not drop frames below the limit, and what it holds bounds how far above the limit a trial
+# can pass
+QBYTES=30000
+ip netns exec "$P-tx" tc qdisc add dev "$dev" parent 1:10 handle 10: bfifo limit $QBYTES ||
+	{ fail "htb class / bfifo leaf"; finish; exit; }
 
-PREC=5
+# a PDR of 0.1 %: a rare drop of a few frames in a burst below the limit does not move the
+# result, a rate above it by the precision loses about that share (5 %)
+PREC=5 LOSS=0.1
 "$ZCGEN" ndr --lab --mode copy --frame-sizes 256,1024 --trial-duration 500ms --settle 200ms \
-	--precision $PREC --latency-loads 50 --json "$T/n.json" >"$T/n.out" 2>"$T/n.err"; rc=$?
+	--precision $PREC --loss $LOSS --latency-loads 50 --json "$T/n.json" >"$T/n.out" 2>"$T/n.err"; rc=$?
 cat "$T/n.out"
 [ $rc -eq 0 ] && ok "ndr --lab: exit 0" || fail "ndr --lab: exit $rc: $(cat "$T/n.err")"
 j=$T/n.json
 jqt() { if [ "$(jq -r "$2" "$j" 2>/dev/null)" = true ]; then ok "$1"; else fail "$1 ($2)"; fi; }
 jqt "schema and two sizes, both found" '.schema == "zcgen-ndr/1" and (.sizes | length) == 2 and all(.sizes[]; .found) and ([.sizes[].frame_size] == [256, 1024])'
 jqt "payload = frame - 18 - 20 - 8" 'all(.sizes[]; .payload_size == .frame_size - 46)'
-# the limit in frames/s: RATE / 8 / (frame - 4); the leaf queue (10) and the bucket (3000 B)
-# can carry a little more over a 0.5 s trial, at most (10 + 3000 / (frame - 4)) frames
+# the limit in frames/s: RATE / 8 / (frame - 4); the leaf queue and the bucket (3000 B)
+# can carry a little more over a 0.5 s trial, at most (QBYTES + 3000) / (frame - 4) frames
 for f in 256 1024; do
 	want=$(echo "$RATE / 8 / ($f - 4)" | bc -l)
-	slack=$(echo "(10 + 3000 / ($f - 4)) / 0.5" | bc -l)
+	slack=$(echo "($QBYTES + 3000) / ($f - 4) / 0.5" | bc -l)
 	got=$(jq ".sizes[] | select(.frame_size == $f) | .throughput_fps" "$j")
 	echo "frame $f: limit $want fps, found $got fps"
 	awk -v g="$got" -v w="$want" -v s="$slack" -v p=$PREC 'BEGIN { exit !(g <= w * 1.01 + s && g >= w / (1 + p / 100) / 1.02) }' &&
@@ -63,16 +69,16 @@ for f in 256 1024; do
 done
 jqt "not sender-limited: the path was" 'all(.sizes[]; .sender_limited == false and .ceiling_fps > 2 * .throughput_fps)'
 jqt "L1 and L2 rates from the frame" 'all(.sizes[]; (.l2_bits_per_second - .throughput_fps * .frame_size * 8 | fabs) < 1 and (.l1_bits_per_second - .throughput_fps * (.frame_size + 20) * 8 | fabs) < 1)'
-jqt "loss at the rate found within the threshold (0)" 'all(.sizes[]; .loss_percent == 0)'
+jqt "loss at the rate found within the threshold" "all(.sizes[]; .loss_percent <= $LOSS)"
 jqt "latency at the rate found (zcgen sink)" 'all(.sizes[]; .latency_us.p50 > 0 and .latency_us.p99 >= .latency_us.p50)'
 jqt "first trial unpaced and lossy, then paced search trials" 'all(.sizes[]; .trials[0].kind == "ceiling" and .trials[0].asked_fps == null and .trials[0].loss_percent > 0 and ([.trials[1:][] | select(.kind == "search")] | length) >= 2)'
 jqt "a trial's loss is the receiver's count" 'all(.sizes[].trials[]; .sent > 0 and ((.loss_percent - 100 * (.sent - .received) / .sent) | fabs) < 1e-9 and ((.received_fps - .received / .duration_s) | fabs) < 1e-6 * (.received_fps + 1))'
-jqt "every search trial's verdict follows its loss" 'all(.sizes[].trials[] | select(.kind == "search"); .passed == (.loss_percent <= 0 and (.sender_missed | not)))'
+jqt "every search trial's verdict follows its loss" "all(.sizes[].trials[] | select(.kind == \"search\"); .passed == (.loss_percent <= $LOSS and (.sender_missed | not)))"
 jqt "the failing rate above the one found is within the precision" "all(.sizes[]; . as \$s | ([.trials[] | select(.kind == \"search\" and (.passed | not) and .asked_fps > \$s.throughput_fps * 0.98) | .asked_fps] | min) as \$f | \$f != null and \$f <= \$s.throughput_fps * (1 + $PREC / 100) * 1.03)"
 jqt "a search trial well above the limit lost frames" 'all(.sizes[]; [.trials[] | select(.kind == "search" and (.passed | not))] | length >= 1)'
 jqt "latency at 50 % of the rate found" 'all(.sizes[]; (.latency_loads | length) == 1 and .latency_loads[0].load_percent == 50 and .latency_loads[0].latency_us.p50 > 0)'
 jqt "the search needs few trials" 'all(.sizes[]; (.trials | length) <= 14)'
-grep -Eq '^ +256 +[0-9]+ +[0-9.]+ +[0-9.]+ +0\.0000' "$T/n.out" && ok "table row for 256 B" || fail "table row for 256 B"
+grep -Eq '^ +256 +[0-9]+ +[0-9.]+ +[0-9.]+ +0\.[0-9]{4} ' "$T/n.out" && ok "table row for 256 B" || fail "table row for 256 B"
 
 "$ZCGEN" plot "$j" -o "$T/n.svg" 2>"$T/plot.err" && grep -q 'class="throughput"' "$T/n.svg" &&
 	grep -q 'frame size' "$T/n.svg" && ok "plot draws the ndr report" ||
