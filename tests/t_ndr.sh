@@ -28,6 +28,36 @@ grep -q 'TCP has no offered rate' "$T/err" && ok "TCP refused with the reason" |
 [ "$(jq '.sizes[0].found == false and (.sizes[0].error | length) > 0' "$T/none.json")" = true ] &&
 	ok "no receiver: the report says why" || fail "no receiver: report"
 
+# ---- loopback: a receiver that stops answering mid-search ------------------------
+start_sink both
+"$ZCGEN" ndr --dest "127.0.0.1:$SINK_PORT" --frame-sizes 512,1024 --trial-duration 300ms \
+	--settle 100ms --precision 1 --json "$T/stop.json" >"$T/stop.out" 2>"$T/stop.err" &
+ndr_pid=$!
+for _ in $(seq 200); do grep -q 'unpaced' "$T/stop.out" && break; sleep 0.05; done
+stop_sink
+wait "$ndr_pid"; rc=$?
+[ $rc -eq 1 ] && grep -q 'stopping the search' "$T/stop.err" && ok "receiver gone: exit 1, the reason" ||
+	fail "receiver gone: exit $rc: $(cat "$T/stop.err")"
+[ "$(jq '([.sizes[].trials[]] | length) >= 1 and any(.sizes[]; .found == false and (.error | length) > 0) and .sizes[0].trials[0].kind == "ceiling"' "$T/stop.json")" = true ] &&
+	ok "receiver gone: the trials done so far are in the report" || fail "receiver gone: report"
+
+# ---- loopback: an unmodified iperf3 -s (loss only, no latency) -----------------------
+if command -v iperf3 >/dev/null; then
+	i3port=$((20000 + $$ % 20000))
+	iperf3 -s -B 127.0.0.1 -p $i3port >"$T/i3.out" 2>&1 &
+	i3pid=$!
+	for _ in $(seq 100); do grep -q 'listening' "$T/i3.out" && break; sleep 0.05; done
+	"$ZCGEN" ndr --dest "127.0.0.1:$i3port" --server iperf3 --frame-sizes 512 --trial-duration 300ms \
+		--settle 100ms --precision 20 --loss 5 --latency-loads none --json "$T/i3.json" \
+		>"$T/i3n.out" 2>"$T/i3n.err"; rc=$?
+	kill "$i3pid" 2>/dev/null; wait "$i3pid" 2>/dev/null
+	[ $rc -eq 0 ] && ok "iperf3 -s: exit 0" || fail "iperf3 -s: exit $rc: $(cat "$T/i3n.err")"
+	[ "$(jq '.server == "iperf3" and .sizes[0].found and .sizes[0].throughput_fps > 0 and .sizes[0].latency_us == null and all(.sizes[0].trials[]; .received > 0 and .received <= .sent)' "$T/i3.json")" = true ] &&
+		ok "iperf3 -s: a rate found from its counts, no latency" || fail "iperf3 -s: report"
+else
+	echo "SKIP: iperf3 -s part (iperf3 not installed)"
+fi
+
 # ---- the lab with a known rate limit -------------------------------------------
 use_lab zcgn$$
 "$ZCGEN" lab up --queues 1 >"$T/up" 2>&1 || { fail "lab up: $(cat "$T/up")"; finish; exit; }
