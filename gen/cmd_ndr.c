@@ -427,7 +427,7 @@ static void print_table(const struct ndr_opts *o, const struct ndr_size *szs, un
 		const struct ndr_size *sz = &szs[i];
 		const struct ndr_trial *b;
 		double fps = best_fps(sz);
-		char loads[64] = "", *p = loads;
+		char loads[128] = "", *p = loads;
 
 		if (!sz->done) {
 			printf("%6u %14s  %s\n", sz->frame, "-", sz->err[0] ? sz->err : "not run");
@@ -436,10 +436,11 @@ static void print_table(const struct ndr_opts *o, const struct ndr_size *szs, un
 		b = &sz->t[sz->best];
 		for (unsigned k = 0; k < sz->nt; k++)
 			if (sz->t[k].kind == TRIAL_LATENCY && p < loads + sizeof(loads) - 16)
-				p += snprintf(p, (size_t)(loads + sizeof(loads) - p), "%s%.0f%%:%.1f",
-					      p == loads ? "" : " ", sz->t[k].load_pct,
-					      sz->t[k].lat.present && sz->t[k].lat.count ?
-						sz->t[k].lat.p50 : NAN);
+				p += sz->t[k].lat.present && sz->t[k].lat.count ?
+					snprintf(p, (size_t)(loads + sizeof(loads) - p), "%s%.0f%%:%.1f",
+						 p == loads ? "" : " ", sz->t[k].load_pct, sz->t[k].lat.p50) :
+					snprintf(p, (size_t)(loads + sizeof(loads) - p), "%s%.0f%%:-",
+						 p == loads ? "" : " ", sz->t[k].load_pct);
 		printf("%6u %14.0f %10.4f %10.4f %9.4f", sz->frame, fps,
 		       fps * (sz->frame + ETH_L1_EXTRA) * 8 / 1e9, fps * sz->frame * 8 / 1e9, b->loss_pct);
 		if (b->lat.present && b->lat.count)
