@@ -113,5 +113,22 @@ grep -Eq '^ +256 +[0-9]+ +[0-9.]+ +[0-9.]+ +0\.[0-9]{4} ' "$T/n.out" && ok "tabl
 "$ZCGEN" plot "$j" -o "$T/n.svg" 2>"$T/plot.err" && grep -q 'class="throughput"' "$T/n.svg" &&
 	grep -q 'frame size' "$T/n.svg" && ok "plot draws the ndr report" ||
 	fail "plot: $(cat "$T/plot.err")"
+# SIGINT mid-trial: the trial ends, the table and the JSON are written with what was done, exit 1
+"$ZCGEN" ndr --lab --mode copy --frame-sizes 512,1024 --trial-duration 5s --settle 0 \
+	--json "$T/int.json" >"$T/int.out" 2>&1 &
+bg=$!
+for _ in $(seq 200); do grep -q '^zcgen ndr:' "$T/int.out" && break; sleep 0.05; done
+sleep 1
+kill -INT "$bg"
+for _ in $(seq 100); do kill -0 "$bg" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$bg" 2>/dev/null; then
+	fail "SIGINT: still running 10 s after"; kill -KILL "$bg"
+else
+	wait "$bg"; rc=$?
+	[ $rc -eq 1 ] && grep -q 'not run (interrupted)' "$T/int.out" && ok "SIGINT: exit 1 and the table" ||
+		fail "SIGINT: exit $rc: $(tail -5 "$T/int.out")"
+	[ "$(jq '.interrupted and (.sizes | length) == 2 and all(.sizes[]; .found == false)' "$T/int.json")" = true ] &&
+		ok "SIGINT: the JSON says interrupted" || fail "SIGINT: JSON"
+fi
 "$ZCGEN" lab status >/dev/null 2>&1 && ok "a lab that was up stays up" || fail "the search took down a lab it did not bring up"
 finish
