@@ -14,7 +14,8 @@ static const char plot_usage[] =
 	"\n"
 	"Draws a run's or a sink's JSON report (--json) as SVG: throughput per queue\n"
 	"(or sink worker) over time, the total, and when the report has them the\n"
-	"receiver's rate and loss.\n"
+	"receiver's rate and loss. An ndr report (zcgen ndr --json) is drawn as\n"
+	"throughput and latency against frame size.\n"
 	"  -o, --output FILE    the picture (default: standard output)\n"
 	"  -h, --help           this text\n"
 	"Exit: 0 drawn, 1 the report cannot be drawn or the file written, 2 usage error.\n";

@@ -16,6 +16,7 @@ static const char usage[] =
 	"       zcgen sweep [--sizes LIST] [--modes LIST]  copy vs zero-copy per size (zcgen sweep --help)\n"
 	"       zcgen compare --profile FILE [--lab] [--repeat N]  zcgen vs iperf3 (zcgen compare --help)\n"
 	"       zcgen offload-check [DEV] --profile FILE   each offload on vs off (zcgen offload-check --help)\n"
+	"       zcgen ndr --profile FILE [--lab] [--frame-sizes LIST]  RFC 2544 throughput (zcgen ndr --help)\n"
 	"       zcgen -c HOST [-p PORT] [-t SECS] [-P N] [-l LEN] [-u] [-b RATE] [-Z] [-J] [-i SECS]\n"
 	"             [-O SECS] [-A CPU]                 iperf3's client flags for a run\n"
 	"       zcgen plot REPORT.json [-o FILE.svg]     throughput over time as a picture\n"
@@ -30,6 +31,7 @@ int main(int argc, char **argv)
 		{ "run", cmd_run }, { "sink", cmd_sink }, { "nic", cmd_nic }, { "lab", cmd_lab },
 		{ "offload-check", cmd_offload },
 		{ "sweep", cmd_sweep }, { "compare", cmd_compare }, { "plot", cmd_plot },
+		{ "ndr", cmd_ndr },
 	};
 
 	/* -v is iperf3's letter, -V the common one */

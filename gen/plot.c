@@ -165,13 +165,117 @@ static void polyline(FILE *o, const struct plot_data *pd, const double *v, doubl
 	fputs("\"/>\n", o);
 }
 
+/*
+ * An ndr report (zcgen ndr --json): throughput at L1 and L2 against frame
+ * size (left axis, Gbit/s), and latency p50 and p99 at that rate (right
+ * axis, microseconds). Sizes sit evenly along the x axis, as RFC 2544's
+ * tables list them; a size without a result is left out of the lines.
+ */
+static int plot_ndr(const json_t *rep, FILE *o, char *err, size_t errlen)
+{
+	const json_t *sizes = json_object_get(rep, "sizes"), *sz;
+	double pw = PLOT_W - PLOT_L - PLOT_R, ph = PLOT_H - PLOT_T - PLOT_B;
+	double gmax = 0, lmax = 0, gstep, lstep;
+	size_t n = json_array_size(sizes), i;
+	static const struct { const char *key, *sub, *cls, *label, *colour, *dash; } series[] = {
+		{ "l1_bits_per_second", NULL, "throughput", "L1 Gbit/s", "#1f77b4", "" },
+		{ "l2_bits_per_second", NULL, "throughput", "L2 Gbit/s", "#2ca02c", "" },
+		{ "latency_us", "p50", "latency", "latency p50 (us)", "#ff7f0e", "6 4" },
+		{ "latency_us", "p99", "latency", "latency p99 (us)", "#d62728", "6 4" },
+	};
+
+	if (!json_is_array(sizes) || !n) {
+		snprintf(err, errlen, "the ndr report has no sizes to draw");
+		return -EINVAL;
+	}
+	json_array_foreach(sizes, i, sz) {
+		const json_t *lat = json_object_get(sz, "latency_us");
+
+		gmax = fmax(gmax, num(sz, "l1_bits_per_second") / 1e9);
+		if (json_is_object(lat))
+			lmax = fmax(lmax, num(lat, "p99"));
+	}
+	gstep = gmax > 0 ? tick_step(gmax) : 1;
+	gmax = gmax > 0 ? ceil(gmax / gstep) * gstep : 1;
+	lstep = lmax > 0 ? tick_step(lmax) : 1;
+	lmax = lmax > 0 ? ceil(lmax / lstep) * lstep : 1;
+
+	fprintf(o, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+		"viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"13\">\n"
+		"<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n", PLOT_W, PLOT_H, PLOT_W, PLOT_H);
+	fprintf(o, "<text x=\"%d\" y=\"28\" font-size=\"17\">zcgen ndr to ", PLOT_L);
+	xml_text(o, json_string_value(json_object_get(rep, "dest")) ?: "?");
+	fprintf(o, ", loss &lt;= %g %%</text>\n", num(rep, "loss_threshold_percent"));
+	for (double y = 0; y <= gmax + gstep / 2; y += gstep) {
+		double py = PLOT_T + ph - y / gmax * ph;
+
+		fprintf(o, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n"
+			"<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%g</text>\n",
+			PLOT_L, py, PLOT_L + pw, py, PLOT_L - 8, py + 4, y);
+	}
+	for (double y = 0; y <= lmax + lstep / 2; y += lstep)
+		fprintf(o, "<text x=\"%.1f\" y=\"%.1f\" fill=\"#d62728\">%g</text>\n", PLOT_L + pw + 6,
+			PLOT_T + ph - y / lmax * ph + 4, y);
+	json_array_foreach(sizes, i, sz) {
+		double px = PLOT_L + (i + 0.5) / n * pw;
+
+		fprintf(o, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%g%s</text>\n", px,
+			PLOT_T + ph + 18, num(sz, "frame_size"),
+			json_is_true(json_object_get(sz, "sender_limited")) ? "*" : "");
+	}
+	fprintf(o, "<rect x=\"%d\" y=\"%d\" width=\"%.0f\" height=\"%.0f\" fill=\"none\" stroke=\"#333\"/>\n"
+		"<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">frame size (B; * sender-limited)</text>\n"
+		"<text x=\"18\" y=\"%.1f\" text-anchor=\"middle\" transform=\"rotate(-90 18 %.1f)\">Gbit/s</text>\n",
+		PLOT_L, PLOT_T, pw, ph, PLOT_L + pw / 2, PLOT_H - 12, PLOT_T + ph / 2, PLOT_T + ph / 2);
+
+	int ly = PLOT_T + 8;
+
+	for (size_t s = 0; s < sizeof(series) / sizeof(series[0]); s++) {
+		bool first = true;
+
+		fprintf(o, "<polyline class=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\" "
+			"stroke-dasharray=\"%s\" points=\"", series[s].cls, series[s].colour, series[s].dash);
+		json_array_foreach(sizes, i, sz) {
+			const json_t *src = series[s].sub ? json_object_get(sz, series[s].key) : sz;
+			double v = num(src, series[s].sub ? series[s].sub : series[s].key);
+			double max = series[s].sub ? lmax : gmax;
+
+			if (!json_is_true(json_object_get(sz, "found")) || isnan(v))
+				continue;
+			if (!series[s].sub)
+				v /= 1e9;
+			fprintf(o, "%s%.1f,%.1f", first ? "" : " ", PLOT_L + (i + 0.5) / n * pw,
+				PLOT_T + ph - v / max * ph);
+			first = false;
+		}
+		fputs("\"/>\n", o);
+		fprintf(o, "<line x1=\"%.0f\" y1=\"%d\" x2=\"%.0f\" y2=\"%d\" stroke=\"%s\" stroke-width=\"3\" "
+			"stroke-dasharray=\"%s\"/><text x=\"%.0f\" y=\"%d\">%s</text>\n", PLOT_L + pw + 50, ly,
+			PLOT_L + pw + 74, ly, series[s].colour, series[s].dash, PLOT_L + pw + 80, ly + 4,
+			series[s].label);
+		ly += 20;
+	}
+	fputs("</svg>\n", o);
+	if (ferror(o)) {
+		snprintf(err, errlen, "cannot write the picture");
+		return -EIO;
+	}
+	return 0;
+}
+
 int plot_svg(const json_t *report, FILE *o, char *err, size_t errlen)
 {
 	struct plot_data pd;
 	double pw = PLOT_W - PLOT_L - PLOT_R, ph = PLOT_H - PLOT_T - PLOT_B;
 	double tmax = 0, vmax = 0, scale, ymax, step;
 	const char *unit;
-	int r = data_load(report, &pd, err, errlen);
+	const char *schema = json_string_value(json_object_get(report, "schema"));
+	int r;
+
+	if (schema && !strncmp(schema, "zcgen-ndr/", 10))
+		return plot_ndr(report, o, err, errlen);
+	r = data_load(report, &pd, err, errlen);
 
 	if (r) {
 		if (r == -ENOMEM)

@@ -16,6 +16,9 @@
  * thicker line, and when the report has them the receiver's rate (a dashed
  * level) and its loss (in the legend). Rates in Gbit/s (Mbit/s below 1 Gbit/s).
  *
+ * An ndr report (schema zcgen-ndr/1) is drawn instead as throughput at L1 and
+ * L2 and latency p50/p99 against frame size.
+ *
  * Return: 0, -EINVAL when the report has no intervals to draw (@err says why),
  * -EIO when writing failed.
  */

@@ -14,7 +14,7 @@ _zcgen()
 	cmd=run
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in
-		run | sink | nic | lab | sweep | compare | offload-check) cmd=${COMP_WORDS[i]}; break ;;
+		run | sink | nic | lab | sweep | compare | offload-check | ndr | plot) cmd=${COMP_WORDS[i]}; break ;;
 		esac
 	done
 	case $prev in
@@ -32,7 +32,7 @@ _zcgen()
 	--hugepages) COMPREPLY=($(compgen -W "auto on off" -- "$cur")); return ;;
 	esac
 	if ((COMP_CWORD == 1)) && [[ $cur != -* ]]; then
-		COMPREPLY=($(compgen -W "run sink nic lab sweep compare offload-check" -- "$cur"))
+		COMPREPLY=($(compgen -W "run sink nic lab sweep compare offload-check ndr plot" -- "$cur"))
 		return
 	fi
 	case $cmd in

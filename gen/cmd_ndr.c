@@ -1,0 +1,847 @@
+/* cmd_ndr.c - `zcgen ndr`: RFC 2544 throughput (NDR/PDR) per frame size, with latency at that load */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <jansson.h>
+#include "gen/gen.h"
+#include "gen/cmd.h"
+#include "gen/engine.h"
+#include "gen/iperf3run.h"
+#include "gen/ndr.h"
+#include "nic/lab.h"
+#include "zcgen_version.h"
+
+#define NDR_MAX_SIZES 32
+#define NDR_MAX_LOADS 8
+#define NDR_MAX_TRIALS_ALL 64        /* per size: the search's and the latency loads' */
+/* Ethernet: header 14 + FCS 4; L1 adds preamble 7 + SFD 1 + inter-frame gap 12 */
+#define ETH_OVERHEAD 18
+#define ETH_L1_EXTRA 20
+#define UDP_HDR 8
+#define NDR_SCHEMA "zcgen-ndr/1"
+
+static const char ndr_usage[] =
+	"usage: zcgen ndr --profile FILE [options]   (or --dest HOST:PORT, or --lab)\n"
+	"\n"
+	"RFC 2544 throughput: per frame size, the highest UDP rate whose loss at the\n"
+	"receiver is at most --loss, to --precision, with latency at that rate and at\n"
+	"--latency-loads of it (docs/ndr.md). The receiver must answer the iperf3\n"
+	"control protocol: a zcgen sink (loss and latency) or iperf3 -s (loss only).\n"
+	"  --profile FILE       YAML profile (UDP; its size, rate and duration are the search's)\n"
+	"  --dest HOST:PORT     the receiver\n"
+	"  --server KIND        zcgen|iperf3 (default: the profile's, zcgen when it says none)\n"
+	"  --lab                search through the built-in veth lab against its sink\n"
+	"  --queues N / --streams N / --cpus LIST / --mode M / --depth N   as for zcgen run\n"
+	"  --frame-sizes LIST   Ethernet frame sizes with FCS (default 64,128,256,512,1024,\n"
+	"                       1280,1518); UDP payload = frame - 18 - IP header - 8\n"
+	"  --loss PCT           loss allowed at the rate found, in percent (default 0: NDR)\n"
+	"  --precision PCT      stop when the lowest failing rate is within PCT of the\n"
+	"                       highest passing one (default 1)\n"
+	"  --trial-duration T   each trial's measured time (default 2s; RFC 2544: 60s)\n"
+	"  --settle T           idle time before each trial, so that queues drain (default 500ms)\n"
+	"  --max-trials N       search trials per size, the unpaced one included (default 40)\n"
+	"  --latency-loads LIST percentages of the rate found to measure latency at\n"
+	"                       (default 10,50,90; none to skip)\n"
+	"  --json FILE          the report as JSON (docs/ndr.md); - for stdout\n"
+	"  --help               this text\n"
+	"Exit: 0 a rate found for every size, 1 a size failed or the search was stopped,\n"
+	"      2 usage or profile error.\n";
+
+struct ndr_opts {
+	const char *profile, *json;
+	unsigned frames[NDR_MAX_SIZES], nframes;
+	double loss_pct, precision;
+	uint64_t trial_ns, settle_ns;
+	unsigned max_trials;
+	double loads[NDR_MAX_LOADS];
+	unsigned nloads;
+	bool lab;
+	struct { const char *key, *value; } ov[32];
+	unsigned nov;
+};
+
+enum trial_kind { TRIAL_CEILING, TRIAL_SEARCH, TRIAL_LATENCY };
+
+struct ndr_trial {
+	enum trial_kind kind;
+	double asked_fps;            /* 0: unpaced */
+	double load_pct;             /* TRIAL_LATENCY: of the rate found */
+	double offered_fps, received_fps, loss_pct;
+	uint64_t sent, received;
+	double duration_s;
+	bool sender_missed, passed;
+	struct report_latency lat;
+};
+
+struct ndr_size {
+	unsigned frame;
+	uint64_t payload;
+	struct ndr_trial t[NDR_MAX_TRIALS_ALL];
+	unsigned nt;
+	int best;                    /* index of the passing trial at the rate found; -1 none */
+	double ceiling_fps;
+	bool done, sender_limited;
+	char err[600];
+};
+
+/* --lab: the child that runs the search inside the lab; 0 in that child */
+static pid_t ndr_child;
+
+static void on_signal(int sig)
+{
+	gen_stop = sig;
+	if (ndr_child > 0)
+		kill(ndr_child, sig);
+}
+
+static int parse_list(const char *s, double *v, unsigned max, unsigned *n, double lo, double hi)
+{
+	char buf[512], *save = NULL, *tok, *end;
+
+	if (snprintf(buf, sizeof(buf), "%s", s) >= (int)sizeof(buf))
+		return -EINVAL;
+	*n = 0;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		double x = strtod(tok, &end);
+
+		if (end == tok || *end || !(x >= lo && x <= hi) || *n == max)
+			return -EINVAL;
+		v[(*n)++] = x;
+	}
+	return *n ? 0 : -EINVAL;
+}
+
+/* A percentage: "0.5", "0.5%". */
+static int parse_pct(const char *s, double *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (end == s || (*end && strcmp(end, "%")) || !isfinite(v))
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static void sleep_ns(uint64_t ns)
+{
+	struct timespec ts = { .tv_sec = (time_t)(ns / 1000000000ull),
+			       .tv_nsec = (long)(ns % 1000000000ull) };
+
+	while (!gen_stop && nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static uint64_t ip_overhead(const struct engine_plan *plan)
+{
+	return plan->dest.ss_family == AF_INET6 ? 40 : 20;
+}
+
+/*
+ * One trial: the base profile at @payload bytes, paced at @fps (0: as
+ * fast as it goes) for the trial duration, against the receiver through
+ * the iperf3 control protocol. Return: 0 with @t filled; -errno when the
+ * trial could not take place (@err says why: the receiver stopped
+ * answering, the plan failed).
+ */
+static int trial_run(const struct ndr_opts *o, const struct gen_profile *base, uint64_t payload,
+		     double fps, struct ndr_trial *t, char *err, size_t errlen)
+{
+	struct gen_profile *prof = malloc(sizeof(*prof));
+	struct engine_plan *plan = calloc(1, sizeof(*plan));
+	struct iperf3run *i3 = calloc(1, sizeof(*i3));
+	struct engine_result res = { 0 };
+	struct gen_diags d = { 0 };
+	const struct report_receiver *rcv;
+	char v[64], dur[32];
+	int ret = -ENOMEM;
+
+	if (!prof || !plan || !i3) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	*prof = *base;
+	snprintf(v, sizeof(v), "%llu", (unsigned long long)payload);
+	profile_set(prof, "size", v, &d);
+	snprintf(dur, sizeof(dur), "%lluns", (unsigned long long)o->trial_ns);
+	profile_set(prof, "duration", dur, &d);
+	profile_set(prof, "interval", dur, &d);
+	/* no warm-up: loss is counted over the whole trial; the settle time comes before it */
+	profile_set(prof, "omit", "0", &d);
+	if (fps > 0)
+		snprintf(v, sizeof(v), "%.3fpps", fps);
+	profile_set(prof, "rate", fps > 0 ? v : "line", &d);
+	if (!diags_errors(&d))
+		profile_validate(prof, &d);
+	if (diags_errors(&d)) {
+		for (unsigned i = 0; i < d.n; i++)
+			if (!d.v[i].warning) {
+				snprintf(err, errlen, "%s: %s", d.v[i].key, d.v[i].msg);
+				break;
+			}
+		ret = -EINVAL;
+		goto out;
+	}
+	ret = engine_plan(prof, plan, err, errlen);
+	if (ret)
+		goto out;
+	sleep_ns(o->settle_ns);
+	if (gen_stop) {
+		snprintf(err, errlen, "interrupted");
+		ret = -EINTR;
+		goto out;
+	}
+	ret = iperf3run_begin(i3, plan);
+	if (ret) {
+		snprintf(err, errlen, "%.590s", i3->msg);
+		iperf3run_done(i3);
+		goto out;
+	}
+	ret = engine_run_ctl(plan, &res, NULL, NULL, &i3->ctl);
+	iperf3run_done(i3);
+	if (ret) {
+		snprintf(err, errlen, "%.590s", i3->ctl.err[0] ? i3->ctl.err : strerror(-ret));
+		goto out;
+	}
+	if (res.interrupted) {
+		snprintf(err, errlen, "interrupted");
+		ret = -EINTR;
+		goto out;
+	}
+	rcv = iperf3run_receiver(i3);
+	if (!rcv || i3->failed) {
+		snprintf(err, errlen, "the receiver gave no counts for the trial: %.500s",
+			 i3->msg[0] ? i3->msg : "no results");
+		ret = -EIO;
+		goto out;
+	}
+	memset(t, 0, sizeof(*t));
+	t->asked_fps = fps;
+	t->duration_s = res.duration_s;
+	for (unsigned q = 0; q < res.nq; q++) {
+		for (unsigned k = 0; res.q[q].st && k < res.q[q].streams; k++)
+			t->sent += res.q[q].st[k].datagrams_all;
+		t->sender_missed |= plan->paced && res.q[q].rate_missed;
+	}
+	t->received = rcv->packets;
+	if (t->duration_s > 0) {
+		t->offered_fps = t->sent / t->duration_s;
+		t->received_fps = t->received / t->duration_s;
+	}
+	/* loss from what zcgen sent and the receiver got: a lost tail counts too */
+	t->loss_pct = t->sent && t->received < t->sent ?
+		100.0 * (double)(t->sent - t->received) / (double)t->sent : 0;
+	t->lat = rcv->x.lat;
+	if (!t->sent) {
+		snprintf(err, errlen, "nothing was sent%s%s", res.nq && res.q[0].first_error[0] ? ": " : "",
+			 res.nq ? res.q[0].first_error : "");
+		ret = -EIO;
+	}
+out:
+	engine_result_free(&res);
+	diags_free(&d);
+	free(i3);
+	free(plan);
+	free(prof);
+	return ret;
+}
+
+static void print_trial(const struct ndr_size *sz, const struct ndr_trial *t)
+{
+	const char *kind = t->kind == TRIAL_CEILING ? "unpaced" : t->kind == TRIAL_LATENCY ? "latency" : "trial";
+
+	printf("  %4u B %-7s", sz->frame, kind);
+	if (t->kind == TRIAL_CEILING)
+		printf(" %12s", "line");
+	else
+		printf(" %12.0f", t->asked_fps);
+	printf(" offered %12.0f fps, received %12.0f fps, loss %8.4f %%", t->offered_fps,
+	       t->received_fps, t->loss_pct);
+	if (t->lat.present && t->lat.count)
+		printf(", latency p50 %.1f p99 %.1f us", t->lat.p50, t->lat.p99);
+	if (t->kind != TRIAL_LATENCY)
+		printf("  %s%s", t->passed ? "pass" : "fail",
+		       t->sender_missed ? " (zcgen missed the rate)" : "");
+	putchar('\n');
+	fflush(stdout);
+}
+
+/* The search for one size; 0 when it ran to its end (found or not), -errno when a trial could not run. */
+static int search_size(const struct ndr_opts *o, const struct gen_profile *base, struct ndr_size *sz)
+{
+	struct ndr_cfg cfg = { .loss_pct = o->loss_pct, .precision = o->precision / 100,
+			       .max_trials = o->max_trials };
+	struct ndr s;
+	double found;
+	int ret;
+
+	/* a trial needs a few hundred frames for its loss to mean something */
+	cfg.floor_fps = fmax(100, 200e9 / (double)o->trial_ns);
+	ndr_init(&s, &cfg);
+	sz->best = -1;
+	while (s.step == NDR_CEILING || s.step == NDR_TRIAL) {
+		struct ndr_trial *t = &sz->t[sz->nt];
+		struct ndr_result r;
+		bool ceiling = s.step == NDR_CEILING;
+
+		if (sz->nt == NDR_MAX_TRIALS_ALL - NDR_MAX_LOADS)
+			break;
+		ret = trial_run(o, base, sz->payload, ceiling ? 0 : s.next, t, sz->err, sizeof(sz->err));
+		if (ret)
+			return ret;
+		t->kind = ceiling ? TRIAL_CEILING : TRIAL_SEARCH;
+		r = (struct ndr_result){ .offered_fps = t->offered_fps, .received_fps = t->received_fps,
+					 .loss_pct = t->loss_pct, .sender_missed = t->sender_missed };
+		t->passed = ceiling ? r.loss_pct <= cfg.loss_pct : ndr_passed(&s, &r);
+		if (t->passed && (sz->best < 0 || t->asked_fps >= sz->t[sz->best].asked_fps ||
+				  ceiling))
+			sz->best = (int)sz->nt;
+		sz->nt++;
+		print_trial(sz, t);
+		ndr_feed(&s, &r);
+	}
+	sz->ceiling_fps = s.ceiling_fps;
+	found = ndr_found(&s);
+	/* the passing trial at the rate found (a later fail below it reopens the search) */
+	sz->best = -1;
+	for (unsigned i = 0; i < sz->nt; i++)
+		if (sz->t[i].passed && found > 0 &&
+		    (sz->t[i].kind == TRIAL_CEILING ? s.sender_limited && s.ceiling_fps == found :
+						      sz->t[i].asked_fps == found))
+			sz->best = (int)i;
+	if (s.step != NDR_DONE || sz->best < 0) {
+		snprintf(sz->err, sizeof(sz->err), "%s", s.step == NDR_FAILED ? ndr_fail_name(s.fail) :
+			 "too many trials");
+		if (s.fail == NDR_FAIL_NO_PASS)
+			snprintf(sz->err, sizeof(sz->err), "no rate passed: loss above %g %% down to %.0f "
+				 "frames/s", o->loss_pct, cfg.floor_fps);
+		return 0;
+	}
+	sz->done = true;
+	sz->sender_limited = s.sender_limited;
+	for (unsigned l = 0; l < o->nloads && !gen_stop; l++) {
+		struct ndr_trial *t = &sz->t[sz->nt];
+		double rate = sz->t[sz->best].kind == TRIAL_CEILING ? sz->t[sz->best].offered_fps : found;
+
+		ret = trial_run(o, base, sz->payload, rate * o->loads[l] / 100, t, sz->err,
+				sizeof(sz->err));
+		if (ret)
+			return ret;
+		t->kind = TRIAL_LATENCY;
+		t->load_pct = o->loads[l];
+		t->passed = t->loss_pct <= o->loss_pct && !t->sender_missed;
+		sz->nt++;
+		print_trial(sz, t);
+	}
+	return 0;
+}
+
+static json_t *lat_json(const struct report_latency *l)
+{
+	if (!l->present || !l->count)
+		return json_null();
+	return json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:I, s:b}", "p50", l->p50, "p90", l->p90,
+			 "p99", l->p99, "p99_9", l->p99_9, "max", l->max, "mean", l->mean, "count",
+			 (json_int_t)l->count, "valid", l->valid);
+}
+
+static double best_fps(const struct ndr_size *sz)
+{
+	return sz->done && sz->best >= 0 ? sz->t[sz->best].offered_fps : 0;
+}
+
+static json_t *ndr_json(const struct ndr_opts *o, const struct ndr_size *szs, unsigned n,
+			const char *dest, const char *server, bool lab)
+{
+	json_t *root = json_object(), *arr = json_array();
+
+	for (unsigned i = 0; i < n; i++) {
+		const struct ndr_size *sz = &szs[i];
+		const struct ndr_trial *b = sz->done ? &sz->t[sz->best] : NULL;
+		double fps = best_fps(sz);
+		json_t *tr = json_array(), *ll = json_array();
+
+		for (unsigned k = 0; k < sz->nt; k++) {
+			const struct ndr_trial *t = &sz->t[k];
+			static const char *const kinds[] = { "ceiling", "search", "latency" };
+			json_t *tj = json_pack("{s:s, s:o, s:f, s:f, s:f, s:I, s:I, s:f, s:b, s:b, s:o}",
+				"kind", kinds[t->kind], "asked_fps",
+				t->kind == TRIAL_CEILING ? json_null() : json_real(t->asked_fps),
+				"offered_fps", t->offered_fps, "received_fps", t->received_fps,
+				"loss_percent", t->loss_pct, "sent", (json_int_t)t->sent, "received",
+				(json_int_t)t->received, "duration_s", t->duration_s, "passed", t->passed,
+				"sender_missed", t->sender_missed, "latency_us", lat_json(&t->lat));
+
+			if (t->kind == TRIAL_LATENCY) {
+				json_object_set_new(tj, "load_percent", json_real(t->load_pct));
+				json_array_append_new(ll, json_pack("{s:f, s:f, s:o}", "load_percent",
+					t->load_pct, "offered_fps", t->offered_fps, "latency_us",
+					lat_json(&t->lat)));
+			}
+			json_array_append_new(tr, tj);
+		}
+		json_t *sj = json_pack("{s:I, s:I, s:b, s:f, s:f, s:f, s:f, s:o, s:o, s:b, s:o, s:o}",
+			"frame_size", (json_int_t)sz->frame, "payload_size", (json_int_t)sz->payload,
+			"found", sz->done, "ceiling_fps", sz->ceiling_fps, "throughput_fps", fps,
+			"l1_bits_per_second", fps * (sz->frame + ETH_L1_EXTRA) * 8.0,
+			"l2_bits_per_second", fps * sz->frame * 8.0,
+			"loss_percent", b ? json_real(b->loss_pct) : json_null(),
+			"latency_us", b ? lat_json(&b->lat) : json_null(),
+			"sender_limited", sz->sender_limited, "latency_loads", ll, "trials", tr);
+
+		if (sz->err[0])
+			json_object_set_new(sj, "error", json_string(sz->err));
+		json_array_append_new(arr, sj);
+	}
+	json_object_set_new(root, "schema", json_string(NDR_SCHEMA));
+	json_object_set_new(root, "zcgen", json_string(ZCGEN_VERSION));
+	json_object_set_new(root, "dest", json_string(dest));
+	json_object_set_new(root, "server", json_string(server));
+	json_object_set_new(root, "lab", json_boolean(lab));
+	json_object_set_new(root, "loss_threshold_percent", json_real(o->loss_pct));
+	json_object_set_new(root, "precision_percent", json_real(o->precision));
+	json_object_set_new(root, "trial_duration_s", json_real(o->trial_ns / 1e9));
+	json_object_set_new(root, "settle_s", json_real(o->settle_ns / 1e9));
+	json_object_set_new(root, "interrupted", json_boolean(gen_stop != 0));
+	json_object_set_new(root, "sizes", arr);
+	return root;
+}
+
+static void print_table(const struct ndr_opts *o, const struct ndr_size *szs, unsigned n)
+{
+	printf("\n%6s %14s %10s %10s %9s %10s %10s  %-26s %s\n", "frame", "throughput", "L1", "L2",
+	       "loss", "lat p50", "lat p99", "p50 at loads (us)", "");
+	printf("%6s %14s %10s %10s %9s %10s %10s\n", "B", "fps", "Gbit/s", "Gbit/s", "%", "us", "us");
+	for (unsigned i = 0; i < n; i++) {
+		const struct ndr_size *sz = &szs[i];
+		const struct ndr_trial *b;
+		double fps = best_fps(sz);
+		char loads[128] = "", *p = loads;
+
+		if (!sz->done) {
+			printf("%6u %14s  %s\n", sz->frame, "-", sz->err[0] ? sz->err : "not run");
+			continue;
+		}
+		b = &sz->t[sz->best];
+		for (unsigned k = 0; k < sz->nt; k++)
+			if (sz->t[k].kind == TRIAL_LATENCY && p < loads + sizeof(loads) - 16)
+				p += sz->t[k].lat.present && sz->t[k].lat.count ?
+					snprintf(p, (size_t)(loads + sizeof(loads) - p), "%s%.0f%%:%.1f",
+						 p == loads ? "" : " ", sz->t[k].load_pct, sz->t[k].lat.p50) :
+					snprintf(p, (size_t)(loads + sizeof(loads) - p), "%s%.0f%%:-",
+						 p == loads ? "" : " ", sz->t[k].load_pct);
+		printf("%6u %14.0f %10.4f %10.4f %9.4f", sz->frame, fps,
+		       fps * (sz->frame + ETH_L1_EXTRA) * 8 / 1e9, fps * sz->frame * 8 / 1e9, b->loss_pct);
+		if (b->lat.present && b->lat.count)
+			printf(" %10.1f %10.1f", b->lat.p50, b->lat.p99);
+		else
+			printf(" %10s %10s", "-", "-");
+		printf("  %-26s %s\n", loads[0] ? loads : "-",
+		       sz->sender_limited ? "sender-limited (zcgen's ceiling, not the path's)" : "");
+	}
+	(void)o;
+}
+
+/*
+ * The search over every size, the table and the JSON. @base: the resolved
+ * profile (the lab's receiver in it when in the lab).
+ */
+static int ndr_run(const struct ndr_opts *o, const struct gen_profile *base, bool lab)
+{
+	struct ndr_size *szs = calloc(o->nframes, sizeof(*szs));
+	struct engine_plan *plan = calloc(1, sizeof(*plan));
+	struct sigaction sa = { .sa_handler = on_signal };
+	char err[600];
+	int rc = EXIT_RUN_FAILED, ret;
+	unsigned failed = 0;
+
+	if (!szs || !plan) {
+		fprintf(stderr, "zcgen ndr: out of memory\n");
+		goto out;
+	}
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (engine_plan(base, plan, err, sizeof(err))) {
+		fprintf(stderr, "zcgen ndr: %s\n", err);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	for (unsigned i = 0; i < o->nframes; i++) {
+		uint64_t ovh = ETH_OVERHEAD + ip_overhead(plan) + UDP_HDR;
+
+		szs[i].frame = o->frames[i];
+		if (o->frames[i] < ovh + GEN_UDP_HDR_LEN) {
+			fprintf(stderr, "zcgen ndr: --frame-sizes %u: too small for zcgen's %u-byte datagram "
+				"header over %s: the smallest frame is %llu B\n", o->frames[i],
+				GEN_UDP_HDR_LEN, plan->dest.ss_family == AF_INET6 ? "IPv6" : "IPv4",
+				(unsigned long long)(ovh + GEN_UDP_HDR_LEN));
+			rc = EXIT_USAGE;
+			goto out;
+		}
+		if (plan->path_mtu && o->frames[i] - ETH_OVERHEAD > plan->path_mtu) {
+			fprintf(stderr, "zcgen ndr: --frame-sizes %u: the IP packet (%u B) is larger than "
+				"the path MTU to %s (%llu B): it would be fragmented\n", o->frames[i],
+				o->frames[i] - ETH_OVERHEAD, plan->dest_str,
+				(unsigned long long)plan->path_mtu);
+			rc = EXIT_USAGE;
+			goto out;
+		}
+		szs[i].payload = o->frames[i] - ovh;
+	}
+	printf("zcgen ndr: UDP to %s (%s%s), %u queue(s), loss <= %g %%, precision %g %%, "
+	       "trials of %.3g s after %.3g s idle\n", plan->dest_str, gen_server_name(base->server),
+	       lab ? ", the lab's sink" : "", plan->nq, o->loss_pct, o->precision, o->trial_ns / 1e9,
+	       o->settle_ns / 1e9);
+	fflush(stdout);
+	for (unsigned i = 0; i < o->nframes && !gen_stop; i++) {
+		ret = search_size(o, base, &szs[i]);
+		if (ret && ret != -EINTR) {
+			/* the receiver or the plan failed: no later size can do better */
+			fprintf(stderr, "zcgen ndr: frame %u B, trial %u: %s; stopping the search\n",
+				szs[i].frame, szs[i].nt + 1, szs[i].err);
+			break;
+		}
+	}
+	for (unsigned i = 0; i < o->nframes; i++) {
+		if (!szs[i].done && !szs[i].err[0])
+			snprintf(szs[i].err, sizeof(szs[i].err), "not run%s", gen_stop ? " (interrupted)" : "");
+		failed += !szs[i].done;
+	}
+	print_table(o, szs, o->nframes);
+	fflush(stdout);
+	rc = failed || gen_stop ? EXIT_RUN_FAILED : EXIT_OK;
+	if (o->json) {
+		json_t *j = ndr_json(o, szs, o->nframes, plan->dest_str, gen_server_name(base->server), lab);
+
+		if (!j || json_dump_file(j, strcmp(o->json, "-") ? o->json : "/dev/stdout",
+					 JSON_INDENT(2)) < 0) {
+			fprintf(stderr, "zcgen ndr: cannot write JSON to %s\n", o->json);
+			rc = EXIT_RUN_FAILED;
+		}
+		json_decref(j);
+	}
+out:
+	free(szs);
+	free(plan);
+	return rc;
+}
+
+/* --lab: bring the lab up (or reuse it), search from inside it in a child, take it down. */
+static int ndr_lab(const struct ndr_opts *o, struct gen_profile *prof)
+{
+	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
+	struct lab_cfg lc;
+	struct lab_info li = { 0 };
+	cpu_set_t set;
+	char msg[512];
+	int ret, status, rc = EXIT_RUN_FAILED;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return EXIT_RUN_FAILED;
+	if (prof->queues > (unsigned)CPU_COUNT(&set)) {
+		printf("lab: queues %u -> %u (the CPUs this process may use)\n", prof->queues,
+		       (unsigned)CPU_COUNT(&set));
+		prof->queues = (unsigned)CPU_COUNT(&set);
+	}
+	for (unsigned i = 0; i < prof->n_cpus; i++)
+		if (prof->cpus[i] >= CPU_SETSIZE || !CPU_ISSET(prof->cpus[i], &set)) {
+			printf("lab: cpus -> the CPUs this process may use\n");
+			prof->n_cpus = 0;
+			break;
+		}
+	lab_cfg_init(&lc);
+	lc.queues = prof->queues;
+	lc.sink = true;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	ret = lab_up(&lc, &li, msg, sizeof(msg));
+	if (ret) {
+		fprintf(stderr, "zcgen ndr: lab: %s\n", msg[0] ? msg : strerror(-ret));
+		rc = ret == -EPERM || ret == -EINVAL ? EXIT_USAGE : EXIT_RUN_FAILED;
+		goto out;
+	}
+	printf("lab: %s %s (%s) -> %s %s (%s), %u queues%s\n", li.tx_netns, li.tx_dev, li.tx_ipv4,
+	       li.rx_netns, li.rx_dev, li.rx_ipv4, li.queues, li.reused ? ", reused" : "");
+	if (!li.sink_udp_port) {
+		fprintf(stderr, "zcgen ndr: lab: no sink is running in %s (see zcgen lab status)\n",
+			li.rx_netns);
+		goto out_down;
+	}
+	snprintf(prof->host, sizeof(prof->host), "%s", li.rx_ipv4);
+	prof->port = li.sink_udp_port;
+	if (gen_stop)
+		goto out_down;
+	fflush(stdout);
+	fflush(stderr);
+	ndr_child = fork();
+	if (ndr_child < 0) {
+		fprintf(stderr, "zcgen ndr: fork: %s\n", strerror(errno));
+		goto out_down;
+	}
+	if (ndr_child == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (lab_enter(&li, msg, sizeof(msg))) {
+			fprintf(stderr, "zcgen ndr: lab: %s\n", msg);
+			_exit(EXIT_RUN_FAILED);
+		}
+		rc = ndr_run(o, prof, true);
+		fflush(stdout);
+		_exit(rc);
+	}
+	while (waitpid(ndr_child, &status, 0) < 0 && errno == EINTR)
+		;
+	ndr_child = 0;
+	rc = WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_RUN_FAILED;
+	if (WIFSIGNALED(status))
+		fprintf(stderr, "zcgen ndr: the search in the lab died of signal %d\n", WTERMSIG(status));
+out_down:
+	if (!li.reused && lab_down(&lc, msg, sizeof(msg))) {
+		fprintf(stderr, "zcgen ndr: lab: could not take the lab down: %s\n", msg);
+		rc = EXIT_RUN_FAILED;
+	}
+out:
+	if (gen_stop)
+		rc = EXIT_RUN_FAILED;
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	return rc;
+}
+
+enum { O_PROFILE = 1000, O_LAB, O_FRAMES, O_LOSS, O_PREC, O_TRIAL, O_SETTLE, O_MAXT, O_LOADS,
+       O_JSON, O_HELP, O_KEY };
+
+static const char *const key_opts[] = { "dest", "server", "queues", "streams", "cpus", "mode",
+					"depth", "protocol" };
+
+static int parse_args(int argc, char **argv, struct ndr_opts *o)
+{
+	struct option lo[] = {
+		{ "profile", required_argument, NULL, O_PROFILE },
+		{ "lab", no_argument, NULL, O_LAB },
+		{ "frame-sizes", required_argument, NULL, O_FRAMES },
+		{ "loss", required_argument, NULL, O_LOSS },
+		{ "precision", required_argument, NULL, O_PREC },
+		{ "trial-duration", required_argument, NULL, O_TRIAL },
+		{ "settle", required_argument, NULL, O_SETTLE },
+		{ "max-trials", required_argument, NULL, O_MAXT },
+		{ "latency-loads", required_argument, NULL, O_LOADS },
+		{ "json", required_argument, NULL, O_JSON },
+		{ "help", no_argument, NULL, O_HELP },
+		{ "dest", required_argument, NULL, O_KEY + 0 },
+		{ "server", required_argument, NULL, O_KEY + 1 },
+		{ "queues", required_argument, NULL, O_KEY + 2 },
+		{ "streams", required_argument, NULL, O_KEY + 3 },
+		{ "cpus", required_argument, NULL, O_KEY + 4 },
+		{ "mode", required_argument, NULL, O_KEY + 5 },
+		{ "depth", required_argument, NULL, O_KEY + 6 },
+		{ "protocol", required_argument, NULL, O_KEY + 7 },
+		{ NULL, 0, NULL, 0 },
+	};
+	double v[NDR_MAX_SIZES];
+	struct ndr_cfg cfg;
+	uint64_t u;
+	char err[256];
+	int c;
+
+	parse_list("64,128,256,512,1024,1280,1518", v, NDR_MAX_SIZES, &o->nframes, 1, 65535);
+	for (unsigned i = 0; i < o->nframes; i++)
+		o->frames[i] = (unsigned)v[i];
+	parse_list("10,50,90", o->loads, NDR_MAX_LOADS, &o->nloads, 1, 100);
+	o->precision = 1;
+	o->trial_ns = 2000000000ull;
+	o->settle_ns = 500000000ull;
+	o->max_trials = NDR_DEFAULT_MAX_TRIALS;
+	optind = 1;
+	opterr = 1;
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (c) {
+		case O_PROFILE: o->profile = optarg; break;
+		case O_LAB: o->lab = true; break;
+		case O_JSON: o->json = optarg; break;
+		case O_FRAMES:
+			if (parse_list(optarg, v, NDR_MAX_SIZES, &o->nframes, 1, 65535)) {
+				fprintf(stderr, "zcgen ndr: --frame-sizes '%s': expected frame sizes in bytes "
+					"like 64,512,1518 (at most %d)\n", optarg, NDR_MAX_SIZES);
+				return EXIT_USAGE;
+			}
+			for (unsigned i = 0; i < o->nframes; i++) {
+				if (v[i] != floor(v[i])) {
+					fprintf(stderr, "zcgen ndr: --frame-sizes: %g is not a whole number "
+						"of bytes\n", v[i]);
+					return EXIT_USAGE;
+				}
+				o->frames[i] = (unsigned)v[i];
+			}
+			break;
+		case O_LOADS:
+			if (!strcmp(optarg, "none")) {
+				o->nloads = 0;
+			} else if (parse_list(optarg, o->loads, NDR_MAX_LOADS, &o->nloads, 1, 100)) {
+				fprintf(stderr, "zcgen ndr: --latency-loads '%s': expected percentages of "
+					"the rate found, 1 to 100, like 10,50,90 (at most %d), or none\n",
+					optarg, NDR_MAX_LOADS);
+				return EXIT_USAGE;
+			}
+			break;
+		case O_LOSS:
+			if (parse_pct(optarg, &o->loss_pct)) {
+				fprintf(stderr, "zcgen ndr: --loss '%s': expected a percentage like 0 or 0.1\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case O_PREC:
+			if (parse_pct(optarg, &o->precision)) {
+				fprintf(stderr, "zcgen ndr: --precision '%s': expected a percentage like "
+					"0.5\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case O_TRIAL:
+		case O_SETTLE:
+			if (units_time_ns(optarg, &u) || (c == O_TRIAL && u < 100000000ull) ||
+			    u > 3600000000000ull) {
+				fprintf(stderr, "zcgen ndr: --%s '%s': expected a time like 2s or 500ms "
+					"(%s to 1h)\n", c == O_TRIAL ? "trial-duration" : "settle", optarg,
+					c == O_TRIAL ? "100ms" : "0");
+				return EXIT_USAGE;
+			}
+			*(c == O_TRIAL ? &o->trial_ns : &o->settle_ns) = u;
+			break;
+		case O_MAXT:
+			if (units_uint(optarg, 2, NDR_MAX_TRIALS_ALL - NDR_MAX_LOADS, &u)) {
+				fprintf(stderr, "zcgen ndr: --max-trials '%s': expected 2 to %d\n", optarg,
+					NDR_MAX_TRIALS_ALL - NDR_MAX_LOADS);
+				return EXIT_USAGE;
+			}
+			o->max_trials = (unsigned)u;
+			break;
+		case O_HELP: fputs(ndr_usage, stdout); return EXIT_OK + 100;
+		default:
+			if (c >= O_KEY && c < O_KEY + (int)(sizeof(key_opts) / sizeof(key_opts[0]))) {
+				if (o->nov < sizeof(o->ov) / sizeof(o->ov[0]))
+					o->ov[o->nov++] = (typeof(o->ov[0])){ key_opts[c - O_KEY], optarg };
+				break;
+			}
+			fputs(ndr_usage, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "zcgen ndr: unexpected argument '%s'\n%s", argv[optind], ndr_usage);
+		return EXIT_USAGE;
+	}
+	cfg = (struct ndr_cfg){ .loss_pct = o->loss_pct, .precision = o->precision / 100,
+				.floor_fps = 1 };
+	if (ndr_cfg_check(&cfg, err, sizeof(err))) {
+		fprintf(stderr, "zcgen ndr: %s\n", err);
+		return EXIT_USAGE;
+	}
+	if (!o->profile && !o->nov && !o->lab) {
+		fprintf(stderr, "zcgen ndr: a profile (--profile FILE), --dest or --lab is needed\n%s",
+			ndr_usage);
+		return EXIT_USAGE;
+	}
+	if (!cmd_output_check("zcgen ndr", "json", o->json))
+		return EXIT_USAGE;
+	return -1;
+}
+
+/* The profile and overrides, checked as the search will use them. */
+static int load_profile(const struct ndr_opts *o, struct gen_profile *prof)
+{
+	struct gen_diags d = { 0 };
+	int ret = 0;
+
+	profile_init(prof);
+	/* UDP unless the profile or --protocol says otherwise (then refused below, with the reason) */
+	profile_set(prof, "protocol", "udp", &d);
+	if (o->profile)
+		profile_load(prof, o->profile, &d);
+	for (unsigned i = 0; i < o->nov; i++)
+		profile_set(prof, o->ov[i].key, o->ov[i].value, &d);
+	if (o->lab && !prof->host[0])
+		profile_set(prof, "dest", "127.0.0.1:9", &d); /* replaced by the lab's sink */
+	if (!diags_errors(&d) && !prof->size_set)
+		profile_set(prof, "size", "64", &d); /* replaced per frame size */
+	if (!diags_errors(&d))
+		profile_validate(prof, &d);
+	diags_print(&d, stderr);
+	if (diags_errors(&d)) {
+		ret = -EINVAL;
+		goto out;
+	}
+	if (prof->proto != GEN_PROTO_UDP) {
+		fprintf(stderr, "zcgen ndr: protocol %s: the search needs UDP (profile protocol: udp "
+			"or --protocol udp): TCP has no offered rate of its own, it slows down to what "
+			"the path carries instead of losing\n", gen_proto_name(prof->proto));
+		ret = -EINVAL;
+	} else if (prof->n_sizes) {
+		fprintf(stderr, "zcgen ndr: the profile's sizes: mix cannot be searched: each trial "
+			"sends one frame size\n");
+		ret = -EINVAL;
+	} else if (prof->gso_segments > 1) {
+		fprintf(stderr, "zcgen ndr: udp.gso_segments %u: the search sends one datagram per "
+			"send; drop it\n", prof->gso_segments);
+		ret = -EINVAL;
+	} else if (prof->dport_lo) {
+		fprintf(stderr, "zcgen ndr: target.ports: the iperf3 control protocol needs one port\n");
+		ret = -EINVAL;
+	}
+	if (!ret && prof->server == GEN_SERVER_NONE) {
+		/* loss needs the receiver's count: a zcgen sink speaks the control protocol */
+		prof->server = GEN_SERVER_ZCGEN;
+		printf("ndr: server zcgen (the search needs the receiver's counts)\n");
+	}
+	if (!ret && prof->nic.present)
+		printf("ndr: note: the profile's nic: section is not applied (zcgen nic pin first)\n");
+out:
+	diags_free(&d);
+	return ret;
+}
+
+int cmd_ndr(int argc, char **argv)
+{
+	struct ndr_opts o = { 0 };
+	struct gen_profile *prof;
+	int rc;
+
+	rc = parse_args(argc, argv, &o);
+	if (rc == EXIT_OK + 100)
+		return EXIT_OK;
+	if (rc >= 0)
+		return rc;
+	for (unsigned i = 0; o.lab && i < o.nov; i++)
+		if (!strcmp(o.ov[i].key, "dest")) {
+			fprintf(stderr, "zcgen ndr: --lab sends to the lab's sink; drop --dest, or drop "
+				"--lab and give a receiver with --dest\n");
+			return EXIT_USAGE;
+		}
+	prof = calloc(1, sizeof(*prof));
+	if (!prof) {
+		fprintf(stderr, "zcgen ndr: out of memory\n");
+		return EXIT_RUN_FAILED;
+	}
+	if (load_profile(&o, prof))
+		rc = EXIT_USAGE;
+	else if (o.lab)
+		rc = ndr_lab(&o, prof);
+	else
+		rc = ndr_run(&o, prof, false);
+	free(prof);
+	return rc;
+}
