@@ -53,6 +53,11 @@ bool cmd_output_check(const char *who, const char *opt, const char *path)
 
 	if (!path)
 		return true;
+	if (!strcmp(path, "-") && strcmp(opt, "json")) {
+		fprintf(stderr, "%s: --%s -: only --json writes to standard output; give --%s a file\n",
+			who, opt, opt);
+		return false;
+	}
 	r = output_probe(path);
 	if (!r)
 		return true;

@@ -1,6 +1,7 @@
 /* cmd_run.c - `zcgen [run] --profile FILE`: profile + overrides -> plan -> engine -> report */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -488,8 +489,14 @@ static int run_lab(struct gen_profile *prof, const struct run_opts *o)
 	       li.rx_netns, li.rx_dev, li.rx_ipv4, li.queues, li.reused ? ", reused" : "");
 	snprintf(prof->host, sizeof(prof->host), "%s", li.rx_ipv4);
 	prof->port = prof->proto == GEN_PROTO_UDP ? li.sink_udp_port : li.sink_tcp_port;
-	if (!prof->port)
+	if (!prof->port && (li.flavour == LAB_DROP || o->dry_run)) {
 		prof->port = LAB_SINK_PORT;   /* the drop lab: no sink, any port */
+	} else if (!prof->port) {
+		fprintf(stderr, "zcgen: lab: no sink is running in %s (zcgen lab status; zcgen lab down, "
+			"then run again to start a lab with its sink)\n", li.rx_netns);
+		rc = EXIT_RUN_FAILED;
+		goto out_down;
+	}
 	/*
 	 * The lab's sink answers the iperf3 control protocol (server zcgen or
 	 * iperf3) and takes plain streams (server none): the profile decides.
@@ -652,7 +659,7 @@ int cmd_run(int argc, char **argv)
 	if (o.json && !strcmp(o.json, "-")) {
 		/* the JSON alone on standard output, for pipelines: every other line goes to stderr */
 		fflush(stdout);
-		o.json_fd = dup(STDOUT_FILENO);
+		o.json_fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
 		if (o.json_fd < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
 			fprintf(stderr, "zcgen: --json -: %s\n", strerror(errno));
 			return EXIT_RUN_FAILED;

@@ -1,6 +1,7 @@
 /* cmd_sink.c - `zcgen sink`: options, live interval lines, final summary and JSON */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <netinet/in.h>
@@ -712,7 +713,7 @@ int cmd_sink(int argc, char **argv)
 	if (o.json && !strcmp(o.json, "-")) {
 		/* the JSON alone on standard output; the listening line and the rest on stderr */
 		fflush(stdout);
-		json_fd = dup(STDOUT_FILENO);
+		json_fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
 		if (json_fd < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
 			fprintf(stderr, "zcgen sink: --json -: %s\n", strerror(errno));
 			return EXIT_RUN_FAILED;

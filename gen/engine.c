@@ -990,8 +990,9 @@ static void stall_look(struct worker *w, struct wstate *s, uint64_t now)
 	s->look_bytes = s->acct.bytes;
 	s->look_queued = s->queued;
 	stall_watch_note(&s->sw, now, progress, owed);
+	/* progress before checked (release): a sampler that sees this look sees its progress */
 	atomic_store_explicit(&w->stall_progress, s->sw.progress_ns, memory_order_relaxed);
-	atomic_store_explicit(&w->stall_checked, s->sw.checked_ns, memory_order_relaxed);
+	atomic_store_explicit(&w->stall_checked, s->sw.checked_ns, memory_order_release);
 	s->stall_next = now + stall_look_ns(w->plan);
 }
 
@@ -1060,8 +1061,13 @@ static void drain(struct worker *w, struct wstate *s)
 		 * the stop is found here (the ring's own looks, from before the
 		 * stop too) rather than after the whole drain timeout.
 		 */
+		/*
+		 * UDP has no progress to see while draining (nothing is sent; the
+		 * notifications the kernel still holds are the drain's own
+		 * figures, outstanding and lingered): only TCP's acks are judged.
+		 */
 		now = now_ns(CLOCK_MONOTONIC);
-		if (!timeout || now < s->stall_next)
+		if (!timeout || s->udp || now < s->stall_next)
 			continue;
 		stall_look(w, s, now);
 		if (s->sw.checked_ns - s->sw.progress_ns >= timeout) {
@@ -1426,8 +1432,7 @@ static void *worker_main(void *arg)
 		if (s.adapt)
 			auto_adapt(w, &s);
 		publish(w, &s);
-		now = now_ns(CLOCK_MONOTONIC);
-		if (w->plan->prof.stall_timeout_ns && now >= s.stall_next)
+		if (w->plan->prof.stall_timeout_ns && (now = now_ns(CLOCK_MONOTONIC)) >= s.stall_next)
 			stall_look(w, &s, now);
 	}
 	dry_watch(&s, true);
@@ -1551,8 +1556,9 @@ static bool run_stalled(struct worker *w, unsigned nq, uint64_t timeout, uint64_
 
 	for (unsigned i = 0; i < nq; i++) {
 		live[i] = w[i].started && !atomic_load(&w[i].done);
+		/* checked first (acquire), then the progress published before it */
+		checked[i] = atomic_load_explicit(&w[i].stall_checked, memory_order_acquire);
 		sp[i] = atomic_load_explicit(&w[i].stall_progress, memory_order_relaxed);
-		checked[i] = atomic_load_explicit(&w[i].stall_checked, memory_order_relaxed);
 	}
 	return stall_judge(sp, checked, live, nq, timeout, for_ns);
 }
@@ -1789,6 +1795,15 @@ int engine_run_ctl(const struct engine_plan *plan, struct engine_result *res,
 	/* the workers have drained; the sockets are still open for the controller */
 	if (ctl && ctl->finish)
 		ctl->finish(ctl, fds, nfds, plan, res);
+	/*
+	 * A signal after the duration (in the drain or the controller's result
+	 * exchange) cut the run's end short: it ended by that signal, as the
+	 * exit status will say. A stall or an error found first keeps its name.
+	 */
+	if (gen_stop && res->end == ENGINE_END_DURATION) {
+		res->end = ENGINE_END_SIGNAL;
+		res->interrupted = true;
+	}
 out_fds:
 	for (unsigned k = 0; fds && k < nfds; k++)
 		if (fds[k] >= 0)

@@ -78,6 +78,9 @@ static int push2(struct iperf3cli *o, const char *opt, const char *val)
 
 bool iperf3cli_wanted(int argc, char **argv)
 {
+	/* iperf3's form starts with a flag: `zcgen lab exec ping -c 1` is zcgen's own */
+	if (argc < 2 || argv[1][0] != '-')
+		return false;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--"))
 			break;

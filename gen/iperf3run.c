@@ -222,6 +222,8 @@ static int drain_wait_watched(const int *fds, unsigned n, int64_t stall_ms)
 		ret = iperf3_drain_wait(fds, n, 100, 0);
 		if (ret != -ETIMEDOUT)
 			break;
+		if (gen_stop)
+			return -EINTR; /* Ctrl-C while the queues empty: stop waiting */
 		now = mono_ms();
 		if (now - start >= IPERF3RUN_DRAIN_TIMEOUT_MS)
 			return -ETIMEDOUT;
@@ -236,8 +238,10 @@ static int drain_wait_watched(const int *fds, unsigned n, int64_t stall_ms)
 	if (!ret) { /* the settle (iperf3.h): for a receiver we cannot see */
 		struct timespec ts = { 0, IPERF3RUN_SETTLE_MS * 1000000L };
 
-		while (nanosleep(&ts, &ts) && errno == EINTR)
+		while (nanosleep(&ts, &ts) && errno == EINTR && !gen_stop)
 			;
+		if (gen_stop)
+			return -EINTR;
 	}
 	return ret;
 }
@@ -274,6 +278,14 @@ static void cb_finish(struct engine_ctl *ctl, const int *fds, unsigned nfds,
 		return;
 	}
 	ret = drain_wait_watched(fds, nfds, (int64_t)(plan->prof.stall_timeout_ns / 1000000));
+	if (ret == -EINTR) {
+		/* a signal after the duration: as on SIGINT during the run */
+		if (!iperf3_client_terminate(&r->c))
+			r->terminated = true;
+		add_note(r, "interrupted while the send queues emptied: CLIENT_TERMINATE sent, so %s "
+			 "reports no counts", peer_name(r));
+		return;
+	}
 	if (ret == -EPIPE) {
 		if (!iperf3_client_terminate(&r->c))
 			r->terminated = true;

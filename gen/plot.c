@@ -1,5 +1,6 @@
 /* plot.c - a report's throughput over time as an SVG picture (zcgen plot) */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -87,17 +88,17 @@ static int data_load(const json_t *rep, struct plot_data *pd, char *err, size_t 
 		const json_t *units = json_object_get(x, unit_key), *u;
 		double t0 = num(x, t0k), t1 = num(x, t1k);
 
-		if (isnan(t0) || isnan(t1) || isnan(num(x, "bits_per_second"))) {
+		if (!isfinite(t0) || !isfinite(t1) || !isfinite(num(x, "bits_per_second"))) {
 			snprintf(err, errlen, "intervals[%zu] lacks %s, %s or bits_per_second", i, t0k, t1k);
 			return -EINVAL;
 		}
-		pd->t[i] = (t0 + t1) / 2;
+		pd->t[i] = t0 / 2 + t1 / 2; /* no overflow for huge times */
 		pd->total[i] = num(x, "bits_per_second");
 		json_array_foreach(units, j, u) {
 			double id = num(u, id_key), bps = num(u, "bits_per_second");
 			int s;
 
-			if (isnan(id) || isnan(bps))
+			if (!(id >= 0 && id <= INT_MAX) || !isfinite(bps))
 				continue;
 			s = series_of(pd, (int)id);
 			if (s < 0)
@@ -121,7 +122,7 @@ static int data_load(const json_t *rep, struct plot_data *pd, char *err, size_t 
 		if (json_is_object(rx)) {
 			pd->rx_bps = num(rx, "bits_per_second");
 			pd->loss = num(rx, "lost_percent");
-			if (isnan(pd->rx_bps))
+			if (!isfinite(pd->rx_bps))
 				pd->rx_bps = -1;
 			if (isnan(pd->loss))
 				pd->loss = -1;
@@ -194,6 +195,10 @@ static int plot_ndr(const json_t *rep, FILE *o, char *err, size_t errlen)
 		gmax = fmax(gmax, num(sz, "l1_bits_per_second") / 1e9);
 		if (json_is_object(lat))
 			lmax = fmax(lmax, num(lat, "p99"));
+	}
+	if (!isfinite(gmax) || !isfinite(lmax)) {
+		snprintf(err, errlen, "the ndr report's rates or latencies are out of range");
+		return -EINVAL;
 	}
 	gstep = gmax > 0 ? tick_step(gmax) : 1;
 	gmax = gmax > 0 ? ceil(gmax / gstep) * gstep : 1;
@@ -288,6 +293,12 @@ int plot_svg(const json_t *report, FILE *o, char *err, size_t errlen)
 	}
 	/* the x axis ends at the last interval's end: its midpoint plus half of a step */
 	tmax = pd.n > 1 ? tmax + (pd.t[pd.n - 1] - pd.t[pd.n - 2]) / 2 : 2 * tmax;
+	if (!isfinite(tmax) || !isfinite(vmax) || tmax > 1e9 || vmax > 1e15 || pd.rx_bps > 1e15) {
+		/* a hand-made or corrupt report: no scale to draw it on */
+		snprintf(err, errlen, "the report's times or rates are out of range (over 1e9 s or 1e15 bit/s)");
+		r = -EINVAL;
+		goto out;
+	}
 	if (tmax <= 0)
 		tmax = 1;
 	vmax = fmax(vmax, pd.rx_bps);

@@ -1297,8 +1297,10 @@ static int ydups(struct yload *y)
 		if (map->type != YAML_MAPPING_NODE || !nk)
 			continue;
 		map->first = malloc(nk * sizeof(*map->first));
-		if (!map->first)
-			return -ENOMEM;
+		if (!map->first) {
+			r = -ENOMEM;
+			break;
+		}
 		if (nk > cap) {
 			struct keyref *v = realloc(ref, nk * sizeof(*v));
 

@@ -819,6 +819,12 @@ int lab_qdisc_flavour(const char *tc_json, const char *dev, unsigned queues,
 	size_t i;
 	int ret = 0;
 
+	if (queues > LAB_MAX_QUEUES) {
+		/* seen[] has a slot per queue a lab can have; this device is not one of ours */
+		lab_msg(msg, msglen, "%s has %u TX queues: a zcgen lab has at most %d", dev, queues,
+			LAB_MAX_QUEUES);
+		return -ENOLINK;
+	}
 	arr = json_loads(tc_json, 0, &jerr);
 	if (!json_is_array(arr)) {
 		lab_msg(msg, msglen, "tc -j qdisc show dev %s: unexpected output: %s", dev, jerr.text);

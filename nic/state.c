@@ -329,13 +329,18 @@ int nic_state_save(const struct nic_lock *lk, const json_t *st)
 	if (ret) {
 		unlink(tmp);
 	} else {
-		/* the rename itself on disk too (a /run on disk survives a crash) */
+		/*
+		 * The rename itself on disk too (a /run on disk survives a
+		 * crash). Best effort: the state file is in place and whole
+		 * either way, and failing here would leave it behind a run that
+		 * then changes nothing.
+		 */
 		int dfd = open(state_dir(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-		if (dfd < 0 || fsync(dfd))
-			ret = -errno;
-		if (dfd >= 0)
+		if (dfd >= 0) {
+			(void)fsync(dfd);
 			close(dfd);
+		}
 	}
 out_text:
 	free(text);

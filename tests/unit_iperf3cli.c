@@ -74,11 +74,13 @@ static void test_wanted(void **state)
 	char *b[] = { "zcgen", "--profile", "x.yaml", NULL };
 	char *c[] = { "zcgen", "--dest", "h:1", "--", "-c", NULL };
 	char *d[] = { "zcgen", "--client=h", NULL };
+	char *e[] = { "zcgen", "lab", "exec", "ping", "-c", "1", "127.0.0.1", NULL };
 
 	assert_true(iperf3cli_wanted(5, a));
 	assert_false(iperf3cli_wanted(3, b));
 	assert_false(iperf3cli_wanted(5, c));
 	assert_true(iperf3cli_wanted(2, d));
+	assert_false(iperf3cli_wanted(7, e));
 }
 
 int main(void)
