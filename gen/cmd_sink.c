@@ -359,6 +359,7 @@ static json_t *build_json(const struct sink_opts *o, const char *local, const st
 	struct totals t;
 
 	sum_up(r, &t);
+	json_object_set_new(root, "schema", json_integer(1));
 	json_object_set_new(root, "listen", json_string(local));
 	json_object_set_new(root, "protocol", json_string(proto_name(o->protocol)));
 	json_object_set_new(root, "verify", json_boolean(o->verify));
@@ -404,8 +405,10 @@ static json_t *build_json(const struct sink_opts *o, const char *local, const st
 			json_array_append_new(ws, json_pack("{s:I, s:I, s:f}", "worker", (json_int_t)k,
 				"bytes", (json_int_t)iv[i].bytes[k], "bits_per_second", bps(iv[i].bytes[k], len)));
 		}
-		json_array_append_new(arr, json_pack("{s:f, s:f, s:I, s:f, s:o}",
+		/* start/end too: the names a run's intervals use */
+		json_array_append_new(arr, json_pack("{s:f, s:f, s:f, s:f, s:I, s:f, s:o}",
 			"start_s", (double)iv[i].start_ns / 1e9, "end_s", (double)iv[i].end_ns / 1e9,
+			"start", (double)iv[i].start_ns / 1e9, "end", (double)iv[i].end_ns / 1e9,
 			"bytes", (json_int_t)sum, "bits_per_second", bps(sum, len), "workers", ws));
 	}
 	json_object_set_new(root, "intervals", arr);

@@ -400,6 +400,130 @@ static char *read_cpu_model(char *buf, size_t len)
 	return buf;
 }
 
+/* A rate as the profile loader reads it back: "line", "500000000" (bit/s) or "3000000pps". */
+static json_t *rate_str(double v, bool pps, bool line)
+{
+	char b[48];
+
+	if (line)
+		return json_string("line");
+	snprintf(b, sizeof(b), "%.17g%s", v, pps && v > 0 ? "pps" : "");
+	return json_string(b);
+}
+
+static json_t *ports_str(uint16_t lo, uint16_t hi)
+{
+	char b[16];
+
+	snprintf(b, sizeof(b), "%u-%u", lo, hi);
+	return json_string(b);
+}
+
+/*
+ * The keys beyond the basics, each only when the profile set it, written as
+ * the loader reads them back (docs/profiles.md): with them the profile
+ * repeats the run (rate, sizes, udp.gso_segments, source, target.ports,
+ * tcp.congestion, dscp/tos, buffers.hugepages, expect, nic.mtu).
+ */
+static void profile_json_more(json_t *o, const struct gen_profile *p)
+{
+	const struct gen_rate *r = &p->rate;
+	const struct gen_expect *ex = &p->expect;
+
+	/* UDP without size: (or with sizes:) the plan derives it: null, as the profile left it */
+	if (p->proto == GEN_PROTO_UDP && !p->size_set)
+		json_object_set_new(o, "size", json_null());
+	if (p->dport_lo)
+		json_object_set_new(json_object_get(o, "target"), "ports",
+				    ports_str(p->dport_lo, p->dport_hi));
+	if (r->value_given || r->n_steps) {
+		json_t *ro = json_pack("{s:s, s:s}", "per", r->per == PACER_PER_QUEUE ? "queue" :
+				       r->per == PACER_PER_STREAM ? "stream" : "total", "layer",
+				       layer_name(r->layer));
+
+		if (r->value_given)
+			json_object_set_new(ro, "value", rate_str(r->value, r->pps, r->line));
+		if (r->ramp_keys == 3)
+			json_object_set_new(ro, "ramp", json_pack("{s:o, s:f}", "from",
+					    rate_str(r->ramp_from, r->ramp_from_pps, false), "over",
+					    r->ramp_ns / 1e9));
+		if (r->n_steps) {
+			json_t *st = json_array();
+
+			for (unsigned i = 0; i < r->n_steps; i++)
+				json_array_append_new(st, json_pack("{s:o, s:f}", "rate",
+						      rate_str(r->steps[i].rate, r->steps_pps, false),
+						      "for", r->steps[i].for_ns / 1e9));
+			json_object_set_new(ro, "steps", st);
+		}
+		if (r->burst)
+			json_object_set_new(ro, "burst", json_integer(r->burst));
+		json_object_set_new(ro, "tcp_pacing", json_boolean(r->tcp_pacing));
+		json_object_set_new(o, "rate", ro);
+	}
+	if (p->n_sizes) {
+		json_t *sz = json_object();
+		char k[16];
+
+		for (unsigned i = 0; i < p->n_sizes; i++) {
+			snprintf(k, sizeof(k), "%u", p->sizes[i].size);
+			json_object_set_new(sz, k, json_integer(p->sizes[i].weight));
+		}
+		json_object_set_new(o, "sizes", sz);
+	}
+	if (p->gso_segments)
+		json_object_set_new(o, "udp", json_pack("{s:i}", "gso_segments", (int)p->gso_segments));
+	if (p->source.n_addr || p->source.device[0] || p->source.port_lo) {
+		json_t *so = json_object();
+
+		if (p->source.n_addr) {
+			json_t *a = json_array();
+
+			for (unsigned i = 0; i < p->source.n_addr; i++)
+				json_array_append_new(a, json_string(p->source.addr[i]));
+			json_object_set_new(so, "address", a);
+		}
+		if (p->source.device[0])
+			json_object_set_new(so, "device", json_string(p->source.device));
+		if (p->source.port_lo)
+			json_object_set_new(so, "ports", ports_str(p->source.port_lo, p->source.port_hi));
+		json_object_set_new(o, "source", so);
+	}
+	if (p->congestion[0])
+		json_object_set_new(o, "tcp", json_pack("{s:s}", "congestion", p->congestion));
+	if (p->dscp >= 0)
+		json_object_set_new(o, "dscp", json_integer(p->dscp));
+	if (p->tos >= 0)
+		json_object_set_new(o, "tos", json_integer(p->tos));
+	json_object_set_new(o, "buffers", json_pack("{s:s}", "hugepages",
+						    gen_hugepages_name(p->hugepages)));
+	if (p->nic.present && p->nic.mtu)
+		json_object_set_new(json_object_get(o, "nic"), "mtu", json_integer(p->nic.mtu));
+	if (ex->present) {
+		json_t *eo = json_object();
+
+		/* bare numbers: Gbit/s, percent, seconds, a fraction (docs/profiles.md) */
+		if (ex->has_min_bps_total)
+			json_object_set_new(eo, "min_gbps_total", json_real(ex->min_bps_total / 1e9));
+		if (ex->has_min_bps_queue)
+			json_object_set_new(eo, "min_gbps_per_queue", json_real(ex->min_bps_queue / 1e9));
+		if (ex->has_max_loss)
+			json_object_set_new(eo, "max_loss_percent", json_real(ex->max_loss_percent));
+		if (ex->has_max_p99)
+			json_object_set_new(eo, "max_p99_latency", json_real(ex->max_p99_ns / 1e9));
+		if (ex->has_min_steering)
+			json_object_set_new(eo, "min_steering", json_real(ex->min_steering));
+		if (ex->n_offloads_effective) {
+			json_t *a = json_array();
+
+			for (unsigned i = 0; i < ex->n_offloads_effective; i++)
+				json_array_append_new(a, json_string(ex->offloads_effective[i]));
+			json_object_set_new(eo, "offloads_effective", a);
+		}
+		json_object_set_new(o, "expect", eo);
+	}
+}
+
 json_t *report_profile_json(const struct gen_profile *p)
 {
 	char cpus[4096];
@@ -430,6 +554,8 @@ json_t *report_profile_json(const struct gen_profile *p)
 		      "size", (json_int_t)p->size, "mode", gen_mode_name(p->mode), "depth",
 		      (int)p->depth, "duration_s", p->duration_ns / 1e9, "omit_s", p->omit_ns / 1e9,
 		      "interval_s", p->interval_ns / 1e9, "nic", nic);
+	if (o)
+		profile_json_more(o, p);
 	return o;
 }
 
@@ -590,8 +716,10 @@ json_t *report_json(const struct report_ctx *r)
 							    (json_int_t)iv->sends[i], "bits_per_second",
 							    safe_div(iv->bytes[i] * 8.0, d)));
 		}
-		json_array_append_new(ivs, json_pack("{s:f, s:f, s:I, s:f, s:o}", "start", iv->start_s,
-						     "end", iv->end_s, "bytes", (json_int_t)tot,
+		/* start_s/end_s too: the names the sink's intervals use */
+		json_array_append_new(ivs, json_pack("{s:f, s:f, s:f, s:f, s:I, s:f, s:o}", "start",
+						     iv->start_s, "end", iv->end_s, "start_s",
+						     iv->start_s, "end_s", iv->end_s, "bytes", (json_int_t)tot,
 						     "bits_per_second", safe_div(tot * 8.0, d),
 						     "queues", qa));
 	}
