@@ -1212,9 +1212,11 @@ static int add_interval(struct engine_result *res, unsigned nq, double a, double
 	iv->end_s = b;
 	iv->bytes = calloc(nq, sizeof(uint64_t));
 	iv->sends = calloc(nq, sizeof(uint64_t));
-	if (!iv->bytes || !iv->sends) {
+	iv->total = calloc(nq, sizeof(*iv->total));
+	if (!iv->bytes || !iv->sends || !iv->total) {
 		free(iv->bytes);
 		free(iv->sends);
+		free(iv->total);
 		return -ENOMEM;
 	}
 	for (unsigned i = 0; i < nq; i++) {
@@ -1398,9 +1400,17 @@ int engine_run_ctl(const struct engine_plan *plan, struct engine_result *res,
 			atomic_store(&shared.measuring, true);
 			memcpy(b_omit, b_now, nq * sizeof(uint64_t));
 			memcpy(s_omit, s_now, nq * sizeof(uint64_t));
-		} else if (measuring) {
-			if (!add_interval(res, nq, (t_prev - t_meas) / 1e9, (now - t_meas) / 1e9,
-					  b_prev, b_now, s_prev, s_now) && cb)
+		} else if (measuring &&
+			   !add_interval(res, nq, (t_prev - t_meas) / 1e9, (now - t_meas) / 1e9,
+					 b_prev, b_now, s_prev, s_now)) {
+			struct engine_totals *tt = res->iv[res->nint - 1].total;
+
+			for (unsigned i = 0; i < nq; i++)
+				tt[i] = (struct engine_totals){ b_now[i], s_now[i],
+					atomic_load_explicit(&w[i].live.notifs, memory_order_relaxed),
+					atomic_load_explicit(&w[i].live.zc_copied, memory_order_relaxed),
+					atomic_load_explicit(&w[i].live.errors, memory_order_relaxed) };
+			if (cb)
 				cb(plan, &res->iv[res->nint - 1], cb_arg);
 		}
 		memcpy(b_prev, b_now, nq * sizeof(uint64_t));
@@ -1429,8 +1439,15 @@ int engine_run_ctl(const struct engine_plan *plan, struct engine_result *res,
 	}
 	if (measuring && t_end > t_prev + 1000000ULL &&
 	    !add_interval(res, nq, (t_prev - t_meas) / 1e9, (t_end - t_meas) / 1e9, b_prev, b_now,
-			  s_prev, s_now) && cb)
-		cb(plan, &res->iv[res->nint - 1], cb_arg);
+			  s_prev, s_now)) {
+		struct engine_totals *tt = res->iv[res->nint - 1].total;
+
+		for (unsigned i = 0; i < nq; i++)
+			tt[i] = (struct engine_totals){ b_now[i], s_now[i], res->q[i].notifs,
+							res->q[i].zc_copied, res->q[i].errors };
+		if (cb)
+			cb(plan, &res->iv[res->nint - 1], cb_arg);
+	}
 
 	/* the measured part excludes the warm-up */
 	for (unsigned i = 0; i < nq; i++) {
@@ -1467,6 +1484,7 @@ void engine_result_free(struct engine_result *res)
 	for (unsigned i = 0; i < res->nint; i++) {
 		free(res->iv[i].bytes);
 		free(res->iv[i].sends);
+		free(res->iv[i].total);
 	}
 	free(res->iv);
 	for (unsigned i = 0; res->q && i < res->nq; i++)

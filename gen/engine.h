@@ -115,10 +115,16 @@ struct engine_queue_result {
 	char first_error[400];
 };
 
+/* One queue's counters since the run started (warm-up included): for --metrics. */
+struct engine_totals {
+	uint64_t bytes, sends, notifs, zc_copied, errors;
+};
+
 struct engine_interval {
 	double start_s, end_s;       /* since the measured part began (after omit) */
 	uint64_t *bytes;             /* per queue */
 	uint64_t *sends;
+	struct engine_totals *total; /* per queue, cumulative at the interval's end */
 };
 
 struct engine_result {

@@ -651,20 +651,87 @@ static void rate_json(json_t *o, const struct engine_plan *plan, const struct ro
 	json_object_set_new(o, "rate_missed", p ? json_boolean(w->missed) : json_null());
 }
 
+json_t *report_interval_json(const struct engine_plan *plan, const struct engine_interval *iv)
+{
+	double d = iv->end_s - iv->start_s;
+	json_t *qa = json_array();
+	uint64_t tot = 0;
+
+	for (unsigned i = 0; i < plan->nq; i++) {
+		tot += iv->bytes[i];
+		json_array_append_new(qa, json_pack("{s:i, s:I, s:I, s:f}", "queue",
+						    (int)plan->q[i].queue, "bytes",
+						    (json_int_t)iv->bytes[i], "sends",
+						    (json_int_t)iv->sends[i], "bits_per_second",
+						    safe_div(iv->bytes[i] * 8.0, d)));
+	}
+	/* start_s/end_s too: the names the sink's intervals use */
+	return json_pack("{s:f, s:f, s:f, s:f, s:I, s:f, s:o}", "start", iv->start_s, "end",
+			 iv->end_s, "start_s", iv->start_s, "end_s", iv->end_s, "bytes",
+			 (json_int_t)tot, "bits_per_second", safe_div(tot * 8.0, d), "queues", qa);
+}
+
+/* environment (profile included) and plan: what a report and a stream's start event share */
+static json_t *environment_json(const struct engine_plan *plan)
+{
+	struct utsname u;
+	char cpu[256];
+
+	uname(&u);
+	return json_pack("{s:s, s:s, s:s, s:s, s:o}", "zcgen", ZCGEN_VERSION, "kernel", u.release,
+			 "liburing", ZCGEN_LIBURING_VERSION, "cpu_model",
+			 read_cpu_model(cpu, sizeof(cpu)), "profile", report_profile_json(&plan->prof));
+}
+
+static json_t *plan_json(const struct engine_plan *plan)
+{
+	json_t *pl = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:i, s:i, s:I, s:I}", "dest",
+			       plan->dest_str, "protocol", gen_proto_name(plan->prof.proto), "mode",
+			       gen_mode_name(plan->mode), "mode_reason", plan->mode_reason,
+			       "message_size", (json_int_t)plan->msg_size, "path_mtu",
+			       (json_int_t)plan->path_mtu, "depth", (int)plan->depth, "slots",
+			       (int)plan->slots, "slot_size", (json_int_t)plan->slot_size,
+			       "ring_buffer_bytes", (json_int_t)plan->ring_buf_bytes);
+
+	if (!pl)
+		return NULL;
+	json_object_set_new(pl, "gso_segments", json_integer(plan->gso));
+	json_object_set_new(pl, "rate", plan->paced ?
+			    json_pack("{s:s, s:s, s:s}", "unit",
+				      plan->rate_pps ? "packets" : "bits", "layer",
+				      layer_name(plan->prof.rate.layer), "per",
+				      plan->prof.rate.per == PACER_PER_QUEUE ? "queue" :
+				      plan->prof.rate.per == PACER_PER_STREAM ? "stream" :
+				      "total") : json_null());
+	return pl;
+}
+
+json_t *report_start_json(const struct engine_plan *plan)
+{
+	json_t *qa = json_array(), *o;
+
+	for (unsigned i = 0; i < plan->nq; i++)
+		json_array_append_new(qa, json_pack("{s:i, s:i, s:i}", "queue", (int)plan->q[i].queue,
+						    "cpu", (int)plan->q[i].cpu, "streams",
+						    (int)plan->q[i].streams));
+	o = json_pack("{s:i, s:o, s:o}", "schema", 1, "environment", environment_json(plan), "plan",
+		      plan_json(plan));
+	if (o)
+		json_object_set_new(json_object_get(o, "plan"), "queues", qa);
+	else
+		json_decref(qa);
+	return o;
+}
+
 json_t *report_json(const struct report_ctx *r)
 {
 	const struct engine_plan *plan = r->plan;
 	struct row t, *rows = make_rows(r, &t);
 	json_t *root, *queues, *ivs, *env;
-	struct utsname u;
-	char cpu[256];
 
 	if (!rows)
 		return NULL;
-	uname(&u);
-	env = json_pack("{s:s, s:s, s:s, s:s, s:o}", "zcgen", ZCGEN_VERSION, "kernel", u.release,
-			"liburing", ZCGEN_LIBURING_VERSION, "cpu_model",
-			read_cpu_model(cpu, sizeof(cpu)), "profile", report_profile_json(&plan->prof));
+	env = environment_json(plan);
 	if (r->res->ring_note[0])
 		json_object_set_new(env, "ring_note", json_string(r->res->ring_note));
 
@@ -702,37 +769,13 @@ json_t *report_json(const struct report_ctx *r)
 	}
 
 	ivs = json_array();
-	for (unsigned k = 0; k < r->res->nint; k++) {
-		const struct engine_interval *iv = &r->res->iv[k];
-		double d = iv->end_s - iv->start_s;
-		json_t *qa = json_array();
-		uint64_t tot = 0;
-
-		for (unsigned i = 0; i < r->res->nq; i++) {
-			tot += iv->bytes[i];
-			json_array_append_new(qa, json_pack("{s:i, s:I, s:I, s:f}", "queue",
-							    (int)plan->q[i].queue, "bytes",
-							    (json_int_t)iv->bytes[i], "sends",
-							    (json_int_t)iv->sends[i], "bits_per_second",
-							    safe_div(iv->bytes[i] * 8.0, d)));
-		}
-		/* start_s/end_s too: the names the sink's intervals use */
-		json_array_append_new(ivs, json_pack("{s:f, s:f, s:f, s:f, s:I, s:f, s:o}", "start",
-						     iv->start_s, "end", iv->end_s, "start_s",
-						     iv->start_s, "end_s", iv->end_s, "bytes", (json_int_t)tot,
-						     "bits_per_second", safe_div(tot * 8.0, d),
-						     "queues", qa));
-	}
+	for (unsigned k = 0; k < r->res->nint; k++)
+		json_array_append_new(ivs, report_interval_json(plan, &r->res->iv[k]));
 
 	root = json_pack(
-		"{s:i, s:o, s:{s:s, s:s, s:s, s:s, s:I, s:I, s:i, s:i, s:I, s:I}, s:o, s:o, "
+		"{s:i, s:o, s:o, s:o, s:o, "
 		"s:{s:I, s:f, s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:i, s:i, s:b}}",
-		"schema", 1, "environment", env, "plan", "dest", plan->dest_str, "protocol",
-		gen_proto_name(plan->prof.proto), "mode", gen_mode_name(plan->mode), "mode_reason",
-		plan->mode_reason, "message_size", (json_int_t)plan->msg_size, "path_mtu",
-		(json_int_t)plan->path_mtu, "depth", (int)plan->depth, "slots", (int)plan->slots,
-		"slot_size", (json_int_t)plan->slot_size, "ring_buffer_bytes",
-		(json_int_t)plan->ring_buf_bytes, "queues", queues, "intervals", ivs, "total", "bytes",
+		"schema", 1, "environment", env, "plan", plan_json(plan), "queues", queues, "intervals", ivs, "total", "bytes",
 		(json_int_t)t.bytes, "bits_per_second", t.bps, "sends", (json_int_t)t.sends,
 		"sends_per_second", t.sps, "duration_s", r->res->duration_s, "omitted_s",
 		r->res->omitted_s, "zc_sends", (json_int_t)t.zc_sends, "zc_notifications",
@@ -743,21 +786,13 @@ json_t *report_json(const struct report_ctx *r)
 		json_object_set_new(json_object_get(root, "plan"), "mode_used",
 				    json_string(report_mode_used(r->plan, r->res)));
 	if (root) {
-		json_t *tot = json_object_get(root, "total"), *pl = json_object_get(root, "plan");
+		json_t *tot = json_object_get(root, "total");
 
 		rate_json(tot, plan, &t);
 		json_object_set_new(tot, "datagrams_per_second",
 				    plan->prof.proto == GEN_PROTO_UDP ?
 				    json_real(safe_div((double)t.datagrams, r->res->duration_s)) :
 				    json_null());
-		json_object_set_new(pl, "gso_segments", json_integer(plan->gso));
-		json_object_set_new(pl, "rate", plan->paced ?
-				    json_pack("{s:s, s:s, s:s}", "unit",
-					      plan->rate_pps ? "packets" : "bits", "layer",
-					      layer_name(plan->prof.rate.layer), "per",
-					      plan->prof.rate.per == PACER_PER_QUEUE ? "queue" :
-					      plan->prof.rate.per == PACER_PER_STREAM ? "stream" :
-					      "total") : json_null());
 	}
 	if (root && r->cpu)
 		json_object_set_new(json_object_get(root, "total"), "cpu",
