@@ -445,7 +445,9 @@ static int run_resolved(struct gen_profile *prof, const struct run_opts *op)
 		streams += res.q[i].streams;
 		failed += res.q[i].streams_failed;
 	}
-	report_table(stdout, &r);
+	/* nothing sent: a table of zeros says nothing the error below does not */
+	if (total)
+		report_table(stdout, &r);
 	fflush(stdout);
 	if (o.metrics) {
 		struct engine_totals *tt = calloc(res.nq ? res.nq : 1, sizeof(*tt));
@@ -490,12 +492,23 @@ static int run_resolved(struct gen_profile *prof, const struct run_opts *op)
 	if (!total || failed == streams) {
 		fprintf(stderr, "zcgen: %s to %s", total ? "every stream failed" : "nothing could be sent",
 			plan->dest_str);
+		bool refused = false;
+
 		for (unsigned i = 0; i < res.nq; i++)
 			if (res.q[i].first_error[0]) {
 				fprintf(stderr, ": %s", res.q[i].first_error);
+				refused = strstr(res.q[i].first_error, strerror(ECONNREFUSED)) != NULL;
 				break;
 			}
 		fputc('\n', stderr);
+		if (refused || (!total && prof->proto == GEN_PROTO_TCP)) {
+			const char *c = strrchr(plan->dest_str, ':');
+
+			fprintf(stderr, "zcgen: hint: nothing listens there; start a receiver: zcgen sink "
+				"--listen %s:%s%s, or iperf3 -s -p %s\n",
+				plan->dest.ss_family == AF_INET6 ? "[::]" : "0.0.0.0", c ? c + 1 : "PORT",
+				prof->proto == GEN_PROTO_UDP ? " --protocol udp" : "", c ? c + 1 : "PORT");
+		}
 		rc = EXIT_RUN_FAILED;
 	}
 	if (i3 && i3->failed) {

@@ -213,8 +213,24 @@ int engine_plan(const struct gen_profile *prof, struct engine_plan *plan, char *
 
 		if (route_mtu(&plan->dest, plan->destlen, &plan->path_mtu))
 			plan->path_mtu = 0;
-		if (!prof->size_set)
-			plan->msg_size = plan->path_mtu > hdrs ? plan->path_mtu - hdrs : 1472;
+		/*
+		 * Without size: one datagram fills the path's MTU. Above a jumbo
+		 * frame's 9216 the route is loopback's (65536), where a datagram
+		 * that size would be one no network carries: a 1500 MTU's payload.
+		 */
+		if (!prof->size_set && plan->path_mtu > 9216) {
+			plan->msg_size = 1500 - hdrs;
+			snprintf(plan->size_note, sizeof(plan->size_note),
+				 "%llu B by default: a 1500 MTU's payload, as the path MTU %llu is "
+				 "loopback's (--size sets it)", (unsigned long long)plan->msg_size,
+				 (unsigned long long)plan->path_mtu);
+		} else if (!prof->size_set) {
+			plan->msg_size = plan->path_mtu > hdrs ? plan->path_mtu - hdrs : 1500 - hdrs;
+			snprintf(plan->size_note, sizeof(plan->size_note),
+				 "%llu B by default: %s (--size sets it)", (unsigned long long)plan->msg_size,
+				 plan->path_mtu > hdrs ? "the path MTU's payload" :
+				 "a 1500 MTU's payload (the path MTU is unknown)");
+		}
 		if (plan->msg_size > maxdg)
 			plan->msg_size = maxdg;
 		if (plan->msg_size < GEN_UDP_HDR_LEN) {

@@ -39,6 +39,7 @@ struct engine_plan {
 	bool auto_adapt;             /* auto chose zero-copy: rings fall back to copy if it is copied */
 	uint64_t msg_size;           /* bytes per send (UDP: whole datagram payload) */
 	uint64_t path_mtu;           /* UDP: the route's MTU, 0 if unknown */
+	char size_note[200];         /* UDP without size: how the default was chosen */
 	unsigned depth;
 	unsigned slots;              /* buffer slots per ring */
 	uint64_t slot_size;          /* bytes per slot */

@@ -169,6 +169,8 @@ void report_plan(FILE *out, const struct engine_plan *plan)
 		fprintf(out, "datagram:  %llu B payload incl. %u B zcgen header; path MTU %llu\n",
 			(unsigned long long)plan->msg_size, GEN_UDP_HDR_LEN,
 			(unsigned long long)plan->path_mtu);
+	if (p->proto == GEN_PROTO_UDP && plan->size_note[0] && !p->n_sizes)
+		fprintf(out, "size:      %s\n", plan->size_note);
 	fprintf(out, "buffers:   %u slot%s of %s per ring, %s registered per ring\n", plan->slots,
 		plan->slots == 1 ? " (shared by every send: TCP content never changes)" : "s",
 		units_fmt_size(plan->slot_size, b1, sizeof(b1)),
@@ -313,8 +315,9 @@ void report_table(FILE *out, const struct report_ctx *r)
 		fprintf(out, " %12s %11s%c", fmt_rate(t.target, pps, ra, sizeof(ra)),
 			fmt_rate(t.achieved, pps, rb, sizeof(rb)), t.missed ? '!' : ' ');
 	fprintf(out, "%s\n", n);
+	/* the mode that ran: auto's rings may all have switched to copy */
 	fprintf(out, "%llu bytes in %.3f s (%s, %llu B sends)", (unsigned long long)t.bytes,
-		r->res->duration_s, gen_mode_name(r->plan->mode),
+		r->res->duration_s, report_mode_used(r->plan, r->res),
 		(unsigned long long)r->plan->msg_size);
 	if (r->res->omitted_s > 0)
 		fprintf(out, ", first %.3f s omitted", r->res->omitted_s);
