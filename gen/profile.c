@@ -2378,11 +2378,18 @@ int profile_validate(struct gen_profile *p, struct gen_diags *d)
 		for (unsigned i = 0; i < p->n_cpus; i++)
 			if (!cpu_in(allowed, n_allowed, p->cpus[i]) && !cpu_in(bad, n_bad, p->cpus[i]))
 				bad[n_bad++] = p->cpus[i];
-		if (n_bad)
+		if (n_bad) {
 			vdiag(d, p, false, "cpus", "CPU%s %s %s not available to this process; it may use "
 			      "%s (sched_getaffinity: taskset or cgroup cpuset)", n_bad > 1 ? "s" : "",
 			      units_fmt_cpulist(bad, n_bad, list, sizeof(list)), n_bad > 1 ? "are" : "is",
 			      units_fmt_cpulist(allowed, n_allowed, list2, sizeof(list2)));
+			/* this host's lack, not the profile's mistake (diag_add keeps line order) */
+			for (unsigned i = d->n; i-- > 0;)
+				if (!strcmp(d->v[i].key, "cpus") && strstr(d->v[i].msg, "not available to")) {
+					d->v[i].host = true;
+					break;
+				}
+		}
 	}
 	if (p->n_cpus && p->queues > p->n_cpus)
 		vdiag(d, p, true, "queues", "%u queues on %u CPU%s (%s): queue i runs on the (i mod %u)-th "

@@ -153,6 +153,21 @@ const char *report_errno_name(int err, char *buf, size_t len)
 	return buf;
 }
 
+void report_nic_section(FILE *out, const struct gen_nic_cfg *nic)
+{
+	fprintf(out, "nic:       %s:", nic->interface);
+	if (nic->combined >= 0)
+		fprintf(out, " channels combined %d,", nic->combined);
+	if (nic->rx >= 0 || nic->tx >= 0)
+		fprintf(out, " channels rx %d tx %d,", nic->rx, nic->tx);
+	if (nic->mtu)
+		fprintf(out, " mtu %u,", nic->mtu);
+	for (unsigned i = 0; i < nic->n_offloads; i++)
+		fprintf(out, " %s %s,", nic->offloads[i].name, nic->offloads[i].on ? "on" : "off");
+	fprintf(out, " irq_affinity %s, xps %s (as written; not checked against the device)\n",
+		nic->irq_affinity_auto ? "auto" : "none", nic->xps_auto ? "auto" : "none");
+}
+
 void report_plan(FILE *out, const struct engine_plan *plan)
 {
 	const struct gen_profile *p = &plan->prof;

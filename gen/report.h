@@ -85,6 +85,8 @@ json_t *report_start_json(const struct engine_plan *plan);
 void report_csv(FILE *out, const struct report_ctx *r);
 /* The resolved profile as JSON (also for --dry-run --json). */
 json_t *report_profile_json(const struct gen_profile *p);
+/* The profile's nic: section as written (--dry-run without its device). */
+void report_nic_section(FILE *out, const struct gen_nic_cfg *nic);
 /* The resolved plan, for --dry-run. */
 void report_plan(FILE *out, const struct engine_plan *plan);
 /* Name of an errno value ("ECONNREFUSED"), or its number. */
