@@ -86,6 +86,11 @@ for path in files:
             parts = c.split("|", 1)
             parts[0] = parts[0].rstrip() + " --duration 0.5s "
             c = "|".join(parts)
+        # a profile's own omit (warm-up) would be longer than the shortened run
+        if sub == "run" and "--duration 0.5s" in c and "--omit" not in c:
+            parts = c.split("|", 1)
+            parts[0] = parts[0].rstrip() + " --omit 0 "
+            c = "|".join(parts)
         if sub == "offload-check" and "--repeat" not in head:
             parts = c.split("|", 1)
             parts[0] = parts[0].rstrip() + " --repeat 1 "
@@ -93,7 +98,10 @@ for path in files:
         if sub == "run" and "profiles/loopback-" in c and "--dest" not in c:
             c += " --dest 127.0.0.1:" + port
         if sub == "nic" and "eth1" in c:
-            c = "zcgen lab exec -- zcgen " + " ".join(words[1:]).replace("eth1", "zcl-tx0")
+            # the lab's veth stands in for the real port: up for this command, down after it
+            c = ("zcgen lab up --queues 2 >/dev/null && zcgen lab exec -- zcgen " +
+                 " ".join(words[1:]).replace("eth1", "zcl-tx0") + " && zcgen lab down >/dev/null")
+            c = re.sub(r"(^|-- |&& )zcgen\b", r'\1"$ZCGEN"', c)
         c = re.sub(r"(^|-- )zcgen\b", r'\1"$ZCGEN"', c)
         print(f"{os.path.relpath(path, src)}:{n}\t{cmd}\t{c.strip()}")
 PY
