@@ -62,6 +62,17 @@ else
 	fail "--dry-run shows the same plan from the report's profile"
 fi
 
+# the loader's side: a written null is "not given", an empty value is still an error
+printf 'target: {host: 127.0.0.1, port: 5201}\ncpus: null\nnic: null\nduration_s: 0.5\n' >"$T/null.yaml"
+"$ZCGEN" run --profile "$T/null.yaml" --dry-run >"$T/null.out" 2>&1
+check "cpus: null, nic: null and duration_s: 0.5 load ($(head -c 200 "$T/null.out"))" \
+	grep -q 'time:      0.500 s measured' "$T/null.out"
+printf 'target: {host: 127.0.0.1, port: 5201}\ncpus:\n' >"$T/empty.yaml"
+"$ZCGEN" run --profile "$T/empty.yaml" --dry-run >"$T/empty.out" 2>&1
+rc=$?
+check "an empty cpus: is still an error (exit $rc)" \
+	bash -c "[ $rc -eq 2 ] && grep -q 'cpus: missing value' '$T/empty.out'"
+
 # a TCP profile with its own keys: congestion, tos, a step schedule, tcp_pacing
 cat >"$T/tcp.yaml" <<YAML
 protocol: tcp
