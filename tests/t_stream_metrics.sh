@@ -50,4 +50,13 @@ check "sink: the worker's rate over its active time" \
 check "sink: --json - with --json-stream exits 2" [ $? -eq 2 ]
 "$ZCGEN" --dest 127.0.0.1:1 --json - --json-stream >/dev/null 2>&1
 check "run: --json - with --json-stream exits 2" [ $? -eq 2 ]
+
+# auto on loopback: the kernel copies every zero-copy send, the rings switch to copy,
+# and the summary line names the mode that ran (the report's plan.mode_used)
+start_sink tcp
+"$ZCGEN" --dest "127.0.0.1:$SINK_PORT" --size 64K --mode auto --duration 1 --json "$T/auto.json" \
+	>"$T/auto.out" 2>&1
+stop_sink
+used=$(jq -r .plan.mode_used "$T/auto.json")
+check "auto: the summary says the mode that ran ($used)" grep -q "bytes in .* s ($used, 65536 B sends)" "$T/auto.out"
 finish
