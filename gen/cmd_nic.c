@@ -145,6 +145,7 @@ static int show_collect(const char *dev, json_t **out, char *err, size_t errlen)
 		ret = -ENOMEM;
 		goto out;
 	}
+	json_object_set_new(o, "schema", json_integer(1));
 	if (!if_nametoindex(dev)) {
 		snprintf(err, errlen, "%s: no such device in this network namespace", dev);
 		ret = -ENODEV;

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,7 +19,9 @@
 #include "gen/report_iperf3.h"
 #include "gen/stopsig.h"
 #include "gen/labdrop.h"
+#include "gen/metrics.h"
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <sched.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -71,6 +74,9 @@ static const char run_usage[] =
 	"  --json FILE          write the report as JSON (docs/json.md); - for stdout (then\n"
 	"                       everything else goes to stderr)\n"
 	"  --json-format F      zcgen (default) or iperf3: iperf3 -J's layout (docs/json.md)\n"
+	"  --json-stream        one JSON line per event on stdout while running (start,\n"
+	"                       interval, end: iperf3 3.17's model); text goes to stderr\n"
+	"  --metrics FILE       a Prometheus text file, replaced every interval (docs/cli.md)\n"
 	"  --csv FILE           one row per queue and interval\n"
 	"  --live / --quiet     interval lines on or off (default: on a terminal only)\n"
 	"  --dry-run            print the resolved plan and exit\n"
@@ -82,8 +88,10 @@ static const char run_usage[] =
 struct run_opts {
 	const char *profile;
 	const char *json, *csv;
-	int json_fd;             /* --json -: the real standard output (stdout now writes to stderr) */
+	int json_fd;             /* --json - or --json-stream: the real standard output (stdout now writes to stderr) */
 	bool json_iperf3;        /* --json-format iperf3 */
+	bool json_stream;        /* --json-stream: events on json_fd */
+	const char *metrics;     /* --metrics FILE */
 	bool dry_run, no_nic, live, quiet, lab, force;
 	enum lab_flavour lab_flavour;   /* --lab=KIND */
 };
@@ -100,7 +108,7 @@ static const struct {
 	{ "rate", "rate" },         { "gso", "gso" },           { "stall-timeout", "stall-timeout" },
 };
 
-enum { OPT_PROFILE = 1000, OPT_JSON, OPT_JSON_FORMAT, OPT_CSV, OPT_DRY, OPT_NONIC, OPT_LIVE, OPT_QUIET, OPT_HELP,
+enum { OPT_PROFILE = 1000, OPT_JSON, OPT_JSON_FORMAT, OPT_JSON_STREAM, OPT_METRICS, OPT_CSV, OPT_DRY, OPT_NONIC, OPT_LIVE, OPT_QUIET, OPT_HELP,
        OPT_LAB, OPT_FORCE, OPT_IPERF3, OPT_KEY };
 
 /* source:, tcp.congestion, dscp/tos, buffers.hugepages: options named as their keys' .cli */
@@ -114,10 +122,114 @@ struct override {
 	const char *key, *value;
 };
 
+/* What each interval feeds: live lines, --json-stream's events, --metrics' file. */
+struct iv_sinks {
+	bool live;
+	int stream_fd;               /* -1: no --json-stream */
+	const char *metrics;         /* NULL: no --metrics */
+	bool metrics_warned;
+};
+
+/* One event of --json-stream: {"event": NAME, "data": DATA} on a line of its own. */
+static int stream_event(int fd, const char *name, json_t *data)
+{
+	json_t *e = json_pack("{s:s, s:o}", "event", name, "data", data);
+	int w = e ? json_dumpfd(e, fd, JSON_COMPACT) : -1;
+
+	json_decref(e);
+	return w ?: -(write(fd, "\n", 1) != 1);
+}
+
+/*
+ * --metrics: the queues' counters since the start (warm-up included) from
+ * @tot (nq entries), the last interval's rate, and at the end the
+ * receiver's counts when a control protocol brought them.
+ */
+static int write_metrics(const char *path, const struct engine_plan *plan,
+			 const struct engine_totals *tot, const struct engine_interval *iv,
+			 const struct report_receiver *rx, bool done)
+{
+	static const struct {
+		const char *name, *help;
+		size_t off;
+	} ctr[] = {
+		{ "bytes_total", "Payload bytes the kernel accepted on the queue's data sockets, "
+		  "warm-up included.", offsetof(struct engine_totals, bytes) },
+		{ "sends_total", "Send completions with a non-negative result.",
+		  offsetof(struct engine_totals, sends) },
+		{ "zc_notifications_total", "Zero-copy notifications (IORING_CQE_F_NOTIF) received.",
+		  offsetof(struct engine_totals, notifs) },
+		{ "zc_copied_total", "Zero-copy notifications that say the kernel copied after all.",
+		  offsetof(struct engine_totals, zc_copied) },
+		{ "errors_total", "Send completions with a negative result.",
+		  offsetof(struct engine_totals, errors) },
+	};
+	struct metrics_file m;
+	int ret = metrics_begin(&m, path);
+
+	if (ret)
+		return ret;
+	for (size_t k = 0; k < sizeof(ctr) / sizeof(ctr[0]); k++) {
+		metrics_family(&m, ctr[k].name, "counter", ctr[k].help);
+		for (unsigned i = 0; i < plan->nq; i++)
+			metrics_sample(&m, ctr[k].name, "queue", plan->q[i].queue,
+				       (double)*(const uint64_t *)((const char *)&tot[i] + ctr[k].off));
+	}
+	metrics_family(&m, "zc_copied_ratio", "gauge",
+		       "Share of the zero-copy notifications that say the kernel copied (0 to 1).");
+	for (unsigned i = 0; i < plan->nq; i++)
+		metrics_sample(&m, "zc_copied_ratio", "queue", plan->q[i].queue,
+			       tot[i].notifs ? (double)tot[i].zc_copied / tot[i].notifs : 0);
+	if (iv) {
+		double d = iv->end_s - iv->start_s;
+
+		metrics_family(&m, "bits_per_second", "gauge",
+			       "The queue's payload rate over the last interval.");
+		for (unsigned i = 0; i < plan->nq; i++)
+			metrics_sample(&m, "bits_per_second", "queue", plan->q[i].queue,
+				       d > 0 ? iv->bytes[i] * 8.0 / d : 0);
+		metrics_family(&m, "interval_end_seconds", "gauge",
+			       "End of the last interval, seconds since the measured part began.");
+		metrics_sample(&m, "interval_end_seconds", NULL, 0, iv->end_s);
+	}
+	if (rx) {
+		metrics_family(&m, "receiver_bytes_total", "counter",
+			       "Payload bytes the receiver counted (its result exchange).");
+		metrics_sample(&m, "receiver_bytes_total", NULL, 0, (double)rx->bytes);
+	}
+	if (rx && rx->udp) {
+		metrics_family(&m, "receiver_packets_total", "counter", "Datagrams the receiver got.");
+		metrics_sample(&m, "receiver_packets_total", NULL, 0, (double)rx->packets);
+		metrics_family(&m, "receiver_lost_total", "counter",
+			       "Datagrams the receiver counted as lost.");
+		metrics_sample(&m, "receiver_lost_total", NULL, 0, (double)rx->lost);
+		metrics_family(&m, "receiver_loss_ratio", "gauge",
+			       "Lost over received plus lost, as the receiver counted them (0 to 1).");
+		metrics_sample(&m, "receiver_loss_ratio", NULL, 0, rx->packets + rx->lost ?
+			       (double)rx->lost / (double)(rx->packets + rx->lost) : 0);
+	}
+	metrics_family(&m, "running", "gauge", "1 while the run sends, 0 once it has ended.");
+	metrics_sample(&m, "running", NULL, 0, done ? 0 : 1);
+	return metrics_commit(&m);
+}
+
 static void on_interval(const struct engine_plan *plan, const struct engine_interval *iv, void *arg)
 {
-	if (*(bool *)arg)
+	struct iv_sinks *k = arg;
+
+	if (k->live)
 		report_interval(stdout, plan, iv);
+	if (k->stream_fd >= 0)
+		stream_event(k->stream_fd, "interval", report_interval_json(plan, iv));
+	if (k->metrics && iv->total) {
+		int ret = write_metrics(k->metrics, plan, iv->total, iv, NULL, false);
+
+		if (ret && !k->metrics_warned) {
+			fprintf(stderr, "zcgen: --metrics %s: %s (the run goes on)\n", k->metrics,
+				strerror(-ret));
+			k->metrics_warned = true;
+		}
+	}
 }
 
 static int write_outputs(const struct run_opts *o, const struct report_ctx *r,
@@ -133,7 +245,7 @@ static int write_outputs(const struct run_opts *o, const struct report_ctx *r,
 		if (j && ex)
 			expect_json_add(o->json_iperf3 ? json_object_get(j, "zcgen") : j, ex);
 		/* --json -: the standard output that was set aside, never reopened (that truncates) */
-		if (j && o->json_fd >= 0)
+		if (j && o->json_fd >= 0 && !o->json_stream)
 			w = json_dumpfd(j, o->json_fd, JSON_INDENT(2)) ?: -(write(o->json_fd, "\n", 1) != 1);
 		else if (j && (f = fopen(o->json, "w")))
 			w = json_dumpf(j, f, JSON_INDENT(2)) ?: -(fputc('\n', f) == EOF);
@@ -144,6 +256,16 @@ static int write_outputs(const struct run_opts *o, const struct report_ctx *r,
 			ret = -EIO;
 		}
 		json_decref(j);
+	}
+	if (o->json_stream) {
+		json_t *j = report_json(r);
+
+		if (j && ex)
+			expect_json_add(j, ex);
+		if (!j || stream_event(o->json_fd, "end", j)) {
+			fprintf(stderr, "zcgen: --json-stream: cannot write the end event\n");
+			ret = -EIO;
+		}
 	}
 	if (o->csv) {
 		FILE *f = fopen(o->csv, "w");
@@ -171,7 +293,18 @@ static bool outputs_check(const struct run_opts *o)
 			"off; give one\n");
 		return false;
 	}
-	return cmd_output_check("zcgen", "json", o->json) && cmd_output_check("zcgen", "csv", o->csv);
+	if (o->json_stream && o->json && !strcmp(o->json, "-")) {
+		fprintf(stderr, "zcgen: --json - and --json-stream both want standard output; write "
+			"the report to a file (--json FILE) or give one\n");
+		return false;
+	}
+	if (o->metrics && !strcmp(o->metrics, "-")) {
+		fprintf(stderr, "zcgen: --metrics -: the metrics go to a file that is replaced "
+			"atomically (a collector's textfile directory); name one\n");
+		return false;
+	}
+	return cmd_output_check("zcgen", "json", o->json) && cmd_output_check("zcgen", "csv", o->csv) &&
+	       cmd_output_check("zcgen", "metrics", o->metrics);
 }
 
 static bool dest_is_loopback(const struct engine_plan *plan)
@@ -211,6 +344,19 @@ static int run_resolved(struct gen_profile *prof, const struct run_opts *op)
 	}
 	if (!diags_errors(&d))
 		profile_validate(prof, &d);
+	/*
+	 * --dry-run of a profile written for a bigger host: what this host
+	 * lacks (CPUs, the nic: device) is listed after the plan, not an error.
+	 */
+	char lacks[600] = "";
+	size_t nl = 0;
+
+	for (unsigned i = 0; o.dry_run && i < d.n; i++)
+		if (d.v[i].host && !d.v[i].warning) {
+			d.v[i].warning = true;
+			nl += (size_t)snprintf(lacks + nl, nl < sizeof(lacks) ? sizeof(lacks) - nl : 0,
+					       "  %s: %s\n", d.v[i].key, d.v[i].msg);
+		}
 	diags_print(&d, stderr);
 	if (diags_errors(&d)) {
 		unsigned ne = diags_errors(&d);
@@ -228,6 +374,11 @@ static int run_resolved(struct gen_profile *prof, const struct run_opts *op)
 	if (prof->nic.present && !o.no_nic && dest_is_loopback(plan)) {
 		fprintf(stderr, "zcgen: note: the nic: section is not applied: the target %s is on "
 			"loopback, there is no NIC to change\n", plan->dest_str);
+	} else if (prof->nic.present && !o.no_nic && o.dry_run && !if_nametoindex(prof->nic.interface)) {
+		nl += (size_t)snprintf(lacks + nl, nl < sizeof(lacks) ? sizeof(lacks) - nl : 0,
+				       "  nic.interface: device %s: no such device in this network "
+				       "namespace (its nic: section is shown as written, not checked)\n",
+				       prof->nic.interface);
 	} else if (prof->nic.present && !o.no_nic && !gen_stop) {
 		/* held: a half-made change could not be undone from a handler (gen/stopsig.h) */
 		stopsig_hold(&held);
@@ -253,6 +404,11 @@ static int run_resolved(struct gen_profile *prof, const struct run_opts *op)
 	}
 	if (o.dry_run) {
 		report_plan(stdout, plan);
+		if (prof->nic.present && !o.no_nic && !rn.ifname[0] && !dest_is_loopback(plan))
+			report_nic_section(stdout, &prof->nic);
+		if (lacks[0])
+			printf("this host lacks what the profile was written for (a run here fails; the "
+			       "plan above is the one it would follow there):\n%s", lacks);
 		rc = EXIT_OK;
 		goto out_nic;
 	}
@@ -262,7 +418,10 @@ static int run_resolved(struct gen_profile *prof, const struct run_opts *op)
 		goto out_nic;
 	}
 
-	bool live = !o.quiet && (o.live || isatty(STDOUT_FILENO));
+	struct iv_sinks ivs = { .live = !o.quiet && (o.live || isatty(STDOUT_FILENO)),
+				.stream_fd = o.json_stream ? o.json_fd : -1, .metrics = o.metrics };
+	bool live = ivs.live;
+
 	if (live || isatty(STDOUT_FILENO))
 		printf("zcgen: %s %s, %u queue%s, %s, %llu B sends\n", gen_proto_name(prof->proto),
 		       plan->dest_str, plan->nq, plan->nq == 1 ? "" : "s", plan->mode_reason,
@@ -284,7 +443,9 @@ static int run_resolved(struct gen_profile *prof, const struct run_opts *op)
 			goto out_nic;
 		}
 	}
-	ret = engine_run_ctl(plan, &res, on_interval, &live, i3 ? &i3->ctl : NULL);
+	if (o.json_stream)
+		stream_event(o.json_fd, "start", report_start_json(plan));
+	ret = engine_run_ctl(plan, &res, on_interval, &ivs, i3 ? &i3->ctl : NULL);
 	have_cpu = have_cpu && !cpustat_snap(&cpu1);
 	if (i3)
 		iperf3run_done(i3); /* results exchanged (or CLIENT_TERMINATE): the test is over */
@@ -327,8 +488,38 @@ static int run_resolved(struct gen_profile *prof, const struct run_opts *op)
 		streams += res.q[i].streams;
 		failed += res.q[i].streams_failed;
 	}
-	report_table(stdout, &r);
+	/* nothing sent: a table of zeros says nothing the error below does not */
+	if (total)
+		report_table(stdout, &r);
 	fflush(stdout);
+	if (o.metrics) {
+		struct engine_totals *tt = calloc(res.nq ? res.nq : 1, sizeof(*tt));
+		const struct engine_interval *last = res.nint ? &res.iv[res.nint - 1] : NULL;
+
+		/*
+		 * The final counts: sends after the last sample are in res only;
+		 * the warm-up's sends are the last sample's total less the
+		 * intervals' (res counts the measured part).
+		 */
+		for (unsigned i = 0; tt && i < res.nq; i++) {
+			uint64_t omit_sends = 0;
+
+			if (last && last->total) {
+				omit_sends = last->total[i].sends;
+				for (unsigned k = 0; k < res.nint; k++)
+					omit_sends -= res.iv[k].sends[i];
+			}
+			tt[i] = (struct engine_totals){ res.q[i].bytes_all, res.q[i].sends + omit_sends,
+							res.q[i].notifs, res.q[i].zc_copied,
+							res.q[i].errors };
+		}
+		ret = tt ? write_metrics(o.metrics, plan, tt, last, r.receiver, true) : -ENOMEM;
+		if (ret) {
+			fprintf(stderr, "zcgen: --metrics %s: %s\n", o.metrics, strerror(-ret));
+			rc = EXIT_RUN_FAILED;
+		}
+		free(tt);
+	}
 	/* expect: thresholds (gen/expect.h): missed ones on stderr, in the JSON, exit 3 */
 	struct expect_result ex;
 	double ex_bps[GEN_MAX_QUEUES];
@@ -337,20 +528,32 @@ static int run_resolved(struct gen_profile *prof, const struct run_opts *op)
 	expect_measure_run(&res, r.receiver, r.steering, ex_bps, &exm);
 	expect_eval(&prof->expect, &exm, &ex);
 	expect_print(stderr, &ex);
-	rc = EXIT_OK;
 	if (write_outputs(&o, &r, &ex)) {
 		rc = EXIT_RUN_FAILED;
 		hard_fail = true;
+	} else if (rc != EXIT_RUN_FAILED) {
+		rc = EXIT_OK;
 	}
 	if (!total || failed == streams) {
 		fprintf(stderr, "zcgen: %s to %s", total ? "every stream failed" : "nothing could be sent",
 			plan->dest_str);
+		bool refused = false;
+
 		for (unsigned i = 0; i < res.nq; i++)
 			if (res.q[i].first_error[0]) {
 				fprintf(stderr, ": %s", res.q[i].first_error);
+				refused = strstr(res.q[i].first_error, strerror(ECONNREFUSED)) != NULL;
 				break;
 			}
 		fputc('\n', stderr);
+		if (refused || (!total && prof->proto == GEN_PROTO_TCP)) {
+			const char *c = strrchr(plan->dest_str, ':');
+
+			fprintf(stderr, "zcgen: hint: nothing listens there; start a receiver: zcgen sink "
+				"--listen %s:%s%s, or iperf3 -s -p %s\n",
+				plan->dest.ss_family == AF_INET6 ? "[::]" : "0.0.0.0", c ? c + 1 : "PORT",
+				prof->proto == GEN_PROTO_UDP ? " --protocol udp" : "", c ? c + 1 : "PORT");
+		}
 		rc = EXIT_RUN_FAILED;
 	}
 	if (res.end == ENGINE_END_STALLED) {
@@ -557,6 +760,8 @@ int cmd_run(int argc, char **argv)
 		{ "csv", required_argument, NULL, OPT_CSV },
 		{ "dry-run", no_argument, NULL, OPT_DRY },
 		{ "json-format", required_argument, NULL, OPT_JSON_FORMAT },
+		{ "json-stream", no_argument, NULL, OPT_JSON_STREAM },
+		{ "metrics", required_argument, NULL, OPT_METRICS },
 		{ "no-nic", no_argument, NULL, OPT_NONIC },
 		{ "live", no_argument, NULL, OPT_LIVE },
 		{ "quiet", no_argument, NULL, OPT_QUIET },
@@ -611,6 +816,8 @@ int cmd_run(int argc, char **argv)
 			o.json_iperf3 = !strcmp(optarg, "iperf3");
 			break;
 		case OPT_CSV: o.csv = optarg; break;
+		case OPT_JSON_STREAM: o.json_stream = true; break;
+		case OPT_METRICS: o.metrics = optarg; break;
 		case OPT_DRY: o.dry_run = true; break;
 		case OPT_NONIC: o.no_nic = true; break;
 		case OPT_LIVE: o.live = true; break;
@@ -656,7 +863,7 @@ int cmd_run(int argc, char **argv)
 		return EXIT_USAGE;
 
 	o.json_fd = -1;
-	if (o.json && !strcmp(o.json, "-")) {
+	if ((o.json && !strcmp(o.json, "-")) || o.json_stream) {
 		/* the JSON alone on standard output, for pipelines: every other line goes to stderr */
 		fflush(stdout);
 		o.json_fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);

@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "gen/cmd.h"
+#include "gen/metrics.h"
 #include "gen/gen.h"
 #include "gen/sink.h"
 
@@ -26,6 +28,8 @@ struct sink_opts {
 	uint64_t duration_ns;     /* 0: until SIGINT/SIGTERM */
 	uint64_t interval_ns;     /* 0: no interval lines */
 	const char *json;
+	bool json_stream;         /* --json-stream: start, interval and end events on stdout */
+	const char *metrics;      /* --metrics FILE */
 	bool quiet;
 	bool verify;
 	bool gro;
@@ -54,6 +58,9 @@ static const char usage_text[] =
 	"  --interval TIME      live report interval (default 1s, 0: none)\n"
 	"  --json FILE          write the results as JSON (docs/json.md); - for stdout (then\n"
 	"                       everything else, the listening line too, goes to stderr)\n"
+	"  --json-stream        one JSON line per event on stdout (start, interval, end);\n"
+	"                       text goes to stderr\n"
+	"  --metrics FILE       a Prometheus text file, replaced every interval (docs/sink.md)\n"
 	"  --quiet              no interval lines\n"
 	"  --help               this text\n";
 
@@ -92,7 +99,7 @@ static int parse_listen(const char *arg, struct sink_opts *o)
 static int parse_args(int argc, char **argv, struct sink_opts *o, bool *help)
 {
 	enum { O_LISTEN = 256, O_PROTOCOL, O_QUEUES, O_DURATION, O_INTERVAL, O_JSON, O_QUIET, O_HELP,
-	       O_VERIFY, O_GRO };
+	       O_VERIFY, O_GRO, O_JSON_STREAM, O_METRICS };
 	static const struct option longopts[] = {
 		{ "listen", required_argument, NULL, O_LISTEN },
 		{ "protocol", required_argument, NULL, O_PROTOCOL },
@@ -101,6 +108,8 @@ static int parse_args(int argc, char **argv, struct sink_opts *o, bool *help)
 		{ "interval", required_argument, NULL, O_INTERVAL },
 		{ "json", required_argument, NULL, O_JSON },
 		{ "quiet", no_argument, NULL, O_QUIET },
+		{ "json-stream", no_argument, NULL, O_JSON_STREAM },
+		{ "metrics", required_argument, NULL, O_METRICS },
 		{ "verify", no_argument, NULL, O_VERIFY },
 		{ "gro", no_argument, NULL, O_GRO },
 		{ "help", no_argument, NULL, O_HELP },
@@ -151,6 +160,12 @@ static int parse_args(int argc, char **argv, struct sink_opts *o, bool *help)
 		case O_QUIET:
 			o->quiet = true;
 			break;
+		case O_JSON_STREAM:
+			o->json_stream = true;
+			break;
+		case O_METRICS:
+			o->metrics = optarg;
+			break;
 		case O_VERIFY:
 			o->verify = true;
 			break;
@@ -168,7 +183,14 @@ static int parse_args(int argc, char **argv, struct sink_opts *o, bool *help)
 		return usage_error("unexpected argument '%s'", argv[optind]);
 	if (!o->listen_set)
 		return usage_error("%s", "--listen HOST:PORT is required");
-	if (!cmd_output_check("zcgen sink", "json", o->json))
+	if (o->json_stream && o->json && !strcmp(o->json, "-"))
+		return usage_error("%s", "--json - and --json-stream both want standard output; write "
+				   "the report to a file (--json FILE) or give one");
+	if (o->metrics && !strcmp(o->metrics, "-"))
+		return usage_error("%s", "--metrics -: the metrics go to a file that is replaced "
+				   "atomically; name one");
+	if (!cmd_output_check("zcgen sink", "json", o->json) ||
+	    !cmd_output_check("zcgen sink", "metrics", o->metrics))
 		return EXIT_USAGE;
 	return EXIT_OK;
 }
@@ -371,6 +393,43 @@ static const char *tcp_receive_what(const struct sink_cfg *cfg)
 		"copy (every byte read into user space and checked: --verify)";
 }
 
+/* The time a worker's data arrived over: its streams' first to last byte (0: none came). */
+static uint64_t worker_active_ns(const struct sink_result *r, unsigned worker)
+{
+	uint64_t first = UINT64_MAX, last = 0;
+
+	for (unsigned i = 0; i < r->n_streams; i++) {
+		const struct sink_stream_result *s = &r->streams[i];
+
+		if (s->worker != worker || !s->bytes)
+			continue;
+		if (s->first_ns < first)
+			first = s->first_ns;
+		if (s->last_ns > last)
+			last = s->last_ns;
+	}
+	return last > first ? last - first : 0;
+}
+
+/* One intervals[] entry (also --json-stream's interval event). */
+static json_t *interval_json(const struct sink_interval *iv, unsigned nw)
+{
+	uint64_t len = iv->end_ns - iv->start_ns, sum = 0;
+	json_t *ws = json_array();
+
+	for (unsigned k = 0; k < nw; k++) {
+		sum += iv->bytes[k];
+		json_array_append_new(ws, json_pack("{s:I, s:I, s:f}", "worker", (json_int_t)k,
+			"bytes", (json_int_t)iv->bytes[k], "bits_per_second", bps(iv->bytes[k], len)));
+	}
+	/* start/end too: the names a run's intervals use */
+	return json_pack("{s:f, s:f, s:f, s:f, s:I, s:f, s:I, s:o}",
+		"start_s", (double)iv->start_ns / 1e9, "end_s", (double)iv->end_ns / 1e9,
+		"start", (double)iv->start_ns / 1e9, "end", (double)iv->end_ns / 1e9,
+		"bytes", (json_int_t)sum, "bits_per_second", bps(sum, len),
+		"omitted_bytes", (json_int_t)iv->omitted, "workers", ws);
+}
+
 static json_t *build_json(const struct sink_opts *o, const char *local, const struct sink_result *r,
 			  const struct sink_interval *iv, unsigned n_iv)
 {
@@ -378,6 +437,7 @@ static json_t *build_json(const struct sink_opts *o, const char *local, const st
 	struct totals t;
 
 	sum_up(r, &t);
+	json_object_set_new(root, "schema", json_integer(1));
 	json_object_set_new(root, "listen", json_string(local));
 	json_object_set_new(root, "protocol", json_string(proto_name(o->protocol)));
 	json_object_set_new(root, "verify", json_boolean(o->verify));
@@ -404,6 +464,9 @@ static json_t *build_json(const struct sink_opts *o, const char *local, const st
 		json_object_set_new(jw, "gro_receives", json_integer((json_int_t)w->gro_receives));
 		json_object_set_new(jw, "omitted_bytes", json_integer((json_int_t)w->omitted_bytes));
 		json_object_set_new(jw, "omitted_packets", json_integer((json_int_t)w->omitted_packets));
+		json_object_set_new(jw, "active_s", json_real(worker_active_ns(r, w->worker) / 1e9));
+		json_object_set_new(jw, "bits_per_second",
+				    json_real(bps(w->bytes, worker_active_ns(r, w->worker))));
 
 		if (o->verify)
 			json_object_set_new(jw, "corrupt_bytes", json_integer((json_int_t)w->corrupt_bytes));
@@ -422,20 +485,8 @@ static json_t *build_json(const struct sink_opts *o, const char *local, const st
 	json_object_set_new(root, "iperf3_tests", arr);
 
 	arr = json_array();
-	for (unsigned i = 0; i < n_iv; i++) {
-		uint64_t len = iv[i].end_ns - iv[i].start_ns, sum = 0;
-		json_t *ws = json_array();
-
-		for (unsigned k = 0; k < r->n_workers; k++) {
-			sum += iv[i].bytes[k];
-			json_array_append_new(ws, json_pack("{s:I, s:I, s:f}", "worker", (json_int_t)k,
-				"bytes", (json_int_t)iv[i].bytes[k], "bits_per_second", bps(iv[i].bytes[k], len)));
-		}
-		json_array_append_new(arr, json_pack("{s:f, s:f, s:I, s:f, s:I, s:o}",
-			"start_s", (double)iv[i].start_ns / 1e9, "end_s", (double)iv[i].end_ns / 1e9,
-			"bytes", (json_int_t)sum, "bits_per_second", bps(sum, len),
-			"omitted_bytes", (json_int_t)iv[i].omitted, "workers", ws));
-	}
+	for (unsigned i = 0; i < n_iv; i++)
+		json_array_append_new(arr, interval_json(&iv[i], r->n_workers));
 	json_object_set_new(root, "intervals", arr);
 
 	total = json_pack(
@@ -462,6 +513,53 @@ static json_t *build_json(const struct sink_opts *o, const char *local, const st
 	}
 	json_object_set_new(root, "total", total);
 	return root;
+}
+
+/* One --json-stream event on its own line; @data is taken. */
+static int stream_event(int fd, const char *name, json_t *data)
+{
+	json_t *e = json_pack("{s:s, s:o}", "event", name, "data", data);
+	int w = e ? json_dumpfd(e, fd, JSON_COMPACT | JSON_ENSURE_ASCII) : -1;
+
+	json_decref(e);
+	return w ?: -(write(fd, "\n", 1) != 1);
+}
+
+/*
+ * --metrics: bytes per worker since the start (@bytes, nw entries); with
+ * @r (the end), packets per worker and the loss over every UDP stream.
+ */
+static int write_metrics(const char *path, unsigned nw, const uint64_t *bytes,
+			 const struct sink_result *r)
+{
+	struct metrics_file m;
+	int ret = metrics_begin(&m, path);
+
+	if (ret)
+		return ret;
+	metrics_family(&m, "sink_bytes_total", "counter",
+		       "Payload bytes the sink's worker received (TCP: all bytes).");
+	for (unsigned k = 0; k < nw; k++)
+		metrics_sample(&m, "sink_bytes_total", "worker", k,
+			       (double)(r ? r->workers[k].bytes : bytes[k]));
+	if (r) {
+		struct totals t;
+
+		sum_up(r, &t);
+		metrics_family(&m, "sink_packets_total", "counter",
+			       "UDP: zcgen datagrams the sink's worker received.");
+		for (unsigned k = 0; k < nw; k++)
+			metrics_sample(&m, "sink_packets_total", "worker", k, (double)r->workers[k].packets);
+		metrics_family(&m, "sink_lost_total", "counter",
+			       "UDP: datagrams missing from the sequence numbers, every stream.");
+		metrics_sample(&m, "sink_lost_total", NULL, 0, (double)t.lost);
+		metrics_family(&m, "sink_loss_ratio", "gauge",
+			       "UDP: lost over the datagrams expected (highest sequence number), 0 to 1.");
+		metrics_sample(&m, "sink_loss_ratio", NULL, 0, loss_pct(t.lost, t.highest) / 100);
+	}
+	metrics_family(&m, "sink_running", "gauge", "1 while the sink listens, 0 once it has stopped.");
+	metrics_sample(&m, "sink_running", NULL, 0, r ? 0 : 1);
+	return metrics_commit(&m);
 }
 
 /* Room for one more interval. Return: the free slot, or NULL out of memory. */
@@ -518,8 +616,9 @@ static void print_workers(const struct sink_opts *o, const struct sink_result *r
 			printf(" %12llu", (unsigned long long)w->connections);
 		if (udp)
 			printf(" %12llu", (unsigned long long)w->packets);
+		/* over the time its data arrived, not the whole time it listened */
 		printf(" %16llu %12.3f\n", (unsigned long long)w->bytes,
-		       bps(w->bytes, r->stop_ns - r->start_ns) / 1e9);
+		       bps(w->bytes, worker_active_ns(r, w->worker)) / 1e9);
 	}
 }
 
@@ -623,12 +722,13 @@ static void print_summary(const struct sink_opts *o, const struct sink_result *r
 	       (unsigned long long)t.bytes, bps(t.bytes, t.last_ns - t.first_ns) / 1e9,
 	       (double)(t.last_ns - t.first_ns) / 1e9, (double)(r->stop_ns - r->start_ns) / 1e9);
 	if (tcp)
-		printf(", %llu connections, %llu reset", (unsigned long long)t.connections,
-		       (unsigned long long)t.resets);
+		printf(", %llu connection%s, %llu reset", (unsigned long long)t.connections,
+		       t.connections == 1 ? "" : "s", (unsigned long long)t.resets);
 	if (udp)
-		printf(", %u streams, %llu packets, %llu lost (%.3f%%), %llu reordered, "
+		printf(", %u stream%s, %llu packet%s, %llu lost (%.3f%%), %llu reordered, "
 		       "%llu duplicates, %llu too late, %llu foreign",
-		       r->n_streams, (unsigned long long)t.packets, (unsigned long long)t.lost,
+		       r->n_streams, r->n_streams == 1 ? "" : "s", (unsigned long long)t.packets,
+		       t.packets == 1 ? "" : "s", (unsigned long long)t.lost,
 		       loss_pct(t.lost, t.highest), (unsigned long long)t.reordered,
 		       (unsigned long long)t.duplicates, (unsigned long long)t.too_late,
 		       (unsigned long long)t.foreign);
@@ -698,7 +798,7 @@ int cmd_sink(int argc, char **argv)
 	char local[SINK_ADDRSTRLEN];
 	sigset_t set, oldset;
 	struct sink *s = NULL;
-	bool help;
+	bool help, metrics_warned = false;
 	int rc, ret = EXIT_OK;
 
 	rc = parse_args(argc, argv, &o, &help);
@@ -710,7 +810,7 @@ int cmd_sink(int argc, char **argv)
 
 	int json_fd = -1;
 
-	if (o.json && !strcmp(o.json, "-")) {
+	if ((o.json && !strcmp(o.json, "-")) || o.json_stream) {
 		/* the JSON alone on standard output; the listening line and the rest on stderr */
 		fflush(stdout);
 		json_fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
@@ -761,6 +861,11 @@ int cmd_sink(int argc, char **argv)
 	if (o.protocol != IPPROTO_UDP)
 		printf("tcp receive: %s\n", tcp_receive_what(&cfg));
 	fflush(stdout);
+	if (o.json_stream)
+		stream_event(json_fd, "start", json_pack("{s:i, s:s, s:s, s:i, s:b, s:b}", "schema", 1,
+			     "listen", local, "protocol", o.protocol == SINK_PROTO_BOTH ? "both" :
+			     proto_name(o.protocol), "workers", (int)nw, "verify", o.verify, "gro",
+			     o.gro));
 
 	prev = calloc(nw, sizeof(*prev));
 	cur = calloc(nw, sizeof(*cur));
@@ -804,6 +909,13 @@ int cmd_sink(int argc, char **argv)
 		last_tick = iv[n_iv].end_ns;
 		if (!o.quiet)
 			print_interval(&iv[n_iv], nw);
+		if (o.json_stream)
+			stream_event(json_fd, "interval", interval_json(&iv[n_iv], nw));
+		if (o.metrics && (rc = write_metrics(o.metrics, nw, cur, NULL)) && !metrics_warned) {
+			fprintf(stderr, "zcgen sink: --metrics %s: %s (the sink goes on)\n", o.metrics,
+				strerror(-rc));
+			metrics_warned = true;
+		}
 		n_iv++;
 		next += o.interval_ns;
 	}
@@ -858,20 +970,35 @@ out_stop:
 			} else {
 				if (!o.quiet)
 					print_interval(&iv[n_iv], nw);
+				if (o.json_stream)
+					stream_event(json_fd, "interval", interval_json(&iv[n_iv], nw));
 				n_iv++;
 			}
 		}
 	}
 
 	print_summary(&o, &res);
+	fflush(stdout);
+	if (o.metrics && (rc = write_metrics(o.metrics, nw, NULL, &res))) {
+		fprintf(stderr, "zcgen sink: --metrics %s: %s\n", o.metrics, strerror(-rc));
+		ret = EXIT_RUN_FAILED;
+	}
+	if (o.json_stream) {
+		json_t *root = build_json(&o, local, &res, iv, n_iv);
+
+		if (!root || stream_event(json_fd, "end", root)) {
+			fprintf(stderr, "zcgen sink: --json-stream: cannot write the end event\n");
+			ret = EXIT_RUN_FAILED;
+		}
+	}
 	if (o.json) {
 		json_t *root = build_json(&o, local, &res, iv, n_iv);
 
-		FILE *f = json_fd >= 0 ? fdopen(json_fd, "w") : fopen(o.json, "w");
+		FILE *f = json_fd >= 0 && !o.json_stream ? fdopen(json_fd, "w") : fopen(o.json, "w");
 		int w = -1;
 
 		if (f) {
-			if (json_fd >= 0)
+			if (json_fd >= 0 && !o.json_stream)
 				json_fd = -1; /* the stream owns it now */
 			w = root ? json_dumpf(root, f, JSON_INDENT(2) | JSON_ENSURE_ASCII) : -1;
 			if (!w && fputc('\n', f) == EOF)

@@ -603,6 +603,7 @@ static json_t *sweep_json(const struct sweep_opts *o, const struct sweep_cell *c
 		}
 		json_array_append_new(arr, cj);
 	}
+	json_object_set_new(root, "schema", json_integer(1));
 	json_object_set_new(root, "cells", arr);
 	if (x->found)
 		json_object_set_new(root, "crossover",

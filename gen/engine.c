@@ -224,8 +224,24 @@ int engine_plan(const struct gen_profile *prof, struct engine_plan *plan, char *
 
 		if (route_mtu(&plan->dest, plan->destlen, &plan->path_mtu))
 			plan->path_mtu = 0;
-		if (!prof->size_set)
-			plan->msg_size = plan->path_mtu > hdrs ? plan->path_mtu - hdrs : 1472;
+		/*
+		 * Without size: one datagram fills the path's MTU. Above a jumbo
+		 * frame's 9216 the route is loopback's (65536), where a datagram
+		 * that size would be one no network carries: a 1500 MTU's payload.
+		 */
+		if (!prof->size_set && plan->path_mtu > 9216) {
+			plan->msg_size = 1500 - hdrs;
+			snprintf(plan->size_note, sizeof(plan->size_note),
+				 "%llu B by default: a 1500 MTU's payload, as the path MTU %llu is "
+				 "loopback's (--size sets it)", (unsigned long long)plan->msg_size,
+				 (unsigned long long)plan->path_mtu);
+		} else if (!prof->size_set) {
+			plan->msg_size = plan->path_mtu > hdrs ? plan->path_mtu - hdrs : 1500 - hdrs;
+			snprintf(plan->size_note, sizeof(plan->size_note),
+				 "%llu B by default: %s (--size sets it)", (unsigned long long)plan->msg_size,
+				 plan->path_mtu > hdrs ? "the path MTU's payload" :
+				 "a 1500 MTU's payload (the path MTU is unknown)");
+		}
 		if (plan->msg_size > maxdg)
 			plan->msg_size = maxdg;
 		if (plan->msg_size < GEN_UDP_HDR_LEN) {
@@ -1477,9 +1493,11 @@ static int add_interval(struct engine_result *res, unsigned nq, double a, double
 	iv->end_s = b;
 	iv->bytes = calloc(nq, sizeof(uint64_t));
 	iv->sends = calloc(nq, sizeof(uint64_t));
-	if (!iv->bytes || !iv->sends) {
+	iv->total = calloc(nq, sizeof(*iv->total));
+	if (!iv->bytes || !iv->sends || !iv->total) {
 		free(iv->bytes);
 		free(iv->sends);
+		free(iv->total);
 		return -ENOMEM;
 	}
 	for (unsigned i = 0; i < nq; i++) {
@@ -1546,6 +1564,21 @@ const char *engine_end_name(enum engine_end e)
 	case ENGINE_END_ERROR: return "error";
 	}
 	return "?";
+}
+
+/*
+ * The whole run's counts so far, warm-up included, for --metrics: what the
+ * workers last published (after their drain, for the last interval).
+ */
+static void fill_totals(struct engine_totals *tt, struct worker *w, unsigned nq)
+{
+	for (unsigned i = 0; i < nq; i++)
+		tt[i] = (struct engine_totals){
+			atomic_load_explicit(&w[i].live.bytes, memory_order_relaxed),
+			atomic_load_explicit(&w[i].live.sends, memory_order_relaxed),
+			atomic_load_explicit(&w[i].live.notifs, memory_order_relaxed),
+			atomic_load_explicit(&w[i].live.zc_copied, memory_order_relaxed),
+			atomic_load_explicit(&w[i].live.errors, memory_order_relaxed) };
 }
 
 /* The sampler's stall check: every live ring without progress for the timeout. */
@@ -1738,9 +1771,11 @@ int engine_run_ctl(const struct engine_plan *plan, struct engine_result *res,
 		if (!measuring && now >= t_meas) {
 			measuring = true;
 			atomic_store(&shared.measuring, true);
-		} else if (measuring) {
-			if (!add_interval(res, nq, (t_prev - t_meas) / 1e9, (now - t_meas) / 1e9,
-					  b_prev, b_now, s_prev, s_now) && cb)
+		} else if (measuring &&
+			   !add_interval(res, nq, (t_prev - t_meas) / 1e9, (now - t_meas) / 1e9,
+					 b_prev, b_now, s_prev, s_now)) {
+			fill_totals(res->iv[res->nint - 1].total, w, nq);
+			if (cb)
 				cb(plan, &res->iv[res->nint - 1], cb_arg);
 		}
 		memcpy(b_prev, b_now, nq * sizeof(uint64_t));
@@ -1768,8 +1803,11 @@ int engine_run_ctl(const struct engine_plan *plan, struct engine_result *res,
 	}
 	if (measuring && t_end > t_prev + 1000000ULL &&
 	    !add_interval(res, nq, (t_prev - t_meas) / 1e9, (t_end - t_meas) / 1e9, b_prev, b_now,
-			  s_prev, s_now) && cb)
-		cb(plan, &res->iv[res->nint - 1], cb_arg);
+			  s_prev, s_now)) {
+		fill_totals(res->iv[res->nint - 1].total, w, nq);
+		if (cb)
+			cb(plan, &res->iv[res->nint - 1], cb_arg);
+	}
 
 	/* the workers counted the measured part apart from the warm-up */
 	for (unsigned i = 0; i < nq; i++) {
@@ -1821,6 +1859,7 @@ void engine_result_free(struct engine_result *res)
 	for (unsigned i = 0; i < res->nint; i++) {
 		free(res->iv[i].bytes);
 		free(res->iv[i].sends);
+		free(res->iv[i].total);
 	}
 	free(res->iv);
 	for (unsigned i = 0; res->q && i < res->nq; i++)

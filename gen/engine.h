@@ -49,6 +49,7 @@ struct engine_plan {
 	bool auto_adapt;             /* auto chose zero-copy: rings fall back to copy if it is copied */
 	uint64_t msg_size;           /* bytes per send (UDP: whole datagram payload) */
 	uint64_t path_mtu;           /* UDP: the route's MTU, 0 if unknown */
+	char size_note[200];         /* UDP without size: how the default was chosen */
 	unsigned depth;
 	unsigned slots;              /* buffer slots per ring */
 	uint64_t slot_size;          /* bytes per slot */
@@ -148,10 +149,16 @@ struct engine_queue_result {
 	double drain_stalled_s;      /* > 0: the path stalled while this ring drained at the end */
 };
 
+/* One queue's counters since the run started (warm-up included): for --metrics. */
+struct engine_totals {
+	uint64_t bytes, sends, notifs, zc_copied, errors;
+};
+
 struct engine_interval {
 	double start_s, end_s;       /* since the measured part began (after omit) */
 	uint64_t *bytes;             /* per queue */
 	uint64_t *sends;
+	struct engine_totals *total; /* per queue, cumulative at the interval's end */
 };
 
 /* Why the run ended (engine_end_name(): the JSON's end_reason). */

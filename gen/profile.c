@@ -283,6 +283,7 @@ struct pkey {
 	uint64_t min, max;         /* UINT, SIZE, TIME: range; STR: max length */
 	const char *const *words;  /* ENUM */
 	const char *keys;          /* MAP: the keys it holds, for messages */
+	bool nullable;             /* a written null means "not given" (the JSON report writes it) */
 	void (*set)(struct gen_profile *p, const union kval *v);
 };
 
@@ -399,10 +400,11 @@ static const struct pkey keys[] = {
 	  .set = set_proto },
 	{ .path = "queues", .cli = "queues", .type = KT_UINT, .min = 1, .max = GEN_MAX_QUEUES,
 	  .set = set_queues },
-	{ .path = "cpus", .cli = "cpus", .type = KT_CPUS, .set = set_cpus },
+	{ .path = "cpus", .cli = "cpus", .type = KT_CPUS, .nullable = true, .set = set_cpus },
 	{ .path = "streams", .cli = "streams", .type = KT_UINT, .min = 1, .max = GEN_MAX_STREAMS,
 	  .set = set_streams },
-	{ .path = "size", .cli = "size", .type = KT_SIZE, .min = 1, .max = GIB, .set = set_size },
+	{ .path = "size", .cli = "size", .type = KT_SIZE, .min = 1, .max = GIB, .nullable = true,
+	  .set = set_size },
 	{ .path = "mode", .cli = "mode", .type = KT_ENUM, .words = mode_words, .set = set_mode },
 	{ .path = "depth", .cli = "depth", .type = KT_UINT, .min = 1, .max = 1024, .set = set_depth },
 	{ .path = "duration", .cli = "duration", .type = KT_TIME, .min = 1, .max = UINT64_MAX,
@@ -414,7 +416,14 @@ static const struct pkey keys[] = {
 	/* 0 turns it off; below 100 ms a healthy path's round trip could look like a stall */
 	{ .path = "stall_timeout", .cli = "stall-timeout", .type = KT_TIME, .min = 0,
 	  .max = 3600 * SEC_NS, .set = set_stall_timeout },
-	{ .path = "nic", .type = KT_MAP, .keys = "interface, channels, offloads, irq_affinity, xps, mtu",
+	/* the same in seconds, as a JSON report's environment.profile writes them (docs/json.md) */
+	{ .path = "duration_s", .type = KT_TIME, .min = 1, .max = UINT64_MAX, .set = set_duration },
+	{ .path = "omit_s", .type = KT_TIME, .min = 0, .max = UINT64_MAX, .set = set_omit },
+	{ .path = "interval_s", .type = KT_TIME, .min = SEC_NS / 10, .max = 3600 * SEC_NS,
+	  .set = set_interval },
+	{ .path = "stall_timeout_s", .type = KT_TIME, .min = 0, .max = 3600 * SEC_NS,
+	  .set = set_stall_timeout },
+	{ .path = "nic", .type = KT_MAP, .nullable = true, .keys = "interface, channels, offloads, irq_affinity, xps, mtu",
 	  .set = set_nic },
 	{ .path = "nic.mtu", .type = KT_UINT, .min = 68, .max = 65535, .set = set_mtu },
 	{ .path = "nic.interface", .type = KT_IFNAME, .max = IF_NAMESIZE - 1, .set = set_ifname },
@@ -1841,7 +1850,7 @@ static void ymap(struct yload *y, const struct ynode *map, const char *prefix)
 	/* an odd count is a key whose value a syntax error cut off: nothing to check */
 	for (unsigned i = 0; i + 1 < map->n; i += 2) {
 		const struct ynode *k = &y->nodes[map->items[i]], *v = &y->nodes[map->items[i + 1]];
-		const struct pkey *e;
+		const struct pkey *e, *f;
 		char path[128];
 
 		if (!ykey_ok(y, map, i, prefix))
@@ -1862,7 +1871,13 @@ static void ymap(struct yload *y, const struct ynode *map, const char *prefix)
 		/* a list or mapping cut short: only a section is worth looking into */
 		if (v->open && (v->type != YAML_MAPPING_NODE || (e->type != KT_MAP && e->type != KT_OFFLOADS)))
 			continue;
-		y->p->pos[e - keys] = (struct gen_keypos){ .line = k->line, .col = k->col };
+		/* the word null (not an empty value) where the report writes it for "not given" */
+		if (e->nullable && v->type == YAML_SCALAR_NODE && v->null && v->val[0])
+			continue;
+		/* an alias (duration_s) records its place under the key it stands for (duration) */
+		for (f = e->set ? keys : e; f->set != e->set || f->type != e->type; f++)
+			;
+		y->p->pos[f - keys] = (struct gen_keypos){ .line = k->line, .col = k->col };
 		yvalue(y, e, v, path);
 	}
 }
@@ -2372,11 +2387,18 @@ int profile_validate(struct gen_profile *p, struct gen_diags *d)
 		for (unsigned i = 0; i < p->n_cpus; i++)
 			if (!cpu_in(allowed, n_allowed, p->cpus[i]) && !cpu_in(bad, n_bad, p->cpus[i]))
 				bad[n_bad++] = p->cpus[i];
-		if (n_bad)
+		if (n_bad) {
 			vdiag(d, p, false, "cpus", "CPU%s %s %s not available to this process; it may use "
 			      "%s (sched_getaffinity: taskset or cgroup cpuset)", n_bad > 1 ? "s" : "",
 			      units_fmt_cpulist(bad, n_bad, list, sizeof(list)), n_bad > 1 ? "are" : "is",
 			      units_fmt_cpulist(allowed, n_allowed, list2, sizeof(list2)));
+			/* this host's lack, not the profile's mistake (diag_add keeps line order) */
+			for (unsigned i = d->n; i-- > 0;)
+				if (!strcmp(d->v[i].key, "cpus") && strstr(d->v[i].msg, "not available to")) {
+					d->v[i].host = true;
+					break;
+				}
+		}
 	}
 	if (p->n_cpus && p->queues > p->n_cpus)
 		vdiag(d, p, true, "queues", "%u queues on %u CPU%s (%s): queue i runs on the (i mod %u)-th "

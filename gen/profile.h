@@ -16,6 +16,8 @@ struct gen_diag {
 	char msg[320];    /* what is wrong and what would be accepted */
 	bool cli;         /* from profile_set: printed as "--KEY: MSG" */
 	bool warning;     /* not an error: the run may go on (e.g. queues wrap onto CPUs) */
+	bool host;        /* a fact of this machine (CPUs it lacks), not of the profile: an error
+			   * for a run, but --dry-run shows the plan and lists it */
 };
 
 /*

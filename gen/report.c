@@ -156,6 +156,21 @@ const char *report_errno_name(int err, char *buf, size_t len)
 	return buf;
 }
 
+void report_nic_section(FILE *out, const struct gen_nic_cfg *nic)
+{
+	fprintf(out, "nic:       %s:", nic->interface);
+	if (nic->combined >= 0)
+		fprintf(out, " channels combined %d,", nic->combined);
+	if (nic->rx >= 0 || nic->tx >= 0)
+		fprintf(out, " channels rx %d tx %d,", nic->rx, nic->tx);
+	if (nic->mtu)
+		fprintf(out, " mtu %u,", nic->mtu);
+	for (unsigned i = 0; i < nic->n_offloads; i++)
+		fprintf(out, " %s %s,", nic->offloads[i].name, nic->offloads[i].on ? "on" : "off");
+	fprintf(out, " irq_affinity %s, xps %s (as written; not checked against the device)\n",
+		nic->irq_affinity_auto ? "auto" : "none", nic->xps_auto ? "auto" : "none");
+}
+
 void report_plan(FILE *out, const struct engine_plan *plan)
 {
 	const struct gen_profile *p = &plan->prof;
@@ -172,6 +187,8 @@ void report_plan(FILE *out, const struct engine_plan *plan)
 		fprintf(out, "datagram:  %llu B payload incl. %u B zcgen header; path MTU %llu\n",
 			(unsigned long long)plan->msg_size, GEN_UDP_HDR_LEN,
 			(unsigned long long)plan->path_mtu);
+	if (p->proto == GEN_PROTO_UDP && plan->size_note[0] && !p->n_sizes)
+		fprintf(out, "size:      %s\n", plan->size_note);
 	fprintf(out, "buffers:   %u slot%s of %s per ring, %s registered per ring\n", plan->slots,
 		plan->slots == 1 ? " (shared by every send: TCP content never changes)" : "s",
 		units_fmt_size(plan->slot_size, b1, sizeof(b1)),
@@ -328,8 +345,9 @@ void report_table(FILE *out, const struct report_ctx *r)
 		fprintf(out, " %12s %11s%c", fmt_rate(t.target, pps, ra, sizeof(ra)),
 			fmt_rate(t.achieved, pps, rb, sizeof(rb)), t.missed ? '!' : ' ');
 	fprintf(out, "%s\n", n);
+	/* the mode that ran: auto's rings may all have switched to copy */
 	fprintf(out, "%llu bytes in %.3f s (%s, %llu B sends)", (unsigned long long)t.bytes,
-		r->res->duration_s, gen_mode_name(r->plan->mode),
+		r->res->duration_s, report_mode_used(r->plan, r->res),
 		(unsigned long long)r->plan->msg_size);
 	if (r->res->omitted_s > 0)
 		fprintf(out, ", first %.3f s omitted", r->res->omitted_s);
@@ -431,6 +449,130 @@ static char *read_cpu_model(char *buf, size_t len)
 	return buf;
 }
 
+/* A rate as the profile loader reads it back: "line", "500000000" (bit/s) or "3000000pps". */
+static json_t *rate_str(double v, bool pps, bool line)
+{
+	char b[48];
+
+	if (line)
+		return json_string("line");
+	snprintf(b, sizeof(b), "%.17g%s", v, pps && v > 0 ? "pps" : "");
+	return json_string(b);
+}
+
+static json_t *ports_str(uint16_t lo, uint16_t hi)
+{
+	char b[16];
+
+	snprintf(b, sizeof(b), "%u-%u", lo, hi);
+	return json_string(b);
+}
+
+/*
+ * The keys beyond the basics, each only when the profile set it, written as
+ * the loader reads them back (docs/profiles.md): with them the profile
+ * repeats the run (rate, sizes, udp.gso_segments, source, target.ports,
+ * tcp.congestion, dscp/tos, buffers.hugepages, expect, nic.mtu).
+ */
+static void profile_json_more(json_t *o, const struct gen_profile *p)
+{
+	const struct gen_rate *r = &p->rate;
+	const struct gen_expect *ex = &p->expect;
+
+	/* UDP without size: (or with sizes:) the plan derives it: null, as the profile left it */
+	if (p->proto == GEN_PROTO_UDP && !p->size_set)
+		json_object_set_new(o, "size", json_null());
+	if (p->dport_lo)
+		json_object_set_new(json_object_get(o, "target"), "ports",
+				    ports_str(p->dport_lo, p->dport_hi));
+	if (r->value_given || r->n_steps) {
+		json_t *ro = json_pack("{s:s, s:s}", "per", r->per == PACER_PER_QUEUE ? "queue" :
+				       r->per == PACER_PER_STREAM ? "stream" : "total", "layer",
+				       layer_name(r->layer));
+
+		if (r->value_given)
+			json_object_set_new(ro, "value", rate_str(r->value, r->pps, r->line));
+		if (r->ramp_keys == 3)
+			json_object_set_new(ro, "ramp", json_pack("{s:o, s:f}", "from",
+					    rate_str(r->ramp_from, r->ramp_from_pps, false), "over",
+					    r->ramp_ns / 1e9));
+		if (r->n_steps) {
+			json_t *st = json_array();
+
+			for (unsigned i = 0; i < r->n_steps; i++)
+				json_array_append_new(st, json_pack("{s:o, s:f}", "rate",
+						      rate_str(r->steps[i].rate, r->steps_pps, false),
+						      "for", r->steps[i].for_ns / 1e9));
+			json_object_set_new(ro, "steps", st);
+		}
+		if (r->burst)
+			json_object_set_new(ro, "burst", json_integer(r->burst));
+		json_object_set_new(ro, "tcp_pacing", json_boolean(r->tcp_pacing));
+		json_object_set_new(o, "rate", ro);
+	}
+	if (p->n_sizes) {
+		json_t *sz = json_object();
+		char k[16];
+
+		for (unsigned i = 0; i < p->n_sizes; i++) {
+			snprintf(k, sizeof(k), "%u", p->sizes[i].size);
+			json_object_set_new(sz, k, json_integer(p->sizes[i].weight));
+		}
+		json_object_set_new(o, "sizes", sz);
+	}
+	if (p->gso_segments)
+		json_object_set_new(o, "udp", json_pack("{s:i}", "gso_segments", (int)p->gso_segments));
+	if (p->source.n_addr || p->source.device[0] || p->source.port_lo) {
+		json_t *so = json_object();
+
+		if (p->source.n_addr) {
+			json_t *a = json_array();
+
+			for (unsigned i = 0; i < p->source.n_addr; i++)
+				json_array_append_new(a, json_string(p->source.addr[i]));
+			json_object_set_new(so, "address", a);
+		}
+		if (p->source.device[0])
+			json_object_set_new(so, "device", json_string(p->source.device));
+		if (p->source.port_lo)
+			json_object_set_new(so, "ports", ports_str(p->source.port_lo, p->source.port_hi));
+		json_object_set_new(o, "source", so);
+	}
+	if (p->congestion[0])
+		json_object_set_new(o, "tcp", json_pack("{s:s}", "congestion", p->congestion));
+	if (p->dscp >= 0)
+		json_object_set_new(o, "dscp", json_integer(p->dscp));
+	if (p->tos >= 0)
+		json_object_set_new(o, "tos", json_integer(p->tos));
+	json_object_set_new(o, "buffers", json_pack("{s:s}", "hugepages",
+						    gen_hugepages_name(p->hugepages)));
+	if (p->nic.present && p->nic.mtu)
+		json_object_set_new(json_object_get(o, "nic"), "mtu", json_integer(p->nic.mtu));
+	if (ex->present) {
+		json_t *eo = json_object();
+
+		/* bare numbers: Gbit/s, percent, seconds, a fraction (docs/profiles.md) */
+		if (ex->has_min_bps_total)
+			json_object_set_new(eo, "min_gbps_total", json_real(ex->min_bps_total / 1e9));
+		if (ex->has_min_bps_queue)
+			json_object_set_new(eo, "min_gbps_per_queue", json_real(ex->min_bps_queue / 1e9));
+		if (ex->has_max_loss)
+			json_object_set_new(eo, "max_loss_percent", json_real(ex->max_loss_percent));
+		if (ex->has_max_p99)
+			json_object_set_new(eo, "max_p99_latency", json_real(ex->max_p99_ns / 1e9));
+		if (ex->has_min_steering)
+			json_object_set_new(eo, "min_steering", json_real(ex->min_steering));
+		if (ex->n_offloads_effective) {
+			json_t *a = json_array();
+
+			for (unsigned i = 0; i < ex->n_offloads_effective; i++)
+				json_array_append_new(a, json_string(ex->offloads_effective[i]));
+			json_object_set_new(eo, "offloads_effective", a);
+		}
+		json_object_set_new(o, "expect", eo);
+	}
+}
+
 json_t *report_profile_json(const struct gen_profile *p)
 {
 	char cpus[4096];
@@ -461,8 +603,10 @@ json_t *report_profile_json(const struct gen_profile *p)
 		      "size", (json_int_t)p->size, "mode", gen_mode_name(p->mode), "depth",
 		      (int)p->depth, "duration_s", p->duration_ns / 1e9, "omit_s", p->omit_ns / 1e9,
 		      "interval_s", p->interval_ns / 1e9, "nic", nic);
-	if (o)
+	if (o) {
 		json_object_set_new(o, "stall_timeout_s", json_real(p->stall_timeout_ns / 1e9));
+		profile_json_more(o, p);
+	}
 	return o;
 }
 
@@ -558,20 +702,87 @@ static void rate_json(json_t *o, const struct engine_plan *plan, const struct ro
 	json_object_set_new(o, "rate_missed", p ? json_boolean(w->missed) : json_null());
 }
 
+json_t *report_interval_json(const struct engine_plan *plan, const struct engine_interval *iv)
+{
+	double d = iv->end_s - iv->start_s;
+	json_t *qa = json_array();
+	uint64_t tot = 0;
+
+	for (unsigned i = 0; i < plan->nq; i++) {
+		tot += iv->bytes[i];
+		json_array_append_new(qa, json_pack("{s:i, s:I, s:I, s:f}", "queue",
+						    (int)plan->q[i].queue, "bytes",
+						    (json_int_t)iv->bytes[i], "sends",
+						    (json_int_t)iv->sends[i], "bits_per_second",
+						    safe_div(iv->bytes[i] * 8.0, d)));
+	}
+	/* start_s/end_s too: the names the sink's intervals use */
+	return json_pack("{s:f, s:f, s:f, s:f, s:I, s:f, s:o}", "start", iv->start_s, "end",
+			 iv->end_s, "start_s", iv->start_s, "end_s", iv->end_s, "bytes",
+			 (json_int_t)tot, "bits_per_second", safe_div(tot * 8.0, d), "queues", qa);
+}
+
+/* environment (profile included) and plan: what a report and a stream's start event share */
+static json_t *environment_json(const struct engine_plan *plan)
+{
+	struct utsname u;
+	char cpu[256];
+
+	uname(&u);
+	return json_pack("{s:s, s:s, s:s, s:s, s:o}", "zcgen", ZCGEN_VERSION, "kernel", u.release,
+			 "liburing", ZCGEN_LIBURING_VERSION, "cpu_model",
+			 read_cpu_model(cpu, sizeof(cpu)), "profile", report_profile_json(&plan->prof));
+}
+
+static json_t *plan_json(const struct engine_plan *plan)
+{
+	json_t *pl = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:i, s:i, s:I, s:I}", "dest",
+			       plan->dest_str, "protocol", gen_proto_name(plan->prof.proto), "mode",
+			       gen_mode_name(plan->mode), "mode_reason", plan->mode_reason,
+			       "message_size", (json_int_t)plan->msg_size, "path_mtu",
+			       (json_int_t)plan->path_mtu, "depth", (int)plan->depth, "slots",
+			       (int)plan->slots, "slot_size", (json_int_t)plan->slot_size,
+			       "ring_buffer_bytes", (json_int_t)plan->ring_buf_bytes);
+
+	if (!pl)
+		return NULL;
+	json_object_set_new(pl, "gso_segments", json_integer(plan->gso));
+	json_object_set_new(pl, "rate", plan->paced ?
+			    json_pack("{s:s, s:s, s:s}", "unit",
+				      plan->rate_pps ? "packets" : "bits", "layer",
+				      layer_name(plan->prof.rate.layer), "per",
+				      plan->prof.rate.per == PACER_PER_QUEUE ? "queue" :
+				      plan->prof.rate.per == PACER_PER_STREAM ? "stream" :
+				      "total") : json_null());
+	return pl;
+}
+
+json_t *report_start_json(const struct engine_plan *plan)
+{
+	json_t *qa = json_array(), *o;
+
+	for (unsigned i = 0; i < plan->nq; i++)
+		json_array_append_new(qa, json_pack("{s:i, s:i, s:i}", "queue", (int)plan->q[i].queue,
+						    "cpu", (int)plan->q[i].cpu, "streams",
+						    (int)plan->q[i].streams));
+	o = json_pack("{s:i, s:o, s:o}", "schema", 1, "environment", environment_json(plan), "plan",
+		      plan_json(plan));
+	if (o)
+		json_object_set_new(json_object_get(o, "plan"), "queues", qa);
+	else
+		json_decref(qa);
+	return o;
+}
+
 json_t *report_json(const struct report_ctx *r)
 {
 	const struct engine_plan *plan = r->plan;
 	struct row t, *rows = make_rows(r, &t);
 	json_t *root, *queues, *ivs, *env;
-	struct utsname u;
-	char cpu[256];
 
 	if (!rows)
 		return NULL;
-	uname(&u);
-	env = json_pack("{s:s, s:s, s:s, s:s, s:o}", "zcgen", ZCGEN_VERSION, "kernel", u.release,
-			"liburing", ZCGEN_LIBURING_VERSION, "cpu_model",
-			read_cpu_model(cpu, sizeof(cpu)), "profile", report_profile_json(&plan->prof));
+	env = environment_json(plan);
 	if (r->res->ring_note[0])
 		json_object_set_new(env, "ring_note", json_string(r->res->ring_note));
 	if (r->lab)
@@ -617,35 +828,13 @@ json_t *report_json(const struct report_ctx *r)
 	}
 
 	ivs = json_array();
-	for (unsigned k = 0; k < r->res->nint; k++) {
-		const struct engine_interval *iv = &r->res->iv[k];
-		double d = iv->end_s - iv->start_s;
-		json_t *qa = json_array();
-		uint64_t tot = 0;
-
-		for (unsigned i = 0; i < r->res->nq; i++) {
-			tot += iv->bytes[i];
-			json_array_append_new(qa, json_pack("{s:i, s:I, s:I, s:f}", "queue",
-							    (int)plan->q[i].queue, "bytes",
-							    (json_int_t)iv->bytes[i], "sends",
-							    (json_int_t)iv->sends[i], "bits_per_second",
-							    safe_div(iv->bytes[i] * 8.0, d)));
-		}
-		json_array_append_new(ivs, json_pack("{s:f, s:f, s:I, s:f, s:o}", "start", iv->start_s,
-						     "end", iv->end_s, "bytes", (json_int_t)tot,
-						     "bits_per_second", safe_div(tot * 8.0, d),
-						     "queues", qa));
-	}
+	for (unsigned k = 0; k < r->res->nint; k++)
+		json_array_append_new(ivs, report_interval_json(plan, &r->res->iv[k]));
 
 	root = json_pack(
-		"{s:i, s:o, s:{s:s, s:s, s:s, s:s, s:I, s:I, s:i, s:i, s:I, s:I}, s:o, s:o, "
+		"{s:i, s:o, s:o, s:o, s:o, "
 		"s:{s:I, s:f, s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:i, s:i, s:b}}",
-		"schema", 1, "environment", env, "plan", "dest", plan->dest_str, "protocol",
-		gen_proto_name(plan->prof.proto), "mode", gen_mode_name(plan->mode), "mode_reason",
-		plan->mode_reason, "message_size", (json_int_t)plan->msg_size, "path_mtu",
-		(json_int_t)plan->path_mtu, "depth", (int)plan->depth, "slots", (int)plan->slots,
-		"slot_size", (json_int_t)plan->slot_size, "ring_buffer_bytes",
-		(json_int_t)plan->ring_buf_bytes, "queues", queues, "intervals", ivs, "total", "bytes",
+		"schema", 1, "environment", env, "plan", plan_json(plan), "queues", queues, "intervals", ivs, "total", "bytes",
 		(json_int_t)t.bytes, "bits_per_second", t.bps, "sends", (json_int_t)t.sends,
 		"sends_per_second", t.sps, "duration_s", r->res->duration_s, "omitted_s",
 		r->res->omitted_s, "zc_sends", (json_int_t)t.zc_sends, "zc_notifications",
@@ -664,21 +853,13 @@ json_t *report_json(const struct report_ctx *r)
 				    json_real(r->res->stalled_s) : json_null());
 	}
 	if (root) {
-		json_t *tot = json_object_get(root, "total"), *pl = json_object_get(root, "plan");
+		json_t *tot = json_object_get(root, "total");
 
 		rate_json(tot, plan, &t);
 		json_object_set_new(tot, "datagrams_per_second",
 				    plan->prof.proto == GEN_PROTO_UDP ?
 				    json_real(safe_div((double)t.datagrams, r->res->duration_s)) :
 				    json_null());
-		json_object_set_new(pl, "gso_segments", json_integer(plan->gso));
-		json_object_set_new(pl, "rate", plan->paced ?
-				    json_pack("{s:s, s:s, s:s}", "unit",
-					      plan->rate_pps ? "packets" : "bits", "layer",
-					      layer_name(plan->prof.rate.layer), "per",
-					      plan->prof.rate.per == PACER_PER_QUEUE ? "queue" :
-					      plan->prof.rate.per == PACER_PER_STREAM ? "stream" :
-					      "total") : json_null());
 	}
 	if (root && r->cpu)
 		json_object_set_new(json_object_get(root, "total"), "cpu",

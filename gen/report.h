@@ -79,10 +79,16 @@ void report_table(FILE *out, const struct report_ctx *r);
 void report_interval(FILE *out, const struct engine_plan *plan, const struct engine_interval *iv);
 /* The whole run as JSON (schema: docs/json.md). New reference. */
 json_t *report_json(const struct report_ctx *r);
+/* One intervals[] entry (also --json-stream's interval event). New reference. */
+json_t *report_interval_json(const struct engine_plan *plan, const struct engine_interval *iv);
+/* {schema, environment, plan}: --json-stream's start event, before anything is sent. */
+json_t *report_start_json(const struct engine_plan *plan);
 /* One row per queue and interval. */
 void report_csv(FILE *out, const struct report_ctx *r);
 /* The resolved profile as JSON (also for --dry-run --json). */
 json_t *report_profile_json(const struct gen_profile *p);
+/* The profile's nic: section as written (--dry-run without its device). */
+void report_nic_section(FILE *out, const struct gen_nic_cfg *nic);
 /* The resolved plan, for --dry-run. */
 void report_plan(FILE *out, const struct engine_plan *plan);
 /* Name of an errno value ("ECONNREFUSED"), or its number. */

@@ -62,4 +62,30 @@ printf '{"entries":[{"driver":"loopback","kernel":"%s","protocol":"tcp","crossov
 ZCGEN_CALIBRATION=$T/calib.json "$ZCGEN" --dest 127.0.0.1:5201 --size 64K --mode auto --dry-run >"$T/plan" 2>&1
 check "auto with a calibration of 100000 B: copy at 64 KiB, from the file" \
 	bash -c "grep -q 'auto chose copy' '$T/plan' && grep -q '$T/calib.json' '$T/plan'"
+
+# nothing listening: no table of zeros, the error and a hint to start a receiver, exit 1
+"$ZCGEN" --dest 127.0.0.1:1 --duration 1 --rate 100M >"$T/nl.out" 2>"$T/nl.err"
+rc=$?
+check "nothing listening: exit 1 ($rc)" [ "$rc" -eq 1 ]
+check "nothing listening: no table, no rate line" bash -c "! grep -q '^total\|rate: target' '$T/nl.out' '$T/nl.err'"
+check "nothing listening: the hint names zcgen sink and iperf3 -s" \
+	grep -q 'start a receiver: zcgen sink --listen 0.0.0.0:1, or iperf3 -s -p 1' "$T/nl.err"
+# UDP without --size on loopback: a 1500 MTU's payload, and the plan says why
+"$ZCGEN" --dest 127.0.0.1:5201 --protocol udp --dry-run >"$T/udp.plan" 2>&1
+check "udp on loopback without --size: 1472 B, said in the plan" \
+	bash -c "grep -q 'message:   1472 B per send' '$T/udp.plan' && grep -q '^size: .*loopback' '$T/udp.plan'"
+# a profile for a bigger host: --dry-run shows the plan and what is missing, exit 0; a run exits 2
+if [ "$(nproc)" -lt 8 ] && ! ip link show eth1 >/dev/null 2>&1; then
+	"$ZCGEN" --profile "$P/100g-tcp.yaml" --dry-run >"$T/big.out" 2>&1
+	rc=$?
+	check "100g-tcp --dry-run on a small host: exit 0 ($rc)" [ "$rc" -eq 0 ]
+	check "100g-tcp --dry-run: the whole plan (queue 7 on cpu 7) and the nic section" \
+		bash -c "grep -q 'queue 7: cpu 7' '$T/big.out' && grep -q '^nic:       eth1' '$T/big.out'"
+	check "100g-tcp --dry-run: lists the CPUs and the device this host lacks" \
+		bash -c "grep -q 'this host lacks' '$T/big.out' && grep -q 'device eth1' '$T/big.out' && grep -q 'CPUs .* not available' '$T/big.out'"
+	"$ZCGEN" --profile "$P/100g-tcp.yaml" --duration 1 >/dev/null 2>&1
+	check "100g-tcp run on a small host: exit 2" [ $? -eq 2 ]
+	"$ZCGEN" --profile "$P/100g-tcp.yaml" --dry-run --depth 0 >/dev/null 2>&1
+	check "100g-tcp --dry-run with a profile error: exit 2" [ $? -eq 2 ]
+fi
 finish
