@@ -15,6 +15,7 @@ start_sink both
 
 # Commands that cannot run on this machine, by a pattern of the command as written, and why.
 CANNOT=(
+	'--profile dut.yaml|dut.yaml stands for the user'"'"'s own device profile; ndr through the lab runs above'
 	'offload-check eth1 --profile profiles/100g-tcp.yaml|needs the real 100G port eth1 and the receiver at the profile'"'"'s target (offload-check has no --dry-run: it measures)'
 )
 
@@ -25,7 +26,7 @@ import glob, os, re, sys
 src, port = sys.argv[1], sys.argv[2]
 files = [os.path.join(src, "README.md")] + sorted(glob.glob(os.path.join(src, "docs", "*.md")))
 placeholder = re.compile(r"\[|\b(FILE|DEV|HOST|PORT|LIST|TIME|REPORT|SECS|LEN|RATE|CPU|PATH|N)\b|\.\.\.")
-subs = {"run", "sink", "nic", "lab", "sweep", "compare", "offload-check", "plot"}
+subs = {"run", "sink", "nic", "lab", "sweep", "compare", "offload-check", "plot", "ndr"}
 real = re.compile(r"\b(192\.0\.2\.\d+|198\.18\.0\.2|10\.0\.0\.2)\b")
 def code_lines(path):
     """Lines of fenced and indented code blocks; a trailing backslash joins the next line."""
@@ -81,6 +82,11 @@ for path in files:
             c = re.sub(r"--duration \S+", "", c) + " --duration 0.5s --quiet"
         c = re.sub(r"--duration \S+", "--duration 0.5s", c)
         c = re.sub(r"--repeat \d+", "--repeat 1", c)
+        if sub == "ndr":
+            # one frame size, short trials, a coarse precision: the search as written, in seconds
+            c = re.sub(r"--frame-sizes (\d+)[\d,]*", r"--frame-sizes \1", c)
+            c = re.sub(r"--precision \S+", "", c)
+            c += " --precision 20 --trial-duration 0.3s --settle 100ms --latency-loads none"
         head = c.split("|")[0]
         if sub in ("run", "sweep", "compare", "offload-check") and not dry and "--duration" not in head and "-c" not in words:
             parts = c.split("|", 1)
