@@ -955,7 +955,7 @@ int cmd_compare(int argc, char **argv)
 	struct cmp_run *z = NULL, *p = NULL;
 	struct cmp_argv *za = NULL, *pa = NULL;
 	struct cmp_iperf3_args ia;
-	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
+	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term, old_hup;
 	struct lab_cfg lc;
 	char err[2048];
 	unsigned done = 0;
@@ -1005,6 +1005,7 @@ int cmd_compare(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
+	sigaction(SIGHUP, &sa, &old_hup); /* a closed terminal: the lab is taken down too */
 	signal(SIGPIPE, SIG_IGN);
 
 	if (o.lab) {
@@ -1107,6 +1108,7 @@ out_lab:
 out_sig:
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
+	sigaction(SIGHUP, &old_hup, NULL);
 out:
 	cleanup_dir(&s);
 	for (unsigned i = 0; z && p && i < o.repeat; i++) {

@@ -770,7 +770,7 @@ static int sweep_run(struct sweep_opts *o, const char *lab_dest)
 	struct engine_plan *plan = NULL, *first = NULL;
 	struct gen_profile *prof = NULL;
 	struct sweep_crossover x;
-	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
+	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term, old_hup;
 	char err[512], driver[64] = "unknown", kernel[128] = "unknown";
 	const char *dest;
 	bool own_sink = !o->dest && !lab_dest;
@@ -796,6 +796,7 @@ static int sweep_run(struct sweep_opts *o, const char *lab_dest)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
+	sigaction(SIGHUP, &sa, &old_hup); /* a closed terminal: the lab is taken down too */
 	signal(SIGPIPE, SIG_IGN);
 
 	printf("zcgen sweep: %s to %s%s, %s queue(s), %s stream(s), depth %s, %s per cell\n",
@@ -877,6 +878,7 @@ static int sweep_run(struct sweep_opts *o, const char *lab_dest)
 		rc = EXIT_RUN_FAILED;
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
+	sigaction(SIGHUP, &old_hup, NULL);
 out:
 	sink_stop(&sk);
 	free(cells);
@@ -921,7 +923,7 @@ static int lab_fit(struct sweep_opts *o, struct gen_profile *prof)
  */
 static int sweep_lab(struct sweep_opts *o, struct gen_profile *prof)
 {
-	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
+	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term, old_hup;
 	struct lab_cfg lc;
 	struct lab_info li = { 0 };
 	char msg[512], dest[INET_ADDRSTRLEN + 8];
@@ -945,6 +947,7 @@ static int sweep_lab(struct sweep_opts *o, struct gen_profile *prof)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
+	sigaction(SIGHUP, &sa, &old_hup); /* a closed terminal: the lab is taken down too */
 	ret = lab_up(&lc, &li, msg, sizeof(msg));
 	if (ret) {
 		fprintf(stderr, "zcgen sweep: lab: %s\n", msg[0] ? msg : strerror(-ret));
@@ -999,6 +1002,7 @@ out:
 		rc = EXIT_RUN_FAILED;
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
+	sigaction(SIGHUP, &old_hup, NULL);
 	return rc;
 }
 
