@@ -34,7 +34,7 @@
 struct model {
 	uint64_t seen[MODEL_MAX];
 	unsigned n;
-	uint64_t highest, packets, accepted, reordered, duplicates, too_late;
+	uint64_t highest, packets, accepted, reordered, duplicates, too_late, omitted;
 };
 
 struct stream {
@@ -59,8 +59,13 @@ static enum udpseq_verdict model_add(struct model *m, uint64_t s)
 {
 	enum udpseq_verdict v;
 
-	if (!s)
+	if (!(s & ~UDPSEQ_WARMUP))
 		return UDPSEQ_FOREIGN;
+	if (s & UDPSEQ_WARMUP) {
+		/* the sender's warm-up: counted apart, nothing else moves */
+		m->omitted++;
+		return UDPSEQ_OMITTED;
+	}
 	m->packets++;
 	if (s > m->highest) {
 		v = s == m->highest + 1 ? UDPSEQ_IN_ORDER : UDPSEQ_GAP;
@@ -92,6 +97,7 @@ static void account(struct stream *st, uint64_t s, uint32_t sec, uint32_t usec, 
 	CHECK(st->seq.reordered == st->m.reordered);
 	CHECK(st->seq.duplicates == st->m.duplicates);
 	CHECK(st->seq.too_late == st->m.too_late);
+	CHECK(st->seq.omitted == st->m.omitted);
 	/* lost: every sequence up to the highest that was not taken */
 	CHECK(st->seq.lost == st->m.highest - st->m.accepted);
 	CHECK(udpseq_expected(&st->seq) == st->seq.highest);
