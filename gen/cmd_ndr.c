@@ -17,6 +17,7 @@
 #include "gen/gen.h"
 #include "gen/cmd.h"
 #include "gen/engine.h"
+#include "gen/expect.h"
 #include "gen/iperf3run.h"
 #include "gen/ndr.h"
 #include "nic/lab.h"
@@ -24,6 +25,7 @@
 
 #define NDR_MAX_SIZES 32
 #define NDR_MAX_LOADS 8
+_Static_assert(NDR_MAX_SIZES <= EXPECT_MAX_NDR_SIZES, "a min_ndr_fps miss per size must fit");
 #define NDR_MAX_TRIALS_ALL 64        /* per size: the search's and the latency loads' */
 /* Ethernet: header 14 + FCS 4; L1 adds preamble 7 + SFD 1 + inter-frame gap 12 */
 #define ETH_OVERHEAD 18
@@ -56,7 +58,8 @@ static const char ndr_usage[] =
 	"  --json FILE          the report as JSON (docs/ndr.md); - for stdout\n"
 	"  --help               this text\n"
 	"Exit: 0 a rate found for every size, 1 a size failed or the search was stopped,\n"
-	"      2 usage or profile error.\n";
+	"      2 usage or profile error, 3 a rate found is below the profile's\n"
+	"      expect.min_ndr_fps.\n";
 
 struct ndr_opts {
 	const char *profile, *json;
@@ -362,7 +365,7 @@ static double best_fps(const struct ndr_size *sz)
 }
 
 static json_t *ndr_json(const struct ndr_opts *o, const struct ndr_size *szs, unsigned n,
-			const char *dest, const char *server, bool lab)
+			const char *dest, const char *server, bool lab, const struct expect_result *ex)
 {
 	json_t *root = json_object(), *arr = json_array();
 
@@ -415,6 +418,10 @@ static json_t *ndr_json(const struct ndr_opts *o, const struct ndr_size *szs, un
 	json_object_set_new(root, "settle_s", json_real(o->settle_ns / 1e9));
 	json_object_set_new(root, "interrupted", json_boolean(gen_stop != 0));
 	json_object_set_new(root, "sizes", arr);
+	if (expect_json_add(root, ex)) {
+		json_decref(root);
+		return NULL;
+	}
 	return root;
 }
 
@@ -462,6 +469,7 @@ static int ndr_run(const struct ndr_opts *o, const struct gen_profile *base, boo
 	struct ndr_size *szs = calloc(o->nframes, sizeof(*szs));
 	struct engine_plan *plan = calloc(1, sizeof(*plan));
 	struct sigaction sa = { .sa_handler = on_signal };
+	struct expect_result ex;
 	char err[600];
 	int rc = EXIT_RUN_FAILED, ret;
 	unsigned failed = 0;
@@ -522,9 +530,15 @@ static int ndr_run(const struct ndr_opts *o, const struct gen_profile *base, boo
 	}
 	print_table(o, szs, o->nframes);
 	fflush(stdout);
-	rc = failed || gen_stop ? EXIT_RUN_FAILED : EXIT_OK;
+	/* expect.min_ndr_fps, at every size; a size without a rate misses it (not measured) */
+	memset(&ex, 0, sizeof(ex));
+	for (unsigned i = 0; i < o->nframes; i++)
+		expect_eval_ndr(&base->expect, szs[i].frame, szs[i].done, best_fps(&szs[i]), &ex);
+	expect_print(stderr, &ex);
+	rc = failed || gen_stop ? EXIT_RUN_FAILED : ex.n_missed ? EXIT_EXPECT : EXIT_OK;
 	if (o->json) {
-		json_t *j = ndr_json(o, szs, o->nframes, plan->dest_str, gen_server_name(base->server), lab);
+		json_t *j = ndr_json(o, szs, o->nframes, plan->dest_str, gen_server_name(base->server), lab,
+				     &ex);
 
 		if (!j || json_dump_file(j, strcmp(o->json, "-") ? o->json : "/dev/stdout",
 					 JSON_INDENT(2)) < 0) {
@@ -809,6 +823,11 @@ static int load_profile(const struct ndr_opts *o, struct gen_profile *prof)
 	}
 	if (!ret && prof->nic.present)
 		printf("ndr: note: the profile's nic: section is not applied (zcgen nic pin first)\n");
+	if (!ret && (prof->expect.has_min_bps_total || prof->expect.has_min_bps_queue ||
+		     prof->expect.has_max_loss || prof->expect.has_max_p99 ||
+		     prof->expect.has_min_steering || prof->expect.n_offloads_effective))
+		printf("ndr: note: of the profile's expect: section only min_ndr_fps is checked "
+		       "(the others are zcgen run's and offload-check's)\n");
 out:
 	diags_free(&d);
 	return ret;

@@ -7,7 +7,7 @@
 #include <string.h>
 #include "gen/expect.h"
 
-enum ekind { EK_RATE, EK_PERCENT, EK_TIME, EK_FRACTION, EK_NAMES };
+enum ekind { EK_RATE, EK_PERCENT, EK_TIME, EK_FRACTION, EK_NAMES, EK_FPS };
 
 static const struct ekey {
 	const char *path;
@@ -19,6 +19,7 @@ static const struct ekey {
 	{ "expect.max_p99_latency", EK_TIME },
 	{ "expect.min_steering", EK_FRACTION },
 	{ "expect.offloads_effective", EK_NAMES },
+	{ "expect.min_ndr_fps", EK_FPS },
 };
 
 static const struct ekey *ekey_find(const char *path)
@@ -39,6 +40,8 @@ const char *expect_key_describe(const char *path, char *buf, size_t len)
 		[EK_TIME] = "a time greater than 0, such as 2ms or 500us",
 		[EK_FRACTION] = "a number from 0 to 1 (0.9)",
 		[EK_NAMES] = "a list of offload names such as [tso, gso] (ethtool or kernel names)",
+		[EK_FPS] = "a frame rate greater than 0: a bare number is frames/s (1000000), or "
+			   "with pps (800kpps, 1.5Mpps)",
 	};
 
 	snprintf(buf, len, "%s", k ? what[k->kind] : "an expect key");
@@ -151,6 +154,14 @@ int expect_key_set(struct gen_expect *ex, const char *path, const char *value, b
 		r = parse_names(ex, value, append, msg, len);
 		if (r)
 			return r;
+		break;
+	case EK_FPS:
+		if (plain_number(value, &v) && units_rate_pps(value, &v))
+			goto bad;
+		if (!(v > 0))
+			goto bad;
+		ex->min_ndr_fps = v;
+		ex->has_min_ndr_fps = true;
 		break;
 	}
 	ex->present = true;
@@ -269,6 +280,25 @@ bool expect_eval_offload(const struct gen_expect *ex, const char *name, const ch
 	return true;
 }
 
+bool expect_eval_ndr(const struct gen_expect *ex, unsigned frame_size, bool found, double fps,
+		     struct expect_result *out)
+{
+	unsigned n;
+
+	if (!ex->has_min_ndr_fps)
+		return false;
+	out->present = true;
+	out->n_checked++;
+	if (found && fps >= ex->min_ndr_fps)
+		return true;
+	n = out->n_missed;
+	miss_add(out, "min_ndr_fps", ex->min_ndr_fps, "fps", found, fps,
+		 found ? NULL : " (the search found no rate at this size)");
+	if (out->n_missed > n)
+		out->miss[n].frame_size = frame_size;
+	return true;
+}
+
 double expect_receiver_loss(const struct engine_result *res, const struct report_receiver *rcv)
 {
 	uint64_t sent = 0, missing;
@@ -308,11 +338,23 @@ void expect_measure_run(const struct engine_result *res, const struct report_rec
 	m->steering = steering;
 }
 
+/* "min_gbps_total 50 Gbit/s missed: measured 12.3 Gbit/s" */
+static const char *miss_text(const struct expect_miss *m, char *buf, size_t len)
+{
+	if (m->frame_size)
+		snprintf(buf, len, "%s at %u B: %s missed: found %s", m->key, m->frame_size,
+			 m->threshold, m->measured);
+	else
+		snprintf(buf, len, "%s %s missed: measured %s", m->key, m->threshold, m->measured);
+	return buf;
+}
+
 void expect_print(FILE *out, const struct expect_result *r)
 {
+	char text[300];
+
 	for (unsigned i = 0; i < r->n_missed; i++)
-		fprintf(out, "zcgen: expect: %s %s missed: measured %s\n", r->miss[i].key,
-			r->miss[i].threshold, r->miss[i].measured);
+		fprintf(out, "zcgen: expect: %s\n", miss_text(&r->miss[i], text, sizeof(text)));
 }
 
 int expect_json_add(json_t *report, const struct expect_result *r)
@@ -330,7 +372,7 @@ int expect_json_add(json_t *report, const struct expect_result *r)
 		char text[300];
 		json_t *o;
 
-		snprintf(text, sizeof(text), "%s %s missed: measured %s", m->key, m->threshold, m->measured);
+		miss_text(m, text, sizeof(text));
 		if (!strcmp(m->key, "offloads_effective"))
 			o = json_pack("{s:s, s:s, s:s, s:s}", "key", m->key, "threshold", m->threshold,
 				      "measured", m->measured, "message", text);
@@ -339,6 +381,11 @@ int expect_json_add(json_t *report, const struct expect_result *r)
 				      m->threshold_value, "measured", m->measured_known ?
 				      json_real(m->measured_value) : json_null(), "unit", m->unit,
 				      "message", text);
+		if (o && m->frame_size &&
+		    json_object_set_new(o, "frame_size", json_integer(m->frame_size))) {
+			json_decref(o);
+			o = NULL;
+		}
 		if (!o || json_array_append_new(missed, o))
 			goto nomem;
 	}

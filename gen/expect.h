@@ -10,7 +10,8 @@
 #include "gen/engine.h"
 #include "gen/report.h"
 
-#define EXPECT_MAX_MISSED (8 + GEN_MAX_EXPECT_OFFLOADS)
+#define EXPECT_MAX_NDR_SIZES 32  /* zcgen ndr's --frame-sizes at most */
+#define EXPECT_MAX_MISSED (8 + GEN_MAX_EXPECT_OFFLOADS + EXPECT_MAX_NDR_SIZES)
 
 /**
  * expect_key_set() - set one expect: key from its text
@@ -18,7 +19,8 @@
  * @path: "expect.min_gbps_total", ... (the profile's key path)
  * @value: the text: a bit rate ("50" is Gbit/s, "50G", "500M"), a percentage
  *         ("0.5", "0.5%"), a time ("2ms"), a fraction ("0.9"), or names
- *         ("tso, gso") for expect.offloads_effective
+ *         ("tso, gso") for expect.offloads_effective, a frame rate ("1000000",
+ *         "1Mpps") for expect.min_ndr_fps
  * @append: offloads_effective only: add to the list instead of replacing it
  *          (one YAML sequence item at a time)
  * @msg: what was wrong and what is accepted, on -EINVAL
@@ -50,7 +52,8 @@ struct expect_miss {
 	double threshold_value;      /* in the key's unit (Gbit/s, %, s, fraction) */
 	double measured_value;
 	bool measured_known;
-	char unit[16];               /* "Gbit/s", "%", "s", "" */
+	char unit[16];               /* "Gbit/s", "%", "s", "fps", "" */
+	unsigned frame_size;         /* min_ndr_fps: the frame size in bytes; 0 otherwise */
 };
 
 struct expect_result {
@@ -68,7 +71,8 @@ struct expect_result {
  *
  * A threshold whose figure the run does not have (latency, loss, steering
  * without NIC counters) is missed as "not measured". offloads_effective is
- * not looked at here (expect_eval_offload() is, by offload-check).
+ * not looked at here (expect_eval_offload() is, by offload-check), nor is
+ * min_ndr_fps (expect_eval_ndr() is, by zcgen ndr).
  */
 void expect_eval(const struct gen_expect *ex, const struct expect_measured *m,
 		 struct expect_result *out);
@@ -102,9 +106,25 @@ void expect_measure_run(const struct engine_result *res, const struct report_rec
 			double steering, double *bps_queue, struct expect_measured *m);
 
 /* expect_measure_run()'s loss rule alone: a percentage, < 0 when there is no figure. */
+/**
+ * expect_eval_ndr() - expect.min_ndr_fps against the rate zcgen ndr found at one frame size
+ * @ex: thresholds; nothing is checked without min_ndr_fps
+ * @frame_size: the Ethernet frame size in bytes
+ * @found: the search found a rate at this size
+ * @fps: the rate found, frames/s
+ * @out: a result from expect_eval() or zeroed; one check added, and a miss
+ *       when @fps is below the threshold or nothing was found ("not measured")
+ * Return: true when the threshold was checked (min_ndr_fps is set).
+ */
+bool expect_eval_ndr(const struct gen_expect *ex, unsigned frame_size, bool found, double fps,
+		     struct expect_result *out);
+
 double expect_receiver_loss(const struct engine_result *res, const struct report_receiver *rcv);
 
-/* "zcgen: expect: min_gbps_total 50 Gbit/s missed: measured 12.3 Gbit/s", one line per miss. */
+/*
+ * "zcgen: expect: min_gbps_total 50 Gbit/s missed: measured 12.3 Gbit/s", one line per miss;
+ * "zcgen: expect: min_ndr_fps at 64 B: 1000000 fps missed: found 812345 fps" for zcgen ndr.
+ */
 void expect_print(FILE *out, const struct expect_result *r);
 
 /**

@@ -64,11 +64,13 @@ const char *gen_hugepages_name(enum gen_hugepages h);
 struct gen_expect {
 	bool present;
 	bool has_min_bps_total, has_min_bps_queue, has_max_loss, has_max_p99, has_min_steering;
+	bool has_min_ndr_fps;
 	double min_bps_total;     /* bit/s */
 	double min_bps_queue;     /* bit/s, every queue */
 	double max_loss_percent;  /* 0..100 */
 	uint64_t max_p99_ns;
 	double min_steering;      /* 0..1 */
+	double min_ndr_fps;       /* frames/s found at every frame size; checked by zcgen ndr */
 	char offloads_effective[GEN_MAX_EXPECT_OFFLOADS][64]; /* checked by offload-check */
 	unsigned n_offloads_effective;
 };

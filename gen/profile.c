@@ -466,13 +466,15 @@ static const struct pkey keys[] = {
 	{ .path = "buffers.hugepages", .cli = "hugepages", .type = KT_ENUM, .words = hugepages_words,
 	  .set = set_hugepages },
 	{ .path = "expect", .type = KT_MAP, .keys = "min_gbps_total, min_gbps_per_queue, "
-	  "max_loss_percent, max_p99_latency, min_steering, offloads_effective", .set = set_expect },
+	  "max_loss_percent, max_p99_latency, min_steering, offloads_effective, min_ndr_fps",
+	  .set = set_expect },
 	{ .path = "expect.min_gbps_total", .type = KT_EXPECT },
 	{ .path = "expect.min_gbps_per_queue", .type = KT_EXPECT },
 	{ .path = "expect.max_loss_percent", .type = KT_EXPECT },
 	{ .path = "expect.max_p99_latency", .type = KT_EXPECT },
 	{ .path = "expect.min_steering", .type = KT_EXPECT },
 	{ .path = "expect.offloads_effective", .type = KT_EXPECT },
+	{ .path = "expect.min_ndr_fps", .type = KT_EXPECT },
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 _Static_assert(N_KEYS <= GEN_MAX_KEYS, "raise GEN_MAX_KEYS (gen/gen.h) to the key table's size");

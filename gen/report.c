@@ -562,6 +562,8 @@ static void profile_json_more(json_t *o, const struct gen_profile *p)
 			json_object_set_new(eo, "max_p99_latency", json_real(ex->max_p99_ns / 1e9));
 		if (ex->has_min_steering)
 			json_object_set_new(eo, "min_steering", json_real(ex->min_steering));
+		if (ex->has_min_ndr_fps)
+			json_object_set_new(eo, "min_ndr_fps", json_real(ex->min_ndr_fps));
 		if (ex->n_offloads_effective) {
 			json_t *a = json_array();
 

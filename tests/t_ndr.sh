@@ -20,13 +20,18 @@ grep -q 'TCP has no offered rate' "$T/err" && ok "TCP refused with the reason" |
 "$ZCGEN" ndr --dest '[::1]:9' --frame-sizes 64 >"$T/out" 2>"$T/err"; rc=$?
 [ $rc -eq 2 ] && grep -q 'smallest frame is 82 B' "$T/err" && ok "IPv6 64 B refused, 82 B named" ||
 	fail "IPv6 64 B: exit $rc: $(cat "$T/err")"
-# a receiver that is not there: a clear message, the (empty) report still written
-"$ZCGEN" ndr --dest 127.0.0.1:9 --frame-sizes 128 --trial-duration 200ms --settle 0 \
-	--json "$T/none.json" >"$T/out" 2>"$T/err"; rc=$?
+# a receiver that is not there: a clear message, the (empty) report still written; the
+# profile's expect.min_ndr_fps is missed as not measured, the exit stays 1 (the search failed)
+printf 'expect:\n  min_ndr_fps: 1000\n' >"$T/exp-low.yaml"
+"$ZCGEN" ndr --profile "$T/exp-low.yaml" --dest 127.0.0.1:9 --frame-sizes 128 --trial-duration 200ms \
+	--settle 0 --json "$T/none.json" >"$T/out" 2>"$T/err"; rc=$?
 [ $rc -eq 1 ] && grep -q 'control connection' "$T/err" && ok "no receiver: exit 1 with the reason" ||
 	fail "no receiver: exit $rc: $(cat "$T/err")"
 [ "$(jq '.sizes[0].found == false and (.sizes[0].error | length) > 0' "$T/none.json")" = true ] &&
 	ok "no receiver: the report says why" || fail "no receiver: report"
+grep -q '^zcgen: expect: min_ndr_fps at 128 B: 1000 fps missed: found not measured' "$T/err" &&
+	[ "$(jq '.expect.met == false and .expect.checked == 1 and .expect.missed[0].frame_size == 128 and .expect.missed[0].measured == null' "$T/none.json")" = true ] &&
+	ok "no receiver: min_ndr_fps missed as not measured" || fail "no receiver: expect: $(cat "$T/err")"
 
 # ---- loopback: a receiver that stops answering mid-search ------------------------
 start_sink both
@@ -77,13 +82,18 @@ ip netns exec "$P-tx" tc qdisc add dev "$dev" parent 1:10 handle 10: bfifo limit
 
 # a PDR of 0.1 %: a rare drop of a few frames in a burst below the limit does not move the
 # result, a rate above it by the precision loses about that share (5 %)
+# The profile's expect.min_ndr_fps, 1000 fps, is well below the limit at both sizes (about
+# 19800 and 4900 fps): met, exit 0.
 PREC=5 LOSS=0.1
-"$ZCGEN" ndr --lab --mode copy --frame-sizes 256,1024 --trial-duration 500ms --settle 200ms \
-	--precision $PREC --loss $LOSS --latency-loads 50 --json "$T/n.json" >"$T/n.out" 2>"$T/n.err"; rc=$?
+"$ZCGEN" ndr --lab --profile "$T/exp-low.yaml" --mode copy --frame-sizes 256,1024 --trial-duration 500ms \
+	--settle 200ms --precision $PREC --loss $LOSS --latency-loads 50 --json "$T/n.json" >"$T/n.out" 2>"$T/n.err"; rc=$?
 cat "$T/n.out"
 [ $rc -eq 0 ] && ok "ndr --lab: exit 0" || fail "ndr --lab: exit $rc: $(cat "$T/n.err")"
 j=$T/n.json
 jqt() { if [ "$(jq -r "$2" "$j" 2>/dev/null)" = true ]; then ok "$1"; else fail "$1 ($2)"; fi; }
+jqt "expect.min_ndr_fps met at both sizes" '.expect == {"met": true, "checked": 2, "missed": []}'
+grep -q 'expect' "$T/n.err" && fail "met threshold: stderr names expect: $(cat "$T/n.err")" ||
+	ok "met threshold: nothing on stderr about it"
 jqt "schema and two sizes, both found" '.schema == "zcgen-ndr/1" and (.sizes | length) == 2 and all(.sizes[]; .found) and ([.sizes[].frame_size] == [256, 1024])'
 jqt "payload = frame - 18 - 20 - 8" 'all(.sizes[]; .payload_size == .frame_size - 46)'
 # the limit in frames/s: RATE / 8 / (frame - 4); the leaf queue and the bucket (3000 B)
@@ -109,6 +119,19 @@ jqt "a search trial well above the limit lost frames" 'all(.sizes[]; [.trials[] 
 jqt "latency at 50 % of the rate found" 'all(.sizes[]; (.latency_loads | length) == 1 and .latency_loads[0].load_percent == 50 and .latency_loads[0].latency_us.p50 > 0)'
 jqt "the search needs few trials" 'all(.sizes[]; (.trials | length) <= 14)'
 grep -Eq '^ +256 +[0-9]+ +[0-9.]+ +[0-9.]+ +0\.[0-9]{4} ' "$T/n.out" && ok "table row for 256 B" || fail "table row for 256 B"
+
+# a threshold above the limit (about 4900 fps at 1024 B): one short search, missed, exit 3,
+# the size and the rate found named on stderr and in the JSON
+printf 'expect:\n  min_ndr_fps: 50kpps\n' >"$T/exp-high.yaml"
+"$ZCGEN" ndr --lab --profile "$T/exp-high.yaml" --mode copy --frame-sizes 1024 --trial-duration 300ms \
+	--settle 100ms --precision 20 --loss $LOSS --latency-loads none --json "$T/x.json" \
+	>"$T/x.out" 2>"$T/x.err"; rc=$?
+xf=$(jq '.sizes[0].throughput_fps' "$T/x.json" 2>/dev/null)
+[ $rc -eq 3 ] && grep -Eq "^zcgen: expect: min_ndr_fps at 1024 B: 50000 fps missed: found $(printf '%.0f' "${xf:-0}") fps\$" "$T/x.err" &&
+	ok "threshold missed: exit 3, the size and the rate found on stderr" ||
+	fail "threshold missed: exit $rc, found ${xf:-?}: $(cat "$T/x.err")"
+[ "$(jq '.sizes[0].found and .expect.met == false and .expect.checked == 1 and (.expect.missed | length) == 1 and .expect.missed[0].key == "min_ndr_fps" and .expect.missed[0].frame_size == 1024 and .expect.missed[0].threshold == 50000 and .expect.missed[0].unit == "fps" and .expect.missed[0].measured == .sizes[0].throughput_fps' "$T/x.json")" = true ] &&
+	ok "threshold missed: the JSON's expect names the size and the rate" || fail "threshold missed: JSON $(jq -c .expect "$T/x.json")"
 
 "$ZCGEN" plot "$j" -o "$T/n.svg" 2>"$T/plot.err" && grep -q 'class="throughput"' "$T/n.svg" &&
 	grep -q 'frame size' "$T/n.svg" && ok "plot draws the ndr report" ||

@@ -37,6 +37,14 @@ static void test_parse_units(void **state)
 		{ "expect.max_p99_latency", "soon", -EINVAL, 0 },
 		{ "expect.min_steering", "0.9", 0, 0.9 },
 		{ "expect.min_steering", "1.5", -EINVAL, 0 },
+		{ "expect.min_ndr_fps", "1000000", 0, 1e6 },
+		{ "expect.min_ndr_fps", "812345.5", 0, 812345.5 },
+		{ "expect.min_ndr_fps", "1.5Mpps", 0, 1.5e6 },
+		{ "expect.min_ndr_fps", "800kpps", 0, 800e3 },
+		{ "expect.min_ndr_fps", "0", -EINVAL, 0 },
+		{ "expect.min_ndr_fps", "1M", -EINVAL, 0 },
+		{ "expect.min_ndr_fps", "10G", -EINVAL, 0 },
+		{ "expect.min_ndr_fps", "-5", -EINVAL, 0 },
 		{ "expect.nonsense", "1", -ENOENT, 0 },
 	};
 
@@ -63,6 +71,8 @@ static void test_parse_units(void **state)
 			got = ex.has_max_p99 ? (double)ex.max_p99_ns : -1;
 		else if (strstr(t[i].path, "steering"))
 			got = ex.has_min_steering ? ex.min_steering : -1;
+		else if (strstr(t[i].path, "ndr"))
+			got = ex.has_min_ndr_fps ? ex.min_ndr_fps : -1;
 		if (got < t[i].v * 0.999999 || got > t[i].v * 1.000001)
 			fail_msg("%s=%s: got %g, want %g", t[i].path, t[i].value, got, t[i].v);
 	}
@@ -196,6 +206,81 @@ static void test_print_and_json(void **state)
 	json_decref(j);
 }
 
+/* min_ndr_fps: per frame size, met, missed with the figure, missed when no rate was found. */
+static void test_ndr(void **state)
+{
+	struct gen_expect ex = { 0 };
+	struct expect_measured m = { .bps_total = 1, .loss_percent = -1, .p99_latency_s = -1,
+				     .steering = -1 };
+	struct expect_result r;
+	char msg[300], line[300];
+	json_t *j = json_object(), *e, *a;
+	FILE *f = tmpfile();
+
+	assert_non_null(f);
+	/* without the key nothing is checked, and no expect object is written */
+	expect_eval(&ex, &m, &r);
+	assert_false(expect_eval_ndr(&ex, 64, true, 5, &r));
+	assert_false(r.present);
+	assert_int_equal(r.n_checked, 0);
+
+	assert_int_equal(expect_key_set(&ex, "expect.min_ndr_fps", "1000000", false, msg, sizeof(msg)), 0);
+	/* zcgen run's evaluation does not look at it: nothing checked, nothing missed */
+	expect_eval(&ex, &m, &r);
+	assert_true(r.present);
+	assert_int_equal(r.n_checked, 0);
+	assert_int_equal(r.n_missed, 0);
+
+	memset(&r, 0, sizeof(r));
+	assert_true(expect_eval_ndr(&ex, 64, true, 812345, &r));    /* below: missed */
+	assert_true(expect_eval_ndr(&ex, 128, true, 1000000, &r));  /* equal: met */
+	assert_true(expect_eval_ndr(&ex, 256, true, 2500000, &r));  /* above: met */
+	assert_true(expect_eval_ndr(&ex, 1518, false, 0, &r));      /* no rate found: missed */
+	assert_true(r.present);
+	assert_int_equal(r.n_checked, 4);
+	assert_int_equal(r.n_missed, 2);
+	assert_int_equal(r.miss[0].frame_size, 64);
+	assert_true(r.miss[0].measured_known);
+	assert_true(r.miss[0].measured_value == 812345);
+	assert_true(r.miss[0].threshold_value == 1e6);
+	assert_string_equal(r.miss[0].unit, "fps");
+	assert_int_equal(r.miss[1].frame_size, 1518);
+	assert_false(r.miss[1].measured_known);
+
+	expect_print(f, &r);
+	rewind(f);
+	assert_non_null(fgets(line, sizeof(line), f));
+	assert_string_equal(line, "zcgen: expect: min_ndr_fps at 64 B: 1000000 fps missed: found 812345 fps\n");
+	assert_non_null(fgets(line, sizeof(line), f));
+	assert_string_equal(line, "zcgen: expect: min_ndr_fps at 1518 B: 1000000 fps missed: found not "
+			    "measured (the search found no rate at this size)\n");
+	fclose(f);
+
+	assert_int_equal(expect_json_add(j, &r), 0);
+	e = json_object_get(j, "expect");
+	assert_true(json_is_false(json_object_get(e, "met")));
+	assert_int_equal(json_integer_value(json_object_get(e, "checked")), 4);
+	a = json_object_get(e, "missed");
+	assert_int_equal(json_array_size(a), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(a, 0), "key")), "min_ndr_fps");
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(a, 0), "frame_size")), 64);
+	assert_true(json_real_value(json_object_get(json_array_get(a, 0), "measured")) == 812345);
+	assert_true(json_real_value(json_object_get(json_array_get(a, 0), "threshold")) == 1e6);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(a, 0), "unit")), "fps");
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(a, 1), "frame_size")), 1518);
+	assert_true(json_is_null(json_object_get(json_array_get(a, 1), "measured")));
+	json_decref(j);
+
+	/* every size met */
+	memset(&r, 0, sizeof(r));
+	assert_true(expect_eval_ndr(&ex, 64, true, 1.2e6, &r));
+	assert_int_equal(r.n_missed, 0);
+	j = json_object();
+	assert_int_equal(expect_json_add(j, &r), 0);
+	assert_true(json_is_true(json_object_get(json_object_get(j, "expect"), "met")));
+	json_decref(j);
+}
+
 /* max_loss_percent and max_p99_latency from the receiver's counts, met and missed. */
 static void test_loss_from_receiver(void **state)
 {
@@ -280,7 +365,8 @@ static void test_profile(void **state)
 	static const char good[] =
 		"target:\n  host: 127.0.0.1\n"
 		"expect:\n  min_gbps_total: 40\n  min_gbps_per_queue: 5G\n  max_loss_percent: 0.5%\n"
-		"  max_p99_latency: 2ms\n  min_steering: 0.9\n  offloads_effective: [tso, gso]\n";
+		"  max_p99_latency: 2ms\n  min_steering: 0.9\n  offloads_effective: [tso, gso]\n"
+		"  min_ndr_fps: 1.5Mpps\n";
 	static const char bad[] =
 		"target:\n  host: 127.0.0.1\n"
 		"expect:\n  min_gbps_totl: 40\n  min_steering: 2\n  offloads_effective: [tso, {a: b}]\n";
@@ -297,6 +383,7 @@ static void test_profile(void **state)
 	assert_true(p->expect.min_steering == 0.9);
 	assert_int_equal(p->expect.n_offloads_effective, 2);
 	assert_string_equal(p->expect.offloads_effective[1], "gso");
+	assert_true(p->expect.has_min_ndr_fps && p->expect.min_ndr_fps == 1.5e6);
 	/* an override by key path */
 	assert_int_equal(profile_set(p, "expect.min_gbps_total", "100000", &d), 0);
 	assert_true(p->expect.min_bps_total == 100000e9);
@@ -327,6 +414,7 @@ int main(void)
 		cmocka_unit_test(test_offloads_effective),
 		cmocka_unit_test(test_loss_from_receiver),
 		cmocka_unit_test(test_print_and_json),
+		cmocka_unit_test(test_ndr),
 		cmocka_unit_test(test_profile),
 	};
 
