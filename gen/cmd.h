@@ -32,4 +32,19 @@ bool cmd_colour(int fd);
  */
 bool cmd_output_check(const char *who, const char *opt, const char *path);
 
+struct option;
+
+/**
+ * cmd_bad_option() - say what is wrong with the option getopt_long() just
+ * refused ('?' with opterr = 0): an unknown one, with the nearest name
+ * ("did you mean --duration?"), one that needs a value, or an ambiguous
+ * abbreviation. One line on stderr prefixed with @who ("zcgen sink"), then a
+ * pointer to `@who --help`.
+ * Return: EXIT_USAGE.
+ */
+int cmd_bad_option(const char *who, const struct option *lo, int argc, char **argv);
+
+/* cmd_version() - print the version line, as `zcgen --version` does. Return: EXIT_OK. */
+int cmd_version(void);
+
 #endif

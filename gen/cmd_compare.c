@@ -113,6 +113,7 @@ static int parse_args(int argc, char **argv, struct cmp_opts *o)
 		{ "iperf3", required_argument, NULL, O_IPERF3 },
 		{ "json", required_argument, NULL, O_JSON },
 		{ "help", no_argument, NULL, O_HELP },
+		{ "version", no_argument, NULL, 'v' },
 	};
 	uint64_t v;
 	int c;
@@ -121,8 +122,8 @@ static int parse_args(int argc, char **argv, struct cmp_opts *o)
 		lo[7 + i] = (struct option){ pass_opts[i], required_argument, NULL, O_PASS + (int)i };
 	o->repeat = 1;
 	optind = 1;
-	opterr = 1;
-	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "hv", lo, NULL)) != -1) {
 		switch (c) {
 		case O_PROFILE: o->profile = optarg; break;
 		case O_LAB: {
@@ -155,7 +156,9 @@ static int parse_args(int argc, char **argv, struct cmp_opts *o)
 			}
 			o->repeat = (unsigned)v;
 			break;
+		case 'h':
 		case O_HELP: fputs(compare_usage, stdout); return EXIT_OK + 100;
+		case 'v': return cmd_version() + 100;
 		default:
 			if (c >= O_PASS && c < O_PASS + (int)NPASS && o->nov < 64) {
 				o->ov[o->nov].key = pass_opts[c - O_PASS];
@@ -163,8 +166,7 @@ static int parse_args(int argc, char **argv, struct cmp_opts *o)
 				o->omit_given |= !strcmp(pass_opts[c - O_PASS], "omit");
 				break;
 			}
-			fputs(compare_usage, stderr);
-			return EXIT_USAGE;
+			return cmd_bad_option("zcgen compare", lo, argc, argv);
 		}
 	}
 	if (optind < argc) {

@@ -144,7 +144,19 @@ static int lab_exit_code(int err)
 /* getopt_long over argv[0] = the subcommand's name; optind reset for each use. */
 static int lab_getopt(int argc, char **argv, const char *shortopts, const struct option *opts)
 {
+	opterr = 0;
 	return getopt_long(argc, argv, shortopts, opts, NULL);
+}
+
+/* -v, or a refused option: say so (unknown, no value, did you mean). Return: the exit code. */
+static int lab_other_opt(int c, int argc, char **argv, const struct option *opts)
+{
+	char who[64];
+
+	if (c == 'v')
+		return cmd_version();
+	snprintf(who, sizeof(who), "zcgen lab %s", argv[0]);
+	return cmd_bad_option(who, opts, argc, argv);
 }
 
 static int lab_cmd_up(int argc, char **argv, struct lab_cfg *cfg)
@@ -158,6 +170,7 @@ static int lab_cmd_up(int argc, char **argv, struct lab_cfg *cfg)
 		{ "drop", no_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'v' },
 		{ 0 }
 	};
 	struct lab_info li;
@@ -167,7 +180,7 @@ static int lab_cmd_up(int argc, char **argv, struct lab_cfg *cfg)
 	int c, ret;
 
 	optind = 0;
-	while ((c = lab_getopt(argc, argv, "+h", opts)) != -1) {
+	while ((c = lab_getopt(argc, argv, "+hv", opts)) != -1) {
 		switch (c) {
 		case 'q':
 			if (units_uint(optarg, 1, LAB_MAX_QUEUES, &v)) {
@@ -207,8 +220,7 @@ static int lab_cmd_up(int argc, char **argv, struct lab_cfg *cfg)
 			fputs(lab_up_usage, stdout);
 			return EXIT_OK;
 		default:
-			fputs(lab_up_usage, stderr);
-			return EXIT_USAGE;
+			return lab_other_opt(c, argc, argv, opts);
 		}
 	}
 	if (optind < argc) {
@@ -257,22 +269,24 @@ static int lab_cmd_simple(int argc, char **argv, const char *usage, bool *json)
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'v' },
 		{ 0 }
 	};
 	int c;
 
 	optind = 0;
-	while ((c = lab_getopt(argc, argv, "+h", opts)) != -1) {
+	while ((c = lab_getopt(argc, argv, "+hv", opts)) != -1) {
 		if (c == 'j' && json) {
 			*json = true;
 		} else if (c == 'h') {
 			fputs(usage, stdout);
 			return EXIT_OK;
 		} else {
-			if (c == 'j')
-				fprintf(stderr, "zcgen lab %s: --json is not an option here\n", argv[0]);
-			fputs(usage, stderr);
-			return EXIT_USAGE;
+			if (c == 'j') {
+				fprintf(stderr, "zcgen lab %s: --json is not an option here\n%s", argv[0], usage);
+				return EXIT_USAGE;
+			}
+			return lab_other_opt(c, argc, argv, opts);
 		}
 	}
 	if (optind < argc) {
@@ -332,6 +346,7 @@ static int lab_cmd_exec(int argc, char **argv, struct lab_cfg *cfg)
 {
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'v' },
 		{ 0 }
 	};
 	struct lab_info li;
@@ -340,13 +355,12 @@ static int lab_cmd_exec(int argc, char **argv, struct lab_cfg *cfg)
 
 	optind = 0;
 	/* '+': stop at the command, whose own options are not ours. */
-	while ((c = lab_getopt(argc, argv, "+h", opts)) != -1) {
+	while ((c = lab_getopt(argc, argv, "+hv", opts)) != -1) {
 		if (c == 'h') {
 			fputs(lab_exec_usage, stdout);
 			return EXIT_OK;
 		}
-		fputs(lab_exec_usage, stderr);
-		return EXIT_USAGE;
+		return lab_other_opt(c, argc, argv, opts);
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "zcgen lab exec: no command given\n%s", lab_exec_usage);
@@ -386,6 +400,8 @@ int cmd_lab(int argc, char **argv)
 		fputs(lab_usage, stderr);
 		return EXIT_USAGE;
 	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-v"))
+		return cmd_version();
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		fputs(lab_usage, stdout);
 		return EXIT_OK;

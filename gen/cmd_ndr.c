@@ -655,6 +655,7 @@ static int parse_args(int argc, char **argv, struct ndr_opts *o)
 		{ "latency-loads", required_argument, NULL, O_LOADS },
 		{ "json", required_argument, NULL, O_JSON },
 		{ "help", no_argument, NULL, O_HELP },
+		{ "version", no_argument, NULL, 'v' },
 		{ "dest", required_argument, NULL, O_KEY + 0 },
 		{ "server", required_argument, NULL, O_KEY + 1 },
 		{ "queues", required_argument, NULL, O_KEY + 2 },
@@ -680,8 +681,8 @@ static int parse_args(int argc, char **argv, struct ndr_opts *o)
 	o->settle_ns = 500000000ull;
 	o->max_trials = NDR_DEFAULT_MAX_TRIALS;
 	optind = 1;
-	opterr = 1;
-	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "hv", lo, NULL)) != -1) {
 		switch (c) {
 		case O_PROFILE: o->profile = optarg; break;
 		case O_LAB: o->lab = true; break;
@@ -744,15 +745,16 @@ static int parse_args(int argc, char **argv, struct ndr_opts *o)
 			}
 			o->max_trials = (unsigned)u;
 			break;
+		case 'h':
 		case O_HELP: fputs(ndr_usage, stdout); return EXIT_OK + 100;
+		case 'v': return cmd_version() + 100;
 		default:
 			if (c >= O_KEY && c < O_KEY + (int)(sizeof(key_opts) / sizeof(key_opts[0]))) {
 				if (o->nov < sizeof(o->ov) / sizeof(o->ov[0]))
 					o->ov[o->nov++] = (typeof(o->ov[0])){ key_opts[c - O_KEY], optarg };
 				break;
 			}
-			fputs(ndr_usage, stderr);
-			return EXIT_USAGE;
+			return cmd_bad_option("zcgen ndr", lo, argc, argv);
 		}
 	}
 	if (optind < argc) {

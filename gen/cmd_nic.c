@@ -72,7 +72,7 @@ static int parse_opts(int argc, char **argv, const char *usage, const struct opt
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hv", lo, NULL)) != -1) {
 		switch (c) {
 		case OPT_JSON: o->json = true; break;
 		case OPT_FORCE: o->force = true; break;
@@ -92,10 +92,16 @@ static int parse_opts(int argc, char **argv, const char *usage, const struct opt
 			break;
 		case 'h':
 		case OPT_HELP: o->help = true; break;
-		default:
-			fprintf(stderr, "zcgen nic %s: unknown or incomplete option '%s'\n%s", argv[0],
-				argv[optind - 1], usage);
+		case 'v':
+			cmd_version();
+			return 1;
+		default: {
+			char who[64];
+
+			snprintf(who, sizeof(who), "zcgen nic %s", argv[0]);
+			cmd_bad_option(who, lo, argc, argv);
 			return -EINVAL;
+		}
 		}
 	}
 	if (o->help) {
@@ -339,7 +345,7 @@ static void show_text(const json_t *o)
 static int nic_show(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{ "json", no_argument, NULL, OPT_JSON }, { "help", no_argument, NULL, OPT_HELP }, { 0 }
+		{ "json", no_argument, NULL, OPT_JSON }, { "version", no_argument, NULL, 'v' }, { "help", no_argument, NULL, OPT_HELP }, { 0 }
 	};
 	struct nic_opts o = { 0 };
 	char err[512] = "";
@@ -371,7 +377,7 @@ static int nic_pin(int argc, char **argv)
 		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "dry-run", no_argument, NULL, OPT_DRY },
 		{ "no-mq", no_argument, NULL, OPT_NOMQ },
-		{ "help", no_argument, NULL, OPT_HELP },
+		{ "version", no_argument, NULL, 'v' }, { "help", no_argument, NULL, OPT_HELP },
 		{ 0 }
 	};
 	struct nic_opts o = { 0 };
@@ -458,7 +464,7 @@ static int nic_restore(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "discard", no_argument, NULL, OPT_DISCARD },
-		{ "help", no_argument, NULL, OPT_HELP },
+		{ "version", no_argument, NULL, 'v' }, { "help", no_argument, NULL, OPT_HELP },
 		{ 0 }
 	};
 	struct nic_opts o = { 0 };
@@ -534,6 +540,8 @@ int cmd_nic(int argc, char **argv)
 		fputs(usage_nic, stderr);
 		return EXIT_USAGE;
 	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-v"))
+		return cmd_version();
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		fputs(usage_nic, stdout);
 		return EXIT_OK;

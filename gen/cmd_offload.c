@@ -1040,6 +1040,7 @@ int cmd_offload(int argc, char **argv)
 		{ "lab", no_argument, NULL, OC_LAB },
 		{ "force", no_argument, NULL, OC_FORCE },
 		{ "help", no_argument, NULL, OC_HELP },
+		{ "version", no_argument, NULL, 'v' },
 		{ "dest", required_argument, NULL, OC_KEY + 0 },
 		{ "duration", required_argument, NULL, OC_KEY + 1 },
 		{ "queues", required_argument, NULL, OC_KEY + 2 },
@@ -1057,15 +1058,17 @@ int cmd_offload(int argc, char **argv)
 	int c, rc = EXIT_USAGE;
 
 	optind = 1;
-	opterr = 1;
-	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "hv", lo, NULL)) != -1) {
 		switch (c) {
 		case OC_PROFILE: o.profile = optarg; break;
 		case OC_JSON: o.json = optarg; break;
 		case OC_OFFLOADS: o.offloads = optarg; break;
 		case OC_LAB: o.lab = true; break;
 		case OC_FORCE: o.force = true; break;
+		case 'h':
 		case OC_HELP: fputs(oc_usage, stdout); return EXIT_OK;
+		case 'v': return cmd_version();
 		case OC_REPEAT:
 			if (units_uint(optarg, 1, OC_MAX_REPEAT, &rep)) {
 				fprintf(stderr, "--repeat: '%s' is out of range; expected an integer from 1 "
@@ -1079,8 +1082,7 @@ int cmd_offload(int argc, char **argv)
 				ov[c - OC_KEY] = optarg;
 				break;
 			}
-			fputs(oc_usage, stderr);
-			return EXIT_USAGE;
+			return cmd_bad_option("zcgen offload-check", lo, argc, argv);
 		}
 	}
 	if (optind < argc)

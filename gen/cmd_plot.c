@@ -25,6 +25,7 @@ int cmd_plot(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'v' },
 		{ 0 },
 	};
 	const char *out = NULL;
@@ -35,7 +36,8 @@ int cmd_plot(int argc, char **argv)
 	int c, r;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:h", lo, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "o:hv", lo, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			out = optarg;
@@ -43,9 +45,10 @@ int cmd_plot(int argc, char **argv)
 		case 'h':
 			fputs(plot_usage, stdout);
 			return EXIT_OK;
+		case 'v':
+			return cmd_version();
 		default:
-			fputs(plot_usage, stderr);
-			return EXIT_USAGE;
+			return cmd_bad_option("zcgen plot", lo, argc, argv);
 		}
 	}
 	if (optind != argc - 1) {

@@ -766,6 +766,7 @@ int cmd_run(int argc, char **argv)
 		{ "live", no_argument, NULL, OPT_LIVE },
 		{ "quiet", no_argument, NULL, OPT_QUIET },
 		{ "help", no_argument, NULL, OPT_HELP },
+		{ "version", no_argument, NULL, 'v' },
 		{ "lab", optional_argument, NULL, OPT_LAB },
 		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "iperf3-server", no_argument, NULL, OPT_IPERF3 },
@@ -803,8 +804,8 @@ int cmd_run(int argc, char **argv)
 	int c, rc = EXIT_USAGE;
 
 	optind = 1;
-	opterr = 1;
-	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "hv", lo, NULL)) != -1) {
 		switch (c) {
 		case OPT_PROFILE: o.profile = optarg; break;
 		case OPT_JSON: o.json = optarg; break;
@@ -834,7 +835,9 @@ int cmd_run(int argc, char **argv)
 			if (nov < sizeof(ov) / sizeof(ov[0]))
 				ov[nov++] = (struct override){ "server", "iperf3" };
 			break;
+		case 'h':
 		case OPT_HELP: fputs(run_usage, stdout); return EXIT_OK;
+		case 'v': return cmd_version();
 		default:
 			if (c >= OPT_SOCK && c < OPT_SOCK + (int)(sizeof(sock_keys) / sizeof(sock_keys[0]))) {
 				if (nov < sizeof(ov) / sizeof(ov[0]))
@@ -846,8 +849,7 @@ int cmd_run(int argc, char **argv)
 					ov[nov++] = (struct override){ override_keys[c - OPT_KEY].key, optarg };
 				break;
 			}
-			fputs(run_usage, stderr);
-			return EXIT_USAGE;
+			return cmd_bad_option("zcgen run", lo, argc, argv);
 		}
 	}
 	if (optind < argc) {

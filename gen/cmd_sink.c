@@ -113,6 +113,7 @@ static int parse_args(int argc, char **argv, struct sink_opts *o, bool *help)
 		{ "verify", no_argument, NULL, O_VERIFY },
 		{ "gro", no_argument, NULL, O_GRO },
 		{ "help", no_argument, NULL, O_HELP },
+		{ "version", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t v;
@@ -121,7 +122,7 @@ static int parse_args(int argc, char **argv, struct sink_opts *o, bool *help)
 	*help = false;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hv", longopts, NULL)) != -1) {
 		switch (c) {
 		case O_LISTEN:
 			if (parse_listen(optarg, o))
@@ -172,11 +173,14 @@ static int parse_args(int argc, char **argv, struct sink_opts *o, bool *help)
 		case O_GRO:
 			o->gro = true;
 			break;
+		case 'h':
 		case O_HELP:
 			*help = true;
 			return EXIT_OK;
+		case 'v':
+			return cmd_version() + 100;
 		default:
-			return usage_error("unknown or incomplete option '%s'", argv[optind - 1]);
+			return cmd_bad_option("zcgen sink", longopts, argc, argv);
 		}
 	}
 	if (optind < argc)
@@ -802,6 +806,8 @@ int cmd_sink(int argc, char **argv)
 	int rc, ret = EXIT_OK;
 
 	rc = parse_args(argc, argv, &o, &help);
+	if (rc == EXIT_OK + 100) /* -v: the version is printed */
+		return EXIT_OK;
 	if (rc || help) {
 		if (help)
 			fputs(usage_text, stdout);

@@ -649,6 +649,7 @@ static int parse_args(int argc, char **argv, struct sweep_opts *o)
 		{ "save-calibration", no_argument, NULL, O_SAVE },
 		{ "lab", optional_argument, NULL, O_LAB },
 		{ "help", no_argument, NULL, O_HELP },
+		{ "version", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
 	enum gen_proto p;
@@ -662,8 +663,8 @@ static int parse_args(int argc, char **argv, struct sweep_opts *o)
 	o->streams = "1";
 	o->depth = "8";
 	optind = 1;
-	opterr = 1;
-	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "hv", lo, NULL)) != -1) {
 		switch (c) {
 		case O_SIZES:
 			if (parse_sizes(optarg, o)) {
@@ -702,8 +703,10 @@ static int parse_args(int argc, char **argv, struct sweep_opts *o)
 				return EXIT_USAGE;
 			}
 			break;
+		case 'h':
 		case O_HELP: fputs(sweep_usage, stdout); return EXIT_OK + 100;
-		default: fputs(sweep_usage, stderr); return EXIT_USAGE;
+		case 'v': return cmd_version() + 100;
+		default: return cmd_bad_option("zcgen sweep", lo, argc, argv);
 		}
 	}
 	if (optind < argc) {

@@ -1358,8 +1358,8 @@ static void yload_free(struct yload *y)
 	free(y->fix);
 }
 
-/* Edit distance, for "did you mean": keys are short. */
-static unsigned edit_distance(const char *a, const char *b)
+/* Edit distance, for "did you mean": keys and option names are short. */
+unsigned profile_edit_distance(const char *a, const char *b)
 {
 	unsigned row[65], la = (unsigned)strnlen(a, 64), lb = (unsigned)strnlen(b, 64);
 
@@ -1419,7 +1419,7 @@ static void yunknown(struct yload *y, const struct ynode *k, const char *prefix,
 		}
 		if (o < sizeof(valid))
 			o += (size_t)snprintf(valid + o, sizeof(valid) - o, "%s%s", o ? ", " : "", leaf);
-		dist = edit_distance(k->val, leaf);
+		dist = profile_edit_distance(k->val, leaf);
 		if (dist < bestd) {
 			bestd = dist;
 			best = leaf;

@@ -95,4 +95,11 @@ int gen_proto_parse(const char *s, enum gen_proto *out);
 int gen_mode_parse(const char *s, enum gen_mode *out);
 int gen_server_parse(const char *s, enum gen_server *out);
 
+/**
+ * profile_edit_distance() - Levenshtein distance between @a and @b, ignoring
+ * case and only their first 64 characters: for "did you mean" on profile keys
+ * and on command-line options.
+ */
+unsigned profile_edit_distance(const char *a, const char *b);
+
 #endif

@@ -58,6 +58,14 @@ while IFS= read -r line; do
 done <"$B/cases.txt"
 [ $n -ge 90 ] && ok "$n cases run from cases.txt" || fail "only $n cases in cases.txt"
 
+# After lab exec's COMMAND, -v and -h are the command's, not zcgen's: with a lab
+# prefix that no lab has, the command is looked for (and the lab is missing).
+ZCGEN_LAB_PREFIX=zcgnolab timeout 10 "$ZCGEN" lab exec true -v >"$T/out" 2>&1
+rc=$?
+[ $rc = 1 ] && grep -q 'zcgnolab' "$T/out" && ! grep -q 'liburing' "$T/out" &&
+	ok "lab exec CMD -v: the -v is left to CMD" ||
+	fail "lab exec CMD -v: exit $rc: $(head -3 "$T/out")"
+
 # A profile of 5000 mistakes: counted, 20 shown, not 5000 lines.
 "$ZCGEN" run --profile "$T/many.yaml" --dry-run >"$T/out" 2>&1
 lines=$(wc -l <"$T/out")
