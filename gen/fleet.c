@@ -450,10 +450,11 @@ void fleet_nic_done(struct fleet *f)
 static bool start_vote(struct fleet *f, bool ok, const char *text, bool print_all)
 {
 	int me = ok, *oks = NULL, *lens = NULL, *offs = NULL, len = (int)strlen(text), all = 0;
-	char *buf = NULL;
+	char *buf = NULL, *hosts = NULL;
 
 	fleet_nic_done(f);
 	if (f->rank == 0) {
+		hosts = calloc((size_t)f->size, FLEET_HOST_LEN);
 		oks = calloc((size_t)f->size, sizeof(int));
 		lens = calloc((size_t)f->size, sizeof(int));
 		offs = calloc((size_t)f->size, sizeof(int));
@@ -468,14 +469,16 @@ static bool start_vote(struct fleet *f, bool ok, const char *text, bool print_al
 	}
 	MPI_Gatherv(text, len, MPI_CHAR, buf, lens, offs, MPI_CHAR, 0, MPI_COMM_WORLD);
 	MPI_Gather(&me, 1, MPI_INT, oks, 1, MPI_INT, 0, MPI_COMM_WORLD);
+	MPI_Gather(f->host, FLEET_HOST_LEN, MPI_CHAR, hosts, FLEET_HOST_LEN, MPI_CHAR, 0, MPI_COMM_WORLD);
 	MPI_Allreduce(&me, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-	if (f->rank == 0 && buf && oks) {
+	if (f->rank == 0 && buf && oks && hosts) {
 		for (int i = 0; i < f->size; i++) {
 			if (print_all && oks[i])
-				fprintf(f->out0, "rank %d (%s):\n%.*s", i, "plan", lens[i], buf + offs[i]);
+				fprintf(f->out0, "rank %d (%s):\n%.*s", i, hosts + i * FLEET_HOST_LEN,
+					lens[i], buf + offs[i]);
 			else if (!oks[i])
-				fprintf(f->out0, "zcgen: fleet: rank %d could not start: %.*s\n", i, lens[i],
-					buf + offs[i]);
+				fprintf(f->out0, "zcgen: fleet: rank %d (%s) could not start: %.*s\n", i,
+					hosts + i * FLEET_HOST_LEN, lens[i], buf + offs[i]);
 		}
 		if (!all)
 			fprintf(f->out0, "zcgen: fleet: stopped before any data was sent\n");
@@ -485,6 +488,7 @@ static bool start_vote(struct fleet *f, bool ok, const char *text, bool print_al
 	free(lens);
 	free(offs);
 	free(buf);
+	free(hosts);
 	f->done = ST_REPORT;
 	f->start_ok = all;
 	return all;
@@ -629,28 +633,43 @@ struct engine_ctl *fleet_ctl(struct fleet *f, struct engine_ctl *inner)
 
 /* -------------------------------------------------------------- the report */
 
-/* Add @src's numbers into @dst: counts and rates add, durations take the longest, flags or. */
-static void json_sum(json_t *dst, json_t *src)
+/*
+ * Add @src's numbers into @dst: counts and rates add, durations take the
+ * longest, flags or; what has no fleet-wide meaning (a ratio, a nested
+ * object such as cpu) is left out rather than showing one rank's value.
+ */
+static void json_sum(json_t *dst, json_t *src, bool first)
 {
 	const char *k;
+	void *tmp;
 	json_t *v;
 
-	json_object_foreach(src, k, v) {
-		json_t *d = json_object_get(dst, k);
-
-		if (!d) {
+	if (first) {
+		json_object_foreach(src, k, v)
 			json_object_set_new(dst, k, json_deep_copy(v)); /* never share: summed in place */
-		} else if (json_is_integer(d) && json_is_integer(v)) {
-			json_integer_set(d, json_integer_value(d) + json_integer_value(v));
-		} else if (json_is_real(d) && json_is_real(v)) {
-			if (strstr(k, "duration") || strstr(k, "omitted") || !strcmp(k, "start") ||
-			    !strcmp(k, "end"))
-				json_real_set(d, fmax(json_real_value(d), json_real_value(v)));
-			else if (strstr(k, "per_second"))
+	} else {
+		json_object_foreach(src, k, v) {
+			json_t *d = json_object_get(dst, k);
+
+			if (!d)
+				continue;
+			if (json_is_integer(d) && json_is_integer(v))
+				json_integer_set(d, json_integer_value(d) + json_integer_value(v));
+			else if (json_is_real(d) && json_is_real(v) && strstr(k, "per_second"))
 				json_real_set(d, json_real_value(d) + json_real_value(v));
-		} else if (json_is_boolean(d) && json_is_boolean(v)) {
-			json_object_set_new(dst, k, json_boolean(json_is_true(d) || json_is_true(v)));
+			else if (json_is_real(d) && json_is_real(v))
+				json_real_set(d, fmax(json_real_value(d), json_real_value(v)));
+			else if (json_is_boolean(d) && json_is_boolean(v))
+				json_object_set_new(dst, k, json_boolean(json_is_true(d) || json_is_true(v)));
 		}
+	}
+	json_object_foreach_safe(dst, tmp, k, v) {
+		bool keep = json_is_integer(v) || json_is_boolean(v) || json_is_null(v) ||
+			    (json_is_real(v) && (strstr(k, "per_second") || strstr(k, "duration") ||
+						 strstr(k, "omitted") || strstr(k, "active_s")));
+
+		if (!keep)
+			json_object_del(dst, k);
 	}
 }
 
@@ -686,13 +705,12 @@ static json_t *merge(struct fleet *f, json_t **per, const struct fleet_row *rows
 			json_object_set_new(c, "rank", json_integer(i));
 			json_array_append_new(queues, c);
 		}
-		if (json_object_get(per[i], "total"))
-			json_sum(total, json_object_get(per[i], "total"));
-		if (json_object_get(per[i], "receiver")) {
+		if (json_is_object(json_object_get(per[i], "total")))
+			json_sum(total, json_object_get(per[i], "total"), !json_object_size(total));
+		if (json_is_object(json_object_get(per[i], "receiver"))) {
 			if (!recv)
-				recv = json_deep_copy(json_object_get(per[i], "receiver"));
-			else
-				json_sum(recv, json_object_get(per[i], "receiver"));
+				recv = json_object();
+			json_sum(recv, json_object_get(per[i], "receiver"), !json_object_size(recv));
 		}
 		/* intervals are aligned on the common start: the k-th of every rank covers the same time */
 		if (i && ivs) {
