@@ -912,6 +912,12 @@ int fleet_end(struct fleet *f, int rc)
 		return rc;
 	fleet_undo_wait(f);
 	tag_stop(f);
+	/*
+	 * Every rank's last lines are in mpirun's pipes before any rank exits:
+	 * a rank that exits non-zero makes mpirun end the job, and what another
+	 * rank had not written yet would be lost.
+	 */
+	MPI_Barrier(MPI_COMM_WORLD);
 	MPI_Comm_free(&f->node);
 	MPI_Finalize();
 	free(f);
