@@ -570,7 +570,6 @@ static int ctl_start(struct engine_ctl *ctl)
 {
 	struct fleet *f = ctl->arg;
 	struct timespec ts;
-	double at = 0;
 	int ret;
 
 	if (!start_vote(f, true, "", false)) {
@@ -581,7 +580,6 @@ static int ctl_start(struct engine_ctl *ctl)
 	clock_check(f);
 	if (f->rank == 0) {
 		clock_gettime(CLOCK_REALTIME, &ts);
-		at = (double)ts.tv_sec + ts.tv_nsec / 1e9 + FLEET_START_LEAD_NS / 1e9;
 		ts.tv_nsec += FLEET_START_LEAD_NS;
 		ts.tv_sec += ts.tv_nsec / 1000000000;
 		ts.tv_nsec %= 1000000000;
@@ -591,7 +589,6 @@ static int ctl_start(struct engine_ctl *ctl)
 	MPI_Bcast(wire, 2, MPI_LONG_LONG, 0, MPI_COMM_WORLD);
 	ts.tv_sec = (time_t)wire[0];
 	ts.tv_nsec = (long)wire[1];
-	(void)at;
 	while ((ret = clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &ts, NULL)) == EINTR && !gen_stop)
 		;
 	if (f->inner && (ret = f->inner->start(f->inner))) {
