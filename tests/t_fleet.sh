@@ -96,6 +96,7 @@ profile "$T/bad.yaml" "$SINK_PORT" "fleet: {ranks: [{cpus: 0}, {cpus: 1, dest: '
 rc=$?
 sleep 0.2
 stop_sink
+[ "$rc" -eq 1 ] || { echo "# exit $rc:"; sed 's/^/# /' "$T/bad.out"; }
 check "a rank that cannot connect: exit 1" [ "$rc" -eq 1 ]
 check "... rank 0 names rank 1 and the reason" grep -q '^zcgen: fleet: rank 1 (.*) could not start: .*Connection refused' "$T/bad.out"
 check "... and the other rank sent nothing" [ "$(jq '.total.bytes' "$SINK_JSON")" = 0 ]
