@@ -668,7 +668,8 @@ int cmd_run(int argc, char **argv)
 			run_usage);
 		return EXIT_USAGE;
 	}
-	if (!outputs_check(&o))
+	/* a fleet's other ranks write no report: only rank 0 checks (and creates) the files */
+	if ((!fleet_launched() || fleet_env_rank() == 0) && !outputs_check(&o))
 		return EXIT_USAGE;
 
 	o.json_fd = -1;

@@ -18,6 +18,16 @@ static inline bool fleet_launched(void)
 	return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK");
 }
 
+/* The rank mpirun gave this process (from the environment, before MPI_Init), 0 if none. */
+static inline int fleet_env_rank(void)
+{
+	const char *r = getenv("OMPI_COMM_WORLD_RANK");
+
+	if (!r)
+		r = getenv("PMIX_RANK");
+	return r ? atoi(r) : 0;
+}
+
 struct fleet;
 
 #ifdef ZCGEN_HAVE_MPI
