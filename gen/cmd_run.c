@@ -20,6 +20,7 @@
 #include "gen/stopsig.h"
 #include "gen/labdrop.h"
 #include "gen/metrics.h"
+#include "gen/fleet.h"
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <sched.h>
@@ -94,6 +95,9 @@ struct run_opts {
 	const char *metrics;     /* --metrics FILE */
 	bool dry_run, no_nic, live, quiet, lab, force;
 	enum lab_flavour lab_flavour;   /* --lab=KIND */
+	struct fleet *fleet;     /* started by mpirun with a fleet: section (gen/fleet.h) */
+	json_t *fleet_json;      /* rank 0: the fleet's report, written instead of its own */
+	char *fleet_csv;
 };
 
 /* Options that map one to one onto profile keys. */
@@ -238,7 +242,8 @@ static int write_outputs(const struct run_opts *o, const struct report_ctx *r,
 	int ret = 0;
 
 	if (o->json) {
-		json_t *j = o->json_iperf3 ? report_iperf3_json(r) : report_json(r);
+		json_t *j = o->fleet_json ? json_incref(o->fleet_json) :
+			    o->json_iperf3 ? report_iperf3_json(r) : report_json(r);
 		FILE *f = NULL;
 		int w = -1;
 
@@ -274,7 +279,10 @@ static int write_outputs(const struct run_opts *o, const struct report_ctx *r,
 			fprintf(stderr, "zcgen: cannot write %s: %s\n", o->csv, strerror(errno));
 			return -errno;
 		}
-		report_csv(f, r);
+		if (o->fleet_csv)
+			fputs(o->fleet_csv, f);
+		else
+			report_csv(f, r);
 		if (fclose(f))
 			ret = -EIO;
 	}
@@ -379,6 +387,8 @@ static int run_resolved(struct gen_profile *prof, const struct run_opts *op)
 				       "  nic.interface: device %s: no such device in this network "
 				       "namespace (its nic: section is shown as written, not checked)\n",
 				       prof->nic.interface);
+	} else if (prof->nic.present && !o.no_nic && !fleet_nic_leader(o.fleet)) {
+		printf("zcgen: note: the nic: section is applied by the lowest rank on this host\n");
 	} else if (prof->nic.present && !o.no_nic && !gen_stop) {
 		/* held: a half-made change could not be undone from a handler (gen/stopsig.h) */
 		stopsig_hold(&held);
@@ -402,14 +412,18 @@ static int run_resolved(struct gen_profile *prof, const struct run_opts *op)
 			goto out_nic;
 		}
 	}
+	fleet_nic_done(o.fleet); /* the host's other ranks wait for its nic: section */
 	if (o.dry_run) {
-		report_plan(stdout, plan);
+		rc = EXIT_OK;
+		if (!o.fleet)
+			report_plan(stdout, plan);
+		else if (!fleet_dry_run(o.fleet, plan))
+			rc = EXIT_RUN_FAILED;
 		if (prof->nic.present && !o.no_nic && !rn.ifname[0] && !dest_is_loopback(plan))
 			report_nic_section(stdout, &prof->nic);
 		if (lacks[0])
 			printf("this host lacks what the profile was written for (a run here fails; the "
 			       "plan above is the one it would follow there):\n%s", lacks);
-		rc = EXIT_OK;
 		goto out_nic;
 	}
 
@@ -437,6 +451,7 @@ static int run_resolved(struct gen_profile *prof, const struct run_opts *op)
 		ret = i3 ? iperf3run_begin(i3, plan) : -ENOMEM;
 		if (ret) {
 			fprintf(stderr, "zcgen: %s; nothing was sent\n", i3 ? i3->msg : strerror(-ret));
+			fleet_failed(o.fleet, i3 ? i3->msg : strerror(-ret));
 			rc = ret == -EINVAL ? EXIT_USAGE : EXIT_RUN_FAILED;
 			if (i3)
 				iperf3run_done(i3);
@@ -445,15 +460,18 @@ static int run_resolved(struct gen_profile *prof, const struct run_opts *op)
 	}
 	if (o.json_stream)
 		stream_event(o.json_fd, "start", report_start_json(plan));
-	ret = engine_run_ctl(plan, &res, on_interval, &ivs, i3 ? &i3->ctl : NULL);
+	struct engine_ctl *ctl = fleet_ctl(o.fleet, i3 ? &i3->ctl : NULL);
+
+	ret = engine_run_ctl(plan, &res, on_interval, &ivs, ctl);
 	have_cpu = have_cpu && !cpustat_snap(&cpu1);
 	if (i3)
 		iperf3run_done(i3); /* results exchanged (or CLIENT_TERMINATE): the test is over */
 	if (ret) {
-		if (i3 && i3->ctl.err[0])
-			fprintf(stderr, "zcgen: %s; nothing was sent\n", i3->ctl.err);
+		if (ctl && ctl->err[0])
+			fprintf(stderr, "zcgen: %s; nothing was sent\n", ctl->err);
 		else
 			fprintf(stderr, "zcgen: cannot start the run: %s\n", strerror(-ret));
+		fleet_failed(o.fleet, ctl && ctl->err[0] ? ctl->err : strerror(-ret));
 		rc = EXIT_RUN_FAILED;
 		goto out_nic;
 	}
@@ -520,6 +538,7 @@ static int run_resolved(struct gen_profile *prof, const struct run_opts *op)
 		}
 		free(tt);
 	}
+	fleet_report(o.fleet, &r, &o.fleet_json, &o.fleet_csv); /* rank 0: the fleet's table */
 	/* expect: thresholds (gen/expect.h): missed ones on stderr, in the JSON, exit 3 */
 	struct expect_result ex;
 	double ex_bps[GEN_MAX_QUEUES];
@@ -569,6 +588,7 @@ static int run_resolved(struct gen_profile *prof, const struct run_opts *op)
 	if (rc == EXIT_OK && ex.n_missed)
 		rc = EXIT_EXPECT;
 out_nic:
+	fleet_undo_wait(o.fleet); /* the host's ranks are done before its NIC is put back */
 	had_nic = rn.applied;
 	stopsig_hold(&held);
 	if (runnic_undo(&rn, err, sizeof(err))) {
@@ -586,6 +606,9 @@ out_nic:
 			had_nic ? "; nic " : "", had_nic ? rn.ifname : "", had_nic ? " put back" : "");
 	}
 out:
+	fleet_failed(o.fleet, "its error is above, tagged with its rank");
+	json_decref(o.fleet_json);
+	free(o.fleet_csv);
 	free(i3);
 	engine_result_free(&res);
 	diags_free(&d);
@@ -861,7 +884,8 @@ int cmd_run(int argc, char **argv)
 			run_usage);
 		return EXIT_USAGE;
 	}
-	if (!outputs_check(&o))
+	/* a fleet's other ranks write no report: only rank 0 checks (and creates) the files */
+	if ((!fleet_launched() || fleet_env_rank() == 0) && !outputs_check(&o))
 		return EXIT_USAGE;
 
 	o.json_fd = -1;
@@ -891,6 +915,19 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "zcgen: %u error%s; nothing was sent\n", ne, ne == 1 ? "" : "s");
 		goto out;
 	}
+	if (fleet_launched() && !o.lab) {
+		/* one rank of a fleet: its part of the profile (gen/fleet.h) */
+		rc = fleet_begin(&o.fleet, prof, o.json_iperf3);
+		if (rc)
+			goto out;
+		if (fleet_rank(o.fleet))
+			o.json = o.csv = NULL; /* rank 0 writes the fleet's */
+	} else if (prof->fleet_line) {
+		fprintf(stderr, "zcgen: %s:%d: the profile has a fleet: section: start it with mpirun "
+			"-np N zcgen --profile %s (docs/fleet.md)%s\n", prof->path, prof->fleet_line,
+			prof->path, o.lab ? "; with the lab: zcgen lab exec -- mpirun ..." : "");
+		goto out;
+	}
 	if (o.lab) {
 		/* the lab owns the namespaces: this process only waits and cleans up */
 		rc = run_lab(prof, &o);
@@ -900,6 +937,7 @@ int cmd_run(int argc, char **argv)
 out:
 	if (o.json_fd >= 0)
 		close(o.json_fd);
+	rc = fleet_end(o.fleet, rc);
 	diags_free(&d);
 	free(prof);
 	/* everything is back and written: end as the signal would have (gen/stopsig.h) */

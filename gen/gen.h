@@ -140,6 +140,7 @@ struct gen_profile {
 	unsigned gso_segments;    /* UDP: datagrams per send (UDP_SEGMENT, udp.gso_segments); 0/1: none */
 	struct gen_expect expect;
 	struct gen_source source;
+	int fleet_line, fleet_col; /* the fleet: section (gen/fleet.c reads it); 0: none */
 	char congestion[16];      /* tcp.congestion (TCP_CONGESTION); "" the system's default */
 	int dscp;                 /* 0..63, -1 not given */
 	int tos;                  /* 0..255, -1 not given (dscp or tos, not both) */

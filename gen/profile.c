@@ -262,6 +262,7 @@ enum ktype {
 	KT_EXPECT,    /* expect.*: parsed and described by gen/expect.c */
 	KT_ADDRS,     /* source.address: numeric addresses, comma-separated or a list */
 	KT_PORTS,     /* source.ports, target.ports: LO-HI or one port */
+	KT_FLEET,     /* fleet: read by gen/fleet.c under mpirun; here its place only */
 };
 
 union kval {
@@ -468,6 +469,7 @@ static const struct pkey keys[] = {
 	{ .path = "expect", .type = KT_MAP, .keys = "min_gbps_total, min_gbps_per_queue, "
 	  "max_loss_percent, max_p99_latency, min_steering, offloads_effective, min_ndr_fps",
 	  .set = set_expect },
+	{ .path = "fleet", .type = KT_FLEET },
 	{ .path = "expect.min_gbps_total", .type = KT_EXPECT },
 	{ .path = "expect.min_gbps_per_queue", .type = KT_EXPECT },
 	{ .path = "expect.max_loss_percent", .type = KT_EXPECT },
@@ -544,6 +546,9 @@ static const char *key_expect(const struct pkey *e, char *buf, size_t len)
 		break;
 	case KT_SIZES:
 		snprintf(buf, len, "a mapping of datagram sizes to weights, such as {64: 7, 576: 4, 1500: 1}");
+		break;
+	case KT_FLEET:
+		snprintf(buf, len, "a mapping with ranks: or template: (docs/fleet.md)");
 		break;
 	case KT_BOOL:
 		snprintf(buf, len, "on or off (true, false, yes, no)");
@@ -755,6 +760,7 @@ static int key_apply(struct gen_profile *p, const struct pkey *e, const char *s,
 	case KT_SIZES:
 	case KT_MAP:
 	case KT_OFFLOADS:
+	case KT_FLEET:
 		snprintf(msg, len, "cannot be given as a single value; expected %s", want);
 		return -EINVAL;
 	case KT_EXPECT:
@@ -1808,6 +1814,26 @@ static void yaddrs(struct yload *y, const struct pkey *e, const struct ynode *v,
 	free(all);
 }
 
+/*
+ * fleet: (docs/fleet.md) is read by gen/fleet.c once mpirun started the
+ * ranks; here only its place is noted, and a zcgen built without MPI
+ * refuses it rather than running one host's part as if it were the fleet.
+ */
+static void yfleet(struct yload *y, const struct pkey *e, const struct ynode *v, const char *path)
+{
+	if (v->type != YAML_MAPPING_NODE) {
+		ywrong_type(y, e, v, path);
+		return;
+	}
+#ifdef ZCGEN_HAVE_MPI
+	y->p->fleet_line = v->line;
+	y->p->fleet_col = v->col;
+#else
+	ydiag(y, v->line, v->col, path, "this zcgen was built without MPI, and a fleet runs on Open MPI: "
+	      "install libopenmpi-dev and build with cmake -DZCGEN_MPI=ON (docs/fleet.md)");
+#endif
+}
+
 static void yvalue(struct yload *y, const struct pkey *e, const struct ynode *v, const char *path)
 {
 	switch (e->type) {
@@ -1834,6 +1860,9 @@ static void yvalue(struct yload *y, const struct pkey *e, const struct ynode *v,
 		break;
 	case KT_SIZES:
 		ysizes(y, e, v, path);
+		break;
+	case KT_FLEET:
+		yfleet(y, e, v, path);
 		break;
 	case KT_EXPECT:
 		yexpect(y, e, v, path);

@@ -9,6 +9,13 @@ missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+# Optional: fleet runs (docs/fleet.md) build only where CMake finds Open MPI (ZCGEN_MPI=AUTO);
+# without them zcgen builds and tests/t_fleet.sh skips. ZCGEN_DEPS_NO_MPI=1 leaves them out.
+if [ -z "${ZCGEN_DEPS_NO_MPI:-}" ]; then
+	for p in openmpi-bin libopenmpi-dev; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+	done
+fi
 if ((${#missing[@]})); then
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "deps: missing ${missing[*]}; run as root or: sudo apt-get install ${missing[*]}" >&2
