@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <mpi.h>
 #include <yaml.h>
@@ -57,23 +58,24 @@ static double now_rt(void)
 
 /* -------------------------------------------------------------- output tagging */
 
+/*
+ * Each line goes out with its tag in one writev(): every rank's output meets
+ * in mpirun's, and a tag written apart from its line could be separated from
+ * it there by another rank's line.
+ */
 static void tag_write(int fd, const char *tag, size_t tl, const char *buf, size_t n, bool *bol)
 {
 	size_t s = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		if (*bol) {
-			(void)!write(fd, tag, tl);
-			*bol = false;
-		}
-		if (buf[i] == '\n') {
-			(void)!write(fd, buf + s, i + 1 - s);
-			s = i + 1;
-			*bol = true;
-		}
+	while (s < n) {
+		const char *nl = memchr(buf + s, '\n', n - s);
+		size_t e = nl ? (size_t)(nl - buf) + 1 : n;
+		struct iovec v[2] = { { (void *)tag, *bol ? tl : 0 }, { (void *)(buf + s), e - s } };
+
+		(void)!writev(fd, v, 2);
+		*bol = nl != NULL;
+		s = e;
 	}
-	if (s < n)
-		(void)!write(fd, buf + s, n - s);
 }
 
 static void *tagger_main(void *arg)
