@@ -492,7 +492,7 @@ static const struct pkey *key_by_path(const char *path)
 /* What a key accepts, for messages: "an integer from 1 to 256". */
 static const char *key_expect(const struct pkey *e, char *buf, size_t len)
 {
-	char a[32], b[32], c[64];
+	char a[32], b[32], c[80];
 	size_t o;
 
 	switch (e->type) {

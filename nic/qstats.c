@@ -342,7 +342,7 @@ static int mq_qdisc(int ifindex, struct rtnl_qdisc **out)
 int qstats_mq_add(struct qstats_ctx *c, const char *ifname)
 {
 	int ifindex = (int)if_nametoindex(ifname);
-	struct rtnl_qdisc *q;
+	struct rtnl_qdisc *q = NULL;
 	int ret;
 
 	if (!ifindex)
@@ -359,7 +359,7 @@ int qstats_mq_del(struct qstats_ctx *c, const char *ifname)
 {
 	int ifindex = (int)if_nametoindex(ifname);
 	struct nl_cache *cache;
-	struct rtnl_qdisc *root, *q;
+	struct rtnl_qdisc *root, *q = NULL;
 	int ret;
 
 	if (!ifindex)
