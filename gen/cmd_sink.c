@@ -34,6 +34,7 @@ struct sink_opts {
 	bool quiet;
 	bool verify;
 	bool gro;
+	unsigned max_tests;       /* --max-tests: iperf3 tests at once, 0: the default */
 };
 
 /* One interval: bytes per worker in it. */
@@ -55,6 +56,8 @@ static const char usage_text[] =
 	"  --verify             check every payload byte of plain streams (zcgen's pattern)\n"
 	"  --gro                UDP_GRO on the UDP sockets: coalesced receives, split here\n"
 	"  --queues N           worker threads, one io_uring and SO_REUSEPORT socket each (default 1)\n"
+	"  --max-tests N        iperf3 tests served at once, one per client (1-1024, default 64);\n"
+	"                       a client beyond them is told the server is busy\n"
 	"  --duration TIME      stop after TIME (10s, 500ms, 2m); default: until SIGINT/SIGTERM\n"
 	"  --interval TIME      live report interval (default 1s, 0: none)\n"
 	"  --json FILE          write the results as JSON (docs/json.md); - for stdout (then\n"
@@ -100,11 +103,12 @@ static int parse_listen(const char *arg, struct sink_opts *o)
 static int parse_args(int argc, char **argv, struct sink_opts *o, bool *help)
 {
 	enum { O_LISTEN = 256, O_PROTOCOL, O_QUEUES, O_DURATION, O_INTERVAL, O_JSON, O_QUIET, O_HELP,
-	       O_VERIFY, O_GRO, O_JSON_STREAM, O_METRICS };
+	       O_VERIFY, O_GRO, O_JSON_STREAM, O_METRICS, O_MAX_TESTS };
 	static const struct option longopts[] = {
 		{ "listen", required_argument, NULL, O_LISTEN },
 		{ "protocol", required_argument, NULL, O_PROTOCOL },
 		{ "queues", required_argument, NULL, O_QUEUES },
+		{ "max-tests", required_argument, NULL, O_MAX_TESTS },
 		{ "duration", required_argument, NULL, O_DURATION },
 		{ "interval", required_argument, NULL, O_INTERVAL },
 		{ "json", required_argument, NULL, O_JSON },
@@ -145,6 +149,12 @@ static int parse_args(int argc, char **argv, struct sink_opts *o, bool *help)
 			if (units_uint(optarg, 1, SINK_MAX_WORKERS, &v))
 				return usage_error("--queues: '%s' is not a number from 1 to 256", optarg);
 			o->queues = (unsigned)v;
+			break;
+		case O_MAX_TESTS:
+			if (units_uint(optarg, 1, SINK_MAX_TESTS, &v))
+				return usage_error("--max-tests: '%s' is not a number from 1 to %u", optarg,
+						   SINK_MAX_TESTS);
+			o->max_tests = (unsigned)v;
 			break;
 		case O_DURATION:
 			if (units_time_ns(optarg, &o->duration_ns))
@@ -333,7 +343,8 @@ static json_t *stream_json(const struct sink_stream_result *s)
 	return js;
 }
 
-static json_t *iperf3_test_json(const struct sink_iperf3_test *t)
+/* @sink_start_ns: the sink's start (CLOCK_MONOTONIC), for the test's start_s and end_s. */
+static json_t *iperf3_test_json(const struct sink_iperf3_test *t, uint64_t sink_start_ns)
 {
 	uint64_t bytes = 0, client_bytes = 0, dur = t->end_ns > t->start_ns ? t->end_ns - t->start_ns : 0;
 	json_t *jt, *arr = json_array();
@@ -369,6 +380,11 @@ static json_t *iperf3_test_json(const struct sink_iperf3_test *t)
 		json_object_set_new(jt, "error", json_string(t->msg));
 	else
 		json_object_set_new(jt, "client_bytes", json_integer((json_int_t)client_bytes));
+	/* When the test ran on the sink's clock: tests of several clients at once overlap. */
+	if (t->start_ns >= sink_start_ns)
+		json_object_set_new(jt, "start_s", json_real((double)(t->start_ns - sink_start_ns) / 1e9));
+	if (t->end_ns >= sink_start_ns && t->end_ns)
+		json_object_set_new(jt, "end_s", json_real((double)(t->end_ns - sink_start_ns) / 1e9));
 	return jt;
 }
 
@@ -486,7 +502,7 @@ static json_t *build_json(const struct sink_opts *o, const char *local, const st
 
 	arr = json_array();
 	for (unsigned i = 0; i < r->n_tests; i++)
-		json_array_append_new(arr, iperf3_test_json(&r->tests[i]));
+		json_array_append_new(arr, iperf3_test_json(&r->tests[i], r->start_ns));
 	json_object_set_new(root, "iperf3_tests", arr);
 
 	arr = json_array();
@@ -843,7 +859,8 @@ int cmd_sink(int argc, char **argv)
 	}
 
 	struct sink_cfg cfg = { .host = o.host, .port = o.port, .protocol = o.protocol,
-				.workers = o.queues, .verify = o.verify, .gro = o.gro };
+				.workers = o.queues, .verify = o.verify, .gro = o.gro,
+				.max_tests = o.max_tests };
 
 	rc = sink_open(&cfg, &s);
 	if (rc) {
