@@ -18,7 +18,7 @@
 #include "gen/profile.h"
 #include "gen/cmd.h"
 #include "gen/engine.h"
-#include "gen/expect.h"
+#include "gen/expect_eval.h"
 #include "gen/iperf3run.h"
 #include "gen/ndr.h"
 #include "nic/lab.h"

@@ -24,7 +24,7 @@
 #include "gen/cmd.h"
 #include "gen/engine.h"
 #include "gen/cpustat.h"
-#include "gen/expect.h"
+#include "gen/expect_eval.h"
 #include "gen/offload.h"
 #include "gen/stopsig.h"
 #include "nic/nic.h"

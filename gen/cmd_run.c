@@ -16,7 +16,7 @@
 #include "gen/report.h"
 #include "gen/runnic.h"
 #include "gen/iperf3run.h"
-#include "gen/expect.h"
+#include "gen/expect_eval.h"
 #include "gen/report_iperf3.h"
 #include "gen/stopsig.h"
 #include "gen/labdrop.h"
@@ -545,7 +545,7 @@ static int run_resolved(struct gen_profile *prof, const struct run_opts *op)
 		free(tt);
 	}
 	fleet_report(o.fleet, &r, &o.fleet_json, &o.fleet_csv); /* rank 0: the fleet's table */
-	/* expect: thresholds (gen/expect.h): missed ones on stderr, in the JSON, exit 3 */
+	/* expect: thresholds (gen/expect_eval.h): missed ones on stderr, in the JSON, exit 3 */
 	struct expect_result ex;
 	double ex_bps[GEN_MAX_QUEUES];
 	struct expect_measured exm;
