@@ -33,6 +33,7 @@ struct sink_opts {
 	bool quiet;
 	bool verify;
 	bool gro;
+	unsigned max_tests;       /* --max-tests: iperf3 tests at once, 0: the default */
 };
 
 static const char usage_text[] =
@@ -47,6 +48,8 @@ static const char usage_text[] =
 	"  --verify             check every payload byte of plain streams (zcgen's pattern)\n"
 	"  --gro                UDP_GRO on the UDP sockets: coalesced receives, split here\n"
 	"  --queues N           worker threads, one io_uring and SO_REUSEPORT socket each (default 1)\n"
+	"  --max-tests N        iperf3 tests served at once, one per client (1-1024, default 64);\n"
+	"                       a client beyond them is told the server is busy\n"
 	"  --duration TIME      stop after TIME (10s, 500ms, 2m); default: until SIGINT/SIGTERM\n"
 	"  --interval TIME      live report interval (default 1s, 0: none)\n"
 	"  --json FILE          write the results as JSON (docs/json.md); - for stdout (then\n"
@@ -92,11 +95,12 @@ static int parse_listen(const char *arg, struct sink_opts *o)
 static int parse_args(int argc, char **argv, struct sink_opts *o, bool *help)
 {
 	enum { O_LISTEN = 256, O_PROTOCOL, O_QUEUES, O_DURATION, O_INTERVAL, O_JSON, O_QUIET, O_HELP,
-	       O_VERIFY, O_GRO, O_JSON_STREAM, O_METRICS };
+	       O_VERIFY, O_GRO, O_JSON_STREAM, O_METRICS, O_MAX_TESTS };
 	static const struct option longopts[] = {
 		{ "listen", required_argument, NULL, O_LISTEN },
 		{ "protocol", required_argument, NULL, O_PROTOCOL },
 		{ "queues", required_argument, NULL, O_QUEUES },
+		{ "max-tests", required_argument, NULL, O_MAX_TESTS },
 		{ "duration", required_argument, NULL, O_DURATION },
 		{ "interval", required_argument, NULL, O_INTERVAL },
 		{ "json", required_argument, NULL, O_JSON },
@@ -137,6 +141,12 @@ static int parse_args(int argc, char **argv, struct sink_opts *o, bool *help)
 			if (units_uint(optarg, 1, SINK_MAX_WORKERS, &v))
 				return usage_error("--queues: '%s' is not a number from 1 to 256", optarg);
 			o->queues = (unsigned)v;
+			break;
+		case O_MAX_TESTS:
+			if (units_uint(optarg, 1, SINK_MAX_TESTS, &v))
+				return usage_error("--max-tests: '%s' is not a number from 1 to %u", optarg,
+						   SINK_MAX_TESTS);
+			o->max_tests = (unsigned)v;
 			break;
 		case O_DURATION:
 			if (units_time_ns(optarg, &o->duration_ns))
@@ -303,7 +313,8 @@ int cmd_sink(int argc, char **argv)
 	}
 
 	struct sink_cfg cfg = { .host = o.host, .port = o.port, .protocol = o.protocol,
-				.workers = o.queues, .verify = o.verify, .gro = o.gro };
+				.workers = o.queues, .verify = o.verify, .gro = o.gro,
+				.max_tests = o.max_tests };
 
 	rc = sink_open(&cfg, &s);
 	if (rc) {

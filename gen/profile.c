@@ -279,7 +279,9 @@ union kval {
 
 struct pkey {
 	const char *path;          /* key path in a file; NULL: command line only */
-	const char *cli;           /* name for profile_set (--NAME); NULL: file only */
+	const char *cli;           /* name for profile_set, and zcgen run's --NAME (profile_option());
+				      NULL: file only */
+	bool no_option;            /* .cli is profile_set's alone (a fleet's parts): no --NAME on a run */
 	enum ktype type;
 	uint64_t min, max;         /* UINT, SIZE, TIME: range; STR: max length */
 	const char *const *words;  /* ENUM */
@@ -387,10 +389,13 @@ static void set_hugepages(struct gen_profile *p, const union kval *v) { p->hugep
 /*
  * Every key a profile or the command line can set. The loader walks a file's
  * mappings against .path; profile_set looks up .cli (or .path): both end in
- * key_apply(), so a unit or a range is checked in one place only.
+ * key_apply(), so a unit or a range is checked in one place only. A key with
+ * a .cli name is also an option of zcgen run (profile_option()): a new one
+ * needs only its line in cmd_run.c's --help text and in docs/zcgen.1.scd
+ * (unit_profile and t_package check both).
  */
 static const struct pkey keys[] = {
-	{ .path = "name", .cli = "name", .type = KT_STR, .max = 127, .set = set_name },
+	{ .path = "name", .cli = "name", .no_option = true, .type = KT_STR, .max = 127, .set = set_name },
 	{ .path = "target", .type = KT_MAP, .keys = "host, port, server, ports" },
 	{ .path = "target.host", .type = KT_STR, .max = 255, .set = set_host },
 	{ .path = "target.port", .type = KT_UINT, .min = 1, .max = 65535, .set = set_port },
@@ -2184,6 +2189,14 @@ int profile_set(struct gen_profile *p, const char *key, const char *value, struc
 		p->pos[key_by_path("target.port") - keys] = p->pos[e - keys];
 	}
 	return 0;
+}
+
+const char *profile_option(unsigned i)
+{
+	for (unsigned k = 0; k < N_KEYS; k++)
+		if (keys[k].cli && !keys[k].no_option && !i--)
+			return keys[k].cli;
+	return NULL;
 }
 
 /* ------------------------------------------------------------- validation */

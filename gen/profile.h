@@ -71,6 +71,16 @@ int profile_load(struct gen_profile *p, const char *path, struct gen_diags *d);
  */
 int profile_set(struct gen_profile *p, const char *key, const char *value, struct gen_diags *d);
 
+/**
+ * profile_option() - the options of zcgen run that set a profile key
+ * @i: 0, 1, ...: the keys with a command-line name, in the key table's order
+ *
+ * zcgen run builds its getopt_long() table from these; each takes a value,
+ * which goes to profile_set() under this same name.
+ * Return: the option's name without "--" ("dest", "stall-timeout"), NULL past the last.
+ */
+const char *profile_option(unsigned i);
+
 /*
  * Checks across keys, done after the overrides: a target is given, the CPUs
  * exist and the process may use them (sched_getaffinity), omit < duration,

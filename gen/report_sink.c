@@ -384,7 +384,8 @@ static json_t *stream_json(const struct report_sink_stream *row)
 	return js;
 }
 
-static json_t *iperf3_test_json(const struct report_sink_test *row)
+/* @sink_start_ns: the sink's start (CLOCK_MONOTONIC), for the test's start_s and end_s. */
+static json_t *iperf3_test_json(const struct report_sink_test *row, uint64_t sink_start_ns)
 {
 	const struct sink_iperf3_test *t = row->t;
 	json_t *jt, *arr = json_array();
@@ -418,6 +419,11 @@ static json_t *iperf3_test_json(const struct report_sink_test *row)
 		json_object_set_new(jt, "error", json_string(t->msg));
 	else
 		json_object_set_new(jt, "client_bytes", json_integer((json_int_t)row->client_bytes));
+	/* When the test ran on the sink's clock: tests of several clients at once overlap. */
+	if (t->start_ns >= sink_start_ns)
+		json_object_set_new(jt, "start_s", json_real((double)(t->start_ns - sink_start_ns) / 1e9));
+	if (t->end_ns >= sink_start_ns && t->end_ns)
+		json_object_set_new(jt, "end_s", json_real((double)(t->end_ns - sink_start_ns) / 1e9));
 	return jt;
 }
 
@@ -509,7 +515,7 @@ json_t *report_sink_json(const struct report_sink *rep, const char *local,
 
 	arr = json_array();
 	for (unsigned i = 0; i < r->n_tests; i++)
-		json_array_append_new(arr, iperf3_test_json(&rep->tests[i]));
+		json_array_append_new(arr, iperf3_test_json(&rep->tests[i], r->start_ns));
 	json_object_set_new(root, "iperf3_tests", arr);
 
 	arr = json_array();

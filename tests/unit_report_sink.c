@@ -226,6 +226,8 @@ static void test_iperf3_unfinished(void **state)
 	assert_near(jreal(tj, "duration_s"), 0, 0);
 	assert_near(jreal(tj, "bits_per_second"), 0, 0);
 	assert_null(json_object_get(tj, "client_bytes"));
+	assert_near(jreal(tj, "start_s"), 9, 0);   /* on the sink's clock */
+	assert_null(json_object_get(tj, "end_s"));  /* it never ended */
 	json_decref(j);
 	txt = text_of(&rep);
 	assert_non_null(strstr(txt, "iperf3 test 1 from 192.0.2.9:2999: tcp, 1 stream, 10 s, client ?: "
