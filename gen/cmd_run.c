@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "gen/gen.h"
+#include "gen/profile.h"
 #include "gen/cmd.h"
 #include "gen/engine.h"
 #include "gen/report.h"

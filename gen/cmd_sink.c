@@ -17,6 +17,7 @@
 #include "gen/cmd.h"
 #include "gen/gen.h"
 #include "gen/report_sink.h"
+#include "gen/sampler.h"
 #include "gen/sink.h"
 
 struct sink_opts {
@@ -243,6 +244,20 @@ static struct sink_interval *iv_slot(struct sink_interval **iv, unsigned n, unsi
 	return &(*iv)[n];
 }
 
+/* @iv from the sampler's span and counters @d (bytes per worker, then the warm-up's). */
+static int sink_interval_set(struct sink_interval *iv, const struct sampler_span *sp,
+			     const uint64_t *d, unsigned nw)
+{
+	iv->start_ns = sp->start_ns;
+	iv->end_ns = sp->end_ns;
+	iv->bytes = malloc(nw * sizeof(uint64_t));
+	if (!iv->bytes)
+		return -ENOMEM;
+	memcpy(iv->bytes, d, nw * sizeof(uint64_t));
+	iv->omitted = d[nw];
+	return 0;
+}
+
 static const char *open_error(int rc)
 {
 	switch (rc) {
@@ -281,8 +296,9 @@ int cmd_sink(int argc, char **argv)
 	struct sink_opts o = { .protocol = IPPROTO_TCP, .queues = 1, .interval_ns = 1000000000ull };
 	struct sink_interval *iv = NULL;
 	unsigned n_iv = 0, cap_iv = 0, nw;
-	uint64_t *prev = NULL, *cur = NULL, *cur_om = NULL, prev_om = 0, start = 0, deadline, next;
-	uint64_t last_tick = 0, stop_at = 0;
+	uint64_t *cur = NULL, *delta = NULL, start = 0, deadline, stop_at = 0;
+	struct sampler smp = { 0 };
+	struct sampler_span sp;
 	struct sink_result res;
 	struct report_sink rep;
 	char local[SINK_ADDRSTRLEN];
@@ -357,18 +373,19 @@ int cmd_sink(int argc, char **argv)
 	if (o.json_stream)
 		stream_event(json_fd, "start", report_sink_start_json(&cfg, local, nw));
 
-	prev = calloc(nw, sizeof(*prev));
-	cur = calloc(nw, sizeof(*cur));
-	cur_om = calloc(nw, sizeof(*cur_om));
-	if (!prev || !cur || !cur_om) {
+	/* counters: bytes per worker, then the senders' warm-up bytes of every worker */
+	cur = calloc(2 * (nw + 1), sizeof(*cur));
+	start = mono_ns();
+	if (!cur || sampler_init(&smp, &(struct sampler_cfg){ .n = nw + 1,
+			.interval_ns = o.interval_ns, .sliver_ns = o.interval_ns / 10,
+			.sliver_merge = true }, start)) {
 		ret = EXIT_RUN_FAILED;
 		goto out_stop;
 	}
-	start = mono_ns();
+	delta = cur + nw + 1;
 	deadline = o.duration_ns ? start + o.duration_ns : UINT64_MAX;
-	next = o.interval_ns ? start + o.interval_ns : UINT64_MAX;
 	for (;;) {
-		uint64_t until = next < deadline ? next : deadline;
+		uint64_t due = sampler_due(&smp), until = due < deadline ? due : deadline;
 
 		if (until == UINT64_MAX)
 			until = mono_ns() + 3600 * 1000000000ull;
@@ -377,26 +394,18 @@ int cmd_sink(int argc, char **argv)
 		/* At the end the last interval is taken after the stop, so it holds every byte. */
 		if (mono_ns() >= deadline)
 			break;
-		if (mono_ns() < next)
+		if (mono_ns() < sampler_due(&smp))
 			continue;
 		/* One interval ends: record and print it. */
 		if (!iv_slot(&iv, n_iv, &cap_iv))
 			break;
-		sink_sample(s, cur, cur_om);
-		iv[n_iv].start_ns = last_tick;
-		iv[n_iv].end_ns = mono_ns() - start;
-		iv[n_iv].bytes = calloc(nw, sizeof(uint64_t));
-		if (!iv[n_iv].bytes)
+		sink_sample(s, cur, delta);
+		cur[nw] = 0;
+		for (unsigned k = 0; k < nw; k++)
+			cur[nw] += delta[k];
+		if (sampler_tick(&smp, mono_ns(), cur, &sp, delta) != SAMPLER_INTERVAL ||
+		    sink_interval_set(&iv[n_iv], &sp, delta, nw))
 			break;
-		iv[n_iv].omitted = 0;
-		for (unsigned k = 0; k < nw; k++) {
-			iv[n_iv].bytes[k] = cur[k] - prev[k];
-			prev[k] = cur[k];
-			iv[n_iv].omitted += cur_om[k];
-		}
-		iv[n_iv].omitted -= prev_om;
-		prev_om += iv[n_iv].omitted;
-		last_tick = iv[n_iv].end_ns;
 		if (!o.quiet)
 			report_sink_interval(stdout, &iv[n_iv], nw);
 		if (o.json_stream)
@@ -407,7 +416,6 @@ int cmd_sink(int argc, char **argv)
 			metrics_warned = true;
 		}
 		n_iv++;
-		next += o.interval_ns;
 	}
 
 out_stop:
@@ -428,43 +436,34 @@ out_stop:
 		}
 
 	/* The part after the last full interval, so that the intervals add up to the total. */
-	if (prev && o.interval_ns && iv_slot(&iv, n_iv, &cap_iv)) {
-		uint64_t sum = 0;
-
-		iv[n_iv].start_ns = last_tick;
-		iv[n_iv].end_ns = stop_at > last_tick ? stop_at : last_tick;
-		iv[n_iv].bytes = calloc(nw, sizeof(uint64_t));
-		if (iv[n_iv].bytes) {
-			iv[n_iv].omitted = 0;
-			for (unsigned k = 0; k < nw; k++) {
-				iv[n_iv].bytes[k] = res.workers[k].bytes - prev[k];
-				sum += iv[n_iv].bytes[k];
-				iv[n_iv].omitted += res.workers[k].omitted_bytes;
-			}
-			iv[n_iv].omitted -= prev_om;
-			/*
-			 * A sliver (a signal just after a tick) would show a
-			 * meaningless rate: its bytes go to the interval before,
-			 * unprinted, so that the intervals still add up.
-			 */
-			bool sliver = iv[n_iv].end_ns - iv[n_iv].start_ns < o.interval_ns / 10;
-
-			if (sliver && n_iv) {
-				iv[n_iv - 1].end_ns = iv[n_iv].end_ns;
-				for (unsigned k = 0; k < nw; k++)
-					iv[n_iv - 1].bytes[k] += iv[n_iv].bytes[k];
-				iv[n_iv - 1].omitted += iv[n_iv].omitted;
-				free(iv[n_iv].bytes);
-			} else if (sliver && !sum && !iv[n_iv].omitted) {
-				free(iv[n_iv].bytes);
-			} else {
-				if (!o.quiet)
-					report_sink_interval(stdout, &iv[n_iv], nw);
-				if (o.json_stream)
-					stream_event(json_fd, "interval",
-						     report_sink_interval_json(&iv[n_iv], nw));
-				n_iv++;
-			}
+	if (cur && iv_slot(&iv, n_iv, &cap_iv)) {
+		cur[nw] = 0;
+		for (unsigned k = 0; k < nw; k++) {
+			cur[k] = res.workers[k].bytes;
+			cur[nw] += res.workers[k].omitted_bytes;
+		}
+		switch (sampler_end(&smp, start + stop_at, cur, &sp, delta)) {
+		case SAMPLER_MERGE:
+			/* a sliver: its bytes go to the interval before, unprinted */
+			if (!n_iv) /* that one was not kept (out of memory) */
+				break;
+			iv[n_iv - 1].end_ns = sp.end_ns;
+			for (unsigned k = 0; k < nw; k++)
+				iv[n_iv - 1].bytes[k] += delta[k];
+			iv[n_iv - 1].omitted += delta[nw];
+			break;
+		case SAMPLER_INTERVAL:
+			if (sink_interval_set(&iv[n_iv], &sp, delta, nw))
+				break;
+			if (!o.quiet)
+				report_sink_interval(stdout, &iv[n_iv], nw);
+			if (o.json_stream)
+				stream_event(json_fd, "interval",
+					     report_sink_interval_json(&iv[n_iv], nw));
+			n_iv++;
+			break;
+		default:
+			break;
 		}
 	}
 
@@ -526,8 +525,7 @@ out:
 	for (unsigned i = 0; i < n_iv; i++)
 		free(iv[i].bytes);
 	free(iv);
-	free(prev);
 	free(cur);
-	free(cur_om);
+	sampler_free(&smp);
 	return ret;
 }

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-/* gen.h defines the profile and its enums; it includes this file at its end. */
+/* gen.h defines the profile, gen/names.h its enums */
 #include "gen/gen.h"
 
 /* One problem found in a profile or an override; all of them are collected. */
@@ -99,11 +99,6 @@ int profile_validate(struct gen_profile *p, struct gen_diags *d);
  * Only meaningful after profile_validate (n_cpus > 0).
  */
 unsigned profile_queue_cpu(const struct gen_profile *p, unsigned q);
-
-/* Parsers for the names printed by gen_proto_name() & co: 0 or -EINVAL. */
-int gen_proto_parse(const char *s, enum gen_proto *out);
-int gen_mode_parse(const char *s, enum gen_mode *out);
-int gen_server_parse(const char *s, enum gen_server *out);
 
 /**
  * profile_edit_distance() - Levenshtein distance between @a and @b, ignoring

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "gen/gen.h"
+#include "gen/profile.h"
 #include "gen/expect.h"
 
 static void test_parse_units(void **state)

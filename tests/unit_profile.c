@@ -16,6 +16,7 @@
 #include <cmocka.h>
 #include <fcntl.h>
 #include "gen/gen.h"
+#include "gen/profile.h"
 #include "gen/cmd.h"
 
 static char tmpdir[256];
@@ -911,6 +912,17 @@ static void test_names(void **state)
 	assert_int_equal(gen_server_parse("zcgen", &s), 0);
 	assert_int_equal(s, GEN_SERVER_ZCGEN);
 	assert_int_equal(gen_mode_parse("zcfixed", &m), -EINVAL);
+	assert_int_equal(gen_mode_parse("ZC", &m), 0);
+	assert_int_equal(m, GEN_MODE_ZC);
+	assert_string_equal(gen_hugepages_name(GEN_HUGEPAGES_OFF), "off");
+	/* what the JSON report writes for rate.per and rate.layer, as the profile takes them */
+	assert_string_equal(gen_rate_per_name(PACER_PER_TOTAL), "total");
+	assert_string_equal(gen_rate_per_name(PACER_PER_STREAM), "stream");
+	assert_string_equal(gen_rate_layer_name(PACER_LAYER_PAYLOAD), "payload");
+	assert_string_equal(gen_rate_layer_name(PACER_LAYER_L1), "l1");
+	assert_string_equal(gen_mode_name((enum gen_mode)7), "?");
+	assert_int_equal(names_index(gen_rate_layer_words, "L2"), PACER_LAYER_L2);
+	assert_int_equal(names_index(gen_rate_layer_words, "l3"), -1);
 }
 
 static void test_print_format(void **state)
