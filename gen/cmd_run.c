@@ -16,7 +16,7 @@
 #include "gen/report.h"
 #include "gen/runnic.h"
 #include "gen/iperf3run.h"
-#include "gen/expect.h"
+#include "gen/expect_eval.h"
 #include "gen/report_iperf3.h"
 #include "gen/stopsig.h"
 #include "gen/labdrop.h"
@@ -467,7 +467,8 @@ static int run_resolved(struct gen_profile *prof, const struct run_opts *op)
 		stream_event(o.json_fd, "start", report_start_json(plan));
 	struct engine_ctl *ctl = fleet_ctl(o.fleet, i3 ? &i3->ctl : NULL);
 
-	ret = engine_run_ctl(plan, &res, on_interval, &ivs, ctl);
+	ret = engine_run(plan, &(struct engine_run_ctx){ .stop = &gen_stop, .cb = on_interval,
+						   .cb_arg = &ivs, .ctl = ctl }, &res);
 	have_cpu = have_cpu && !cpustat_snap(&cpu1);
 	if (i3)
 		iperf3run_done(i3); /* results exchanged (or CLIENT_TERMINATE): the test is over */
@@ -544,7 +545,7 @@ static int run_resolved(struct gen_profile *prof, const struct run_opts *op)
 		free(tt);
 	}
 	fleet_report(o.fleet, &r, &o.fleet_json, &o.fleet_csv); /* rank 0: the fleet's table */
-	/* expect: thresholds (gen/expect.h): missed ones on stderr, in the JSON, exit 3 */
+	/* expect: thresholds (gen/expect_eval.h): missed ones on stderr, in the JSON, exit 3 */
 	struct expect_result ex;
 	double ex_bps[GEN_MAX_QUEUES];
 	struct expect_measured exm;

@@ -48,8 +48,9 @@ struct gen_source {
 #define GEN_MAX_EXPECT_OFFLOADS 16
 
 /*
- * The profile's expect: section, pass/fail thresholds (gen/expect.h,
- * docs/profiles.md). A threshold is set when its has_ flag is.
+ * The profile's expect: section, pass/fail thresholds (docs/profiles.md): parsed
+ * by gen/expect.h, checked against a run by gen/expect_eval.h. A threshold is
+ * set when its has_ flag is.
  */
 struct gen_expect {
 	bool present;

@@ -12,6 +12,7 @@
 #include "gen/gen.h"
 #include "gen/profile.h"
 #include "gen/expect.h"
+#include "gen/expect_eval.h"
 
 static void test_parse_units(void **state)
 {
