@@ -32,126 +32,6 @@
 /* Words of keys that are no enum of their own. */
 static const char *const auto_none_words[] = { "auto", "none", NULL };
 
-/* ------------------------------------------------------------ diagnostics */
-
-void diags_free(struct gen_diags *d)
-{
-	free(d->v);
-	d->v = NULL;
-	d->n = d->cap = 0;
-	d->dropped = d->dropped_warnings = 0;
-}
-
-unsigned diags_errors(const struct gen_diags *d)
-{
-	unsigned n = 0;
-
-	for (unsigned i = 0; i < d->n; i++)
-		n += !d->v[i].warning;
-	return n + d->dropped;
-}
-
-void diags_print(const struct gen_diags *d, FILE *out)
-{
-	unsigned shown = 0, errors = diags_errors(d);
-
-	for (unsigned i = 0; i < d->n; i++) {
-		const struct gen_diag *g = &d->v[i];
-		const char *sev = g->warning ? "warning" : "error";
-
-		/* the first ones say what is wrong; 80000 more lines of it help nobody */
-		if (!g->warning && shown++ >= DIAGS_PRINT)
-			continue;
-		if (g->cli) {
-			fprintf(out, "--%s: %s%s\n", g->key, g->warning ? "warning: " : "", g->msg);
-			continue;
-		}
-		if (g->file[0] && g->line > 0)
-			fprintf(out, "%s:%d:%d: ", g->file, g->line, g->col);
-		else if (g->file[0])
-			fprintf(out, "%s: ", g->file);
-		fprintf(out, "%s: ", sev);
-		if (g->key[0])
-			fprintf(out, "%s: ", g->key);
-		fprintf(out, "%s\n", g->msg);
-	}
-	if (errors > DIAGS_PRINT)
-		fprintf(out, "... and %u more error%s (%u in all)\n", errors - DIAGS_PRINT,
-			errors - DIAGS_PRINT == 1 ? "" : "s", errors);
-	if (d->dropped_warnings)
-		fprintf(out, "... and %u more warning%s\n", d->dropped_warnings,
-			d->dropped_warnings == 1 ? "" : "s");
-}
-
-/*
- * With DIAGS_KEEP problems kept, where a new one goes: -1 nowhere (counted
- * only), else the slot it takes. A file's problem found late but placed
- * early (the loader reports tabs first, then the rest) displaces the kept
- * one of the same file that comes last, so that the first ones in line
- * order are the ones kept.
- */
-static int diag_slot(struct gen_diags *d, const char *file, int line, int col, bool warning)
-{
-	int last = -1;
-
-	if (d->n < DIAGS_KEEP)
-		return (int)d->n;
-	if (warning) {
-		d->dropped_warnings++;
-		return -1;
-	}
-	d->dropped++;
-	if (!file || !file[0] || line <= 0)
-		return -1;
-	for (unsigned i = 0; i < d->n; i++) {
-		const struct gen_diag *g = &d->v[i];
-
-		if (g->warning || g->line <= 0 || strcmp(g->file, file))
-			continue;
-		if (last < 0 || g->line > d->v[last].line ||
-		    (g->line == d->v[last].line && g->col > d->v[last].col))
-			last = (int)i;
-	}
-	if (last < 0 || d->v[last].line < line || (d->v[last].line == line && d->v[last].col <= col))
-		return -1;
-	return last;
-}
-
-__attribute__((format(printf, 8, 9)))
-static int diag_add(struct gen_diags *d, const char *file, int line, int col, const char *key,
-		    bool cli, bool warning, const char *fmt, ...)
-{
-	struct gen_diag *g;
-	va_list ap;
-	int slot = diag_slot(d, file, line, col, warning);
-
-	if (slot < 0)
-		return 0;
-	if (d->n == d->cap && (unsigned)slot == d->n) {
-		unsigned cap = d->cap ? d->cap * 2 : 8;
-		struct gen_diag *v = realloc(d->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		d->v = v;
-		d->cap = cap;
-	}
-	if ((unsigned)slot == d->n)
-		d->n++;
-	g = &d->v[slot];
-	memset(g, 0, sizeof(*g));
-	snprintf(g->file, sizeof(g->file), "%s", file ? file : "");
-	g->line = line;
-	g->col = col;
-	snprintf(g->key, sizeof(g->key), "%s", key ? key : "");
-	g->cli = cli;
-	g->warning = warning;
-	va_start(ap, fmt);
-	vsnprintf(g->msg, sizeof(g->msg), fmt, ap);
-	va_end(ap);
-	return 0;
-}
-
 /* A time for a message, in the largest unit that divides it: "100ms", "1h". */
 static const char *fmt_ns(uint64_t ns, char *buf, size_t len)
 {
@@ -771,7 +651,7 @@ static void ydiag(struct yload *y, int line, int col, const char *key, const cha
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (diag_add(y->d, y->file, line, col, key, false, false, "%s", msg))
+	if (diags_add(y->d, y->file, line, col, key, false, false, "%s", msg))
 		y->err = -ENOMEM;
 }
 
@@ -1934,22 +1814,6 @@ out_fd:
 	return r;
 }
 
-/* A file's problems in the order of its lines, whatever found them first. */
-static void diags_sort(struct gen_diags *d, unsigned from)
-{
-	for (unsigned i = from + 1; i < d->n; i++) {
-		struct gen_diag t = d->v[i];
-		unsigned j = i;
-
-		while (j > from && (d->v[j - 1].line > t.line ||
-				    (d->v[j - 1].line == t.line && d->v[j - 1].col > t.col))) {
-			d->v[j] = d->v[j - 1];
-			j--;
-		}
-		d->v[j] = t;
-	}
-}
-
 void profile_init(struct gen_profile *p)
 {
 	memset(p, 0, sizeof(*p));
@@ -2031,16 +1895,16 @@ int profile_load(struct gen_profile *p, const char *path, struct gen_diags *d)
 
 	r = read_file(path, &raw, &len, &mode);
 	if (r == -EBADFD)
-		r2 = diag_add(d, path, 0, 0, "", false, false, "cannot read the profile: it is %s, not a "
-			      "regular file; %s", file_kind(mode), S_ISDIR(mode) ?
-			      "give the profile's file in it" : "write the profile to a file and give that");
+		r2 = diags_add(d, path, 0, 0, "", false, false, "cannot read the profile: it is %s, not a "
+			       "regular file; %s", file_kind(mode), S_ISDIR(mode) ?
+			       "give the profile's file in it" : "write the profile to a file and give that");
 	else if (r == -EFBIG)
-		r2 = diag_add(d, path, 0, 0, "", false, false, "cannot read the profile: it is %zu bytes, "
-			      "and a profile is at most %u KiB (the shipped ones are under 2 KiB): is it "
-			      "the right file?", len, PROFILE_MAX_BYTES >> 10);
+		r2 = diags_add(d, path, 0, 0, "", false, false, "cannot read the profile: it is %zu bytes, "
+			       "and a profile is at most %u KiB (the shipped ones are under 2 KiB): is it "
+			       "the right file?", len, PROFILE_MAX_BYTES >> 10);
 	else if (r)
-		r2 = diag_add(d, path, 0, 0, "", false, false, "cannot read the profile: %s",
-			      strerror(-r));
+		r2 = diags_add(d, path, 0, 0, "", false, false, "cannot read the profile: %s",
+			       strerror(-r));
 	if (r2)
 		return -ENOMEM;
 	if (r)
@@ -2099,17 +1963,17 @@ int profile_set(struct gen_profile *p, const char *key, const char *value, struc
 		for (unsigned i = 0; i < N_KEYS; i++)
 			if (keys[i].cli && o < sizeof(list))
 				o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s", o ? ", " : "", keys[i].cli);
-		diag_add(d, "", 0, 0, key, true, false, "not a key that can be set from the command line; "
-			 "expected one of %s, or a key path of the profile (nic.xps)", list);
+		diags_add(d, "", 0, 0, key, true, false, "not a key that can be set from the command line; "
+			  "expected one of %s, or a key path of the profile (nic.xps)", list);
 		return -EINVAL;
 	}
 	if (e->type == KT_MAP || e->type == KT_OFFLOADS) {
-		diag_add(d, "", 0, 0, key, true, false, "a section cannot be set from the command line; "
-			 "set its keys one by one (%s.KEY)", e->path);
+		diags_add(d, "", 0, 0, key, true, false, "a section cannot be set from the command line; "
+			  "set its keys one by one (%s.KEY)", e->path);
 		return -EINVAL;
 	}
 	if (key_apply(p, e, value ? value : "", msg, sizeof(msg))) {
-		diag_add(d, "", 0, 0, key, true, false, "%s", msg);
+		diags_add(d, "", 0, 0, key, true, false, "%s", msg);
 		return -EINVAL;
 	}
 	/* later checks across keys name the option, not a line of the file it overrode */
@@ -2174,11 +2038,11 @@ static void vdiag_at(struct gen_diags *d, const struct gen_profile *p, bool warn
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (w && w->opt)
-		diag_add(d, "", 0, 0, w->opt, true, warning, "%s", msg);
+		diags_add(d, "", 0, 0, w->opt, true, warning, "%s", msg);
 	else if (w && w->line > 0)
-		diag_add(d, p->path, w->line, w->col, key, false, warning, "%s", msg);
+		diags_add(d, p->path, w->line, w->col, key, false, warning, "%s", msg);
 	else
-		diag_add(d, "", 0, 0, key, false, warning, "%s", msg);
+		diags_add(d, "", 0, 0, key, false, warning, "%s", msg);
 }
 
 #define vdiag(d, p, warning, key, ...) vdiag_at(d, p, warning, key, key, __VA_ARGS__)
