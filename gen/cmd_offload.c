@@ -476,7 +476,7 @@ static void short_run(struct oc *oc, struct offload_sample *s)
 	}
 	link = oc->have_qc && !qstats_link_tx(&oc->qc, oc->dev, &lb0, &lp0);
 	cpu = !cpustat_snap(&a);
-	ret = engine_run(oc->plan, &res, NULL, NULL);
+	ret = engine_run(oc->plan, &(struct engine_run_ctx){ .stop = &gen_stop }, &res);
 	if (ret) {
 		snprintf(s->error, sizeof(s->error), "cannot start the run: %s", strerror(-ret));
 		sink_kill(&k);

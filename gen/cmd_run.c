@@ -467,7 +467,8 @@ static int run_resolved(struct gen_profile *prof, const struct run_opts *op)
 		stream_event(o.json_fd, "start", report_start_json(plan));
 	struct engine_ctl *ctl = fleet_ctl(o.fleet, i3 ? &i3->ctl : NULL);
 
-	ret = engine_run_ctl(plan, &res, on_interval, &ivs, ctl);
+	ret = engine_run(plan, &(struct engine_run_ctx){ .stop = &gen_stop, .cb = on_interval,
+						   .cb_arg = &ivs, .ctl = ctl }, &res);
 	have_cpu = have_cpu && !cpustat_snap(&cpu1);
 	if (i3)
 		iperf3run_done(i3); /* results exchanged (or CLIENT_TERMINATE): the test is over */

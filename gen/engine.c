@@ -353,7 +353,7 @@ struct worker {
 	const struct engine_plan *plan;
 	struct run_shared *shared;
 	unsigned idx;
-	int *fds;            /* controller mode: the sockets, opened and owned by engine_run_ctl() */
+	int *fds;            /* controller mode: the sockets, opened and owned by engine_run() */
 	struct engine_live live;
 	/* the ring's stall_watch, for the sampler (gen/stall.h) */
 	_Atomic uint64_t stall_progress, stall_checked;
@@ -1512,7 +1512,8 @@ static int add_interval(struct engine_result *res, unsigned nq, const struct sam
  * another in (queue, stream) order, each greeted by the controller before
  * the next, so that the peer's numbering of streams maps to known pairs.
  */
-static int ctl_connect(const struct engine_plan *plan, struct engine_ctl *ctl, int *fds)
+static int ctl_connect(const struct engine_plan *plan, const volatile sig_atomic_t *stop,
+		       struct engine_ctl *ctl, int *fds)
 {
 	int type = plan->prof.proto == GEN_PROTO_UDP ? SOCK_DGRAM : SOCK_STREAM;
 	unsigned k = 0;
@@ -1520,7 +1521,7 @@ static int ctl_connect(const struct engine_plan *plan, struct engine_ctl *ctl, i
 
 	for (unsigned q = 0; q < plan->nq; q++) {
 		for (unsigned i = 0; i < plan->q[q].streams; i++, k++) {
-			if (gen_stop) {
+			if (stop && *stop) {
 				snprintf(ctl->err, sizeof(ctl->err),
 					 "interrupted while opening the data connections");
 				return -EINTR;
@@ -1623,10 +1624,11 @@ static void end_message(const struct engine_plan *plan, struct engine_result *re
 					      res->q[i].stall_note);
 }
 
-/* One run, for engine_run_ctl() and its helpers. */
+/* One run, for engine_run() and its helpers. */
 struct run {
 	const struct engine_plan *plan;
 	struct engine_result *res;
+	const volatile sig_atomic_t *stop;
 	engine_interval_cb cb;
 	void *cb_arg;
 	struct engine_ctl *ctl;
@@ -1641,6 +1643,12 @@ struct run {
 	uint64_t *stall_sp;          /* 2 x nq for run_stalled() */
 	bool *stall_live;
 };
+
+/* The caller asked the run to stop (a signal). */
+static bool run_stopped(const struct run *r)
+{
+	return r->stop && *r->stop;
+}
 
 static int run_alloc(struct run *r)
 {
@@ -1762,7 +1770,7 @@ static uint64_t run_sample(struct run *r)
 	unsigned nq = r->nq;
 	uint64_t t_end = r->smp.t_meas + plan->prof.duration_ns;
 
-	while (!gen_stop && !atomic_load(&r->shared.stop)) {
+	while (!run_stopped(r) && !atomic_load(&r->shared.stop)) {
 		uint64_t now = now_ns(CLOCK_MONOTONIC), due = sampler_due(&r->smp);
 		uint64_t wake = due < t_end ? due : t_end, stalled_for;
 		struct sampler_span sp;
@@ -1853,17 +1861,12 @@ static void run_finish(struct run *r, uint64_t t_end)
 			 res->q[0].ring_flags);
 }
 
-int engine_run(const struct engine_plan *plan, struct engine_result *res, engine_interval_cb cb,
-	       void *cb_arg)
+int engine_run(const struct engine_plan *plan, const struct engine_run_ctx *ctx,
+	       struct engine_result *res)
 {
-	return engine_run_ctl(plan, res, cb, cb_arg, NULL);
-}
-
-int engine_run_ctl(const struct engine_plan *plan, struct engine_result *res,
-		   engine_interval_cb cb, void *cb_arg, struct engine_ctl *ctl)
-{
-	struct run r = { .plan = plan, .res = res, .cb = cb, .cb_arg = cb_arg, .ctl = ctl,
-			 .nq = plan->nq };
+	struct engine_ctl *ctl = ctx->ctl;
+	struct run r = { .plan = plan, .res = res, .stop = ctx->stop, .cb = ctx->cb,
+			 .cb_arg = ctx->cb_arg, .ctl = ctl, .nq = plan->nq };
 	uint64_t t_end;
 	int ret;
 
@@ -1873,7 +1876,7 @@ int engine_run_ctl(const struct engine_plan *plan, struct engine_result *res,
 		goto out;
 	if (ctl) {
 		ctl->err[0] = '\0';
-		ret = ctl_connect(plan, ctl, r.fds);
+		ret = ctl_connect(plan, r.stop, ctl, r.fds);
 		if (ret)
 			goto out;
 	}
@@ -1893,7 +1896,7 @@ int engine_run_ctl(const struct engine_plan *plan, struct engine_result *res,
 	}
 	res->omitted_s = plan->prof.omit_ns / 1e9;
 	t_end = run_sample(&r);
-	res->interrupted = gen_stop != 0;
+	res->interrupted = run_stopped(&r);
 	if (res->interrupted)
 		res->end = ENGINE_END_SIGNAL;
 	run_join(&r);
@@ -1906,7 +1909,7 @@ int engine_run_ctl(const struct engine_plan *plan, struct engine_result *res,
 	 * exchange) cut the run's end short: it ended by that signal, as the
 	 * exit status will say. A stall or an error found first keeps its name.
 	 */
-	if (gen_stop && res->end == ENGINE_END_DURATION) {
+	if (run_stopped(&r) && res->end == ENGINE_END_DURATION) {
 		res->end = ENGINE_END_SIGNAL;
 		res->interrupted = true;
 	}
