@@ -20,7 +20,7 @@
 #include "gen/expect.h"
 #include "gen/iperf3run.h"
 #include "gen/ndr.h"
-#include "nic/lab.h"
+#include "nic/nic.h"
 #include "zcgen_version.h"
 
 #define NDR_MAX_SIZES 32

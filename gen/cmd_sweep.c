@@ -20,7 +20,7 @@
 #include "gen/report.h"
 #include "gen/cpustat.h"
 #include "gen/calib.h"
-#include "nic/lab.h"
+#include "nic/nic.h"
 #include "zcgen_version.h"
 
 
