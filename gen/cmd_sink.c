@@ -17,6 +17,7 @@
 #include "gen/cmd.h"
 #include "gen/metrics.h"
 #include "gen/gen.h"
+#include "gen/sampler.h"
 #include "gen/sink.h"
 
 struct sink_opts {
@@ -33,6 +34,7 @@ struct sink_opts {
 	bool quiet;
 	bool verify;
 	bool gro;
+	unsigned max_tests;       /* --max-tests: iperf3 tests at once, 0: the default */
 };
 
 /* One interval: bytes per worker in it. */
@@ -54,6 +56,8 @@ static const char usage_text[] =
 	"  --verify             check every payload byte of plain streams (zcgen's pattern)\n"
 	"  --gro                UDP_GRO on the UDP sockets: coalesced receives, split here\n"
 	"  --queues N           worker threads, one io_uring and SO_REUSEPORT socket each (default 1)\n"
+	"  --max-tests N        iperf3 tests served at once, one per client (1-1024, default 64);\n"
+	"                       a client beyond them is told the server is busy\n"
 	"  --duration TIME      stop after TIME (10s, 500ms, 2m); default: until SIGINT/SIGTERM\n"
 	"  --interval TIME      live report interval (default 1s, 0: none)\n"
 	"  --json FILE          write the results as JSON (docs/json.md); - for stdout (then\n"
@@ -99,11 +103,12 @@ static int parse_listen(const char *arg, struct sink_opts *o)
 static int parse_args(int argc, char **argv, struct sink_opts *o, bool *help)
 {
 	enum { O_LISTEN = 256, O_PROTOCOL, O_QUEUES, O_DURATION, O_INTERVAL, O_JSON, O_QUIET, O_HELP,
-	       O_VERIFY, O_GRO, O_JSON_STREAM, O_METRICS };
+	       O_VERIFY, O_GRO, O_JSON_STREAM, O_METRICS, O_MAX_TESTS };
 	static const struct option longopts[] = {
 		{ "listen", required_argument, NULL, O_LISTEN },
 		{ "protocol", required_argument, NULL, O_PROTOCOL },
 		{ "queues", required_argument, NULL, O_QUEUES },
+		{ "max-tests", required_argument, NULL, O_MAX_TESTS },
 		{ "duration", required_argument, NULL, O_DURATION },
 		{ "interval", required_argument, NULL, O_INTERVAL },
 		{ "json", required_argument, NULL, O_JSON },
@@ -144,6 +149,12 @@ static int parse_args(int argc, char **argv, struct sink_opts *o, bool *help)
 			if (units_uint(optarg, 1, SINK_MAX_WORKERS, &v))
 				return usage_error("--queues: '%s' is not a number from 1 to 256", optarg);
 			o->queues = (unsigned)v;
+			break;
+		case O_MAX_TESTS:
+			if (units_uint(optarg, 1, SINK_MAX_TESTS, &v))
+				return usage_error("--max-tests: '%s' is not a number from 1 to %u", optarg,
+						   SINK_MAX_TESTS);
+			o->max_tests = (unsigned)v;
 			break;
 		case O_DURATION:
 			if (units_time_ns(optarg, &o->duration_ns))
@@ -332,7 +343,8 @@ static json_t *stream_json(const struct sink_stream_result *s)
 	return js;
 }
 
-static json_t *iperf3_test_json(const struct sink_iperf3_test *t)
+/* @sink_start_ns: the sink's start (CLOCK_MONOTONIC), for the test's start_s and end_s. */
+static json_t *iperf3_test_json(const struct sink_iperf3_test *t, uint64_t sink_start_ns)
 {
 	uint64_t bytes = 0, client_bytes = 0, dur = t->end_ns > t->start_ns ? t->end_ns - t->start_ns : 0;
 	json_t *jt, *arr = json_array();
@@ -368,6 +380,11 @@ static json_t *iperf3_test_json(const struct sink_iperf3_test *t)
 		json_object_set_new(jt, "error", json_string(t->msg));
 	else
 		json_object_set_new(jt, "client_bytes", json_integer((json_int_t)client_bytes));
+	/* When the test ran on the sink's clock: tests of several clients at once overlap. */
+	if (t->start_ns >= sink_start_ns)
+		json_object_set_new(jt, "start_s", json_real((double)(t->start_ns - sink_start_ns) / 1e9));
+	if (t->end_ns >= sink_start_ns && t->end_ns)
+		json_object_set_new(jt, "end_s", json_real((double)(t->end_ns - sink_start_ns) / 1e9));
 	return jt;
 }
 
@@ -485,7 +502,7 @@ static json_t *build_json(const struct sink_opts *o, const char *local, const st
 
 	arr = json_array();
 	for (unsigned i = 0; i < r->n_tests; i++)
-		json_array_append_new(arr, iperf3_test_json(&r->tests[i]));
+		json_array_append_new(arr, iperf3_test_json(&r->tests[i], r->start_ns));
 	json_object_set_new(root, "iperf3_tests", arr);
 
 	arr = json_array();
@@ -579,6 +596,20 @@ static struct sink_interval *iv_slot(struct sink_interval **iv, unsigned n, unsi
 		*cap = ncap;
 	}
 	return &(*iv)[n];
+}
+
+/* @iv from the sampler's span and counters @d (bytes per worker, then the warm-up's). */
+static int sink_interval_set(struct sink_interval *iv, const struct sampler_span *sp,
+			     const uint64_t *d, unsigned nw)
+{
+	iv->start_ns = sp->start_ns;
+	iv->end_ns = sp->end_ns;
+	iv->bytes = malloc(nw * sizeof(uint64_t));
+	if (!iv->bytes)
+		return -ENOMEM;
+	memcpy(iv->bytes, d, nw * sizeof(uint64_t));
+	iv->omitted = d[nw];
+	return 0;
 }
 
 static void print_interval(const struct sink_interval *iv, unsigned n_workers)
@@ -796,8 +827,9 @@ int cmd_sink(int argc, char **argv)
 	struct sink_opts o = { .protocol = IPPROTO_TCP, .queues = 1, .interval_ns = 1000000000ull };
 	struct sink_interval *iv = NULL;
 	unsigned n_iv = 0, cap_iv = 0, nw;
-	uint64_t *prev = NULL, *cur = NULL, *cur_om = NULL, prev_om = 0, start = 0, deadline, next;
-	uint64_t last_tick = 0, stop_at = 0;
+	uint64_t *cur = NULL, *delta = NULL, start = 0, deadline, stop_at = 0;
+	struct sampler smp = { 0 };
+	struct sampler_span sp;
 	struct sink_result res;
 	char local[SINK_ADDRSTRLEN];
 	sigset_t set, oldset;
@@ -827,7 +859,8 @@ int cmd_sink(int argc, char **argv)
 	}
 
 	struct sink_cfg cfg = { .host = o.host, .port = o.port, .protocol = o.protocol,
-				.workers = o.queues, .verify = o.verify, .gro = o.gro };
+				.workers = o.queues, .verify = o.verify, .gro = o.gro,
+				.max_tests = o.max_tests };
 
 	rc = sink_open(&cfg, &s);
 	if (rc) {
@@ -873,18 +906,19 @@ int cmd_sink(int argc, char **argv)
 			     proto_name(o.protocol), "workers", (int)nw, "verify", o.verify, "gro",
 			     o.gro));
 
-	prev = calloc(nw, sizeof(*prev));
-	cur = calloc(nw, sizeof(*cur));
-	cur_om = calloc(nw, sizeof(*cur_om));
-	if (!prev || !cur || !cur_om) {
+	/* counters: bytes per worker, then the senders' warm-up bytes of every worker */
+	cur = calloc(2 * (nw + 1), sizeof(*cur));
+	start = mono_ns();
+	if (!cur || sampler_init(&smp, &(struct sampler_cfg){ .n = nw + 1,
+			.interval_ns = o.interval_ns, .sliver_ns = o.interval_ns / 10,
+			.sliver_merge = true }, start)) {
 		ret = EXIT_RUN_FAILED;
 		goto out_stop;
 	}
-	start = mono_ns();
+	delta = cur + nw + 1;
 	deadline = o.duration_ns ? start + o.duration_ns : UINT64_MAX;
-	next = o.interval_ns ? start + o.interval_ns : UINT64_MAX;
 	for (;;) {
-		uint64_t until = next < deadline ? next : deadline;
+		uint64_t due = sampler_due(&smp), until = due < deadline ? due : deadline;
 
 		if (until == UINT64_MAX)
 			until = mono_ns() + 3600 * 1000000000ull;
@@ -893,26 +927,18 @@ int cmd_sink(int argc, char **argv)
 		/* At the end the last interval is taken after the stop, so it holds every byte. */
 		if (mono_ns() >= deadline)
 			break;
-		if (mono_ns() < next)
+		if (mono_ns() < sampler_due(&smp))
 			continue;
 		/* One interval ends: record and print it. */
 		if (!iv_slot(&iv, n_iv, &cap_iv))
 			break;
-		sink_sample(s, cur, cur_om);
-		iv[n_iv].start_ns = last_tick;
-		iv[n_iv].end_ns = mono_ns() - start;
-		iv[n_iv].bytes = calloc(nw, sizeof(uint64_t));
-		if (!iv[n_iv].bytes)
+		sink_sample(s, cur, delta);
+		cur[nw] = 0;
+		for (unsigned k = 0; k < nw; k++)
+			cur[nw] += delta[k];
+		if (sampler_tick(&smp, mono_ns(), cur, &sp, delta) != SAMPLER_INTERVAL ||
+		    sink_interval_set(&iv[n_iv], &sp, delta, nw))
 			break;
-		iv[n_iv].omitted = 0;
-		for (unsigned k = 0; k < nw; k++) {
-			iv[n_iv].bytes[k] = cur[k] - prev[k];
-			prev[k] = cur[k];
-			iv[n_iv].omitted += cur_om[k];
-		}
-		iv[n_iv].omitted -= prev_om;
-		prev_om += iv[n_iv].omitted;
-		last_tick = iv[n_iv].end_ns;
 		if (!o.quiet)
 			print_interval(&iv[n_iv], nw);
 		if (o.json_stream)
@@ -923,7 +949,6 @@ int cmd_sink(int argc, char **argv)
 			metrics_warned = true;
 		}
 		n_iv++;
-		next += o.interval_ns;
 	}
 
 out_stop:
@@ -944,42 +969,33 @@ out_stop:
 		}
 
 	/* The part after the last full interval, so that the intervals add up to the total. */
-	if (prev && o.interval_ns && iv_slot(&iv, n_iv, &cap_iv)) {
-		uint64_t sum = 0;
-
-		iv[n_iv].start_ns = last_tick;
-		iv[n_iv].end_ns = stop_at > last_tick ? stop_at : last_tick;
-		iv[n_iv].bytes = calloc(nw, sizeof(uint64_t));
-		if (iv[n_iv].bytes) {
-			iv[n_iv].omitted = 0;
-			for (unsigned k = 0; k < nw; k++) {
-				iv[n_iv].bytes[k] = res.workers[k].bytes - prev[k];
-				sum += iv[n_iv].bytes[k];
-				iv[n_iv].omitted += res.workers[k].omitted_bytes;
-			}
-			iv[n_iv].omitted -= prev_om;
-			/*
-			 * A sliver (a signal just after a tick) would show a
-			 * meaningless rate: its bytes go to the interval before,
-			 * unprinted, so that the intervals still add up.
-			 */
-			bool sliver = iv[n_iv].end_ns - iv[n_iv].start_ns < o.interval_ns / 10;
-
-			if (sliver && n_iv) {
-				iv[n_iv - 1].end_ns = iv[n_iv].end_ns;
-				for (unsigned k = 0; k < nw; k++)
-					iv[n_iv - 1].bytes[k] += iv[n_iv].bytes[k];
-				iv[n_iv - 1].omitted += iv[n_iv].omitted;
-				free(iv[n_iv].bytes);
-			} else if (sliver && !sum && !iv[n_iv].omitted) {
-				free(iv[n_iv].bytes);
-			} else {
-				if (!o.quiet)
-					print_interval(&iv[n_iv], nw);
-				if (o.json_stream)
-					stream_event(json_fd, "interval", interval_json(&iv[n_iv], nw));
-				n_iv++;
-			}
+	if (cur && iv_slot(&iv, n_iv, &cap_iv)) {
+		cur[nw] = 0;
+		for (unsigned k = 0; k < nw; k++) {
+			cur[k] = res.workers[k].bytes;
+			cur[nw] += res.workers[k].omitted_bytes;
+		}
+		switch (sampler_end(&smp, start + stop_at, cur, &sp, delta)) {
+		case SAMPLER_MERGE:
+			/* a sliver: its bytes go to the interval before, unprinted */
+			if (!n_iv) /* that one was not kept (out of memory) */
+				break;
+			iv[n_iv - 1].end_ns = sp.end_ns;
+			for (unsigned k = 0; k < nw; k++)
+				iv[n_iv - 1].bytes[k] += delta[k];
+			iv[n_iv - 1].omitted += delta[nw];
+			break;
+		case SAMPLER_INTERVAL:
+			if (sink_interval_set(&iv[n_iv], &sp, delta, nw))
+				break;
+			if (!o.quiet)
+				print_interval(&iv[n_iv], nw);
+			if (o.json_stream)
+				stream_event(json_fd, "interval", interval_json(&iv[n_iv], nw));
+			n_iv++;
+			break;
+		default:
+			break;
 		}
 	}
 
@@ -1034,8 +1050,7 @@ out:
 	for (unsigned i = 0; i < n_iv; i++)
 		free(iv[i].bytes);
 	free(iv);
-	free(prev);
 	free(cur);
-	free(cur_om);
+	sampler_free(&smp);
 	return ret;
 }

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <jansson.h>
 #include "gen/gen.h"
+#include "gen/profile.h"
 #include "gen/cmd.h"
 #include "gen/engine.h"
 #include "gen/report.h"
@@ -330,7 +331,7 @@ static void run_cell(const struct sweep_opts *o, const char *dest, struct sweep_
 		snprintf(c->err, sizeof(c->err), "cannot read /proc/stat");
 		goto out;
 	}
-	ret = engine_run(plan, &res, NULL, NULL);
+	ret = engine_run(plan, &(struct engine_run_ctx){ .stop = &gen_stop }, &res);
 	if (ret) {
 		snprintf(c->err, sizeof(c->err), "cannot start the run: %s", strerror(-ret));
 		goto out;

@@ -1014,7 +1014,7 @@ int iperf3_server_deny(int fd)
 	return iperf3_send_state(fd, IPERF3_ACCESS_DENIED);
 }
 
-int iperf3_server_start(struct iperf3_server *s, int ctrl_fd, int timeout_ms)
+int iperf3_server_params(struct iperf3_server *s, int ctrl_fd, int timeout_ms)
 {
 	json_t *j;
 	int r;
@@ -1052,13 +1052,26 @@ int iperf3_server_start(struct iperf3_server *s, int ctrl_fd, int timeout_ms)
 		iperf3_server_error(ctrl_fd, IPERF3_IEUNIMP, 0);
 		return -EOPNOTSUPP;
 	}
-	r = iperf3_send_state(ctrl_fd, IPERF3_CREATE_STREAMS);
-	if (r)
-		goto out_io;
 	return 0;
 out_io:
 	seterr(s->err, sizeof(s->err), "iperf3 control: %s", strerror(-r));
 	return r;
+}
+
+int iperf3_server_create_streams(struct iperf3_server *s)
+{
+	int r = iperf3_send_state(s->ctrl_fd, IPERF3_CREATE_STREAMS);
+
+	if (r)
+		seterr(s->err, sizeof(s->err), "iperf3 control: %s", strerror(-r));
+	return r;
+}
+
+int iperf3_server_start(struct iperf3_server *s, int ctrl_fd, int timeout_ms)
+{
+	int r = iperf3_server_params(s, ctrl_fd, timeout_ms);
+
+	return r ? r : iperf3_server_create_streams(s);
 }
 
 int iperf3_server_add_tcp_stream(struct iperf3_server *s, int fd)

@@ -376,6 +376,17 @@ void iperf3_client_close(struct iperf3_client *c);
  */
 int iperf3_server_start(struct iperf3_server *s, int ctrl_fd, int timeout_ms);
 
+/*
+ * iperf3_server_start() in two halves, for a server that must decide
+ * something between the parameters and the streams (the sink serving
+ * several tests: which one takes the next UDP connect message):
+ * iperf3_server_params() reads the cookie and the parameters and refuses
+ * what iperf3_server_start() refuses; iperf3_server_create_streams() sends
+ * CREATE_STREAMS. Same returns.
+ */
+int iperf3_server_params(struct iperf3_server *s, int ctrl_fd, int timeout_ms);
+int iperf3_server_create_streams(struct iperf3_server *s);
+
 /**
  * iperf3_server_add_tcp_stream - read the cookie on an accepted data
  * connection. A wrong cookie (another client) gets ACCESS_DENIED, as iperf3

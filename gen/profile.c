@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <yaml.h>
 #include "gen/gen.h"
+#include "gen/profile.h"
 #include "gen/expect.h"
 #include "zcgen_version.h"
 
@@ -28,79 +29,8 @@
 #define PROFILE_MAX_BYTES (64u << 10)
 #define YAML_MAX_DEPTH 32
 
-/* ------------------------------------------------------------------ names */
-
-static const char *const proto_words[] = { "tcp", "udp", NULL };
-static const char *const mode_words[] = { "copy", "zc", "zc-fixed", "auto", NULL };
-static const char *const server_words[] = { "none", "zcgen", "iperf3", NULL };
+/* Words of keys that are no enum of their own. */
 static const char *const auto_none_words[] = { "auto", "none", NULL };
-/* in enum pacer_per and enum pacer_layer order */
-static const char *const rate_per_words[] = { "total", "queue", "stream", NULL };
-static const char *const rate_layer_words[] = { "payload", "l2", "l1", NULL };
-static const char *const hugepages_words[] = { "auto", "on", "off", NULL };
-
-static int word_index(const char *const *words, const char *s)
-{
-	for (int i = 0; words[i]; i++)
-		if (!strcasecmp(words[i], s))
-			return i;
-	return -1;
-}
-
-static const char *word_name(const char *const *words, unsigned n, unsigned i)
-{
-	return i < n ? words[i] : "?";
-}
-
-const char *gen_proto_name(enum gen_proto p)
-{
-	return word_name(proto_words, 2, p);
-}
-
-const char *gen_mode_name(enum gen_mode m)
-{
-	return word_name(mode_words, 4, m);
-}
-
-const char *gen_server_name(enum gen_server s)
-{
-	return word_name(server_words, 3, s);
-}
-
-const char *gen_hugepages_name(enum gen_hugepages h)
-{
-	return word_name(hugepages_words, 3, h);
-}
-
-int gen_proto_parse(const char *s, enum gen_proto *out)
-{
-	int i = word_index(proto_words, s);
-
-	if (i < 0)
-		return -EINVAL;
-	*out = (enum gen_proto)i;
-	return 0;
-}
-
-int gen_mode_parse(const char *s, enum gen_mode *out)
-{
-	int i = word_index(mode_words, s);
-
-	if (i < 0)
-		return -EINVAL;
-	*out = (enum gen_mode)i;
-	return 0;
-}
-
-int gen_server_parse(const char *s, enum gen_server *out)
-{
-	int i = word_index(server_words, s);
-
-	if (i < 0)
-		return -EINVAL;
-	*out = (enum gen_server)i;
-	return 0;
-}
 
 /* ------------------------------------------------------------ diagnostics */
 
@@ -279,7 +209,9 @@ union kval {
 
 struct pkey {
 	const char *path;          /* key path in a file; NULL: command line only */
-	const char *cli;           /* name for profile_set (--NAME); NULL: file only */
+	const char *cli;           /* name for profile_set, and zcgen run's --NAME (profile_option());
+				      NULL: file only */
+	bool no_option;            /* .cli is profile_set's alone (a fleet's parts): no --NAME on a run */
 	enum ktype type;
 	uint64_t min, max;         /* UINT, SIZE, TIME: range; STR: max length */
 	const char *const *words;  /* ENUM */
@@ -387,17 +319,20 @@ static void set_hugepages(struct gen_profile *p, const union kval *v) { p->hugep
 /*
  * Every key a profile or the command line can set. The loader walks a file's
  * mappings against .path; profile_set looks up .cli (or .path): both end in
- * key_apply(), so a unit or a range is checked in one place only.
+ * key_apply(), so a unit or a range is checked in one place only. A key with
+ * a .cli name is also an option of zcgen run (profile_option()): a new one
+ * needs only its line in cmd_run.c's --help text and in docs/zcgen.1.scd
+ * (unit_profile and t_package check both).
  */
 static const struct pkey keys[] = {
-	{ .path = "name", .cli = "name", .type = KT_STR, .max = 127, .set = set_name },
+	{ .path = "name", .cli = "name", .no_option = true, .type = KT_STR, .max = 127, .set = set_name },
 	{ .path = "target", .type = KT_MAP, .keys = "host, port, server, ports" },
 	{ .path = "target.host", .type = KT_STR, .max = 255, .set = set_host },
 	{ .path = "target.port", .type = KT_UINT, .min = 1, .max = 65535, .set = set_port },
-	{ .path = "target.server", .cli = "server", .type = KT_ENUM, .words = server_words,
+	{ .path = "target.server", .cli = "server", .type = KT_ENUM, .words = gen_server_words,
 	  .set = set_server },
 	{ .cli = "dest", .type = KT_HOSTPORT, .set = set_dest },
-	{ .path = "protocol", .cli = "protocol", .type = KT_ENUM, .words = proto_words,
+	{ .path = "protocol", .cli = "protocol", .type = KT_ENUM, .words = gen_proto_words,
 	  .set = set_proto },
 	{ .path = "queues", .cli = "queues", .type = KT_UINT, .min = 1, .max = GEN_MAX_QUEUES,
 	  .set = set_queues },
@@ -406,7 +341,7 @@ static const struct pkey keys[] = {
 	  .set = set_streams },
 	{ .path = "size", .cli = "size", .type = KT_SIZE, .min = 1, .max = GIB, .nullable = true,
 	  .set = set_size },
-	{ .path = "mode", .cli = "mode", .type = KT_ENUM, .words = mode_words, .set = set_mode },
+	{ .path = "mode", .cli = "mode", .type = KT_ENUM, .words = gen_mode_words, .set = set_mode },
 	{ .path = "depth", .cli = "depth", .type = KT_UINT, .min = 1, .max = 1024, .set = set_depth },
 	{ .path = "duration", .cli = "duration", .type = KT_TIME, .min = 1, .max = UINT64_MAX,
 	  .set = set_duration },
@@ -439,8 +374,8 @@ static const struct pkey keys[] = {
 	{ .path = "rate", .cli = "rate", .type = KT_RATE, .min = 1, .set = set_rate,
 	  .keys = "value, per, layer, ramp, steps, burst, tcp_pacing" },
 	{ .path = "rate.value", .type = KT_RATE, .min = 1, .set = set_rate_value },
-	{ .path = "rate.per", .type = KT_ENUM, .words = rate_per_words, .set = set_rate_per },
-	{ .path = "rate.layer", .type = KT_ENUM, .words = rate_layer_words, .set = set_rate_layer },
+	{ .path = "rate.per", .type = KT_ENUM, .words = gen_rate_per_words, .set = set_rate_per },
+	{ .path = "rate.layer", .type = KT_ENUM, .words = gen_rate_layer_words, .set = set_rate_layer },
 	{ .path = "rate.ramp", .type = KT_MAP, .keys = "from, over" },
 	{ .path = "rate.ramp.from", .type = KT_RATE, .min = 0, .set = set_ramp_from },
 	{ .path = "rate.ramp.over", .type = KT_TIME, .min = 1, .max = UINT64_MAX, .set = set_ramp_over },
@@ -464,8 +399,8 @@ static const struct pkey keys[] = {
 	{ .path = "dscp", .cli = "dscp", .type = KT_UINT, .min = 0, .max = 63, .set = set_dscp },
 	{ .path = "tos", .cli = "tos", .type = KT_UINT, .min = 0, .max = 255, .set = set_tos },
 	{ .path = "buffers", .type = KT_MAP, .keys = "hugepages" },
-	{ .path = "buffers.hugepages", .cli = "hugepages", .type = KT_ENUM, .words = hugepages_words,
-	  .set = set_hugepages },
+	{ .path = "buffers.hugepages", .cli = "hugepages", .type = KT_ENUM,
+	  .words = gen_hugepages_words, .set = set_hugepages },
 	{ .path = "expect", .type = KT_MAP, .keys = "min_gbps_total, min_gbps_per_queue, "
 	  "max_loss_percent, max_p99_latency, min_steering, offloads_effective, min_ndr_fps",
 	  .set = set_expect },
@@ -573,9 +508,9 @@ static bool bool_word(const char *s, bool *on)
 {
 	static const char *const t[] = { "on", "true", "yes", NULL }, *const f[] = { "off", "false", "no", NULL };
 
-	if (word_index(t, s) >= 0)
+	if (names_index(t, s) >= 0)
 		*on = true;
-	else if (word_index(f, s) >= 0)
+	else if (names_index(f, s) >= 0)
 		*on = false;
 	else
 		return false;
@@ -713,7 +648,7 @@ static int key_apply(struct gen_profile *p, const struct pkey *e, const char *s,
 			r = -ERANGE;
 		break;
 	case KT_ENUM:
-		v.e = word_index(e->words, s);
+		v.e = names_index(e->words, s);
 		r = v.e < 0 ? -EINVAL : 0;
 		break;
 	case KT_CPUS:
@@ -2184,6 +2119,14 @@ int profile_set(struct gen_profile *p, const char *key, const char *value, struc
 		p->pos[key_by_path("target.port") - keys] = p->pos[e - keys];
 	}
 	return 0;
+}
+
+const char *profile_option(unsigned i)
+{
+	for (unsigned k = 0; k < N_KEYS; k++)
+		if (keys[k].cli && !keys[k].no_option && !i--)
+			return keys[k].cli;
+	return NULL;
 }
 
 /* ------------------------------------------------------------- validation */

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-/* gen.h defines the profile and its enums; it includes this file at its end. */
+/* gen.h defines the profile, gen/names.h its enums */
 #include "gen/gen.h"
 
 /* One problem found in a profile or an override; all of them are collected. */
@@ -71,6 +71,16 @@ int profile_load(struct gen_profile *p, const char *path, struct gen_diags *d);
  */
 int profile_set(struct gen_profile *p, const char *key, const char *value, struct gen_diags *d);
 
+/**
+ * profile_option() - the options of zcgen run that set a profile key
+ * @i: 0, 1, ...: the keys with a command-line name, in the key table's order
+ *
+ * zcgen run builds its getopt_long() table from these; each takes a value,
+ * which goes to profile_set() under this same name.
+ * Return: the option's name without "--" ("dest", "stall-timeout"), NULL past the last.
+ */
+const char *profile_option(unsigned i);
+
 /*
  * Checks across keys, done after the overrides: a target is given, the CPUs
  * exist and the process may use them (sched_getaffinity), omit < duration,
@@ -89,11 +99,6 @@ int profile_validate(struct gen_profile *p, struct gen_diags *d);
  * Only meaningful after profile_validate (n_cpus > 0).
  */
 unsigned profile_queue_cpu(const struct gen_profile *p, unsigned q);
-
-/* Parsers for the names printed by gen_proto_name() & co: 0 or -EINVAL. */
-int gen_proto_parse(const char *s, enum gen_proto *out);
-int gen_mode_parse(const char *s, enum gen_mode *out);
-int gen_server_parse(const char *s, enum gen_server *out);
 
 /**
  * profile_edit_distance() - Levenshtein distance between @a and @b, ignoring

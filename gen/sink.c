@@ -405,7 +405,7 @@ int sink_open(const struct sink_cfg *cfg, struct sink **out)
 	rc = probe_both(s, cfg, &ss, sslen);
 	if (rc)
 		goto fail;
-	rc = sink_ip3_init(&s->ip3, IP3_TIMEOUT_MS);
+	rc = sink_ip3_init(&s->ip3, IP3_TIMEOUT_MS, cfg->max_tests);
 	if (rc)
 		goto fail;
 

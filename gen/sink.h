@@ -10,6 +10,9 @@
 #include "gen/udpseq.h"
 
 #define SINK_MAX_WORKERS 256
+/* iperf3 tests served at once (zcgen sink --max-tests): each has a thread and up to 128 streams. */
+#define SINK_MAX_TESTS 1024
+#define SINK_DEFAULT_TESTS 64
 /* "[v6addr%scope]:port" with room to spare */
 #define SINK_ADDRSTRLEN 80
 
@@ -33,6 +36,7 @@ struct sink_cfg {
 	unsigned workers;       /* 1..SINK_MAX_WORKERS, one io_uring and socket pair each */
 	bool verify;            /* check plain streams' payload (gen/payload.h) */
 	bool gro;               /* UDP_GRO on the UDP sockets: coalesced receives, split here */
+	unsigned max_tests;     /* iperf3 tests served at once; 0: SINK_DEFAULT_TESTS */
 };
 
 /*
@@ -173,8 +177,8 @@ const char *sink_local(const struct sink *s, char *buf, size_t len, uint16_t *po
  * sink_start() - start the workers: pinned threads, each with its own io_uring
  * @s: the sink
  *
- * And the iperf3 control thread, which serves iperf3 clients' control
- * connections (docs/sink.md, "iperf3 clients"), one test at a time.
+ * And the iperf3 side, which serves iperf3 clients' control connections
+ * (docs/sink.md, "iperf3 clients"), several tests at once, a thread each.
  * Worker i is pinned to the i-th CPU the process may use if there are at
  * least as many CPUs as workers. Returns once every worker has its ring set up
  * and its first accept/receive armed, so that data sent after the return is

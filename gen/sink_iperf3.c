@@ -15,10 +15,17 @@
 #define QUIET_STEPS     4     /* unchanged this many times in a row: everything was read */
 #define QUIET_MAX_MS    3000  /* give up waiting for quiet (a sender that goes on) */
 
-enum { ST_IDLE, ST_STARTING, ST_STREAMS, ST_RUNNING, ST_ENDING };
+/*
+ * A test's life: NEW (its control connection handed over by a worker),
+ * STARTING (its thread reads the parameters), STREAMS (CREATE_STREAMS sent:
+ * its data streams are taken), RUNNING, ENDING (TEST_END came: results),
+ * DONE (control connection closed; its thread is joined by the manager).
+ */
+enum { ST_NEW, ST_STARTING, ST_STREAMS, ST_RUNNING, ST_ENDING, ST_DONE };
 
 struct ip3_test {
 	struct sink_iperf3_test pub;  /* streams is NULL here; built by sink_ip3_results() */
+	struct sink_ip3 *ip;
 	char cookie[IPERF3_COOKIE_LEN];
 	bool params_known;
 	struct iperf3_params params;
@@ -27,20 +34,35 @@ struct ip3_test {
 	struct ip3_stream *order[IPERF3_MAX_STREAMS];    /* id order, once ids_given */
 	bool ids_given;
 	bool finished;                /* the results were snapshot for the client */
+	/* Under the sink_ip3 lock: */
+	int state;
+	int ctrl_fd;                  /* its control connection, -1 once closed */
+	pthread_t thread;
+	bool thread_ok;               /* created and not joined yet */
 };
 
 struct sink_ip3 {
-	pthread_mutex_t lock;         /* everything below */
+	pthread_mutex_t lock;         /* everything below, and each test's state and ctrl_fd */
 	pthread_cond_t cond;
-	pthread_t thread;
+	pthread_t thread;             /* the manager: starts and joins the tests' threads */
 	bool thread_ok;
 	bool quit;
-	int state;
-	int ctrl_fd;                  /* the current test's control connection, -1 */
-	bool ctrl_new;                /* handed over, not picked up yet */
-	struct ip3_test *cur;
-	struct ip3_test **tests;
+	struct ip3_test **tests;      /* every test, in arrival order */
 	unsigned n_tests, cap_tests;
+	struct ip3_test **live;       /* the tests not DONE, at most max_tests */
+	unsigned n_live, max_tests;
+	unsigned n_threads;           /* tests' threads created and not joined */
+	unsigned n_reap;              /* of those, DONE ones */
+	/*
+	 * The UDP test that takes UDP connect messages now, or NULL. A UDP
+	 * stream's connect message carries no cookie, so with several tests
+	 * at once only one UDP test at a time may be between CREATE_STREAMS
+	 * and its last stream: every connect message is then its own. The
+	 * others wait (a few ms: the time the client takes to connect its
+	 * streams) before they send CREATE_STREAMS. TCP streams carry the
+	 * cookie and need no such turn.
+	 */
+	struct ip3_test *udp_taker;
 	int timeout_ms;
 };
 
@@ -60,26 +82,45 @@ static void sleep_ms(unsigned ms)
 		;
 }
 
-int sink_ip3_init(struct sink_ip3 **out, int timeout_ms)
+/* CLOCK_REALTIME (the condition variable's clock) @ms from now. */
+static struct timespec abs_in(unsigned ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	return ts;
+}
+
+int sink_ip3_init(struct sink_ip3 **out, int timeout_ms, unsigned max_tests)
 {
 	struct sink_ip3 *ip = calloc(1, sizeof(*ip));
 
 	if (!ip)
 		return -ENOMEM;
+	if (!max_tests)
+		max_tests = SINK_IP3_DEFAULT_TESTS;
+	if (max_tests > SINK_IP3_MAX_TESTS)
+		max_tests = SINK_IP3_MAX_TESTS;
+	ip->live = calloc(max_tests, sizeof(*ip->live));
+	if (!ip->live) {
+		free(ip);
+		return -ENOMEM;
+	}
 	pthread_mutex_init(&ip->lock, NULL);
 	pthread_cond_init(&ip->cond, NULL);
-	ip->ctrl_fd = -1;
+	ip->max_tests = max_tests;
 	ip->timeout_ms = timeout_ms;
 	*out = ip;
 	return 0;
 }
 
 /* ---- called by the workers, under the lock ------------------------------- */
-
-static unsigned stream_limit(const struct ip3_test *t)
-{
-	return t->params_known ? t->params.parallel : IPERF3_MAX_STREAMS;
-}
 
 static struct ip3_stream *stream_new(struct ip3_test *t, bool udp, const char *peer,
 				     unsigned worker, uint64_t order_ns)
@@ -93,14 +134,14 @@ static struct ip3_stream *stream_new(struct ip3_test *t, bool udp, const char *p
 	st->udp = udp;
 	st->order_ns = order_ns;
 	st->test_n = t->pub.n;
-	atomic_init(&st->counters64, t->params_known && t->params.udp_counters_64bit);
+	atomic_init(&st->counters64, t->params.udp_counters_64bit);
 	snprintf(st->out.peer, sizeof(st->out.peer), "%s", peer);
 	st->out.worker = worker;
 	t->streams[t->n_streams++] = st;
 	return st;
 }
 
-static struct ip3_test *test_new(struct sink_ip3 *ip, const char *cookie, const char *peer)
+static struct ip3_test *test_new(struct sink_ip3 *ip, const char *cookie, const char *peer, int fd)
 {
 	struct ip3_test *t;
 
@@ -116,16 +157,30 @@ static struct ip3_test *test_new(struct sink_ip3 *ip, const char *cookie, const 
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return NULL;
+	t->ip = ip;
 	memcpy(t->cookie, cookie, IPERF3_COOKIE_LEN);
 	t->pub.n = ip->n_tests + 1;
 	snprintf(t->pub.peer, sizeof(t->pub.peer), "%s", peer);
+	t->state = ST_NEW;
+	t->ctrl_fd = fd;
 	ip->tests[ip->n_tests++] = t;
+	ip->live[ip->n_live++] = t;
 	return t;
 }
 
-static bool taking_streams(const struct sink_ip3 *ip)
+/* A data stream is taken once CREATE_STREAMS went out (the parameters are known by then). */
+static bool taking_streams(const struct sink_ip3 *ip, const struct ip3_test *t, bool udp)
 {
-	return !ip->quit && ip->cur && (ip->state == ST_STARTING || ip->state == ST_STREAMS);
+	return !ip->quit && t->state == ST_STREAMS && t->params.udp == udp &&
+	       t->n_streams < t->params.parallel;
+}
+
+static struct ip3_test *live_by_cookie(struct sink_ip3 *ip, const char *cookie)
+{
+	for (unsigned i = 0; i < ip->n_live; i++)
+		if (!memcmp(cookie, ip->live[i]->cookie, IPERF3_COOKIE_LEN))
+			return ip->live[i];
+	return NULL;
 }
 
 enum ip3_verdict sink_ip3_tcp(struct sink_ip3 *ip, const char cookie[IPERF3_COOKIE_LEN], int fd,
@@ -137,29 +192,19 @@ enum ip3_verdict sink_ip3_tcp(struct sink_ip3 *ip, const char cookie[IPERF3_COOK
 
 	*st = NULL;
 	pthread_mutex_lock(&ip->lock);
-	t = ip->cur;
-	if (t && !memcmp(cookie, t->cookie, IPERF3_COOKIE_LEN)) {
-		/*
-		 * The test's own cookie: a data stream while streams are
-		 * wanted. Before the parameters are known (the control thread
-		 * has sent CREATE_STREAMS but not yet published them) any
-		 * protocol is taken; the control thread checks afterwards.
-		 */
-		if (taking_streams(ip) && (!t->params_known || !t->params.udp) &&
-		    t->n_streams < stream_limit(t)) {
+	t = live_by_cookie(ip, cookie);
+	if (t) {
+		/* The test's own cookie: one of its data streams, while it takes them. */
+		if (taking_streams(ip, t, false)) {
 			*st = stream_new(t, false, peer, worker, order_ns);
 			if (*st) {
 				v = IP3_STREAM;
 				pthread_cond_broadcast(&ip->cond);
 			}
 		}
-	} else if (!ip->quit && ip->state == ST_IDLE && ip->ctrl_fd < 0) {
-		t = test_new(ip, cookie, peer);
-		if (t) {
-			ip->cur = t;
-			ip->state = ST_STARTING;
-			ip->ctrl_fd = fd;
-			ip->ctrl_new = true;
+	} else if (!ip->quit && ip->n_live < ip->max_tests && fd >= 0) {
+		/* A new test: the manager gives it a thread of its own. */
+		if (test_new(ip, cookie, peer, fd)) {
 			v = IP3_CONTROL;
 			pthread_cond_broadcast(&ip->cond);
 		}
@@ -175,9 +220,8 @@ struct ip3_stream *sink_ip3_udp_hello(struct sink_ip3 *ip, const char *peer, uns
 	struct ip3_test *t;
 
 	pthread_mutex_lock(&ip->lock);
-	t = ip->cur;
-	if (taking_streams(ip) && (!t->params_known || t->params.udp) &&
-	    t->n_streams < stream_limit(t)) {
+	t = ip->udp_taker;
+	if (t && taking_streams(ip, t, true)) {
 		st = stream_new(t, true, peer, worker, order_ns);
 		if (st)
 			pthread_cond_broadcast(&ip->cond);
@@ -223,31 +267,53 @@ static void pub_params(struct ip3_test *t, const struct iperf3_params *p)
 	snprintf(t->pub.client_version, sizeof(t->pub.client_version), "%s", p->client_version);
 }
 
-/* The parameters are in: publish them and check the streams taken before. */
+/*
+ * The parameters are in: a UDP test waits for its turn to take connect
+ * messages (struct sink_ip3, udp_taker), then the parameters are published
+ * and streams are taken from now on; the caller sends CREATE_STREAMS.
+ */
 static int params_known(struct sink_ip3 *ip, struct ip3_test *t, const struct iperf3_params *p,
 			char *why, size_t whylen)
 {
+	uint64_t deadline = mono_ns() + (uint64_t)ip->timeout_ms * 1000000ull;
 	int r = 0;
 
 	pthread_mutex_lock(&ip->lock);
+	pub_params(t, p);
+	while (p->udp && ip->udp_taker && !ip->quit) {
+		struct timespec ts = abs_in(100);
+
+		if (mono_ns() > deadline) {
+			snprintf(why, whylen, "iperf3 test: test %u held the UDP streams' set-up for "
+				 "over %d ms", ip->udp_taker->pub.n, ip->timeout_ms);
+			r = -ETIMEDOUT;
+			goto out;
+		}
+		pthread_cond_timedwait(&ip->cond, &ip->lock, &ts);
+	}
+	if (ip->quit) {
+		r = -ESHUTDOWN;
+		goto out;
+	}
+	if (p->udp)
+		ip->udp_taker = t;
 	t->params = *p;
 	t->params_known = true;
-	pub_params(t, p);
-	for (unsigned i = 0; i < t->n_streams; i++) {
-		atomic_store(&t->streams[i]->counters64, p->udp_counters_64bit);
-		if (t->streams[i]->udp != p->udp) {
-			snprintf(why, whylen, "iperf3 test: a %s stream in a %s test",
-				 t->streams[i]->udp ? "udp" : "tcp", p->udp ? "udp" : "tcp");
-			r = -EPROTO;
-		}
-	}
-	if (t->n_streams > p->parallel) {
-		snprintf(why, whylen, "iperf3 test: %u streams for %u asked", t->n_streams, p->parallel);
-		r = -EPROTO;
-	}
-	ip->state = ST_STREAMS;
+	t->state = ST_STREAMS;
+out:
 	pthread_mutex_unlock(&ip->lock);
 	return r;
+}
+
+/* The UDP turn is over (every stream came, or the test failed): the next UDP test's. */
+static void udp_turn_done(struct sink_ip3 *ip, struct ip3_test *t)
+{
+	pthread_mutex_lock(&ip->lock);
+	if (ip->udp_taker == t) {
+		ip->udp_taker = NULL;
+		pthread_cond_broadcast(&ip->cond);
+	}
+	pthread_mutex_unlock(&ip->lock);
 }
 
 /* Anything on the control connection while we wait for streams ends the test. */
@@ -277,7 +343,7 @@ static int wait_streams(struct sink_ip3 *ip, struct ip3_test *t, int fd, char *w
 
 	pthread_mutex_lock(&ip->lock);
 	while (t->n_streams < t->params.parallel) {
-		struct timespec ts;
+		struct timespec ts = abs_in(100);
 
 		if (ip->quit) {
 			r = -ESHUTDOWN;
@@ -288,12 +354,6 @@ static int wait_streams(struct sink_ip3 *ip, struct ip3_test *t, int fd, char *w
 				 t->n_streams, t->params.parallel, ip->timeout_ms);
 			r = -ETIMEDOUT;
 			break;
-		}
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 100 * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
 		}
 		pthread_cond_timedwait(&ip->cond, &ip->lock, &ts);
 		pthread_mutex_unlock(&ip->lock);
@@ -473,10 +533,10 @@ static void client_results(struct ip3_test *t, const struct iperf3_results *c)
 		}
 }
 
-static void set_state(struct sink_ip3 *ip, int state)
+static void set_state(struct sink_ip3 *ip, struct ip3_test *t, int state)
 {
 	pthread_mutex_lock(&ip->lock);
-	ip->state = state;
+	t->state = state;
 	pthread_mutex_unlock(&ip->lock);
 }
 
@@ -502,8 +562,8 @@ static void run_test(struct sink_ip3 *ip, struct ip3_test *t, int fd)
 		test_fail(ip, t, -ENOMEM, NULL);
 		return;
 	}
-	/* Reads the cookie again (the worker only peeked), PARAM_EXCHANGE, CREATE_STREAMS. */
-	r = iperf3_server_start(srv, fd, ip->timeout_ms);
+	/* Reads the cookie again (the worker only peeked), PARAM_EXCHANGE, the parameters. */
+	r = iperf3_server_params(srv, fd, ip->timeout_ms);
 	if (r) {
 		/* A refused test (reverse, ...) still shows what it asked. */
 		pthread_mutex_lock(&ip->lock);
@@ -519,14 +579,19 @@ static void run_test(struct sink_ip3 *ip, struct ip3_test *t, int fd)
 		test_fail(ip, t, r, why);
 		goto out;
 	}
-	r = wait_streams(ip, t, fd, why, sizeof(why));
+	r = iperf3_server_create_streams(srv);
+	if (!r)
+		r = wait_streams(ip, t, fd, why, sizeof(why));
+	else
+		snprintf(why, sizeof(why), "%s", srv->err);
+	udp_turn_done(ip, t);
 	if (r) {
 		iperf3_server_error(fd, IPERF3_IESTREAMID, -r);
 		test_fail(ip, t, r, why);
 		goto out;
 	}
 	give_ids(ip, t, srv);
-	set_state(ip, ST_RUNNING);
+	set_state(ip, t, ST_RUNNING);
 	t->pub.start_ns = mono_ns();
 	r = iperf3_server_run(srv);
 	/* a client that marks its warm-up on the wire needs no timer: its warm-up is never counted */
@@ -552,7 +617,7 @@ static void run_test(struct sink_ip3 *ip, struct ip3_test *t, int fd)
 		goto out;
 	}
 	t->pub.end_ns = mono_ns();
-	set_state(ip, ST_ENDING);
+	set_state(ip, t, ST_ENDING);
 	wait_quiet(t);
 	extra = calloc(1, sizeof(*extra));
 	if (extra && t->pub.udp)
@@ -569,32 +634,109 @@ out:
 	free(srv);
 }
 
+/* Under the lock: the test is over, its control connection closed; the manager joins its thread. */
+static void test_done(struct sink_ip3 *ip, struct ip3_test *t)
+{
+	if (ip->udp_taker == t)
+		ip->udp_taker = NULL;
+	if (t->ctrl_fd >= 0)
+		close(t->ctrl_fd);
+	t->ctrl_fd = -1;
+	t->state = ST_DONE;
+	for (unsigned i = 0; i < ip->n_live; i++)
+		if (ip->live[i] == t) {
+			ip->live[i] = ip->live[--ip->n_live];
+			break;
+		}
+	if (t->thread_ok)
+		ip->n_reap++;
+	pthread_cond_broadcast(&ip->cond);
+}
+
+/* One test's thread: the control protocol, blocking, apart from every other test's. */
+static void *test_main(void *arg)
+{
+	struct ip3_test *t = arg;
+	struct sink_ip3 *ip = t->ip;
+	int fd;
+
+	pthread_mutex_lock(&ip->lock);
+	fd = t->ctrl_fd;
+	pthread_mutex_unlock(&ip->lock);
+	run_test(ip, t, fd);
+	/* Closed under the lock: sink_ip3_stop() may shut it down meanwhile. */
+	pthread_mutex_lock(&ip->lock);
+	test_done(ip, t);
+	pthread_mutex_unlock(&ip->lock);
+	return NULL;
+}
+
+/* Under the lock: a test handed over and not started, or NULL. */
+static struct ip3_test *next_new(struct sink_ip3 *ip)
+{
+	for (unsigned i = 0; i < ip->n_live; i++)
+		if (ip->live[i]->state == ST_NEW)
+			return ip->live[i];
+	return NULL;
+}
+
+/* Under the lock: a DONE test whose thread is to be joined, or NULL. */
+static struct ip3_test *next_reap(struct sink_ip3 *ip)
+{
+	if (!ip->n_reap)
+		return NULL;
+	for (unsigned i = ip->n_tests; i-- > 0;)
+		if (ip->tests[i]->state == ST_DONE && ip->tests[i]->thread_ok)
+			return ip->tests[i];
+	return NULL;
+}
+
+/*
+ * The manager: a thread per test, started from here rather than from the
+ * worker that got the control connection, so that it does not inherit that
+ * worker's CPU pinning; and joined here when it ends. On quit it waits for
+ * every test's thread (sink_ip3_stop() has shut their connections down).
+ */
 static void *ctl_main(void *arg)
 {
 	struct sink_ip3 *ip = arg;
 
 	pthread_mutex_lock(&ip->lock);
 	for (;;) {
-		struct ip3_test *t;
-		int fd;
+		struct ip3_test *t = ip->quit ? NULL : next_new(ip);
+		int r;
 
-		while (!ip->quit && !ip->ctrl_new)
-			pthread_cond_wait(&ip->cond, &ip->lock);
-		if (ip->quit)
+		if (t) {
+			t->state = ST_STARTING;
+			pthread_mutex_unlock(&ip->lock);
+			r = pthread_create(&t->thread, NULL, test_main, t);
+			pthread_mutex_lock(&ip->lock);
+			if (r) {
+				t->pub.err = -r;
+				snprintf(t->pub.msg, sizeof(t->pub.msg), "no thread for the test: %s",
+					 strerror(r));
+				test_done(ip, t);
+			} else {
+				t->thread_ok = true;
+				ip->n_threads++;
+				if (t->state == ST_DONE)
+					ip->n_reap++;  /* ended before thread_ok was set */
+			}
+			continue;
+		}
+		t = next_reap(ip);
+		if (t) {
+			t->thread_ok = false;
+			ip->n_reap--;
+			ip->n_threads--;
+			pthread_mutex_unlock(&ip->lock);
+			pthread_join(t->thread, NULL);
+			pthread_mutex_lock(&ip->lock);
+			continue;
+		}
+		if (ip->quit && !ip->n_threads)
 			break;
-		ip->ctrl_new = false;
-		t = ip->cur;
-		fd = ip->ctrl_fd;
-		pthread_mutex_unlock(&ip->lock);
-
-		run_test(ip, t, fd);
-
-		/* Closed under the lock: sink_ip3_stop() may shut it down meanwhile. */
-		pthread_mutex_lock(&ip->lock);
-		close(ip->ctrl_fd);
-		ip->ctrl_fd = -1;
-		ip->cur = NULL;
-		ip->state = ST_IDLE;
+		pthread_cond_wait(&ip->cond, &ip->lock);
 	}
 	pthread_mutex_unlock(&ip->lock);
 	return NULL;
@@ -615,24 +757,29 @@ void sink_ip3_stop(struct sink_ip3 *ip)
 		return;
 	pthread_mutex_lock(&ip->lock);
 	ip->quit = true;
-	/* Wakes the control thread out of any blocking read on the control connection. */
-	if (ip->ctrl_fd >= 0)
-		shutdown(ip->ctrl_fd, SHUT_RDWR);
+	/* Wakes the tests' threads out of any blocking read on their control connections. */
+	for (unsigned i = 0; i < ip->n_live; i++)
+		if (ip->live[i]->ctrl_fd >= 0 && ip->live[i]->state != ST_NEW)
+			shutdown(ip->live[i]->ctrl_fd, SHUT_RDWR);
 	pthread_cond_broadcast(&ip->cond);
 	pthread_mutex_unlock(&ip->lock);
 	if (ip->thread_ok) {
 		pthread_join(ip->thread, NULL);
 		ip->thread_ok = false;
 	}
-	/* A control connection handed over but never picked up. */
-	if (ip->ctrl_fd >= 0) {
-		if (ip->cur && !ip->cur->pub.err) {
-			ip->cur->pub.err = -ESHUTDOWN;
-			snprintf(ip->cur->pub.msg, sizeof(ip->cur->pub.msg), "the sink stopped during the test");
+	/* Control connections handed over but never started (or no manager ran). */
+	pthread_mutex_lock(&ip->lock);
+	while (ip->n_live) {
+		struct ip3_test *t = ip->live[0];
+
+		if (!t->pub.err) {
+			t->pub.err = -ESHUTDOWN;
+			snprintf(t->pub.msg, sizeof(t->pub.msg), "the sink stopped during the test");
 		}
-		close(ip->ctrl_fd);
-		ip->ctrl_fd = -1;
+		t->thread_ok = false;
+		test_done(ip, t);
 	}
+	pthread_mutex_unlock(&ip->lock);
 }
 
 int sink_ip3_results(struct sink_ip3 *ip, struct sink_iperf3_test **tests, unsigned *n)
@@ -680,6 +827,7 @@ void sink_ip3_free(struct sink_ip3 *ip)
 		free(ip->tests[i]);
 	}
 	free(ip->tests);
+	free(ip->live);
 	pthread_mutex_destroy(&ip->lock);
 	pthread_cond_destroy(&ip->cond);
 	free(ip);

@@ -18,8 +18,14 @@
  * (blocking, slow) control protocol, so that data receive never waits on
  * it. Data streams stay with the worker that received them: it counts into
  * the stream's live counters below (one writer), which the control thread
- * reads at TEST_END. One test at a time: anything else gets ACCESS_DENIED.
+ * reads at TEST_END. Several tests run at once, each with a thread of its
+ * own (started by a manager thread), so that many clients can send to one
+ * sink (an incast); a new test beyond max_tests gets ACCESS_DENIED, as
+ * iperf3 -s answers any second client.
  */
+
+#define SINK_IP3_MAX_TESTS SINK_MAX_TESTS
+#define SINK_IP3_DEFAULT_TESTS SINK_DEFAULT_TESTS
 
 struct sink_ip3;
 struct ip3_test;
@@ -52,12 +58,16 @@ struct ip3_stream {
 
 enum ip3_verdict {
 	IP3_STREAM,     /* a data stream of the running test: consume the cookie, count the rest */
-	IP3_CONTROL,    /* a new test: the fd now belongs to the control thread */
-	IP3_DENY,       /* busy: consume the cookie, send ACCESS_DENIED, close */
+	IP3_CONTROL,    /* a new test: the fd now belongs to the iperf3 side */
+	IP3_DENY,       /* max_tests running, or a stream not wanted: consume the cookie,
+			   send ACCESS_DENIED, close */
 };
 
-/* Return: 0 or -errno. @timeout_ms: per control message (0: iperf3's 10 s). */
-int sink_ip3_init(struct sink_ip3 **out, int timeout_ms);
+/*
+ * Return: 0 or -errno. @timeout_ms: per control message (0: iperf3's 10 s).
+ * @max_tests: tests served at once (0: SINK_IP3_DEFAULT_TESTS; at most SINK_IP3_MAX_TESTS).
+ */
+int sink_ip3_init(struct sink_ip3 **out, int timeout_ms, unsigned max_tests);
 int sink_ip3_start(struct sink_ip3 *ip);
 /* Ends a test in progress (its control connection is shut down), joins the thread. */
 void sink_ip3_stop(struct sink_ip3 *ip);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # t_sink_iperf3.sh - a real `iperf3 -c` against `zcgen sink` on loopback (TCP, -P 2, UDP,
-# busy, reverse refused), plain streams on the same sink, and `zcgen sink --verify`.
+# two clients at once, busy with --max-tests 1, reverse refused), plain streams on the same
+# sink, and `zcgen sink --verify`.
 source "$(dirname "$0")/lib.sh"
 
 for tool in iperf3 jq python3; do
@@ -31,18 +32,20 @@ timeout 30 iperf3 -c $I -p "$SINK_PORT" -u -b 200M -l 1400 -t 2 -J >"$T/udp.json
 rc=$?
 check "iperf3 -u: exit 0 ($(jq -r '.error // empty' "$T/udp.json" 2>/dev/null))" [ $rc -eq 0 ]
 
-# ---- a second client while one runs: refused
-timeout 30 iperf3 -c $I -p "$SINK_PORT" -t 3 -J >"$T/long.json" 2>&1 &
+# ---- a second client while one runs: served at the same time (several tests at once),
+# each told its own counts. The second starts once the first one's data flows (its first
+# interval line, iperf3 --forceflush), not after a guessed sleep.
+timeout 30 iperf3 -c $I -p "$SINK_PORT" -t 3 -i 0.2 --forceflush >"$T/long.out" 2>&1 &
 long=$!
-sleep 1
-timeout 20 iperf3 -c $I -p "$SINK_PORT" -t 1 >"$T/busy.out" 2>&1
+for _ in $(seq 200); do grep -q 'bits/sec' "$T/long.out" && break; sleep 0.05; done
+timeout 20 iperf3 -c $I -p "$SINK_PORT" -t 1 -J >"$T/second.json" 2>&1
 rc=$?
 wait $long
 lrc=$?
 check "the running test still ends well" [ $lrc -eq 0 ]
-busy=no
-[ $rc -ne 0 ] && grep -q 'the server is busy' "$T/busy.out" && busy=yes
-check "second client refused (exit $rc): $(tail -n1 "$T/busy.out")" [ $busy = yes ]
+check "a second client at the same time: exit 0 ($(jq -r '.error // empty' "$T/second.json" 2>/dev/null))" [ $rc -eq 0 ]
+check "... its receiver bytes are what it sent" \
+	[ "$(jq '.end.sum_received.bytes == .end.sum_sent.bytes and .end.sum_sent.bytes > 0' "$T/second.json")" = true ]
 
 # ---- reverse is refused with a reason, and the sink goes on
 timeout 20 iperf3 -c $I -p "$SINK_PORT" -t 1 -R >"$T/rev.out" 2>&1
@@ -91,8 +94,12 @@ check "udp: jitter given" [ "$(jq '[.iperf3_tests[] | select(.test == 3)][0].str
 check "udp: the stream is listed as iperf3's" \
 	[ "$(jq -r '[.streams[] | select(.iperf3_test == 3)][0] | "\(.source) \(.protocol) \(.iperf3_id)"' "$S")" = "iperf3 udp 1" ]
 
-check "busy: 4 tests ran, 1 refused at least" \
-	[ "$(jq '(.iperf3_tests | map(select(.result == "ok")) | length) == 4 and .total.iperf3_denied >= 1' "$S")" = true ]
+check "5 tests ran, none refused" \
+	[ "$(jq '(.iperf3_tests | map(select(.result == "ok")) | length) == 5 and .total.iperf3_denied == 0' "$S")" = true ]
+check "the long test and the second one overlapped on the sink" \
+	[ "$(jq '[.iperf3_tests[] | select(.test == 4 or .test == 5)] | .[1].start_s < .[0].end_s' "$S")" = true ]
+check "... the second one's count is the one its client was told" \
+	[ "$(jq '[.iperf3_tests[] | select(.test == 5)][0] | .bytes' "$S")" = "$(jq .end.sum_received.bytes "$T/second.json")" ]
 check "reverse: an error test, said why" \
 	[ "$(jq -r '.iperf3_tests[] | select(.result == "error") | .error' "$S" | grep -c reverse)" = 1 ]
 
@@ -139,6 +146,23 @@ check "verify: udp, one corrupt byte in one datagram" \
 check "verify: totals" [ "$(jq -c '[.verify, .total.corrupt_bytes, .total.corrupt_datagrams]' "$V")" = "[true,2,1]" ]
 grep -q 'verify: PAYLOAD CORRUPT: 2 corrupt bytes, 1 corrupt datagrams' "$SINK_OUT" && ok "verify: the table says so" \
 	|| fail "verify: $(grep verify "$SINK_OUT")"
+
+# ---- --max-tests 1: a second client while one runs is refused, as by iperf3 -s
+start_sink tcp --max-tests 1
+timeout 30 iperf3 -c $I -p "$SINK_PORT" -t 3 -i 0.2 --forceflush >"$T/long1.out" 2>&1 &
+long=$!
+for _ in $(seq 200); do grep -q 'bits/sec' "$T/long1.out" && break; sleep 0.05; done
+timeout 20 iperf3 -c $I -p "$SINK_PORT" -t 1 >"$T/busy.out" 2>&1
+rc=$?
+wait $long
+lrc=$?
+stop_sink
+check "--max-tests 1: the running test still ends well" [ $lrc -eq 0 ]
+busy=no
+[ $rc -ne 0 ] && grep -q 'the server is busy' "$T/busy.out" && busy=yes
+check "--max-tests 1: a second client refused (exit $rc): $(tail -n1 "$T/busy.out")" [ $busy = yes ]
+check "--max-tests 1: 1 test ran, 1 refused" \
+	[ "$(jq -c '[(.iperf3_tests | map(select(.result == "ok")) | length), .total.iperf3_denied]' "$SINK_JSON")" = "[1,1]" ]
 
 # ---- the lab's sink (one, --protocol both): iperf3 TCP and UDP tests against it
 if [ "$(id -u)" != 0 ] || ! ip netns list >/dev/null 2>&1; then

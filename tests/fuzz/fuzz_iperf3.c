@@ -177,7 +177,7 @@ static void sink_side(const uint8_t *data, size_t size)
 	memcpy(cookie, ctl, sizeof(cookie));
 	memcpy(other, cookie, sizeof(other));
 	other[0] = other[0] == 'a' ? 'b' : 'a';
-	if (sink_ip3_init(&ip, TIMEOUT_MS)) {
+	if (sink_ip3_init(&ip, TIMEOUT_MS, 0)) {
 		free(ctl);
 		return;
 	}

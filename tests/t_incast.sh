@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# t_incast.sh - many to one: three clients at once (zcgen TCP and UDP with --server zcgen, and
+# `iperf3 -c`) from the lab's sending namespace into one `zcgen sink` on one port in its
+# receiving namespace. The sink serves the three iperf3 tests at the same time; each client is
+# told the counts of its own streams, which equal what it sent (UDP: received + lost = sent),
+# and the sink's report has one test per client with exactly those counts (docs/sink.md,
+# "Several clients at once").
+source "$(dirname "$0")/lib.sh"
+
+for tool in jq iperf3; do
+	command -v $tool >/dev/null || skip "$tool not installed"
+done
+use_lab zcgn$$
+"$ZCGEN" lab up --queues 2 --no-sink >"$T/lab.out" 2>&1 || { cat "$T/lab.out"; fail "lab up"; finish; exit; }
+TX="ip netns exec $P-tx"
+jqe() { jq -e "$@" >/dev/null; }
+RX="ip netns exec $P-rx"
+
+# The lab's receiving side with a sink of this test's own, for its JSON report.
+$RX "$ZCGEN" sink --listen 198.18.0.2:5201 --protocol both --queues 2 --quiet --json "$T/sink.json" \
+	>"$T/sink.out" 2>&1 &
+SINK_PID=$!
+for _ in $(seq 100); do grep -q '^listening on' "$T/sink.out" && break; sleep 0.05; done
+grep -q '^listening on' "$T/sink.out" || { cat "$T/sink.out"; fail "the sink did not start"; finish; exit; }
+
+# Three clients at once, each 2 s (told apart in the sink's report by protocol and streams:
+# zcgen's TCP run has 3, iperf3's 2); they start within a few ms of each other and each test's
+# data phase lasts 2 s, so they overlap (checked below on the sink's clock).
+$TX "$ZCGEN" --dest 198.18.0.2:5201 --server zcgen --queues 1 --cpus 0 --streams 3 --duration 2 \
+	--json "$T/tcp.json" >"$T/tcp.out" 2>&1 &
+a=$!
+$TX "$ZCGEN" --dest 198.18.0.2:5201 --server zcgen --protocol udp --size 1400 --rate 200M \
+	--queues 1 --cpus 1 --duration 2 --json "$T/udp.json" >"$T/udp.out" 2>&1 &
+b=$!
+$TX timeout 30 iperf3 -c 198.18.0.2 -p 5201 -t 2 -P 2 -J >"$T/ip3.json" 2>"$T/ip3.err" &
+c=$!
+wait $a; ra=$?
+wait $b; rb=$?
+wait $c; rc=$?
+stop_sink
+S=$T/sink.json
+[ $ra -eq 0 ] || sed 's/^/# tcp: /' "$T/tcp.out"
+[ $rb -eq 0 ] || sed 's/^/# udp: /' "$T/udp.out"
+[ $rc -eq 0 ] || { sed 's/^/# iperf3: /' "$T/ip3.err"; jq -r '.error // empty' "$T/ip3.json"; }
+check "zcgen tcp: exit 0" [ $ra -eq 0 ]
+check "zcgen udp: exit 0" [ $rb -eq 0 ]
+check "iperf3 -c: exit 0" [ $rc -eq 0 ]
+
+check "the sink ran 3 tests, all ok, none refused" \
+	[ "$(jq -c '[(.iperf3_tests | map(select(.result == "ok")) | length), .total.iperf3_denied]' "$S")" = "[3,0]" ]
+check "... at the same time (each began before any ended)" \
+	jqe '(.iperf3_tests | map(.start_s) | max) < (.iperf3_tests | map(.end_s) | min)' "$S"
+
+tb=$(jq .total.bytes "$T/tcp.json")
+check "zcgen tcp: its receiver bytes are what it sent ($tb)" \
+	jqe '.receiver.source == "zcgen" and .receiver.bytes == .total.bytes and .total.bytes > 0' "$T/tcp.json"
+check "... and the sink's count of its test" \
+	[ "$(jq '[.iperf3_tests[] | select(.protocol == "tcp" and .parallel == 3)][0].bytes' "$S")" = "$tb" ]
+
+ud=$(jq .total.datagrams "$T/udp.json")
+read -r up ul <<<"$(jq -r '"\(.receiver.packets) \(.receiver.lost)"' "$T/udp.json")"
+echo "# udp: sent $ud datagrams, the sink received $up and lost $ul"
+check "zcgen udp: received + lost = sent ($up + $ul = $ud)" [ $((up + ul)) -eq "$ud" ]
+check "... and the sink's count of its test" \
+	[ "$(jq '[.iperf3_tests[] | select(.protocol == "udp")][0] | [.streams[].packets] | add' "$S")" = "$up" ]
+
+ir=$(jq .end.sum_received.bytes "$T/ip3.json")
+check "iperf3 -c: its receiver bytes are what it sent ($ir)" \
+	jqe '.end.sum_received.bytes == .end.sum_sent.bytes and .end.sum_sent.bytes > 0' "$T/ip3.json"
+check "... per stream, as the sink counted them" \
+	[ "$(jq -c '[.end.streams[].receiver.bytes]' "$T/ip3.json")" = \
+	  "$(jq -c '[.iperf3_tests[] | select(.protocol == "tcp" and .parallel == 2)][0] | [.streams[].bytes]' "$S")" ]
+
+"$ZCGEN" lab down >/dev/null 2>&1
+check "the lab is gone" bash -c "! ip netns list | grep -q '^$P-'"
+finish
