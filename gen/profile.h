@@ -7,48 +7,7 @@
 
 /* gen.h defines the profile, gen/names.h its enums */
 #include "gen/gen.h"
-
-/* One problem found in a profile or an override; all of them are collected. */
-struct gen_diag {
-	char file[256];   /* "" for command-line overrides and cross-key checks */
-	int line, col;    /* 1-based; 0 when not from a file */
-	char key[128];    /* key path: "nic.channels.combined", "target.port" */
-	char msg[320];    /* what is wrong and what would be accepted */
-	bool cli;         /* from profile_set: printed as "--KEY: MSG" */
-	bool warning;     /* not an error: the run may go on (e.g. queues wrap onto CPUs) */
-	bool host;        /* a fact of this machine (CPUs it lacks), not of the profile: an error
-			   * for a run, but --dry-run shows the plan and lists it */
-};
-
-/*
- * At most DIAGS_KEEP problems are kept (a file of 80000 bad lines would
- * otherwise cost 60 MB and minutes); the rest are only counted. Within one
- * file the ones kept are those first in line order.
- */
-#define DIAGS_KEEP 200
-/* diags_print shows the first DIAGS_PRINT errors, then how many more there are. */
-#define DIAGS_PRINT 20
-
-struct gen_diags {
-	struct gen_diag *v;
-	unsigned n, cap;
-	unsigned dropped;     /* errors found beyond DIAGS_KEEP, counted but not kept */
-	unsigned dropped_warnings;
-};
-
-void diags_free(struct gen_diags *d);
-/*
- * diags_print - one line per problem:
- *   "FILE:LINE:COL: error: KEY: MSG"   from a file
- *   "--KEY: MSG"                       from a command-line override
- *   "error: KEY: MSG"                  from profile_validate's cross-key checks
- * Warnings say "warning:" instead of "error:" ("--KEY: warning: MSG").
- * Every warning kept is printed, errors up to DIAGS_PRINT; then one line
- * "... and N more errors" when there were more.
- */
-void diags_print(const struct gen_diags *d, FILE *out);
-/* Number of errors in @d (not warnings), those counted beyond DIAGS_KEEP included. */
-unsigned diags_errors(const struct gen_diags *d);
+#include "gen/diags.h"
 
 /* Defaults for every key (see docs/profiles.md). */
 void profile_init(struct gen_profile *p);

@@ -629,14 +629,18 @@ static json_t *udp_real(const struct report_receiver *v, double x)
 	return v->udp ? json_real(x) : json_null();
 }
 
-/* {p50, p90, p99, p99_9, max, mean, count}, or null where the server sent none. */
-static json_t *latency_json(const struct report_latency *l)
+json_t *report_latency_json(const struct report_latency *l, bool with_valid)
 {
+	json_t *o;
+
 	if (!l->present)
 		return json_null();
-	return json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:I}", "p50", l->p50, "p90", l->p90,
-			 "p99", l->p99, "p99_9", l->p99_9, "max", l->max, "mean", l->mean,
-			 "count", (json_int_t)l->count);
+	o = json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:I}", "p50", l->p50, "p90", l->p90,
+		      "p99", l->p99, "p99_9", l->p99_9, "max", l->max, "mean", l->mean,
+		      "count", (json_int_t)l->count);
+	if (o && with_valid)
+		json_object_set_new(o, "valid", json_boolean(l->valid));
+	return o;
 }
 
 /* A zcgen sink's additions (null where the server is not one, or for TCP). */
@@ -644,7 +648,7 @@ static void extra_json(json_t *o, const struct report_receiver_extra *x)
 {
 	json_t *n = json_null();
 
-	json_object_set_new(o, "latency_us", latency_json(&x->lat));
+	json_object_set_new(o, "latency_us", report_latency_json(&x->lat, false));
 	json_object_set_new(o, "latency_valid", x->lat.present ? json_boolean(x->lat.valid) : n);
 	json_object_set_new(o, "latency_negative", x->lat.present ?
 			    json_integer((json_int_t)x->lat.negative) : n);

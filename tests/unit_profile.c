@@ -18,6 +18,7 @@
 #include "gen/gen.h"
 #include "gen/profile.h"
 #include "gen/cmd.h"
+#include "gen/yamltree.h"
 
 static char tmpdir[256];
 
@@ -866,6 +867,57 @@ static void test_run_options_in_help(void **state)
 	assert_true(!strstr(help, "--name"));
 }
 
+/*
+ * gen/yamltree.c alone: nodes with the line and column they were written at
+ * (a tab counted as written, not as expanded), a repeated key pointing at
+ * the first, and the tree kept up to a syntax error.
+ */
+static void test_yamltree(void **state)
+{
+	static const char text[] = "a: 1\nb:\n  - x\n\t- y\nc: {d: 2}\na: 3\n";
+	static const char cut[] = "a: 1\nb: [1, 2\nc: 3\n";
+	struct gen_diags d = { 0 };
+	const struct ynode *root, *b, *y;
+	struct ytree t;
+
+	assert_int_equal(ytree_parse(&t, "t.yaml", text, strlen(text), &d), 0);
+	/* the tab on line 4, reported and read as one indentation step */
+	assert_int_equal(d.n, 1);
+	assert_int_equal(d.v[0].line, 4);
+	assert_int_equal(d.v[0].col, 1);
+	assert_string_equal(d.v[0].file, "t.yaml");
+	assert_non_null(strstr(d.v[0].msg, "tab character"));
+	assert_true(t.root >= 0);
+	root = &t.nodes[t.root];
+	assert_int_equal(root->type, YAML_MAPPING_NODE);
+	assert_int_equal(root->n, 8);
+	assert_string_equal(ynode_kind(root), "a mapping");
+	b = &t.nodes[root->items[3]];
+	assert_string_equal(ynode_kind(b), "a list");
+	assert_int_equal(b->n, 2);
+	y = &t.nodes[b->items[1]];
+	assert_string_equal(y->val, "y");
+	assert_int_equal(y->line, 4);
+	assert_int_equal(y->col, 4);     /* "\t- y": the tab is one column as written */
+	assert_string_equal(ynode_kind(y), "a value");
+	assert_null(ytree_dup(&t, root, 0));
+	assert_ptr_equal(ytree_dup(&t, root, 6), &t.nodes[root->items[0]]);
+	assert_int_equal(t.cut_line, 0);
+	ytree_free(&t);
+	diags_free(&d);
+
+	assert_int_equal(ytree_parse(&t, "cut.yaml", cut, strlen(cut), &d), 0);
+	assert_int_equal(d.n, 1);
+	assert_non_null(strstr(d.v[0].msg, "YAML syntax error"));
+	assert_true(t.cut_line > 0);
+	assert_int_equal(t.cut_line, d.v[0].line);
+	root = &t.nodes[t.root];
+	assert_string_equal(t.nodes[root->items[0]].val, "a");
+	assert_string_equal(t.nodes[root->items[1]].val, "1");
+	ytree_free(&t);
+	diags_free(&d);
+}
+
 /* ------------------------------------------------- defaults, names, print */
 
 static void test_defaults(void **state)
@@ -1176,6 +1228,7 @@ int main(void)
 		cmocka_unit_test(test_overrides),
 		cmocka_unit_test(test_bad_overrides),
 		cmocka_unit_test(test_run_options_in_help),
+		cmocka_unit_test(test_yamltree),
 		cmocka_unit_test(test_print_format),
 		cmocka_unit_test(test_yaml_forms),
 		cmocka_unit_test(test_rate_scalars),
