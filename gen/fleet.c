@@ -179,8 +179,8 @@ static yaml_node_t *ymap_get(yaml_document_t *doc, yaml_node_t *map, const char 
 	return NULL;
 }
 
-/* "{rank}" in @s replaced by @rank. */
-static void subst_rank(char *dst, size_t len, const char *s, int rank)
+/* "{rank}" in @s replaced by @rank, "{local_rank}" by @local (the rank's index on its host). */
+static void subst_rank(char *dst, size_t len, const char *s, int rank, int local)
 {
 	size_t o = 0;
 
@@ -188,6 +188,9 @@ static void subst_rank(char *dst, size_t len, const char *s, int rank)
 		if (!strncmp(s, "{rank}", 6)) {
 			o += (size_t)snprintf(dst + o, len - o, "%d", rank);
 			s += 6;
+		} else if (!strncmp(s, "{local_rank}", 12)) {
+			o += (size_t)snprintf(dst + o, len - o, "%d", local);
+			s += 12;
 		} else {
 			dst[o++] = *s++;
 		}
@@ -200,7 +203,7 @@ static void subst_rank(char *dst, size_t len, const char *s, int rank)
  * through profile_set, with {rank} substituted. Return: 0 or -EINVAL with @msg.
  */
 static int apply_part(struct gen_profile *prof, yaml_document_t *doc, yaml_node_t *part, int rank,
-		      const char *where, char *msg, size_t len)
+		      int local, const char *where, char *msg, size_t len)
 {
 	struct gen_diags d = { 0 };
 	int ret = 0;
@@ -220,7 +223,7 @@ static int apply_part(struct gen_profile *prof, yaml_document_t *doc, yaml_node_
 			ret = -EINVAL;
 			break;
 		}
-		subst_rank(val, sizeof(val), (char *)v->data.scalar.value, rank);
+		subst_rank(val, sizeof(val), (char *)v->data.scalar.value, rank, local);
 		if (profile_set(prof, (char *)k->data.scalar.value, val, &d) || diags_errors(&d)) {
 			snprintf(msg, len, "%.300s:%zu: fleet part of rank %d: %s: %s", where,
 				 k->start_mark.line + 1, rank, (char *)k->data.scalar.value,
@@ -231,6 +234,55 @@ static int apply_part(struct gen_profile *prof, yaml_document_t *doc, yaml_node_
 	}
 	diags_free(&d);
 	return ret;
+}
+
+/*
+ * Whether a fleet.hosts key names @host (gethostname()): the same name, or
+ * the same short name (up to the first dot) where one of them is a fully
+ * qualified name: "sender1" names sender1.lab.example and the other way round.
+ */
+static bool host_match(const char *key, const char *host)
+{
+	size_t kl = strcspn(key, "."), hl = strcspn(host, ".");
+
+	if (!strcmp(key, host))
+		return true;
+	if (key[kl] && host[hl])
+		return false;  /* two full names that differ */
+	return kl == hl && kl && !strncmp(key, host, kl);
+}
+
+/*
+ * fleet.hosts: the part of the entry that names this rank's host, or NULL;
+ * *@bad: the node when fleet.hosts is not a mapping of names to parts.
+ * Also writes the names it gives (for a refusal) to @names.
+ */
+static yaml_node_t *host_part(yaml_document_t *doc, yaml_node_t *hosts, const char *host,
+			      yaml_node_t **bad, char *names, size_t nlen)
+{
+	yaml_node_t *found = NULL;
+	size_t o = 0;
+
+	*bad = NULL;
+	names[0] = '\0';
+	if (hosts->type != YAML_MAPPING_NODE) {
+		*bad = hosts;
+		return NULL;
+	}
+	for (yaml_node_pair_t *p = hosts->data.mapping.pairs.start; p < hosts->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(doc, p->key);
+
+		if (!k || k->type != YAML_SCALAR_NODE) {
+			*bad = k ? k : hosts;
+			return NULL;
+		}
+		if (!found && host_match((char *)k->data.scalar.value, host))
+			found = yaml_document_get_node(doc, p->value);
+		if (o < nlen)
+			o += (size_t)snprintf(names + o, nlen - o, "%s%s", o ? ", " : "",
+					      (char *)k->data.scalar.value);
+	}
+	return found;
 }
 
 /* Scale the profile's rate by @share (this rank's part of it). */
@@ -248,7 +300,8 @@ static int fleet_part(struct fleet *f, struct gen_profile *prof, char *msg, size
 {
 	yaml_parser_t parser;
 	yaml_document_t doc;
-	yaml_node_t *root, *fl, *ranks, *tmpl, *step, *share;
+	yaml_node_t *root, *fl, *ranks, *tmpl, *step, *share, *hosts, *hpart = NULL, *hbad;
+	char hnames[256] = "";
 	FILE *in = fopen(prof->path, "r");
 	const char *where = prof->path;
 	double my_share = 1.0 / f->size;
@@ -279,15 +332,17 @@ static int fleet_part(struct fleet *f, struct gen_profile *prof, char *msg, size
 	tmpl = ymap_get(&doc, fl, "template");
 	step = ymap_get(&doc, fl, "port_step");
 	share = ymap_get(&doc, fl, "rate_share");
+	hosts = ymap_get(&doc, fl, "hosts");
 	if (fl) {
 		for (yaml_node_pair_t *p = fl->data.mapping.pairs.start; p < fl->data.mapping.pairs.top; p++) {
 			yaml_node_t *k = yaml_document_get_node(&doc, p->key);
 			const char *kn = k && k->type == YAML_SCALAR_NODE ? (char *)k->data.scalar.value : "";
 
 			if (strcmp(kn, "ranks") && strcmp(kn, "template") && strcmp(kn, "port_step") &&
-			    strcmp(kn, "rate_share")) {
+			    strcmp(kn, "rate_share") && strcmp(kn, "hosts")) {
 				snprintf(msg, len, "%.300s:%zu: fleet: unknown key '%.60s'; valid keys here: ranks, "
-					 "template, port_step, rate_share", where, k ? k->start_mark.line + 1 : 0, kn);
+					 "hosts, template, port_step, rate_share", where,
+					 k ? k->start_mark.line + 1 : 0, kn);
 				goto out;
 			}
 		}
@@ -297,21 +352,38 @@ static int fleet_part(struct fleet *f, struct gen_profile *prof, char *msg, size
 			 "([{dest: ..., cpus: 0}, {dest: ..., cpus: 1}])", where, ranks->start_mark.line + 1);
 		goto out;
 	}
-	if (!ranks && !tmpl) {
-		snprintf(msg, len, "%.300s:%d: fleet: needs ranks: (a part per rank) or template: (one part, "
-			 "{rank} substituted)", where, prof->fleet_line);
+	if (!ranks && !tmpl && !hosts) {
+		snprintf(msg, len, "%.300s:%d: fleet: needs ranks: (a part per rank), hosts: (a part per host "
+			 "name) or template: (one part, {rank} substituted)", where, prof->fleet_line);
 		goto out;
 	}
-	if (tmpl && (ret = apply_part(prof, &doc, tmpl, f->rank, where, msg, len)))
+	if (hosts) {
+		hpart = host_part(&doc, hosts, f->host, &hbad, hnames, sizeof(hnames));
+		if (hbad) {
+			snprintf(msg, len, "%.300s:%zu: fleet.hosts: a mapping of host names to parts "
+				 "({sender1: {cpus: 0-3}, sender2: {cpus: 0-3}})", where, hbad->start_mark.line + 1);
+			goto out;
+		}
+	}
+	/* Parts in this order, each over the one before: template, this host's, this rank's. */
+	if (tmpl && (ret = apply_part(prof, &doc, tmpl, f->rank, f->node_rank, where, msg, len)))
+		goto out;
+	if (hpart && (ret = apply_part(prof, &doc, hpart, f->rank, f->node_rank, where, msg, len)))
 		goto out;
 	if (ranks) {
 		long n = ranks->data.sequence.items.top - ranks->data.sequence.items.start;
 
-		if (f->rank >= n && !tmpl) {
-			snprintf(msg, len, "%.300s:%zu: %d ranks were started, but fleet.ranks gives parts for %ld "
-				 "(ranks 0-%ld): rank %d has no part; add one per rank, give fleet.template, or "
-				 "start %ld ranks (mpirun -np %ld)", where, ranks->start_mark.line + 1, f->size, n, n - 1,
-				 f->rank, n, n);
+		if (f->rank >= n && !tmpl && !hpart) {
+			if (hosts)
+				snprintf(msg, len, "%.300s:%zu: rank %d (host %s) has no part: fleet.hosts names "
+					 "%.100s, not %s, and fleet.ranks gives parts for ranks 0-%ld only; add "
+					 "its host to fleet.hosts, or give fleet.template", where,
+					 hosts->start_mark.line + 1, f->rank, f->host, hnames, f->host, n - 1);
+			else
+				snprintf(msg, len, "%.300s:%zu: %d ranks were started, but fleet.ranks gives parts "
+					 "for %ld (ranks 0-%ld): rank %d has no part; add one per rank, give "
+					 "fleet.template, or start %ld ranks (mpirun -np %ld)", where,
+					 ranks->start_mark.line + 1, f->size, n, n - 1, f->rank, n, n);
 			/* the same words on every rank: a rank past the list is not the only one to say it */
 			ret = -EINVAL;
 			goto out;
@@ -319,9 +391,15 @@ static int fleet_part(struct fleet *f, struct gen_profile *prof, char *msg, size
 		if (f->rank < n) {
 			yaml_node_t *part = yaml_document_get_node(&doc, ranks->data.sequence.items.start[f->rank]);
 
-			if ((ret = apply_part(prof, &doc, part, f->rank, where, msg, len)))
+			if ((ret = apply_part(prof, &doc, part, f->rank, f->node_rank, where, msg, len)))
 				goto out;
 		}
+	} else if (hosts && !hpart && !tmpl) {
+		snprintf(msg, len, "%.300s:%zu: rank %d (host %s) has no part: fleet.hosts names %.100s, not "
+			 "%s; add its host, or give fleet.template for hosts not named", where,
+			 hosts->start_mark.line + 1, f->rank, f->host, hnames, f->host);
+		ret = -EINVAL;
+		goto out;
 	}
 	ret = -EINVAL;
 	if (step) {
