@@ -1158,11 +1158,21 @@ int fleet_end(struct fleet *f, int rc)
 	 * a rank that exits non-zero makes mpirun end the job, and what another
 	 * rank had not written yet would be lost.
 	 */
+	/*
+	 * And every rank exits with the same code, the lowest failed rank's:
+	 * mpirun passes on the first non-zero code it sees, and which rank
+	 * exits first would otherwise decide it.
+	 */
 	if (!f->broken) {
+		int mine = rc ? f->rank : f->size, first = f->size, code = rc;
 		MPI_Request rq;
 
-		MPI_Ibarrier(MPI_COMM_WORLD, &rq);
-		fleet_wait(f, &rq);
+		MPI_Iallreduce(&mine, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD, &rq);
+		if (fleet_wait(f, &rq) && first < f->size) {
+			MPI_Ibcast(&code, 1, MPI_INT, first, MPI_COMM_WORLD, &rq);
+			if (fleet_wait(f, &rq))
+				rc = code;
+		}
 	}
 	/* With a rank gone, MPI_Finalize could wait for it: the job is being ended anyway. */
 	if (!f->broken) {

@@ -102,6 +102,22 @@ check "... rank 0 names rank 1 and the reason" grep -q '^zcgen: fleet: rank 1 (.
 check "... and the other rank sent nothing" [ "$(jq '.total.bytes' "$SINK_JSON")" = 0 ]
 check "... and no report was written" [ ! -e "$T/bad.json" ]
 
+# 3b. The receiver refuses a rank (a sink that serves one test at a time, both ranks to its
+# port): the fleet stops before any data; rank 0 names the refused rank and why.
+start_sink tcp --max-tests 1
+profile "$T/busy.yaml" "$SINK_PORT" "fleet: {template: {cpus: '{rank}'}}"
+sed -i 's/^  port: .*/&\n  server: zcgen/' "$T/busy.yaml"
+"${MPIRUN[@]}" "$ZCGEN" --profile "$T/busy.yaml" --json "$T/busy.json" >"$T/busy.out" 2>&1
+rc=$?
+sleep 0.2
+stop_sink
+[ "$rc" -eq 1 ] || { echo "# exit $rc:"; sed 's/^/# /' "$T/busy.out"; }
+check "a rank the receiver refuses: exit 1" [ "$rc" -eq 1 ]
+check "... rank 0 names it and the reason" grep -q '^zcgen: fleet: rank [01] (.*) could not start: .*busy' "$T/busy.out"
+check "... the sink refused one test and counted no data" \
+	[ "$(jq -c '[.total.iperf3_denied, .total.bytes]' "$SINK_JSON")" = "[1,0]" ]
+check "... and no report was written" [ ! -e "$T/busy.json" ]
+
 # 4. A template: {rank} substituted, port_step; --dry-run prints every rank's plan.
 profile "$T/tmpl.yaml" 6000 "fleet: {template: {cpus: '{rank}', source-ports: '4{rank}000-4{rank}001'}, port_step: 10}"
 "${MPIRUN[@]}" "$ZCGEN" --profile "$T/tmpl.yaml" --dry-run >"$T/tmpl.out" 2>&1

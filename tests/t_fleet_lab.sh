@@ -2,7 +2,7 @@
 # t_fleet_lab.sh - the shipped fleet profile through the built-in lab (docs/fleet.md): two
 # ranks in the lab's sending namespace, each on its own CPU and source ports, both into the
 # lab's one sink on one port; the fleet total is the sum of the ranks' and of the sink's counts;
-# a rank with no route stops the fleet before any data; SIGINT to mpirun stops every rank,
+# a rank with no route, or a NIC that refuses the nic: section, stops the fleet before any data; SIGINT to mpirun stops every rank,
 # rank 0 writes what it has; a rank killed with SIGKILL hangs nothing and rank 0 still writes
 # its report. After each, the sending veth's settings equal the snapshot taken before.
 source "$(dirname "$0")/lib.sh"
@@ -66,6 +66,18 @@ check "... rank 0 names rank 1, its host and the reason" \
 check "... before any data: no report" [ ! -e "$T/noroute.json" ]
 check "... the nic is as before" same_nic
 
+# 3. The NIC refused (more TX channels than the veth has): rank 0, which applies the nic:
+# section, cannot start; the fleet stops before any data and rank 0 names itself and why.
+sed 's/^  interface: zcl-tx0.*$/  interface: zcl-tx0\n  channels: {tx: 64}/' "$ZCGEN_SRC/profiles/lab-fleet.yaml" >"$T/nicbad.yaml"
+$X "${MPI[@]}" "$ZCGEN" --profile "$T/nicbad.yaml" --duration 2s --json "$T/nicbad.json" >"$T/nicbad.out" 2>&1
+rc=$?
+[ "$rc" -eq 2 ] || sed 's/^/# /' "$T/nicbad.out"
+check "the NIC refused: exit 2, as a single run's (docs/cli.md)" [ "$rc" -eq 2 ]
+check "... rank 0 names itself, its host and the NIC's reason" \
+	grep -q "^zcgen: fleet: rank 0 ($(hostname)) could not start: nic zcl-tx0" "$T/nicbad.out"
+check "... before any data: no report" [ ! -e "$T/nicbad.json" ]
+check "... the nic is as before" same_nic
+
 # rank_pid RANK: the pid of that rank among mpirun's children
 rank_pid() {
 	local p
@@ -114,7 +126,7 @@ ends_within() {
 	false
 }
 
-# 3. SIGINT to mpirun: every rank stops (mpirun forwards SIGTERM), rank 0 writes the fleet's
+# 4. SIGINT to mpirun: every rank stops (mpirun forwards SIGTERM), rank 0 writes the fleet's
 # report of what was sent until then, and the NIC is put back.
 start_long int
 check "sigint: both ranks were sending (pids $R0, $R1)" [ -n "$R0" -a -n "$R1" ]
@@ -130,7 +142,7 @@ check "sigint: rank 0 wrote the fleet's report, interrupted, both ranks in it" \
 check "sigint: the nic is as before" same_nic
 [ -e "$T/int.json" ] || sed 's/^/# /' "$T/int.out"
 
-# 4. A rank killed (SIGKILL) during the run: Open MPI ends the job, nothing hangs, rank 0
+# 5. A rank killed (SIGKILL) during the run: Open MPI ends the job, nothing hangs, rank 0
 # writes its own report (the other rank never answers) and puts the NIC back.
 start_long kill
 check "kill -9: both ranks were sending (pids $R0, $R1)" [ -n "$R0" -a -n "$R1" ]
