@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <jansson.h>
 #include "gen/gen.h"
+#include "gen/profile.h"
 #include "gen/cmd.h"
 #include "gen/compare.h"
 #include "gen/cpustat.h"

@@ -15,9 +15,10 @@
 #include <sys/wait.h>
 #include <jansson.h>
 #include "gen/gen.h"
+#include "gen/profile.h"
 #include "gen/cmd.h"
 #include "gen/engine.h"
-#include "gen/expect.h"
+#include "gen/expect_eval.h"
 #include "gen/iperf3run.h"
 #include "gen/ndr.h"
 #include "nic/lab.h"
@@ -211,7 +212,7 @@ static int trial_run(const struct ndr_opts *o, const struct gen_profile *base, u
 		iperf3run_done(i3);
 		goto out;
 	}
-	ret = engine_run_ctl(plan, &res, NULL, NULL, &i3->ctl);
+	ret = engine_run(plan, &(struct engine_run_ctx){ .stop = &gen_stop, .ctl = &i3->ctl }, &res);
 	iperf3run_done(i3);
 	if (ret) {
 		snprintf(err, errlen, "%.590s", i3->ctl.err[0] ? i3->ctl.err : strerror(-ret));

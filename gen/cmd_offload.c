@@ -20,10 +20,11 @@
 #include <sys/wait.h>
 #include <jansson.h>
 #include "gen/gen.h"
+#include "gen/profile.h"
 #include "gen/cmd.h"
 #include "gen/engine.h"
 #include "gen/cpustat.h"
-#include "gen/expect.h"
+#include "gen/expect_eval.h"
 #include "gen/offload.h"
 #include "gen/stopsig.h"
 #include "nic/nic.h"
@@ -475,7 +476,7 @@ static void short_run(struct oc *oc, struct offload_sample *s)
 	}
 	link = oc->have_qc && !qstats_link_tx(&oc->qc, oc->dev, &lb0, &lp0);
 	cpu = !cpustat_snap(&a);
-	ret = engine_run(oc->plan, &res, NULL, NULL);
+	ret = engine_run(oc->plan, &(struct engine_run_ctx){ .stop = &gen_stop }, &res);
 	if (ret) {
 		snprintf(s->error, sizeof(s->error), "cannot start the run: %s", strerror(-ret));
 		sink_kill(&k);

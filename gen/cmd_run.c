@@ -10,12 +10,13 @@
 #include <string.h>
 #include <unistd.h>
 #include "gen/gen.h"
+#include "gen/profile.h"
 #include "gen/cmd.h"
 #include "gen/engine.h"
 #include "gen/report.h"
 #include "gen/runnic.h"
 #include "gen/iperf3run.h"
-#include "gen/expect.h"
+#include "gen/expect_eval.h"
 #include "gen/report_iperf3.h"
 #include "gen/stopsig.h"
 #include "gen/labdrop.h"
@@ -100,27 +101,31 @@ struct run_opts {
 	char *fleet_csv;
 };
 
-/* Options that map one to one onto profile keys. */
-static const struct {
-	const char *opt;
-	const char *key;
-} override_keys[] = {
-	{ "dest", "dest" },         { "server", "server" },     { "protocol", "protocol" },
-	{ "queues", "queues" },     { "cpus", "cpus" },         { "streams", "streams" },
-	{ "size", "size" },         { "mode", "mode" },         { "depth", "depth" },
-	{ "duration", "duration" }, { "omit", "omit" },         { "interval", "interval" },
-	{ "rate", "rate" },         { "gso", "gso" },           { "stall-timeout", "stall-timeout" },
-};
-
+/*
+ * The options of a run's own; after them come the profile keys' (profile_option():
+ * --dest, --queues, ...), OPT_KEY + their index, each given to profile_set().
+ */
 enum { OPT_PROFILE = 1000, OPT_JSON, OPT_JSON_FORMAT, OPT_JSON_STREAM, OPT_METRICS, OPT_CSV, OPT_DRY, OPT_NONIC, OPT_LIVE, OPT_QUIET, OPT_HELP,
        OPT_LAB, OPT_FORCE, OPT_IPERF3, OPT_KEY };
 
-/* source:, tcp.congestion, dscp/tos, buffers.hugepages: options named as their keys' .cli */
-static const char *const sock_keys[] = {
-	"source", "source-ports", "source-device", "congestion", "dscp", "tos", "hugepages",
-	"dest-ports",
+static const struct option run_opts[] = {
+	{ "profile", required_argument, NULL, OPT_PROFILE },
+	{ "json", required_argument, NULL, OPT_JSON },
+	{ "csv", required_argument, NULL, OPT_CSV },
+	{ "dry-run", no_argument, NULL, OPT_DRY },
+	{ "json-format", required_argument, NULL, OPT_JSON_FORMAT },
+	{ "json-stream", no_argument, NULL, OPT_JSON_STREAM },
+	{ "metrics", required_argument, NULL, OPT_METRICS },
+	{ "no-nic", no_argument, NULL, OPT_NONIC },
+	{ "live", no_argument, NULL, OPT_LIVE },
+	{ "quiet", no_argument, NULL, OPT_QUIET },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "version", no_argument, NULL, 'v' },
+	{ "lab", optional_argument, NULL, OPT_LAB },
+	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "iperf3-server", no_argument, NULL, OPT_IPERF3 },
 };
-#define OPT_SOCK 1200
+#define N_RUN_OPTS (sizeof(run_opts) / sizeof(run_opts[0]))
 
 struct override {
 	const char *key, *value;
@@ -470,7 +475,8 @@ static int run_resolved(struct gen_profile *prof, const struct run_opts *op)
 		stream_event(o.json_fd, "start", report_start_json(plan));
 	struct engine_ctl *ctl = fleet_ctl(o.fleet, i3 ? &i3->ctl : NULL);
 
-	ret = engine_run_ctl(plan, &res, on_interval, &ivs, ctl);
+	ret = engine_run(plan, &(struct engine_run_ctx){ .stop = &gen_stop, .cb = on_interval,
+						   .cb_arg = &ivs, .ctl = ctl }, &res);
 	have_cpu = have_cpu && !cpustat_snap(&cpu1);
 	if (i3)
 		iperf3run_done(i3); /* results exchanged (or CLIENT_TERMINATE): the test is over */
@@ -547,7 +553,7 @@ static int run_resolved(struct gen_profile *prof, const struct run_opts *op)
 		free(tt);
 	}
 	fleet_report(o.fleet, &r, &o.fleet_json, &o.fleet_csv); /* rank 0: the fleet's table */
-	/* expect: thresholds (gen/expect.h): missed ones on stderr, in the JSON, exit 3 */
+	/* expect: thresholds (gen/expect_eval.h): missed ones on stderr, in the JSON, exit 3 */
 	struct expect_result ex;
 	double ex_bps[GEN_MAX_QUEUES];
 	struct expect_measured exm;
@@ -785,48 +791,9 @@ out_down:
 
 int cmd_run(int argc, char **argv)
 {
-	struct option lo[] = {
-		{ "profile", required_argument, NULL, OPT_PROFILE },
-		{ "json", required_argument, NULL, OPT_JSON },
-		{ "csv", required_argument, NULL, OPT_CSV },
-		{ "dry-run", no_argument, NULL, OPT_DRY },
-		{ "json-format", required_argument, NULL, OPT_JSON_FORMAT },
-		{ "json-stream", no_argument, NULL, OPT_JSON_STREAM },
-		{ "metrics", required_argument, NULL, OPT_METRICS },
-		{ "no-nic", no_argument, NULL, OPT_NONIC },
-		{ "live", no_argument, NULL, OPT_LIVE },
-		{ "quiet", no_argument, NULL, OPT_QUIET },
-		{ "help", no_argument, NULL, OPT_HELP },
-		{ "version", no_argument, NULL, 'v' },
-		{ "lab", optional_argument, NULL, OPT_LAB },
-		{ "force", no_argument, NULL, OPT_FORCE },
-		{ "iperf3-server", no_argument, NULL, OPT_IPERF3 },
-		/* the profile overrides, in override_keys order */
-		{ "dest", required_argument, NULL, OPT_KEY + 0 },
-		{ "server", required_argument, NULL, OPT_KEY + 1 },
-		{ "protocol", required_argument, NULL, OPT_KEY + 2 },
-		{ "queues", required_argument, NULL, OPT_KEY + 3 },
-		{ "cpus", required_argument, NULL, OPT_KEY + 4 },
-		{ "streams", required_argument, NULL, OPT_KEY + 5 },
-		{ "size", required_argument, NULL, OPT_KEY + 6 },
-		{ "mode", required_argument, NULL, OPT_KEY + 7 },
-		{ "depth", required_argument, NULL, OPT_KEY + 8 },
-		{ "duration", required_argument, NULL, OPT_KEY + 9 },
-		{ "omit", required_argument, NULL, OPT_KEY + 10 },
-		{ "interval", required_argument, NULL, OPT_KEY + 11 },
-		{ "rate", required_argument, NULL, OPT_KEY + 12 },
-		{ "gso", required_argument, NULL, OPT_KEY + 13 },
-		{ "stall-timeout", required_argument, NULL, OPT_KEY + 14 },
-		{ "source", required_argument, NULL, OPT_SOCK + 0 },
-		{ "source-ports", required_argument, NULL, OPT_SOCK + 1 },
-		{ "source-device", required_argument, NULL, OPT_SOCK + 2 },
-		{ "congestion", required_argument, NULL, OPT_SOCK + 3 },
-		{ "dscp", required_argument, NULL, OPT_SOCK + 4 },
-		{ "tos", required_argument, NULL, OPT_SOCK + 5 },
-		{ "hugepages", required_argument, NULL, OPT_SOCK + 6 },
-		{ "dest-ports", required_argument, NULL, OPT_SOCK + 7 },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct option lo[N_RUN_OPTS + GEN_MAX_KEYS + 1];
+	const char *key;
+	unsigned nlo = 0;
 	struct override ov[64];
 	unsigned nov = 0;
 	struct run_opts o = { 0 };
@@ -834,6 +801,11 @@ int cmd_run(int argc, char **argv)
 	struct gen_diags d = { 0 };
 	int c, rc = EXIT_USAGE;
 
+	for (; nlo < N_RUN_OPTS; nlo++)
+		lo[nlo] = run_opts[nlo];
+	for (unsigned i = 0; i < GEN_MAX_KEYS && (key = profile_option(i)); i++)
+		lo[nlo++] = (struct option){ key, required_argument, NULL, OPT_KEY + (int)i };
+	lo[nlo] = (struct option){ NULL, 0, NULL, 0 };
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "hv", lo, NULL)) != -1) {
@@ -870,14 +842,9 @@ int cmd_run(int argc, char **argv)
 		case OPT_HELP: fputs(run_usage, stdout); return EXIT_OK;
 		case 'v': return cmd_version();
 		default:
-			if (c >= OPT_SOCK && c < OPT_SOCK + (int)(sizeof(sock_keys) / sizeof(sock_keys[0]))) {
+			if (c >= OPT_KEY && (key = profile_option((unsigned)(c - OPT_KEY)))) {
 				if (nov < sizeof(ov) / sizeof(ov[0]))
-					ov[nov++] = (struct override){ sock_keys[c - OPT_SOCK], optarg };
-				break;
-			}
-			if (c >= OPT_KEY && c < OPT_KEY + (int)(sizeof(override_keys) / sizeof(override_keys[0]))) {
-				if (nov < sizeof(ov) / sizeof(ov[0]))
-					ov[nov++] = (struct override){ override_keys[c - OPT_KEY].key, optarg };
+					ov[nov++] = (struct override){ key, optarg };
 				break;
 			}
 			return cmd_bad_option("zcgen run", lo, argc, argv);

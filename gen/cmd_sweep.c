@@ -15,13 +15,14 @@
 #include <sys/wait.h>
 #include <jansson.h>
 #include "gen/gen.h"
+#include "gen/profile.h"
 #include "gen/cmd.h"
 #include "gen/engine.h"
 #include "gen/report.h"
+#include "gen/report_sweep.h"
 #include "gen/cpustat.h"
 #include "gen/calib.h"
 #include "nic/lab.h"
-#include "zcgen_version.h"
 
 
 #define SWEEP_MAX_SIZES 32
@@ -63,34 +64,6 @@ struct sweep_opts {
 	bool lab;
 	enum lab_flavour lab_flavour;   /* --lab=drop: the drop lab, no receiver */
 	char queues_buf[16];        /* --lab: queues fitted to the CPUs we may use */
-};
-
-struct sweep_cell {
-	uint64_t size;
-	enum gen_mode mode;         /* the column: copy, zc, zc-fixed or auto */
-	bool ok;
-	bool planned;               /* mode_planned and mode_reason are set */
-	enum gen_mode mode_planned; /* what the plan chose: auto resolved per size */
-	char mode_reason[512];
-	/*
-	 * What the rings sent with in the end (report_mode_used()): the plan's
-	 * mode, "copy" when auto's zero-copy rings all switched to copy at run
-	 * time because the kernel copied their sends, "mixed" when some did.
-	 */
-	char mode_used[16];
-	unsigned nq, switched;      /* rings, and those that switched */
-	uint64_t switch_sends;      /* mean sends before a ring switched */
-	char err[600];
-	uint64_t bytes, sends, notifs, zc_copied;
-	double duration_s;
-	struct cpustat_delta cpu;
-};
-
-struct sweep_crossover {
-	bool found;
-	bool have_below;
-	uint64_t below, at;
-	enum gen_mode zc_mode;      /* the better zero-copy mode at @at */
 };
 
 /* The receiver we started ourselves: a `zcgen sink` child. */
@@ -330,7 +303,7 @@ static void run_cell(const struct sweep_opts *o, const char *dest, struct sweep_
 		snprintf(c->err, sizeof(c->err), "cannot read /proc/stat");
 		goto out;
 	}
-	ret = engine_run(plan, &res, NULL, NULL);
+	ret = engine_run(plan, &(struct engine_run_ctx){ .stop = &gen_stop }, &res);
 	if (ret) {
 		snprintf(c->err, sizeof(c->err), "cannot start the run: %s", strerror(-ret));
 		goto out;
@@ -366,268 +339,6 @@ static void run_cell(const struct sweep_opts *o, const char *dest, struct sweep_
 out:
 	engine_result_free(&res);
 	diags_free(&d);
-}
-
-static double cell_mib(const struct sweep_cell *c)
-{
-	return c->ok ? c->bytes / c->duration_s / (1024.0 * 1024.0) : 0;
-}
-
-static const struct sweep_cell *cell_at(const struct sweep_cell *cells, unsigned nmodes,
-					unsigned si, unsigned mi)
-{
-	return &cells[si * nmodes + mi];
-}
-
-static bool mode_is_zc(enum gen_mode m)
-{
-	return m == GEN_MODE_ZC || m == GEN_MODE_ZC_FIXED;
-}
-
-static int mode_col(const struct sweep_opts *o, enum gen_mode m)
-{
-	for (unsigned i = 0; i < o->nmodes; i++)
-		if (o->modes[i] == m)
-			return (int)i;
-	return -1;
-}
-
-/*
- * An auto cell against the better of copy and zc-fixed at its size: the
- * two modes auto chooses between. Return: the ratio, or -1 when either is
- * not in the sweep or a cell of the three failed.
- */
-static double auto_vs_best(const struct sweep_opts *o, const struct sweep_cell *cells,
-			   unsigned si)
-{
-	int a = mode_col(o, GEN_MODE_AUTO), cp = mode_col(o, GEN_MODE_COPY);
-	int zf = mode_col(o, GEN_MODE_ZC_FIXED);
-	const struct sweep_cell *ac, *cc, *zc;
-	double best;
-
-	if (a < 0 || cp < 0 || zf < 0)
-		return -1;
-	ac = cell_at(cells, o->nmodes, si, (unsigned)a);
-	cc = cell_at(cells, o->nmodes, si, (unsigned)cp);
-	zc = cell_at(cells, o->nmodes, si, (unsigned)zf);
-	if (!ac->ok || !cc->ok || !zc->ok)
-		return -1;
-	best = cell_mib(cc) > cell_mib(zc) ? cell_mib(cc) : cell_mib(zc);
-	return best > 0 ? cell_mib(ac) / best : -1;
-}
-
-/* copy and at least one zero-copy mode: what a crossover needs */
-static bool have_crossover_modes(const struct sweep_opts *o)
-{
-	bool zc = false;
-
-	for (unsigned m = 0; m < o->nmodes; m++)
-		zc |= mode_is_zc(o->modes[m]);
-	return zc && mode_col(o, GEN_MODE_COPY) >= 0;
-}
-
-/*
- * The crossover: the smallest size from which the better zero-copy mode
- * beats copy at that size and at every larger one (a single noisy win below
- * a loss does not count). Needs copy and at least one zero-copy mode.
- */
-static void find_crossover(const struct sweep_opts *o, const struct sweep_cell *cells,
-			   struct sweep_crossover *x)
-{
-	int copy = mode_col(o, GEN_MODE_COPY);
-	unsigned start = o->nsizes;
-
-	memset(x, 0, sizeof(*x));
-	if (!have_crossover_modes(o))
-		return;
-	for (unsigned s = o->nsizes; s-- > 0;) {
-		double cp = cell_mib(cell_at(cells, o->nmodes, s, (unsigned)copy)), best = 0;
-
-		for (unsigned m = 0; m < o->nmodes; m++)
-			if (mode_is_zc(o->modes[m]) && cell_mib(cell_at(cells, o->nmodes, s, m)) > best)
-				best = cell_mib(cell_at(cells, o->nmodes, s, m));
-		if (best <= cp || !cell_at(cells, o->nmodes, s, (unsigned)copy)->ok)
-			break;
-		start = s;
-	}
-	if (start == o->nsizes)
-		return;
-	x->found = true;
-	x->at = o->sizes[start];
-	x->have_below = start > 0;
-	x->below = start > 0 ? o->sizes[start - 1] : 0;
-	double best = -1;
-
-	for (unsigned m = 0; m < o->nmodes; m++)
-		if (mode_is_zc(o->modes[m]) && cell_mib(cell_at(cells, o->nmodes, start, m)) > best) {
-			best = cell_mib(cell_at(cells, o->nmodes, start, m));
-			x->zc_mode = o->modes[m];
-		}
-}
-
-/*
- * Column widths: a plain mode has MiB/s, sends/s, CPU-s/GB (29 wide); auto
- * has "MiB/s (mode used)", sends/s, CPU-s/GB and its ratio to the better of
- * copy and zc-fixed.
- */
-#define COL_W 29
-#define FIG_W 23                    /* "123456 (zc-fixed->copy)" */
-#define AUTO_W (FIG_W + 28)
-
-static void print_cell(FILE *out, const struct sweep_opts *o, const struct sweep_cell *cells,
-		       unsigned s, unsigned m)
-{
-	const struct sweep_cell *c = cell_at(cells, o->nmodes, s, m);
-	char fig[48], ratio[16] = "-";
-	double r;
-
-	if (c->mode != GEN_MODE_AUTO) {
-		if (c->ok)
-			fprintf(out, "  %9.0f %10.0f %8.2f", cell_mib(c), c->sends / c->duration_s,
-				c->cpu.cpu_seconds_per_gb);
-		else
-			fprintf(out, "  %-*s", COL_W, "failed");
-		return;
-	}
-	if (!c->ok) {
-		fprintf(out, "  %-*s", AUTO_W, "failed");
-		return;
-	}
-	if (c->switched == c->nq && c->switched)
-		snprintf(fig, sizeof(fig), "%.0f (%s->copy)", cell_mib(c),
-			 gen_mode_name(c->mode_planned));
-	else
-		snprintf(fig, sizeof(fig), "%.0f (%s)", cell_mib(c), c->mode_used);
-	r = auto_vs_best(o, cells, s);
-	if (r >= 0)
-		snprintf(ratio, sizeof(ratio), "%.2fx", r);
-	fprintf(out, "  %*s %10.0f %8.2f %7s", FIG_W, fig, c->sends / c->duration_s,
-		c->cpu.cpu_seconds_per_gb, ratio);
-}
-
-static void print_table(FILE *out, const struct sweep_opts *o, const struct sweep_cell *cells,
-			const struct sweep_crossover *x)
-{
-	fprintf(out, "%8s", "");
-	for (unsigned m = 0; m < o->nmodes; m++)
-		fprintf(out, "  %-*s", o->modes[m] == GEN_MODE_AUTO ? AUTO_W : COL_W,
-			gen_mode_name(o->modes[m]));
-	fprintf(out, "\n%8s", "size B");
-	for (unsigned m = 0; m < o->nmodes; m++)
-		if (o->modes[m] == GEN_MODE_AUTO)
-			fprintf(out, "  %*s %10s %8s %7s", FIG_W, "MiB/s (mode used)", "sends/s", "CPU-s/GB",
-				"vs best");
-		else
-			fprintf(out, "  %9s %10s %8s", "MiB/s", "sends/s", "CPU-s/GB");
-	fputc('\n', out);
-	for (unsigned s = 0; s < o->nsizes; s++) {
-		fprintf(out, "%8llu", (unsigned long long)o->sizes[s]);
-		for (unsigned m = 0; m < o->nmodes; m++)
-			print_cell(out, o, cells, s, m);
-		if (x->found && o->sizes[s] == x->at)
-			fputs("  <- crossover", out);
-		fputc('\n', out);
-	}
-	for (unsigned i = 0; i < o->nsizes * o->nmodes; i++)
-		if (!cells[i].ok && cells[i].err[0])
-			fprintf(out, "%llu B %s: %s\n", (unsigned long long)cells[i].size,
-				gen_mode_name(cells[i].mode), cells[i].err);
-	if (x->found && x->have_below)
-		fprintf(out, "zero-copy (%s) overtakes copy between %llu and %llu B\n",
-			gen_mode_name(x->zc_mode), (unsigned long long)x->below,
-			(unsigned long long)x->at);
-	else if (x->found)
-		fprintf(out, "zero-copy (%s) beats copy at every size measured (from %llu B)\n",
-			gen_mode_name(x->zc_mode), (unsigned long long)x->at);
-	else
-		fprintf(out, "no crossover: zero-copy does not stay ahead of copy up to the largest "
-			"size measured%s\n",
-			have_crossover_modes(o) ? "" : " (needs copy and a zero-copy mode)");
-	if (mode_col(o, GEN_MODE_AUTO) >= 0) {
-		fputs("auto: the mode it used in brackets (A->copy: switched to copy at run time, "
-		      "the kernel copied its zero-copy sends)", out);
-		if (mode_col(o, GEN_MODE_COPY) >= 0 && mode_col(o, GEN_MODE_ZC_FIXED) >= 0)
-			fputs(";\n      vs best: auto's MiB/s / the better of copy and zc-fixed", out);
-		fputc('\n', out);
-	}
-	fputs("CPU-s/GB: system-wide busy CPU-seconds (/proc/stat, softirq included) per 1e9 "
-	      "bytes sent", out);
-	fputs(o->dest ? "\n" : "; the local receiver's work is included\n", out);
-}
-
-static json_t *sweep_json(const struct sweep_opts *o, const struct sweep_cell *cells,
-			  const struct sweep_crossover *x, const struct engine_plan *plan,
-			  const char *driver, const char *kernel)
-{
-	json_t *root = json_object(), *arr = json_array(), *env;
-	char cpus[256];
-
-	if (!root || !arr) {
-		json_decref(root);
-		json_decref(arr);
-		return NULL;
-	}
-	for (unsigned i = 0; i < o->nsizes * o->nmodes; i++) {
-		const struct sweep_cell *c = &cells[i];
-		json_t *cj = json_pack(
-			"{s:I, s:s, s:b, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:o, s:{s:f, s:f, s:f, s:f, s:f}}",
-			"size", (json_int_t)c->size, "mode", gen_mode_name(c->mode), "ok", c->ok,
-			"bytes", (json_int_t)c->bytes, "sends", (json_int_t)c->sends, "duration_s",
-			c->duration_s, "mib_per_second", cell_mib(c), "sends_per_second",
-			c->ok ? c->sends / c->duration_s : 0.0, "bits_per_second",
-			c->ok ? c->bytes * 8.0 / c->duration_s : 0.0, "cpu_seconds_per_gb",
-			c->cpu.cpu_seconds_per_gb, "zc_copied_percent",
-			c->mode != GEN_MODE_COPY && c->notifs ?
-				json_real(100.0 * c->zc_copied / c->notifs) : json_null(),
-			"cpu", "system_busy_s", c->cpu.sys_busy_s, "system_softirq_s",
-			c->cpu.sys_softirq_s, "system_total_s", c->cpu.sys_total_s, "process_user_s",
-			c->cpu.proc_user_s, "process_system_s", c->cpu.proc_system_s);
-
-		if (cj && !c->ok)
-			json_object_set_new(cj, "error", json_string(c->err));
-		if (cj)
-			json_object_set_new(cj, "mode_used", c->planned ?
-					    json_string(c->mode_used) : json_null());
-		if (cj && c->mode == GEN_MODE_AUTO) {
-			double r = auto_vs_best(o, cells, i / o->nmodes);
-
-			json_object_set_new(cj, "mode_reason", c->planned ?
-					    json_string(c->mode_reason) : json_null());
-			json_object_set_new(cj, "vs_best", r >= 0 ? json_real(r) : json_null());
-			json_object_set_new(cj, "mode_planned", c->planned ?
-					    json_string(gen_mode_name(c->mode_planned)) : json_null());
-			json_object_set_new(cj, "auto_switched", json_boolean(c->switched > 0));
-			json_object_set_new(cj, "auto_switched_rings", json_integer(c->switched));
-			json_object_set_new(cj, "auto_switch_sends", c->switched ?
-					    json_integer((json_int_t)c->switch_sends) : json_null());
-		}
-		json_array_append_new(arr, cj);
-	}
-	json_object_set_new(root, "schema", json_integer(1));
-	json_object_set_new(root, "cells", arr);
-	if (x->found)
-		json_object_set_new(root, "crossover",
-				    json_pack("{s:o, s:I, s:s}", "below",
-					      x->have_below ? json_integer((json_int_t)x->below) :
-							      json_null(),
-					      "at", (json_int_t)x->at, "zc_mode",
-					      gen_mode_name(x->zc_mode)));
-	else
-		json_object_set_new(root, "crossover", json_null());
-	units_fmt_cpulist(plan->prof.cpus, plan->prof.n_cpus, cpus, sizeof(cpus));
-	env = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:I, s:I, s:I, s:s, s:f, s:I, s:I, s:s}",
-			"zcgen", ZCGEN_VERSION, "kernel", kernel, "driver", driver, "protocol",
-			gen_proto_name(plan->prof.proto), "dest", plan->dest_str, "own_receiver",
-			!o->dest && !o->lab, "lab", o->lab, "queues", (json_int_t)plan->prof.queues, "streams",
-			(json_int_t)plan->prof.streams, "depth", (json_int_t)plan->prof.depth, "cpus",
-			cpus, "duration_s", plan->prof.duration_ns / 1e9, "online_cpus",
-			(json_int_t)sysconf(_SC_NPROCESSORS_ONLN), "clk_tck",
-			(json_int_t)sysconf(_SC_CLK_TCK), "cpu_accounting",
-			"system-wide busy time from /proc/stat, softirq included");
-	if (o->lab)
-		json_object_set_new(env, "lab_flavour", json_string(lab_flavour_name(o->lab_flavour)));
-	json_object_set_new(root, "environment", env);
-	return root;
 }
 
 enum { O_SIZES = 1000, O_MODES, O_PROTO, O_DUR, O_DEST, O_QUEUES, O_STREAMS, O_DEPTH, O_CPUS,
@@ -772,7 +483,7 @@ static int sweep_run(struct sweep_opts *o, const char *lab_dest)
 	struct sweep_cell *cells = NULL;
 	struct engine_plan *plan = NULL, *first = NULL;
 	struct gen_profile *prof = NULL;
-	struct sweep_crossover x;
+	struct report_sweep rep = { 0 };
 	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term, old_hup;
 	char err[512], driver[64] = "unknown", kernel[128] = "unknown";
 	const char *dest;
@@ -830,11 +541,14 @@ static int sweep_run(struct sweep_opts *o, const char *lab_dest)
 	for (unsigned i = 0; i < ncells; i++)
 		failed += !cells[i].ok;
 
-	find_crossover(o, cells, &x);
-	print_table(stdout, o, cells, &x);
-	if (o->lab && o->lab_flavour == LAB_DROP)
-		printf("drop lab: every datagram was dropped at the sending veth's qdisc, before the "
-		       "wire: these are the sender's ceilings, not a path's rates\n");
+	rep = (struct report_sweep){ .sizes = o->sizes, .nsizes = o->nsizes, .modes = o->modes,
+				     .nmodes = o->nmodes, .cells = cells, .dest_given = o->dest != NULL,
+				     .lab_flavour = o->lab ? lab_flavour_name(o->lab_flavour) : NULL };
+	if (report_sweep_make(&rep)) {
+		fprintf(stderr, "zcgen sweep: out of memory\n");
+		goto out_sig;
+	}
+	report_sweep_text(stdout, &rep);
 	fflush(stdout);
 
 	calib_kernel(kernel, sizeof(kernel));
@@ -845,7 +559,7 @@ static int sweep_run(struct sweep_opts *o, const char *lab_dest)
 		*first = *plan; /* nothing planned: the JSON still names what was asked */
 	rc = failed ? EXIT_RUN_FAILED : EXIT_OK;
 	if (o->json) {
-		json_t *j = sweep_json(o, cells, &x, first, driver, kernel);
+		json_t *j = report_sweep_json(&rep, first, driver, kernel);
 
 		if (!j || json_dump_file(j, strcmp(o->json, "-") ? o->json : "/dev/stdout",
 					 JSON_INDENT(2)) < 0) {
@@ -859,10 +573,10 @@ static int sweep_run(struct sweep_opts *o, const char *lab_dest)
 		 * Copy winning at every size is a finding too: auto then uses copy
 		 * up to the largest size measured, and zc-fixed only beyond it.
 		 */
-		uint64_t at = x.found ? x.at : o->sizes[o->nsizes - 1] + 1;
+		uint64_t at = rep.x.found ? rep.x.at : o->sizes[o->nsizes - 1] + 1;
 		int ret;
 
-		if (failed || gen_stop || !have_crossover_modes(o)) {
+		if (failed || gen_stop || !rep.crossover_modes) {
 			fprintf(stderr, "zcgen sweep: calibration not saved: %s\n",
 				failed || gen_stop ? "some cells failed or were not run" :
 						     "it needs copy and a zero-copy mode");
@@ -874,16 +588,18 @@ static int sweep_run(struct sweep_opts *o, const char *lab_dest)
 		} else {
 			printf("calibration saved to %s: driver %s, kernel %s, %s, crossover %llu B%s\n",
 			       calib_path(), driver, kernel, o->protocol, (unsigned long long)at,
-			       x.found ? "" : " (copy won at every size measured)");
+			       rep.x.found ? "" : " (copy won at every size measured)");
 		}
 	}
 	if (gen_stop)
 		rc = EXIT_RUN_FAILED;
+out_sig:
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	sigaction(SIGHUP, &old_hup, NULL);
 out:
 	sink_stop(&sk);
+	report_sweep_free(&rep);
 	free(cells);
 	free(plan);
 	free(first);

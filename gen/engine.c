@@ -23,6 +23,7 @@
 #include "gen/engine.h"
 #include "gen/hugebuf.h"
 #include "gen/payload.h"
+#include "gen/sampler.h"
 #include "gen/slots.h"
 #include "gen/stall.h"
 #include "gen/udpseq.h"
@@ -352,7 +353,7 @@ struct worker {
 	const struct engine_plan *plan;
 	struct run_shared *shared;
 	unsigned idx;
-	int *fds;            /* controller mode: the sockets, opened and owned by engine_run_ctl() */
+	int *fds;            /* controller mode: the sockets, opened and owned by engine_run() */
 	struct engine_live live;
 	/* the ring's stall_watch, for the sampler (gen/stall.h) */
 	_Atomic uint64_t stall_progress, stall_checked;
@@ -1479,9 +1480,9 @@ static void sleep_until(uint64_t t)
 	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
 }
 
-static int add_interval(struct engine_result *res, unsigned nq, double a, double b,
-			const uint64_t *bytes_prev, const uint64_t *bytes_now,
-			const uint64_t *sends_prev, const uint64_t *sends_now)
+/* Keep a new interval: bytes and sends per queue from @d (2 x nq: bytes, then sends). */
+static int add_interval(struct engine_result *res, unsigned nq, const struct sampler_span *sp,
+			const uint64_t *d)
 {
 	struct engine_interval *iv = realloc(res->iv, (res->nint + 1) * sizeof(*iv));
 
@@ -1489,8 +1490,8 @@ static int add_interval(struct engine_result *res, unsigned nq, double a, double
 		return -ENOMEM;
 	res->iv = iv;
 	iv = &res->iv[res->nint];
-	iv->start_s = a;
-	iv->end_s = b;
+	iv->start_s = sp->start_ns / 1e9;
+	iv->end_s = sp->end_ns / 1e9;
 	iv->bytes = calloc(nq, sizeof(uint64_t));
 	iv->sends = calloc(nq, sizeof(uint64_t));
 	iv->total = calloc(nq, sizeof(*iv->total));
@@ -1500,10 +1501,8 @@ static int add_interval(struct engine_result *res, unsigned nq, double a, double
 		free(iv->total);
 		return -ENOMEM;
 	}
-	for (unsigned i = 0; i < nq; i++) {
-		iv->bytes[i] = bytes_now[i] - bytes_prev[i];
-		iv->sends[i] = sends_now[i] - sends_prev[i];
-	}
+	memcpy(iv->bytes, d, nq * sizeof(uint64_t));
+	memcpy(iv->sends, d + nq, nq * sizeof(uint64_t));
 	res->nint++;
 	return 0;
 }
@@ -1513,7 +1512,8 @@ static int add_interval(struct engine_result *res, unsigned nq, double a, double
  * another in (queue, stream) order, each greeted by the controller before
  * the next, so that the peer's numbering of streams maps to known pairs.
  */
-static int ctl_connect(const struct engine_plan *plan, struct engine_ctl *ctl, int *fds)
+static int ctl_connect(const struct engine_plan *plan, const volatile sig_atomic_t *stop,
+		       struct engine_ctl *ctl, int *fds)
 {
 	int type = plan->prof.proto == GEN_PROTO_UDP ? SOCK_DGRAM : SOCK_STREAM;
 	unsigned k = 0;
@@ -1521,7 +1521,7 @@ static int ctl_connect(const struct engine_plan *plan, struct engine_ctl *ctl, i
 
 	for (unsigned q = 0; q < plan->nq; q++) {
 		for (unsigned i = 0; i < plan->q[q].streams; i++, k++) {
-			if (gen_stop) {
+			if (stop && *stop) {
 				snprintf(ctl->err, sizeof(ctl->err),
 					 "interrupted while opening the data connections");
 				return -EINTR;
@@ -1624,127 +1624,167 @@ static void end_message(const struct engine_plan *plan, struct engine_result *re
 					      res->q[i].stall_note);
 }
 
-int engine_run(const struct engine_plan *plan, struct engine_result *res, engine_interval_cb cb,
-	       void *cb_arg)
-{
-	return engine_run_ctl(plan, res, cb, cb_arg, NULL);
-}
-
-int engine_run_ctl(const struct engine_plan *plan, struct engine_result *res,
-		   engine_interval_cb cb, void *cb_arg, struct engine_ctl *ctl)
-{
+/* One run, for engine_run() and its helpers. */
+struct run {
+	const struct engine_plan *plan;
+	struct engine_result *res;
+	const volatile sig_atomic_t *stop;
+	engine_interval_cb cb;
+	void *cb_arg;
+	struct engine_ctl *ctl;
 	struct run_shared shared;
 	struct worker *w;
-	unsigned nq = plan->nq, nfds = 0;
-	uint64_t *b_prev, *b_now, *s_prev, *s_now;
-	uint64_t t0, t_meas, t_end, t_next, interval = plan->prof.interval_ns;
-	unsigned started = 0;
-	int *fds = NULL;
-	int ret = 0;
-	uint64_t *stall_sp;
+	unsigned nq, started;
+	int *fds;                    /* controller mode: nfds data sockets in connection order */
+	unsigned nfds;
+	struct sampler_cfg scfg;
+	struct sampler smp;
+	uint64_t *cur, *delta;       /* 2 x nq: measured bytes, then sends, per queue */
+	uint64_t *stall_sp;          /* 2 x nq for run_stalled() */
 	bool *stall_live;
+};
 
-	memset(res, 0, sizeof(*res));
-	res->nq = nq;
-	res->q = calloc(nq, sizeof(*res->q));
-	w = calloc(nq, sizeof(*w));
-	b_prev = calloc(nq * 8, sizeof(uint64_t));
-	stall_live = calloc(nq, sizeof(bool));
-	if (!res->q || !w || !b_prev || !stall_live) {
-		ret = -ENOMEM;
-		goto out_free;
-	}
+/* The caller asked the run to stop (a signal). */
+static bool run_stopped(const struct run *r)
+{
+	return r->stop && *r->stop;
+}
+
+static int run_alloc(struct run *r)
+{
+	unsigned nq = r->nq;
+
+	r->scfg = (struct sampler_cfg){
+		.n = 2 * r->nq, .interval_ns = r->plan->prof.interval_ns,
+		.omit_ns = r->plan->prof.omit_ns,
+		/*
+		 * The drain after the duration's own tick: a sliver is dropped,
+		 * not merged, as the interval before it was given out live
+		 * already (--json-stream, --metrics).
+		 */
+		.sliver_ns = 1000000ULL, .sliver_merge = false,
+	};
+	r->res->nq = nq;
+	r->res->q = calloc(nq, sizeof(*r->res->q));
+	r->w = calloc(nq, sizeof(*r->w));
+	r->cur = calloc(nq * 6, sizeof(uint64_t));
+	r->stall_live = calloc(nq, sizeof(bool));
+	if (!r->res->q || !r->w || !r->cur || !r->stall_live)
+		return -ENOMEM;
+	r->delta = r->cur + 2 * nq;
+	r->stall_sp = r->cur + 4 * nq;
 	for (unsigned i = 0; i < nq; i++) {
-		res->q[i].st = calloc(plan->q[i].streams, sizeof(*res->q[i].st));
-		if (!res->q[i].st) {
-			ret = -ENOMEM;
-			goto out_free;
-		}
-		nfds += plan->q[i].streams;
+		r->res->q[i].st = calloc(r->plan->q[i].streams, sizeof(*r->res->q[i].st));
+		if (!r->res->q[i].st)
+			return -ENOMEM;
+		r->nfds += r->plan->q[i].streams;
 	}
-	if (ctl) {
-		ctl->err[0] = '\0';
-		fds = malloc(nfds * sizeof(*fds));
-		if (!fds) {
-			ret = -ENOMEM;
-			goto out_free;
-		}
-		for (unsigned k = 0; k < nfds; k++)
-			fds[k] = -1;
-		ret = ctl_connect(plan, ctl, fds);
-		if (ret)
-			goto out_fds;
+	if (r->ctl) {
+		r->fds = malloc(r->nfds * sizeof(*r->fds));
+		if (!r->fds)
+			return -ENOMEM;
+		for (unsigned k = 0; k < r->nfds; k++)
+			r->fds[k] = -1;
 	}
-	b_now = b_prev + nq;
-	s_prev = b_prev + 2 * nq;
-	s_now = b_prev + 3 * nq;
-	stall_sp = b_prev + 6 * nq;
+	return 0;
+}
 
-	atomic_init(&shared.stop, false);
-	atomic_init(&shared.go, false);
-	atomic_init(&shared.measuring, plan->prof.omit_ns == 0);
-	atomic_init(&shared.ready, 0);
-	atomic_init(&shared.stalled, false);
-	for (unsigned i = 0, off = 0; i < nq; off += plan->q[i].streams, i++) {
-		w[i].plan = plan;
-		w[i].fds = fds ? fds + off : NULL;
-		w[i].shared = &shared;
-		w[i].idx = i;
-		w[i].out = &res->q[i];
-		res->q[i].queue = plan->q[i].queue;
-		res->q[i].cpu = plan->q[i].cpu;
-		res->q[i].streams = plan->q[i].streams;
-		atomic_init(&w[i].done, false);
-		atomic_init(&w[i].stall_progress, 0);
-		atomic_init(&w[i].stall_checked, 0);
-		if (pthread_create(&w[i].th, NULL, worker_main, &w[i])) {
-			snprintf(res->q[i].first_error, sizeof(res->q[i].first_error),
-				 "cannot start the worker thread");
-			atomic_store(&w[i].done, true);
+static void run_free(struct run *r)
+{
+	for (unsigned k = 0; r->fds && k < r->nfds; k++)
+		if (r->fds[k] >= 0)
+			close(r->fds[k]);
+	free(r->fds);
+	sampler_free(&r->smp);
+	free(r->cur);
+	free(r->stall_live);
+	free(r->w);
+}
+
+/* One worker per queue; a worker that cannot start is a ring that failed. */
+static void run_start_workers(struct run *r)
+{
+	const struct engine_plan *plan = r->plan;
+
+	atomic_init(&r->shared.stop, false);
+	atomic_init(&r->shared.go, false);
+	atomic_init(&r->shared.measuring, plan->prof.omit_ns == 0);
+	atomic_init(&r->shared.ready, 0);
+	atomic_init(&r->shared.stalled, false);
+	for (unsigned i = 0, off = 0; i < r->nq; off += plan->q[i].streams, i++) {
+		struct worker *w = &r->w[i];
+		struct engine_queue_result *q = &r->res->q[i];
+
+		w->plan = plan;
+		w->fds = r->fds ? r->fds + off : NULL;
+		w->shared = &r->shared;
+		w->idx = i;
+		w->out = q;
+		q->queue = plan->q[i].queue;
+		q->cpu = plan->q[i].cpu;
+		q->streams = plan->q[i].streams;
+		atomic_init(&w->done, false);
+		atomic_init(&w->stall_progress, 0);
+		atomic_init(&w->stall_checked, 0);
+		if (pthread_create(&w->th, NULL, worker_main, w)) {
+			snprintf(q->first_error, sizeof(q->first_error), "cannot start the worker thread");
+			atomic_store(&w->done, true);
 			continue;
 		}
-		w[i].started = true;
-		started++;
+		w->started = true;
+		r->started++;
 	}
-	while (atomic_load(&shared.ready) < started)
+	while (atomic_load(&r->shared.ready) < r->started)
 		usleep(1000);
-	if (ctl && (ret = ctl->start(ctl))) {
-		if (!ctl->err[0])
-			snprintf(ctl->err, sizeof(ctl->err), "the test did not start: %s",
-				 strerror(-ret));
-		atomic_store(&shared.stop, true);
-		for (unsigned i = 0; i < nq; i++)
-			if (w[i].started)
-				pthread_join(w[i].th, NULL);
-		goto out_fds;
-	}
-	atomic_store(&shared.go, true);
+}
 
-	t0 = now_ns(CLOCK_MONOTONIC);
-	t_meas = t0 + plan->prof.omit_ns;
-	t_end = t_meas + plan->prof.duration_ns;
-	res->omitted_s = plan->prof.omit_ns / 1e9;
-	t_next = t_meas < t0 + interval ? t_meas : t0 + interval;
-	if (plan->prof.omit_ns == 0)
-		t_next = t0 + interval;
-	bool measuring = plan->prof.omit_ns == 0;
-	uint64_t t_prev = t0;
+static void run_join(struct run *r)
+{
+	atomic_store(&r->shared.stop, true);
+	for (unsigned i = 0; i < r->nq; i++)
+		if (r->w[i].started)
+			pthread_join(r->w[i].th, NULL);
+}
 
-	while (!gen_stop && !atomic_load(&shared.stop)) {
-		uint64_t now = now_ns(CLOCK_MONOTONIC), wake = t_next < t_end ? t_next : t_end;
+/* A new interval from the sampler: kept, with the totals so far, and given to the callback. */
+static void run_interval(struct run *r, const struct sampler_span *sp)
+{
+	struct engine_result *res = r->res;
+
+	if (add_interval(res, r->nq, sp, r->delta))
+		return;
+	fill_totals(res->iv[res->nint - 1].total, r->w, r->nq);
+	if (r->cb)
+		r->cb(r->plan, &res->iv[res->nint - 1], r->cb_arg);
+}
+
+/*
+ * Sample until the duration ends (from the end of the warm-up), a signal,
+ * the controller's peer ends it, the path stalls, or every ring stopped.
+ * Return: the time the sampling stopped.
+ */
+static uint64_t run_sample(struct run *r)
+{
+	const struct engine_plan *plan = r->plan;
+	struct engine_result *res = r->res;
+	unsigned nq = r->nq;
+	uint64_t t_end = r->smp.t_meas + plan->prof.duration_ns;
+
+	while (!run_stopped(r) && !atomic_load(&r->shared.stop)) {
+		uint64_t now = now_ns(CLOCK_MONOTONIC), due = sampler_due(&r->smp);
+		uint64_t wake = due < t_end ? due : t_end, stalled_for;
+		struct sampler_span sp;
 		bool all_done = true;
 
-		uint64_t stalled_for;
-
-		if (ctl && ctl->poll && ctl->poll(ctl)) {
+		if (r->ctl && r->ctl->poll && r->ctl->poll(r->ctl)) {
 			res->end = ENGINE_END_ERROR; /* the peer ended the test */
 			break;
 		}
-		if (run_stalled(w, nq, plan->prof.stall_timeout_ns, stall_sp, stall_live,
+		if (run_stalled(r->w, nq, plan->prof.stall_timeout_ns, r->stall_sp, r->stall_live,
 				&stalled_for)) {
 			res->end = ENGINE_END_STALLED;
 			res->stalled_s = stalled_for / 1e9;
-			atomic_store(&shared.stalled, true);   /* before stop: the workers reset */
+			atomic_store(&r->shared.stalled, true);   /* before stop: the workers reset */
 			break;
 		}
 		if (now < wake) {
@@ -1752,7 +1792,7 @@ int engine_run_ctl(const struct engine_plan *plan, struct engine_result *res,
 			sleep_until(now + 50000000ULL < wake ? now + 50000000ULL : wake);
 			/* every ring gave up (all streams failed): no point waiting */
 			for (unsigned i = 0; i < nq; i++)
-				all_done &= atomic_load(&w[i].done);
+				all_done &= atomic_load(&r->w[i].done);
 			if (all_done) {
 				res->end = ENGINE_END_ERROR;
 				break;
@@ -1761,96 +1801,120 @@ int engine_run_ctl(const struct engine_plan *plan, struct engine_result *res,
 		}
 		/*
 		 * The measured counts: 0 until the workers see the warm-up end
-		 * (they mark it after this store), so the intervals add up to
-		 * the total.
+		 * (they mark it after the store below), so that the intervals
+		 * add up to the total.
 		 */
 		for (unsigned i = 0; i < nq; i++) {
-			b_now[i] = atomic_load_explicit(&w[i].live.bytes_meas, memory_order_relaxed);
-			s_now[i] = atomic_load_explicit(&w[i].live.sends_meas, memory_order_relaxed);
+			r->cur[i] = atomic_load_explicit(&r->w[i].live.bytes_meas, memory_order_relaxed);
+			r->cur[nq + i] = atomic_load_explicit(&r->w[i].live.sends_meas,
+							      memory_order_relaxed);
 		}
-		if (!measuring && now >= t_meas) {
-			measuring = true;
-			atomic_store(&shared.measuring, true);
-		} else if (measuring &&
-			   !add_interval(res, nq, (t_prev - t_meas) / 1e9, (now - t_meas) / 1e9,
-					 b_prev, b_now, s_prev, s_now)) {
-			fill_totals(res->iv[res->nint - 1].total, w, nq);
-			if (cb)
-				cb(plan, &res->iv[res->nint - 1], cb_arg);
+		switch (sampler_tick(&r->smp, now, r->cur, &sp, r->delta)) {
+		case SAMPLER_MEASURING:
+			atomic_store(&r->shared.measuring, true);
+			break;
+		case SAMPLER_INTERVAL:
+			run_interval(r, &sp);
+			break;
+		default:
+			break;
 		}
-		memcpy(b_prev, b_now, nq * sizeof(uint64_t));
-		memcpy(s_prev, s_now, nq * sizeof(uint64_t));
-		t_prev = now;
 		if (now >= t_end)
 			break;
-		t_next = now + interval;
 	}
-	t_end = now_ns(CLOCK_MONOTONIC);
-	res->interrupted = gen_stop != 0;
-	if (res->interrupted)
-		res->end = ENGINE_END_SIGNAL;
-	atomic_store(&shared.stop, true);
-	if (!measuring) /* stopped during the warm-up: nothing measured */
-		t_meas = t_end;
-	for (unsigned i = 0; i < nq; i++)
-		if (w[i].started)
-			pthread_join(w[i].th, NULL);
+	return now_ns(CLOCK_MONOTONIC);
+}
+
+/* After the join: the last partial interval, and the run's totals and end. */
+static void run_finish(struct run *r, uint64_t t_end)
+{
+	const struct engine_plan *plan = r->plan;
+	struct engine_result *res = r->res;
+	struct sampler_span sp;
 
 	/* the last partial interval, from the final counts */
-	for (unsigned i = 0; i < nq; i++) {
-		b_now[i] = res->q[i].bytes;
-		s_now[i] = res->q[i].sends;
+	for (unsigned i = 0; i < r->nq; i++) {
+		r->cur[i] = res->q[i].bytes;
+		r->cur[r->nq + i] = res->q[i].sends;
 	}
-	if (measuring && t_end > t_prev + 1000000ULL &&
-	    !add_interval(res, nq, (t_prev - t_meas) / 1e9, (t_end - t_meas) / 1e9, b_prev, b_now,
-			  s_prev, s_now)) {
-		fill_totals(res->iv[res->nint - 1].total, w, nq);
-		if (cb)
-			cb(plan, &res->iv[res->nint - 1], cb_arg);
-	}
+	if (sampler_end(&r->smp, t_end, r->cur, &sp, r->delta) == SAMPLER_INTERVAL)
+		run_interval(r, &sp);
 
 	/* the workers counted the measured part apart from the warm-up */
-	for (unsigned i = 0; i < nq; i++) {
+	for (unsigned i = 0; i < r->nq; i++) {
 		if (plan->prof.proto == GEN_PROTO_UDP)
 			res->q[i].datagrams = res->q[i].sends * plan->gso;
 	}
-	res->duration_s = (t_end - t_meas) / 1e9;
+	/* stopped during the warm-up: nothing measured */
+	res->duration_s = sampler_measured_ns(&r->smp, t_end) / 1e9;
 	/* a path that died just before the end was found by the rings' drains */
-	for (unsigned i = 0; i < nq && res->end == ENGINE_END_DURATION; i++)
+	for (unsigned i = 0; i < r->nq && res->end == ENGINE_END_DURATION; i++)
 		if (res->q[i].drain_stalled_s > 0) {
 			res->end = ENGINE_END_STALLED;
 			res->stalled_in_drain = true;
 			res->stalled_s = res->q[i].drain_stalled_s;
 		}
 	end_message(plan, res);
-	{
-		unsigned f = res->q[0].ring_flags;
+	if (!(res->q[0].ring_flags & IORING_SETUP_DEFER_TASKRUN))
+		snprintf(res->ring_note, sizeof(res->ring_note),
+			 "io_uring without DEFER_TASKRUN (kernel refused it): flags 0x%x",
+			 res->q[0].ring_flags);
+}
 
-		if (!(f & IORING_SETUP_DEFER_TASKRUN))
-			snprintf(res->ring_note, sizeof(res->ring_note),
-				 "io_uring without DEFER_TASKRUN (kernel refused it): flags 0x%x", f);
+int engine_run(const struct engine_plan *plan, const struct engine_run_ctx *ctx,
+	       struct engine_result *res)
+{
+	struct engine_ctl *ctl = ctx->ctl;
+	struct run r = { .plan = plan, .res = res, .stop = ctx->stop, .cb = ctx->cb,
+			 .cb_arg = ctx->cb_arg, .ctl = ctl, .nq = plan->nq };
+	uint64_t t_end;
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	ret = run_alloc(&r);
+	if (ret)
+		goto out;
+	if (ctl) {
+		ctl->err[0] = '\0';
+		ret = ctl_connect(plan, r.stop, ctl, r.fds);
+		if (ret)
+			goto out;
 	}
+	run_start_workers(&r);
+	if (ctl && (ret = ctl->start(ctl))) {
+		if (!ctl->err[0])
+			snprintf(ctl->err, sizeof(ctl->err), "the test did not start: %s",
+				 strerror(-ret));
+		run_join(&r);
+		goto out;
+	}
+	atomic_store(&r.shared.go, true);
+	ret = sampler_init(&r.smp, &r.scfg, now_ns(CLOCK_MONOTONIC));
+	if (ret) {
+		run_join(&r);
+		goto out;
+	}
+	res->omitted_s = plan->prof.omit_ns / 1e9;
+	t_end = run_sample(&r);
+	res->interrupted = run_stopped(&r);
+	if (res->interrupted)
+		res->end = ENGINE_END_SIGNAL;
+	run_join(&r);
+	run_finish(&r, t_end);
 	/* the workers have drained; the sockets are still open for the controller */
 	if (ctl && ctl->finish)
-		ctl->finish(ctl, fds, nfds, plan, res);
+		ctl->finish(ctl, r.fds, r.nfds, plan, res);
 	/*
 	 * A signal after the duration (in the drain or the controller's result
 	 * exchange) cut the run's end short: it ended by that signal, as the
 	 * exit status will say. A stall or an error found first keeps its name.
 	 */
-	if (gen_stop && res->end == ENGINE_END_DURATION) {
+	if (run_stopped(&r) && res->end == ENGINE_END_DURATION) {
 		res->end = ENGINE_END_SIGNAL;
 		res->interrupted = true;
 	}
-out_fds:
-	for (unsigned k = 0; fds && k < nfds; k++)
-		if (fds[k] >= 0)
-			close(fds[k]);
-	free(fds);
-out_free:
-	free(b_prev);
-	free(stall_live);
-	free(w);
+out:
+	run_free(&r);
 	return ret;
 }
 

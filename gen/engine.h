@@ -2,6 +2,7 @@
 #ifndef ZCGEN_ENGINE_H
 #define ZCGEN_ENGINE_H
 
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -164,7 +165,7 @@ struct engine_interval {
 /* Why the run ended (engine_end_name(): the JSON's end_reason). */
 enum engine_end {
 	ENGINE_END_DURATION,   /* the duration ran out */
-	ENGINE_END_SIGNAL,     /* gen_stop was set (SIGINT, SIGTERM, ...) */
+	ENGINE_END_SIGNAL,     /* the run's stop flag was set (SIGINT, SIGTERM, ...) */
 	ENGINE_END_STALLED,    /* no progress for the stall timeout (gen/stall.h) */
 	ENGINE_END_ERROR,      /* every ring stopped (all streams failed), or the peer ended it */
 };
@@ -190,20 +191,8 @@ typedef void (*engine_interval_cb)(const struct engine_plan *plan, const struct 
 				   void *arg);
 
 /*
- * Run the plan: start one worker per queue, sample every interval, stop at
- * the duration, when gen_stop is set, when every ring stopped, or when the
- * path stalled (prof.stall_timeout_ns without progress: gen/stall.h); drain
- * (at once, with the connections reset, after a stall), and fill @res,
- * @res->end saying which.
- * Return: 0 when the run took place (even if streams failed: see @res),
- * -errno when it could not start at all.
- */
-int engine_run(const struct engine_plan *plan, struct engine_result *res, engine_interval_cb cb,
-	       void *cb_arg);
-
-/*
  * A controller: a control protocol around the data path (iperf3's). With
- * one, engine_run_ctl() changes the run's shape as follows:
+ * one, engine_run() changes the run's shape as follows:
  *
  * - The data connections are made by the calling thread, one after another
  *   in a fixed order: queue 0 stream 0, queue 0 stream 1, ..., queue 1
@@ -232,13 +221,31 @@ struct engine_ctl {
 	char err[1024];
 };
 
+/* What a run is given besides its plan: when to stop, where the intervals go, a controller. */
+struct engine_run_ctx {
+	/*
+	 * Non-zero: stop now (the command's signal flag, gen/stopsig.h; the
+	 * run ends with ENGINE_END_SIGNAL). NULL: only the run's own ends.
+	 */
+	const volatile sig_atomic_t *stop;
+	engine_interval_cb cb;       /* each finished interval (NULL: none) */
+	void *cb_arg;
+	struct engine_ctl *ctl;      /* NULL: the engine makes its connections itself */
+};
+
 /*
- * engine_run_ctl - engine_run() driven by @ctl (NULL: the same as engine_run()).
- * Return: as engine_run(); -errno with @ctl->err set when a data connection,
- * @stream_open or @start failed (nothing was sent then).
+ * engine_run - run the plan: start one worker per queue, sample every
+ * interval, stop at the duration, when *@ctx->stop is set, when every ring
+ * stopped, or when the path stalled (prof.stall_timeout_ns without
+ * progress: gen/stall.h); drain (at once, with the connections reset,
+ * after a stall), and fill @res, @res->end saying which.
+ * Return: 0 when the run took place (even if streams failed: see @res),
+ * -errno when it could not start at all; with a controller, -errno and
+ * @ctx->ctl->err set when a data connection, @stream_open or @start failed
+ * (nothing was sent then).
  */
-int engine_run_ctl(const struct engine_plan *plan, struct engine_result *res,
-		   engine_interval_cb cb, void *cb_arg, struct engine_ctl *ctl);
+int engine_run(const struct engine_plan *plan, const struct engine_run_ctx *ctx,
+	       struct engine_result *res);
 void engine_result_free(struct engine_result *res);
 
 #endif

@@ -8,19 +8,12 @@
 #include <signal.h>
 #include <net/if.h>
 #include "gen/pacer.h"
+#include "gen/names.h"      /* enum gen_proto, gen_mode, gen_server, gen_hugepages */
 
 #define GEN_MAX_QUEUES 256
 #define GEN_MAX_CPUS 1024
 #define GEN_MAX_STREAMS 1024      /* per queue */
 #define GEN_MAX_OFFLOADS 64
-
-enum gen_proto { GEN_PROTO_TCP, GEN_PROTO_UDP };
-enum gen_mode { GEN_MODE_COPY, GEN_MODE_ZC, GEN_MODE_ZC_FIXED, GEN_MODE_AUTO };
-enum gen_server { GEN_SERVER_NONE, GEN_SERVER_ZCGEN, GEN_SERVER_IPERF3 };
-
-const char *gen_proto_name(enum gen_proto p);
-const char *gen_mode_name(enum gen_mode m);
-const char *gen_server_name(enum gen_server s);
 
 struct gen_offload {
 	char name[64];          /* as written: kernel name or ethtool short name */
@@ -52,14 +45,12 @@ struct gen_source {
 	uint16_t port_lo, port_hi; /* 0: the kernel picks the ports */
 };
 
-enum gen_hugepages { GEN_HUGEPAGES_AUTO, GEN_HUGEPAGES_ON, GEN_HUGEPAGES_OFF };
-const char *gen_hugepages_name(enum gen_hugepages h);
-
 #define GEN_MAX_EXPECT_OFFLOADS 16
 
 /*
- * The profile's expect: section, pass/fail thresholds (gen/expect.h,
- * docs/profiles.md). A threshold is set when its has_ flag is.
+ * The profile's expect: section, pass/fail thresholds (docs/profiles.md): parsed
+ * by gen/expect.h, checked against a run by gen/expect_eval.h. A threshold is
+ * set when its has_ flag is.
  */
 struct gen_expect {
 	bool present;
@@ -162,6 +153,5 @@ struct gen_udp_hdr {
 extern volatile sig_atomic_t gen_stop;
 
 #include "gen/units.h"
-#include "gen/profile.h"
 
 #endif

@@ -10,7 +10,7 @@
  *
  * Use:
  *   iperf3run_begin()           control connection, parameters, CREATE_STREAMS
- *   engine_run_ctl(..., &r->ctl)
+ *   engine_run(plan, &(struct engine_run_ctx){ .ctl = &r->ctl, ... }, &res)
  *   iperf3run_receiver()        the server's counts for the report
  *   iperf3run_done()            CLIENT_TERMINATE if the test did not end, close
  */
@@ -38,7 +38,7 @@
 #define IPERF3RUN_HELLO_TIMEOUT_MS 3000
 
 struct iperf3run {
-	struct engine_ctl ctl;        /* hand &ctl to engine_run_ctl() */
+	struct engine_ctl ctl;        /* hand &ctl to engine_run() */
 	struct iperf3_client c;
 	enum gen_server kind;         /* GEN_SERVER_IPERF3 or GEN_SERVER_ZCGEN */
 	char where[300];              /* HOST:PORT, for messages */

@@ -1,4 +1,7 @@
-/* profile.c - YAML profiles and command-line overrides, checked through one key table */
+/*
+ * profile.c - the profile's keys: what each means and accepts, from a YAML file (read by
+ * gen/yamltree.c) or the command line, through one key table; then the checks across keys
+ */
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <errno.h>
@@ -18,7 +21,9 @@
 #include <unistd.h>
 #include <yaml.h>
 #include "gen/gen.h"
+#include "gen/profile.h"
 #include "gen/expect.h"
+#include "gen/yamltree.h"
 #include "zcgen_version.h"
 
 /*
@@ -26,201 +31,9 @@
  * file 30 times that is not one, whatever it is.
  */
 #define PROFILE_MAX_BYTES (64u << 10)
-#define YAML_MAX_DEPTH 32
 
-/* ------------------------------------------------------------------ names */
-
-static const char *const proto_words[] = { "tcp", "udp", NULL };
-static const char *const mode_words[] = { "copy", "zc", "zc-fixed", "auto", NULL };
-static const char *const server_words[] = { "none", "zcgen", "iperf3", NULL };
+/* Words of keys that are no enum of their own. */
 static const char *const auto_none_words[] = { "auto", "none", NULL };
-/* in enum pacer_per and enum pacer_layer order */
-static const char *const rate_per_words[] = { "total", "queue", "stream", NULL };
-static const char *const rate_layer_words[] = { "payload", "l2", "l1", NULL };
-static const char *const hugepages_words[] = { "auto", "on", "off", NULL };
-
-static int word_index(const char *const *words, const char *s)
-{
-	for (int i = 0; words[i]; i++)
-		if (!strcasecmp(words[i], s))
-			return i;
-	return -1;
-}
-
-static const char *word_name(const char *const *words, unsigned n, unsigned i)
-{
-	return i < n ? words[i] : "?";
-}
-
-const char *gen_proto_name(enum gen_proto p)
-{
-	return word_name(proto_words, 2, p);
-}
-
-const char *gen_mode_name(enum gen_mode m)
-{
-	return word_name(mode_words, 4, m);
-}
-
-const char *gen_server_name(enum gen_server s)
-{
-	return word_name(server_words, 3, s);
-}
-
-const char *gen_hugepages_name(enum gen_hugepages h)
-{
-	return word_name(hugepages_words, 3, h);
-}
-
-int gen_proto_parse(const char *s, enum gen_proto *out)
-{
-	int i = word_index(proto_words, s);
-
-	if (i < 0)
-		return -EINVAL;
-	*out = (enum gen_proto)i;
-	return 0;
-}
-
-int gen_mode_parse(const char *s, enum gen_mode *out)
-{
-	int i = word_index(mode_words, s);
-
-	if (i < 0)
-		return -EINVAL;
-	*out = (enum gen_mode)i;
-	return 0;
-}
-
-int gen_server_parse(const char *s, enum gen_server *out)
-{
-	int i = word_index(server_words, s);
-
-	if (i < 0)
-		return -EINVAL;
-	*out = (enum gen_server)i;
-	return 0;
-}
-
-/* ------------------------------------------------------------ diagnostics */
-
-void diags_free(struct gen_diags *d)
-{
-	free(d->v);
-	d->v = NULL;
-	d->n = d->cap = 0;
-	d->dropped = d->dropped_warnings = 0;
-}
-
-unsigned diags_errors(const struct gen_diags *d)
-{
-	unsigned n = 0;
-
-	for (unsigned i = 0; i < d->n; i++)
-		n += !d->v[i].warning;
-	return n + d->dropped;
-}
-
-void diags_print(const struct gen_diags *d, FILE *out)
-{
-	unsigned shown = 0, errors = diags_errors(d);
-
-	for (unsigned i = 0; i < d->n; i++) {
-		const struct gen_diag *g = &d->v[i];
-		const char *sev = g->warning ? "warning" : "error";
-
-		/* the first ones say what is wrong; 80000 more lines of it help nobody */
-		if (!g->warning && shown++ >= DIAGS_PRINT)
-			continue;
-		if (g->cli) {
-			fprintf(out, "--%s: %s%s\n", g->key, g->warning ? "warning: " : "", g->msg);
-			continue;
-		}
-		if (g->file[0] && g->line > 0)
-			fprintf(out, "%s:%d:%d: ", g->file, g->line, g->col);
-		else if (g->file[0])
-			fprintf(out, "%s: ", g->file);
-		fprintf(out, "%s: ", sev);
-		if (g->key[0])
-			fprintf(out, "%s: ", g->key);
-		fprintf(out, "%s\n", g->msg);
-	}
-	if (errors > DIAGS_PRINT)
-		fprintf(out, "... and %u more error%s (%u in all)\n", errors - DIAGS_PRINT,
-			errors - DIAGS_PRINT == 1 ? "" : "s", errors);
-	if (d->dropped_warnings)
-		fprintf(out, "... and %u more warning%s\n", d->dropped_warnings,
-			d->dropped_warnings == 1 ? "" : "s");
-}
-
-/*
- * With DIAGS_KEEP problems kept, where a new one goes: -1 nowhere (counted
- * only), else the slot it takes. A file's problem found late but placed
- * early (the loader reports tabs first, then the rest) displaces the kept
- * one of the same file that comes last, so that the first ones in line
- * order are the ones kept.
- */
-static int diag_slot(struct gen_diags *d, const char *file, int line, int col, bool warning)
-{
-	int last = -1;
-
-	if (d->n < DIAGS_KEEP)
-		return (int)d->n;
-	if (warning) {
-		d->dropped_warnings++;
-		return -1;
-	}
-	d->dropped++;
-	if (!file || !file[0] || line <= 0)
-		return -1;
-	for (unsigned i = 0; i < d->n; i++) {
-		const struct gen_diag *g = &d->v[i];
-
-		if (g->warning || g->line <= 0 || strcmp(g->file, file))
-			continue;
-		if (last < 0 || g->line > d->v[last].line ||
-		    (g->line == d->v[last].line && g->col > d->v[last].col))
-			last = (int)i;
-	}
-	if (last < 0 || d->v[last].line < line || (d->v[last].line == line && d->v[last].col <= col))
-		return -1;
-	return last;
-}
-
-__attribute__((format(printf, 8, 9)))
-static int diag_add(struct gen_diags *d, const char *file, int line, int col, const char *key,
-		    bool cli, bool warning, const char *fmt, ...)
-{
-	struct gen_diag *g;
-	va_list ap;
-	int slot = diag_slot(d, file, line, col, warning);
-
-	if (slot < 0)
-		return 0;
-	if (d->n == d->cap && (unsigned)slot == d->n) {
-		unsigned cap = d->cap ? d->cap * 2 : 8;
-		struct gen_diag *v = realloc(d->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		d->v = v;
-		d->cap = cap;
-	}
-	if ((unsigned)slot == d->n)
-		d->n++;
-	g = &d->v[slot];
-	memset(g, 0, sizeof(*g));
-	snprintf(g->file, sizeof(g->file), "%s", file ? file : "");
-	g->line = line;
-	g->col = col;
-	snprintf(g->key, sizeof(g->key), "%s", key ? key : "");
-	g->cli = cli;
-	g->warning = warning;
-	va_start(ap, fmt);
-	vsnprintf(g->msg, sizeof(g->msg), fmt, ap);
-	va_end(ap);
-	return 0;
-}
 
 /* A time for a message, in the largest unit that divides it: "100ms", "1h". */
 static const char *fmt_ns(uint64_t ns, char *buf, size_t len)
@@ -279,7 +92,9 @@ union kval {
 
 struct pkey {
 	const char *path;          /* key path in a file; NULL: command line only */
-	const char *cli;           /* name for profile_set (--NAME); NULL: file only */
+	const char *cli;           /* name for profile_set, and zcgen run's --NAME (profile_option());
+				      NULL: file only */
+	bool no_option;            /* .cli is profile_set's alone (a fleet's parts): no --NAME on a run */
 	enum ktype type;
 	uint64_t min, max;         /* UINT, SIZE, TIME: range; STR: max length */
 	const char *const *words;  /* ENUM */
@@ -387,17 +202,20 @@ static void set_hugepages(struct gen_profile *p, const union kval *v) { p->hugep
 /*
  * Every key a profile or the command line can set. The loader walks a file's
  * mappings against .path; profile_set looks up .cli (or .path): both end in
- * key_apply(), so a unit or a range is checked in one place only.
+ * key_apply(), so a unit or a range is checked in one place only. A key with
+ * a .cli name is also an option of zcgen run (profile_option()): a new one
+ * needs only its line in cmd_run.c's --help text and in docs/zcgen.1.scd
+ * (unit_profile and t_package check both).
  */
 static const struct pkey keys[] = {
-	{ .path = "name", .cli = "name", .type = KT_STR, .max = 127, .set = set_name },
+	{ .path = "name", .cli = "name", .no_option = true, .type = KT_STR, .max = 127, .set = set_name },
 	{ .path = "target", .type = KT_MAP, .keys = "host, port, server, ports" },
 	{ .path = "target.host", .type = KT_STR, .max = 255, .set = set_host },
 	{ .path = "target.port", .type = KT_UINT, .min = 1, .max = 65535, .set = set_port },
-	{ .path = "target.server", .cli = "server", .type = KT_ENUM, .words = server_words,
+	{ .path = "target.server", .cli = "server", .type = KT_ENUM, .words = gen_server_words,
 	  .set = set_server },
 	{ .cli = "dest", .type = KT_HOSTPORT, .set = set_dest },
-	{ .path = "protocol", .cli = "protocol", .type = KT_ENUM, .words = proto_words,
+	{ .path = "protocol", .cli = "protocol", .type = KT_ENUM, .words = gen_proto_words,
 	  .set = set_proto },
 	{ .path = "queues", .cli = "queues", .type = KT_UINT, .min = 1, .max = GEN_MAX_QUEUES,
 	  .set = set_queues },
@@ -406,7 +224,7 @@ static const struct pkey keys[] = {
 	  .set = set_streams },
 	{ .path = "size", .cli = "size", .type = KT_SIZE, .min = 1, .max = GIB, .nullable = true,
 	  .set = set_size },
-	{ .path = "mode", .cli = "mode", .type = KT_ENUM, .words = mode_words, .set = set_mode },
+	{ .path = "mode", .cli = "mode", .type = KT_ENUM, .words = gen_mode_words, .set = set_mode },
 	{ .path = "depth", .cli = "depth", .type = KT_UINT, .min = 1, .max = 1024, .set = set_depth },
 	{ .path = "duration", .cli = "duration", .type = KT_TIME, .min = 1, .max = UINT64_MAX,
 	  .set = set_duration },
@@ -439,8 +257,8 @@ static const struct pkey keys[] = {
 	{ .path = "rate", .cli = "rate", .type = KT_RATE, .min = 1, .set = set_rate,
 	  .keys = "value, per, layer, ramp, steps, burst, tcp_pacing" },
 	{ .path = "rate.value", .type = KT_RATE, .min = 1, .set = set_rate_value },
-	{ .path = "rate.per", .type = KT_ENUM, .words = rate_per_words, .set = set_rate_per },
-	{ .path = "rate.layer", .type = KT_ENUM, .words = rate_layer_words, .set = set_rate_layer },
+	{ .path = "rate.per", .type = KT_ENUM, .words = gen_rate_per_words, .set = set_rate_per },
+	{ .path = "rate.layer", .type = KT_ENUM, .words = gen_rate_layer_words, .set = set_rate_layer },
 	{ .path = "rate.ramp", .type = KT_MAP, .keys = "from, over" },
 	{ .path = "rate.ramp.from", .type = KT_RATE, .min = 0, .set = set_ramp_from },
 	{ .path = "rate.ramp.over", .type = KT_TIME, .min = 1, .max = UINT64_MAX, .set = set_ramp_over },
@@ -464,8 +282,8 @@ static const struct pkey keys[] = {
 	{ .path = "dscp", .cli = "dscp", .type = KT_UINT, .min = 0, .max = 63, .set = set_dscp },
 	{ .path = "tos", .cli = "tos", .type = KT_UINT, .min = 0, .max = 255, .set = set_tos },
 	{ .path = "buffers", .type = KT_MAP, .keys = "hugepages" },
-	{ .path = "buffers.hugepages", .cli = "hugepages", .type = KT_ENUM, .words = hugepages_words,
-	  .set = set_hugepages },
+	{ .path = "buffers.hugepages", .cli = "hugepages", .type = KT_ENUM,
+	  .words = gen_hugepages_words, .set = set_hugepages },
 	{ .path = "expect", .type = KT_MAP, .keys = "min_gbps_total, min_gbps_per_queue, "
 	  "max_loss_percent, max_p99_latency, min_steering, offloads_effective, min_ndr_fps",
 	  .set = set_expect },
@@ -567,15 +385,13 @@ static const char *key_expect(const struct pkey *e, char *buf, size_t len)
 	return buf;
 }
 
-static const char *const kind_words[] = { "a value", "a value", "a list", "a mapping" };
-
 static bool bool_word(const char *s, bool *on)
 {
 	static const char *const t[] = { "on", "true", "yes", NULL }, *const f[] = { "off", "false", "no", NULL };
 
-	if (word_index(t, s) >= 0)
+	if (names_index(t, s) >= 0)
 		*on = true;
-	else if (word_index(f, s) >= 0)
+	else if (names_index(f, s) >= 0)
 		*on = false;
 	else
 		return false;
@@ -713,7 +529,7 @@ static int key_apply(struct gen_profile *p, const struct pkey *e, const char *s,
 			r = -ERANGE;
 		break;
 	case KT_ENUM:
-		v.e = word_index(e->words, s);
+		v.e = names_index(e->words, s);
 		r = v.e < 0 ? -EINVAL : 0;
 		break;
 	case KT_CPUS:
@@ -788,42 +604,14 @@ static int key_apply(struct gen_profile *p, const struct pkey *e, const char *s,
 	return 0;
 }
 
-/* ----------------------------------------------------------- YAML loading */
+/* --------------------------------------- YAML: a file's tree against the key table */
 
-/* The file as a small tree of events, so that a syntax error keeps what came before. */
-struct ynode {
-	yaml_node_type_t type;      /* SCALAR, SEQUENCE or MAPPING */
-	char *val;                  /* scalar text */
-	bool null;                  /* plain "", "~" or "null" */
-	char *anchor;               /* containers: registered when complete (no cycles) */
-	int line, col;              /* 1-based, in the file as written */
-	int end_line;               /* scalars: the line where the value ends */
-	bool open;                  /* containers: no end event yet (cut by a syntax error) */
-	int *items;                 /* sequence items; mapping key, value, key, value... */
-	unsigned n, cap;
-	int *first;                 /* mappings: per key (items[2i]), the node of the same key
-				       given earlier in this mapping, or -1 (ydups) */
-};
-
-struct tabfix {
-	int line;                   /* 1-based */
-	int orig, now;              /* indentation width before and after expanding tabs */
-};
-
+/* A file's tree (gen/yamltree.h) walked against the key table into a profile. */
 struct yload {
 	struct gen_profile *p;
 	struct gen_diags *d;
 	const char *file;
-	struct ynode *nodes;
-	unsigned n, cap;
-	int root;
-	int cut_line;               /* line of a syntax error: values reaching it are suspect */
-	struct { char *name; int node; int next; } *anchors;
-	unsigned n_anchors, cap_anchors;
-	int *abucket;               /* anchor hash: latest of each chain first, -1 ends */
-	unsigned n_abucket;         /* a power of 2, at least n_anchors */
-	struct tabfix *fix;
-	unsigned n_fix, cap_fix;
+	struct ytree t;
 	int err;                    /* -ENOMEM seen */
 };
 
@@ -836,532 +624,8 @@ static void ydiag(struct yload *y, int line, int col, const char *key, const cha
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (diag_add(y->d, y->file, line, col, key, false, false, "%s", msg))
+	if (diags_add(y->d, y->file, line, col, key, false, false, "%s", msg))
 		y->err = -ENOMEM;
-}
-
-/* The tab fix of @line, if it had one (detab adds them in line order: a binary search). */
-static const struct tabfix *line_fix(const struct yload *y, int line)
-{
-	unsigned lo = 0, hi = y->n_fix;
-
-	while (lo < hi) {
-		unsigned mid = lo + (hi - lo) / 2;
-
-		if (y->fix[mid].line < line)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < y->n_fix && y->fix[lo].line == line ? &y->fix[lo] : NULL;
-}
-
-/* A libyaml mark (0-based, in the tab-expanded text) as LINE:COL of the file. */
-static void ymark(const struct yload *y, yaml_mark_t m, int *line, int *col)
-{
-	int l = (int)m.line + 1, c = (int)m.column;
-	const struct tabfix *f = line_fix(y, l);
-
-	if (f && c >= f->now)
-		c = c - f->now + f->orig;
-	else if (f && c > f->orig)
-		c = f->orig;
-	*line = l;
-	*col = c + 1;
-}
-
-static bool line_fixed(const struct yload *y, int line)
-{
-	return line_fix(y, line) != NULL;
-}
-
-/*
- * The indentation step of a file: its smallest indentation made of spaces
- * only, 2 if none. One tab stands for one step: whoever mixes tabs in
- * meant one level per tab, whatever their editor's tab width.
- */
-static int indent_unit(const char *buf, size_t len)
-{
-	int unit = 0;
-
-	for (size_t i = 0; i < len;) {
-		size_t ws = i;
-
-		while (ws < len && buf[ws] == ' ')
-			ws++;
-		if (ws > i && ws < len && buf[ws] != '\t' && buf[ws] != '\n' && buf[ws] != '\r' &&
-		    buf[ws] != '#' && (!unit || (int)(ws - i) < unit))
-			unit = (int)(ws - i);
-		while (ws < len && buf[ws] != '\n')
-			ws++;
-		i = ws + 1;
-	}
-	return unit ? unit : 2;
-}
-
-/* Make room for @need bytes in *@buf (of *@cap), growing it by at least half. */
-static int reserve(char **buf, size_t *cap, size_t need)
-{
-	size_t c = *cap;
-	char *n;
-
-	if (need <= c)
-		return 0;
-	c = need > c + c / 2 ? need : c + c / 2;
-	n = realloc(*buf, c);
-	if (!n)
-		return -ENOMEM;
-	*buf = n;
-	*cap = c;
-	return 0;
-}
-
-/*
- * YAML forbids tabs in indentation, and libyaml says only "found character
- * that cannot start any token" there. Report each such line plainly, then
- * parse a copy with each tab replaced by one indentation step, so that the
- * rest of the file is still checked.
- */
-static char *detab(struct yload *y, const char *buf, size_t len, size_t *outlen)
-{
-	size_t cap = len + 1, o = 0;
-	char *out = malloc(cap);
-	int line = 1, unit = indent_unit(buf, len);
-
-	if (!out)
-		return NULL;
-	for (size_t i = 0; i < len;) {
-		size_t ws = i, first_tab = SIZE_MAX;
-		int width = 0;
-
-		while (ws < len && (buf[ws] == ' ' || buf[ws] == '\t')) {
-			if (buf[ws] == '\t' && first_tab == SIZE_MAX)
-				first_tab = ws;
-			width += buf[ws] == '\t' ? unit : 1;
-			ws++;
-		}
-		bool content = ws < len && buf[ws] != '\n' && buf[ws] != '\r' && buf[ws] != '#';
-		if (first_tab != SIZE_MAX && content) {
-			ydiag(y, line, (int)(first_tab - i) + 1, "",
-			      "tab character used for indentation; use spaces");
-			if (y->n_fix == y->cap_fix) {
-				unsigned c = y->cap_fix ? y->cap_fix * 2 : 8;
-				struct tabfix *f = realloc(y->fix, c * sizeof(*f));
-
-				if (!f)
-					goto fail;
-				y->fix = f;
-				y->cap_fix = c;
-			}
-			y->fix[y->n_fix++] = (struct tabfix){ line, (int)(ws - i), width };
-			if (reserve(&out, &cap, o + (size_t)width + (len - ws) + 1))
-				goto fail;
-			memset(out + o, ' ', (size_t)width);
-			o += (size_t)width;
-			i = ws;
-		}
-		/* the rest of the line as is */
-		while (i < len && buf[i] != '\n') {
-			if (reserve(&out, &cap, o + 2))
-				goto fail;
-			out[o++] = buf[i++];
-		}
-		if (i < len) {
-			if (reserve(&out, &cap, o + 2))
-				goto fail;
-			out[o++] = buf[i++];
-			line++;
-		}
-	}
-	out[o] = '\0';
-	*outlen = o;
-	return out;
-fail:
-	free(out);
-	return NULL;
-}
-
-static int ynode_new(struct yload *y, yaml_node_type_t type, yaml_mark_t m)
-{
-	struct ynode *n;
-
-	if (y->n == y->cap) {
-		unsigned c = y->cap ? y->cap * 2 : 64;
-		struct ynode *v = realloc(y->nodes, c * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		y->nodes = v;
-		y->cap = c;
-	}
-	n = &y->nodes[y->n];
-	memset(n, 0, sizeof(*n));
-	n->type = type;
-	ymark(y, m, &n->line, &n->col);
-	return (int)y->n++;
-}
-
-static int ynode_attach(struct yload *y, int parent, int child)
-{
-	struct ynode *p;
-
-	if (parent < 0) {
-		if (y->root < 0)
-			y->root = child;
-		return 0;
-	}
-	p = &y->nodes[parent];
-	if (p->n == p->cap) {
-		unsigned c = p->cap ? p->cap * 2 : 8;
-		int *v = realloc(p->items, c * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		p->items = v;
-		p->cap = c;
-	}
-	p->items[p->n++] = child;
-	return 0;
-}
-
-static unsigned yanchor_hash(const char *name, unsigned nbucket)
-{
-	uint32_t h = 2166136261u; /* FNV-1a */
-
-	for (; *name; name++)
-		h = (h ^ (unsigned char)*name) * 16777619u;
-	return h & (nbucket - 1);
-}
-
-/*
- * Anchors by name in a hash table, so that a file of thousands of anchors
- * and aliases is not quadratic. A name may be defined again: the latest is
- * at the head of its chain, and wins, as in YAML.
- */
-static int yanchor_add(struct yload *y, const char *name, int node)
-{
-	unsigned h;
-
-	if (y->n_anchors == y->cap_anchors) {
-		unsigned c = y->cap_anchors ? y->cap_anchors * 2 : 8;
-		void *v = realloc(y->anchors, c * sizeof(*y->anchors));
-
-		if (!v)
-			return -ENOMEM;
-		y->anchors = v;
-		y->cap_anchors = c;
-	}
-	if (y->n_anchors >= y->n_abucket) {
-		unsigned nb = y->n_abucket ? y->n_abucket * 2 : 16;
-		int *b = malloc(nb * sizeof(*b));
-
-		if (!b)
-			return -ENOMEM;
-		for (unsigned i = 0; i < nb; i++)
-			b[i] = -1;
-		/* in the order defined, so that later ones end up first in their chain */
-		for (unsigned i = 0; i < y->n_anchors; i++) {
-			h = yanchor_hash(y->anchors[i].name, nb);
-			y->anchors[i].next = b[h];
-			b[h] = (int)i;
-		}
-		free(y->abucket);
-		y->abucket = b;
-		y->n_abucket = nb;
-	}
-	y->anchors[y->n_anchors].name = strdup(name);
-	if (!y->anchors[y->n_anchors].name)
-		return -ENOMEM;
-	h = yanchor_hash(name, y->n_abucket);
-	y->anchors[y->n_anchors].node = node;
-	y->anchors[y->n_anchors].next = y->abucket[h];
-	y->abucket[h] = (int)y->n_anchors++;
-	return 0;
-}
-
-static int yanchor_find(const struct yload *y, const char *name)
-{
-	if (!y->n_abucket)
-		return -1;
-	for (int i = y->abucket[yanchor_hash(name, y->n_abucket)]; i >= 0; i = y->anchors[i].next)
-		if (!strcmp(y->anchors[i].name, name))
-			return y->anchors[i].node;
-	return -1;
-}
-
-/* line/column of a byte offset, for reader errors (bad UTF-8), which carry no mark */
-static void offset_mark(const char *buf, size_t len, size_t off, yaml_mark_t *m)
-{
-	memset(m, 0, sizeof(*m));
-	for (size_t i = 0; i < off && i < len; i++) {
-		if (buf[i] == '\n') {
-			m->line++;
-			m->column = 0;
-		} else {
-			m->column++;
-		}
-	}
-}
-
-static void ysyntax(struct yload *y, yaml_parser_t *ps, const char *buf, size_t len)
-{
-	yaml_mark_t m = ps->problem_mark;
-	int line, col, cl, cc;
-	const char *problem = ps->problem ? ps->problem : "cannot parse";
-
-	if (ps->error == YAML_MEMORY_ERROR) {
-		y->err = -ENOMEM;
-		return;
-	}
-	if (ps->error == YAML_READER_ERROR)
-		offset_mark(buf, len, ps->problem_offset, &m);
-	ymark(y, m, &line, &col);
-	y->cut_line = line;
-	/* the tab was reported already; what libyaml says of that line follows from it */
-	if (line_fixed(y, line))
-		return;
-	if (ps->context) {
-		ymark(y, ps->context_mark, &cl, &cc);
-		ydiag(y, line, col, "", "YAML syntax error: %s (%s at line %d, column %d)", problem,
-		      ps->context, cl, cc);
-	} else {
-		ydiag(y, line, col, "", "YAML syntax error: %s", problem);
-	}
-}
-
-static bool scalar_is_null(const yaml_event_t *ev)
-{
-	const char *v = (const char *)ev->data.scalar.value;
-
-	if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return false;
-	return !*v || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") || !strcmp(v, "NULL");
-}
-
-/* "prefix.leaf" (or "leaf" at the top level); keys longer than a path holds are cut. */
-static void key_join(char *out, size_t len, const char *prefix, const char *leaf)
-{
-	if (snprintf(out, len, "%s%s%s", prefix, *prefix ? "." : "", leaf) >= (int)len)
-		memcpy(out + len - 4, "...", 4);
-}
-
-/*
- * The key path of what comes next under the open containers @stack
- * ("nic.channels.combined"; "" at the top level), for a message about it.
- * Return: true when it comes as a key of the innermost mapping, not a value.
- */
-static bool ystack_path(const struct yload *y, const int *stack, unsigned depth, char *out, size_t len)
-{
-	bool is_key = false;
-
-	out[0] = '\0';
-	for (unsigned i = 0; i < depth; i++) {
-		const struct ynode *n = &y->nodes[stack[i]], *k = NULL;
-		bool last = i + 1 == depth;
-		char prefix[128];
-
-		if (n->type != YAML_MAPPING_NODE)
-			continue;
-		/* inner levels: the open container is the last item, its key just before */
-		if (last && n->n % 2)
-			k = &y->nodes[n->items[n->n - 1]];
-		else if (!last && n->n >= 2)
-			k = &y->nodes[n->items[n->n - 2]];
-		else if (last)
-			is_key = true;
-		if (!k)
-			continue;
-		snprintf(prefix, sizeof(prefix), "%s", out);
-		key_join(out, len, prefix, k->type == YAML_SCALAR_NODE ? k->val : "?");
-	}
-	return is_key;
-}
-
-/* Build the node tree from libyaml's events; stop at the first syntax error. */
-static int yparse(struct yload *y, const char *buf, size_t len)
-{
-	yaml_parser_t ps;
-	yaml_event_t ev;
-	int stack[YAML_MAX_DEPTH];
-	unsigned depth = 0, docs = 0;
-	int r = 0;
-
-	if (!yaml_parser_initialize(&ps))
-		return -ENOMEM;
-	yaml_parser_set_input_string(&ps, (const unsigned char *)buf, len);
-	for (bool done = false; !done && !r;) {
-		int parent = depth ? stack[depth - 1] : -1, idx = -1, line, col;
-		const char *anchor = NULL;
-
-		if (!yaml_parser_parse(&ps, &ev)) {
-			ysyntax(y, &ps, buf, len);
-			break;
-		}
-		switch (ev.type) {
-		case YAML_STREAM_END_EVENT:
-			done = true;
-			break;
-		case YAML_DOCUMENT_START_EVENT:
-			if (++docs > 1) {
-				ymark(y, ev.start_mark, &line, &col);
-				ydiag(y, line, col, "", "a profile is one YAML document; remove this second one "
-				      "(a line '---' starts a new document)");
-				done = true;
-			}
-			break;
-		case YAML_SCALAR_EVENT:
-			idx = ynode_new(y, YAML_SCALAR_NODE, ev.start_mark);
-			if (idx < 0) {
-				r = idx;
-				break;
-			}
-			ymark(y, ev.end_mark, &y->nodes[idx].end_line, &col);
-			y->nodes[idx].val = strdup((const char *)ev.data.scalar.value);
-			y->nodes[idx].null = scalar_is_null(&ev);
-			if (!y->nodes[idx].val)
-				r = -ENOMEM;
-			anchor = (const char *)ev.data.scalar.anchor;
-			if (!r && anchor)
-				r = yanchor_add(y, anchor, idx);
-			if (!r)
-				r = ynode_attach(y, parent, idx);
-			break;
-		case YAML_SEQUENCE_START_EVENT:
-		case YAML_MAPPING_START_EVENT:
-			if (depth == YAML_MAX_DEPTH) {
-				ymark(y, ev.start_mark, &line, &col);
-				ydiag(y, line, col, "", "nested more than %d levels deep; a profile has at most 3",
-				      YAML_MAX_DEPTH);
-				done = true;
-				break;
-			}
-			idx = ynode_new(y, ev.type == YAML_MAPPING_START_EVENT ? YAML_MAPPING_NODE :
-					YAML_SEQUENCE_NODE, ev.start_mark);
-			if (idx < 0) {
-				r = idx;
-				break;
-			}
-			anchor = ev.type == YAML_MAPPING_START_EVENT ?
-				 (const char *)ev.data.mapping_start.anchor :
-				 (const char *)ev.data.sequence_start.anchor;
-			y->nodes[idx].open = true;
-			if (anchor && !(y->nodes[idx].anchor = strdup(anchor)))
-				r = -ENOMEM;
-			if (!r)
-				r = ynode_attach(y, parent, idx);
-			stack[depth++] = idx;
-			break;
-		case YAML_SEQUENCE_END_EVENT:
-		case YAML_MAPPING_END_EVENT:
-			if (depth) {
-				struct ynode *n = &y->nodes[stack[--depth]];
-
-				n->open = false;
-				if (n->anchor)
-					r = yanchor_add(y, n->anchor, stack[depth]);
-			}
-			break;
-		case YAML_ALIAS_EVENT:
-			idx = yanchor_find(y, (const char *)ev.data.alias.anchor);
-			if (idx < 0) {
-				char path[128];
-				bool is_key = ystack_path(y, stack, depth, path, sizeof(path));
-
-				ymark(y, ev.start_mark, &line, &col);
-				ydiag(y, line, col, path, "alias '*%.60s'%s names no complete anchor above it "
-				      "(an anchor is &NAME before a value, and must come first)",
-				      (const char *)ev.data.alias.anchor, is_key ? ", used as a key," : "");
-				break;
-			}
-			r = ynode_attach(y, parent, idx);
-			break;
-		default:
-			break;
-		}
-		yaml_event_delete(&ev);
-	}
-	yaml_parser_delete(&ps);
-	return r;
-}
-
-struct keyref {
-	const char *val;
-	unsigned i;                 /* index in the mapping's items */
-};
-
-static int keyref_cmp(const void *a, const void *b)
-{
-	const struct keyref *x = a, *z = b;
-	int c = strcmp(x->val, z->val);
-
-	return c ? c : (x->i > z->i) - (x->i < z->i);
-}
-
-/*
- * For every mapping, which keys repeat an earlier one: sorted once, so that a
- * mapping of 80000 keys costs n log n, not n^2 string compares.
- */
-static int ydups(struct yload *y)
-{
-	struct keyref *ref = NULL;
-	unsigned cap = 0;
-	int r = 0;
-
-	for (unsigned m = 0; m < y->n && !r; m++) {
-		struct ynode *map = &y->nodes[m];
-		unsigned nk = map->n / 2, nr = 0;
-
-		if (map->type != YAML_MAPPING_NODE || !nk)
-			continue;
-		map->first = malloc(nk * sizeof(*map->first));
-		if (!map->first) {
-			r = -ENOMEM;
-			break;
-		}
-		if (nk > cap) {
-			struct keyref *v = realloc(ref, nk * sizeof(*v));
-
-			if (!v) {
-				r = -ENOMEM;
-				break;
-			}
-			ref = v;
-			cap = nk;
-		}
-		for (unsigned k = 0; k < nk; k++) {
-			const struct ynode *kn = &y->nodes[map->items[2 * k]];
-
-			map->first[k] = -1;
-			if (kn->type == YAML_SCALAR_NODE)
-				ref[nr++] = (struct keyref){ kn->val, 2 * k };
-		}
-		qsort(ref, nr, sizeof(*ref), keyref_cmp);
-		/* the first of each run of one name has the earliest index, as sorted */
-		for (unsigned k = 1, head = 0; k < nr; k++) {
-			if (strcmp(ref[head].val, ref[k].val))
-				head = k;
-			else
-				map->first[ref[k].i / 2] = map->items[ref[head].i];
-		}
-	}
-	free(ref);
-	return r;
-}
-
-static void yload_free(struct yload *y)
-{
-	for (unsigned i = 0; i < y->n; i++) {
-		free(y->nodes[i].val);
-		free(y->nodes[i].anchor);
-		free(y->nodes[i].items);
-		free(y->nodes[i].first);
-	}
-	free(y->nodes);
-	for (unsigned i = 0; i < y->n_anchors; i++)
-		free(y->anchors[i].name);
-	free(y->anchors);
-	free(y->abucket);
-	free(y->fix);
 }
 
 /* Edit distance, for "did you mean": keys and option names are short. */
@@ -1441,29 +705,21 @@ static void yunknown(struct yload *y, const struct ynode *k, const char *prefix,
 		ydiag(y, k->line, k->col, path, "unknown key '%.60s'; valid keys here: %s", k->val, valid);
 }
 
-/* The earlier key of the same name in @map, if key @i repeats one. */
-static const struct ynode *ydup(const struct yload *y, const struct ynode *map, unsigned i)
-{
-	int f = map->first ? map->first[i / 2] : -1;
-
-	return f >= 0 ? &y->nodes[f] : NULL;
-}
-
 /* Checks common to every key of a mapping: plain, given once. */
 static bool ykey_ok(struct yload *y, const struct ynode *map, unsigned i, const char *prefix)
 {
-	const struct ynode *k = &y->nodes[map->items[i]], *first;
+	const struct ynode *k = &y->t.nodes[map->items[i]], *first;
 
 	if (k->type != YAML_SCALAR_NODE) {
 		ydiag(y, k->line, k->col, prefix, "a key must be a plain word, not %s",
-		      kind_words[k->type]);
+		      ynode_kind(k));
 		return false;
 	}
-	first = ydup(y, map, i);
+	first = ytree_dup(&y->t, map, i);
 	if (first) {
 		char path[128];
 
-		key_join(path, sizeof(path), prefix, k->val);
+		ytree_path_join(path, sizeof(path), prefix, k->val);
 		ydiag(y, k->line, k->col, path, "duplicate key '%.60s' (first given at line %d, "
 		      "column %d); give each key once", k->val, first->line, first->col);
 		return false;
@@ -1481,7 +737,7 @@ static void ywrong_type(struct yload *y, const struct pkey *e, const struct ynod
 	else if (v->type == YAML_SCALAR_NODE)
 		ydiag(y, v->line, v->col, path, "expected %s, got the value '%.60s'", want, v->val);
 	else
-		ydiag(y, v->line, v->col, path, "expected %s, got %s", want, kind_words[v->type]);
+		ydiag(y, v->line, v->col, path, "expected %s, got %s", want, ynode_kind(v));
 }
 
 static void yscalar(struct yload *y, const struct pkey *e, const struct ynode *v, const char *path)
@@ -1514,13 +770,13 @@ static void ycpus(struct yload *y, const struct pkey *e, const struct ynode *v, 
 		return;
 	}
 	for (unsigned i = 0; i < v->n; i++) {
-		const struct ynode *it = &y->nodes[v->items[i]];
+		const struct ynode *it = &y->t.nodes[v->items[i]];
 		unsigned k = 0;
 		int r;
 
 		if (it->type != YAML_SCALAR_NODE || it->null) {
 			ydiag(y, it->line, it->col, path, "expected a CPU number or range (4, 0-3), got %s",
-			      it->null ? "an empty value" : kind_words[it->type]);
+			      it->null ? "an empty value" : ynode_kind(it));
 			bad = true;
 			continue;
 		}
@@ -1553,14 +809,14 @@ static void yoffloads(struct yload *y, const struct pkey *e, const struct ynode 
 		return;
 	}
 	for (unsigned i = 0; i + 1 < v->n; i += 2) {
-		const struct ynode *k = &y->nodes[v->items[i]], *val = &y->nodes[v->items[i + 1]];
+		const struct ynode *k = &y->t.nodes[v->items[i]], *val = &y->t.nodes[v->items[i + 1]];
 		char kpath[128];
 		size_t kl;
 		bool on;
 
 		if (!ykey_ok(y, v, i, path))
 			continue;
-		key_join(kpath, sizeof(kpath), path, k->val);
+		ytree_path_join(kpath, sizeof(kpath), path, k->val);
 		kl = strlen(k->val);
 		if (!kl || kl >= sizeof(nic->offloads[0].name) ||
 		    strspn(k->val, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != kl) {
@@ -1571,7 +827,7 @@ static void yoffloads(struct yload *y, const struct pkey *e, const struct ynode 
 		if (val->type != YAML_SCALAR_NODE || val->null || !bool_word(val->val, &on)) {
 			ydiag(y, val->line, val->col, kpath, "expected on or off, got %s%.60s%s",
 			      val->type == YAML_SCALAR_NODE && !val->null ? "'" : "",
-			      val->type != YAML_SCALAR_NODE ? kind_words[val->type] :
+			      val->type != YAML_SCALAR_NODE ? ynode_kind(val) :
 			      val->null ? "an empty value" : val->val,
 			      val->type == YAML_SCALAR_NODE && !val->null ? "'" : "");
 			continue;
@@ -1596,11 +852,11 @@ static void yexpect(struct yload *y, const struct pkey *e, const struct ynode *v
 	}
 	y->p->expect.n_offloads_effective = 0;
 	for (unsigned i = 0; i < v->n; i++) {
-		const struct ynode *it = &y->nodes[v->items[i]];
+		const struct ynode *it = &y->t.nodes[v->items[i]];
 
 		if (it->type != YAML_SCALAR_NODE || it->null)
 			ydiag(y, it->line, it->col, path, "expected an offload name, got %s",
-			      it->null ? "an empty value" : kind_words[it->type]);
+			      it->null ? "an empty value" : ynode_kind(it));
 		else if (expect_key_set(&y->p->expect, e->path, it->val, true, msg, sizeof(msg)))
 			ydiag(y, it->line, it->col, path, "%s", msg);
 	}
@@ -1626,7 +882,7 @@ static const char *yitem_scalar(struct yload *y, const struct ynode *v, const ch
 	if (v->type == YAML_SCALAR_NODE && !v->null)
 		return v->val;
 	ydiag(y, v->line, v->col, path, "step %u: expected %s, got %s", step, what,
-	      v->type == YAML_SCALAR_NODE ? "an empty value" : kind_words[v->type]);
+	      v->type == YAML_SCALAR_NODE ? "an empty value" : ynode_kind(v));
 	return NULL;
 }
 
@@ -1643,18 +899,18 @@ static bool ystep(struct yload *y, const struct ynode *it, const char *path, uns
 
 	if (it->type != YAML_MAPPING_NODE) {
 		ydiag(y, it->line, it->col, path, "step %u: expected a mapping {rate: RATE, for: TIME}, "
-		      "got %s", step, it->type == YAML_SCALAR_NODE ? "a value" : kind_words[it->type]);
+		      "got %s", step, it->type == YAML_SCALAR_NODE ? "a value" : ynode_kind(it));
 		return false;
 	}
 	for (unsigned i = 0; i + 1 < it->n; i += 2) {
-		const struct ynode *k = &y->nodes[it->items[i]];
+		const struct ynode *k = &y->t.nodes[it->items[i]];
 
 		if (!ykey_ok(y, it, i, path)) {
 			ok = false;
 		} else if (!strcmp(k->val, "rate")) {
-			rv = &y->nodes[it->items[i + 1]];
+			rv = &y->t.nodes[it->items[i + 1]];
 		} else if (!strcmp(k->val, "for")) {
-			fv = &y->nodes[it->items[i + 1]];
+			fv = &y->t.nodes[it->items[i + 1]];
 		} else {
 			ydiag(y, k->line, k->col, path, "step %u: unknown key '%.60s'; a step has rate "
 			      "and for", step, k->val);
@@ -1707,7 +963,7 @@ static void ysteps(struct yload *y, const struct pkey *e, const struct ynode *v,
 	for (unsigned i = 0; i < v->n; i++) {
 		bool pps = false;
 
-		if (!ystep(y, &y->nodes[v->items[i]], path, i + 1, &st[i], &pps)) {
+		if (!ystep(y, &y->t.nodes[v->items[i]], path, i + 1, &st[i], &pps)) {
 			ok = false;
 			continue;
 		}
@@ -1736,7 +992,7 @@ static void ysizes(struct yload *y, const struct pkey *e, const struct ynode *v,
 		return;
 	}
 	for (unsigned i = 0; i + 1 < v->n; i += 2) {
-		const struct ynode *k = &y->nodes[v->items[i]], *w = &y->nodes[v->items[i + 1]];
+		const struct ynode *k = &y->t.nodes[v->items[i]], *w = &y->t.nodes[v->items[i + 1]];
 		uint64_t size, weight;
 		char kpath[128];
 
@@ -1744,7 +1000,7 @@ static void ysizes(struct yload *y, const struct pkey *e, const struct ynode *v,
 			ok = false;
 			continue;
 		}
-		key_join(kpath, sizeof(kpath), path, k->val);
+		ytree_path_join(kpath, sizeof(kpath), path, k->val);
 		if (units_size(k->val, &size) || size < GEN_UDP_HDR_LEN || size > 65507) {
 			ydiag(y, k->line, k->col, kpath, "'%.60s' is not a datagram size; expected %u to "
 			      "65507 bytes (the UDP payload, as size:)", k->val, GEN_UDP_HDR_LEN);
@@ -1762,7 +1018,7 @@ static void ysizes(struct yload *y, const struct pkey *e, const struct ynode *v,
 		    units_uint(w->val, 1, IMIX_MAX_WEIGHT, &weight)) {
 			ydiag(y, w->line, w->col, kpath, "expected a weight, an integer from 1 to %u, got %s%.60s%s",
 			      IMIX_MAX_WEIGHT, w->type == YAML_SCALAR_NODE && !w->null ? "'" : "",
-			      w->type != YAML_SCALAR_NODE ? kind_words[w->type] :
+			      w->type != YAML_SCALAR_NODE ? ynode_kind(w) :
 			      w->null ? "an empty value" : w->val,
 			      w->type == YAML_SCALAR_NODE && !w->null ? "'" : "");
 			ok = false;
@@ -1793,7 +1049,7 @@ static void yaddrs(struct yload *y, const struct pkey *e, const struct ynode *v,
 	}
 	key_expect(e, want, sizeof(want));
 	for (unsigned i = 0; i < v->n; i++) {
-		const struct ynode *it = &y->nodes[v->items[i]];
+		const struct ynode *it = &y->t.nodes[v->items[i]];
 
 		if (it->type != YAML_SCALAR_NODE || it->null || strpbrk(it->val, ", ")) {
 			ydiag(y, it->line, it->col, path, "expected one address per list item; expected %s",
@@ -1808,7 +1064,7 @@ static void yaddrs(struct yload *y, const struct pkey *e, const struct ynode *v,
 		return;
 	}
 	for (unsigned i = 0; i < v->n; i++)
-		o += (size_t)snprintf(all + o, cap - o, "%s%s", i ? "," : "", y->nodes[v->items[i]].val);
+		o += (size_t)snprintf(all + o, cap - o, "%s%s", i ? "," : "", y->t.nodes[v->items[i]].val);
 	if (key_apply(y->p, e, all, msg, sizeof(msg)))
 		ydiag(y, v->line, v->col, path, "%s", msg);
 	free(all);
@@ -1880,7 +1136,7 @@ static void ymap(struct yload *y, const struct ynode *map, const char *prefix)
 {
 	/* an odd count is a key whose value a syntax error cut off: nothing to check */
 	for (unsigned i = 0; i + 1 < map->n; i += 2) {
-		const struct ynode *k = &y->nodes[map->items[i]], *v = &y->nodes[map->items[i + 1]];
+		const struct ynode *k = &y->t.nodes[map->items[i]], *v = &y->t.nodes[map->items[i + 1]];
 		const struct pkey *e, *f;
 		char path[128];
 
@@ -1891,9 +1147,9 @@ static void ymap(struct yload *y, const struct ynode *map, const char *prefix)
 		 * syntax error cut the file there, it swallowed the next line
 		 * ("4\n  streams: 2" reads as "4 streams"): report only the error.
 		 */
-		if (y->cut_line && v->type == YAML_SCALAR_NODE && v->end_line >= y->cut_line)
+		if (y->t.cut_line && v->type == YAML_SCALAR_NODE && v->end_line >= y->t.cut_line)
 			continue;
-		key_join(path, sizeof(path), prefix, k->val);
+		ytree_path_join(path, sizeof(path), prefix, k->val);
 		e = key_by_path(path);
 		if (!e) {
 			yunknown(y, k, prefix, path);
@@ -1999,22 +1255,6 @@ out_fd:
 	return r;
 }
 
-/* A file's problems in the order of its lines, whatever found them first. */
-static void diags_sort(struct gen_diags *d, unsigned from)
-{
-	for (unsigned i = from + 1; i < d->n; i++) {
-		struct gen_diag t = d->v[i];
-		unsigned j = i;
-
-		while (j > from && (d->v[j - 1].line > t.line ||
-				    (d->v[j - 1].line == t.line && d->v[j - 1].col > t.col))) {
-			d->v[j] = d->v[j - 1];
-			j--;
-		}
-		d->v[j] = t;
-	}
-}
-
 void profile_init(struct gen_profile *p)
 {
 	memset(p, 0, sizeof(*p));
@@ -2087,59 +1327,52 @@ int profile_load(struct gen_profile *p, const char *path, struct gen_diags *d)
 
 	path = profile_resolve(path, found, sizeof(found));
 
-	struct yload y = { .p = p, .d = d, .file = path, .root = -1 };
+	struct yload y = { .p = p, .d = d, .file = path };
 	unsigned errors = diags_errors(d), first = d->n;
-	char *raw = NULL, *text;
-	size_t len = 0, tlen;
+	const struct ynode *root;
+	char *raw = NULL;
+	size_t len = 0;
 	mode_t mode = 0;
 	int r, r2 = 0;
 
 	r = read_file(path, &raw, &len, &mode);
 	if (r == -EBADFD)
-		r2 = diag_add(d, path, 0, 0, "", false, false, "cannot read the profile: it is %s, not a "
-			      "regular file; %s", file_kind(mode), S_ISDIR(mode) ?
-			      "give the profile's file in it" : "write the profile to a file and give that");
+		r2 = diags_add(d, path, 0, 0, "", false, false, "cannot read the profile: it is %s, not a "
+			       "regular file; %s", file_kind(mode), S_ISDIR(mode) ?
+			       "give the profile's file in it" : "write the profile to a file and give that");
 	else if (r == -EFBIG)
-		r2 = diag_add(d, path, 0, 0, "", false, false, "cannot read the profile: it is %zu bytes, "
-			      "and a profile is at most %u KiB (the shipped ones are under 2 KiB): is it "
-			      "the right file?", len, PROFILE_MAX_BYTES >> 10);
+		r2 = diags_add(d, path, 0, 0, "", false, false, "cannot read the profile: it is %zu bytes, "
+			       "and a profile is at most %u KiB (the shipped ones are under 2 KiB): is it "
+			       "the right file?", len, PROFILE_MAX_BYTES >> 10);
 	else if (r)
-		r2 = diag_add(d, path, 0, 0, "", false, false, "cannot read the profile: %s",
-			      strerror(-r));
+		r2 = diags_add(d, path, 0, 0, "", false, false, "cannot read the profile: %s",
+			       strerror(-r));
 	if (r2)
 		return -ENOMEM;
 	if (r)
 		return r;
 	snprintf(p->path, sizeof(p->path), "%s", path);
-	text = detab(&y, raw, len, &tlen);
-	if (!text) {
-		r = -ENOMEM;
-		goto out_raw;
-	}
-	r = yparse(&y, text, tlen);
-	if (!r)
-		r = ydups(&y);
+	r = ytree_parse(&y.t, path, raw, len, d);
 	if (r)
-		goto out_text;
-	if (y.root < 0 || (y.nodes[y.root].type == YAML_SCALAR_NODE && y.nodes[y.root].null)) {
+		goto out;
+	root = y.t.root >= 0 ? &y.t.nodes[y.t.root] : NULL;
+	if (!root || (root->type == YAML_SCALAR_NODE && root->null)) {
 		/* a syntax error on the first line leaves no root either; that error says enough */
 		if (diags_errors(d) == errors)
 			ydiag(&y, 1, 1, "", "empty profile; expected a mapping of keys such as target:, "
 			      "protocol:, queues: (see docs/profiles.md)");
-	} else if (y.nodes[y.root].type != YAML_MAPPING_NODE) {
-		ydiag(&y, y.nodes[y.root].line, y.nodes[y.root].col, "",
+	} else if (root->type != YAML_MAPPING_NODE) {
+		ydiag(&y, root->line, root->col, "",
 		      "expected a mapping of keys such as target:, protocol:, queues: at the top level, "
-		      "got %s", kind_words[y.nodes[y.root].type]);
+		      "got %s", ynode_kind(root));
 	} else {
-		ymap(&y, &y.nodes[y.root], "");
+		ymap(&y, root, "");
 	}
 	r = y.err;
 	diags_sort(d, first);
-out_text:
-	free(text);
-out_raw:
+out:
 	free(raw);
-	yload_free(&y);
+	ytree_free(&y.t);
 	if (r)
 		return r;
 	return diags_errors(d) > errors ? -EINVAL : 0;
@@ -2164,17 +1397,17 @@ int profile_set(struct gen_profile *p, const char *key, const char *value, struc
 		for (unsigned i = 0; i < N_KEYS; i++)
 			if (keys[i].cli && o < sizeof(list))
 				o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s", o ? ", " : "", keys[i].cli);
-		diag_add(d, "", 0, 0, key, true, false, "not a key that can be set from the command line; "
-			 "expected one of %s, or a key path of the profile (nic.xps)", list);
+		diags_add(d, "", 0, 0, key, true, false, "not a key that can be set from the command line; "
+			  "expected one of %s, or a key path of the profile (nic.xps)", list);
 		return -EINVAL;
 	}
 	if (e->type == KT_MAP || e->type == KT_OFFLOADS) {
-		diag_add(d, "", 0, 0, key, true, false, "a section cannot be set from the command line; "
-			 "set its keys one by one (%s.KEY)", e->path);
+		diags_add(d, "", 0, 0, key, true, false, "a section cannot be set from the command line; "
+			  "set its keys one by one (%s.KEY)", e->path);
 		return -EINVAL;
 	}
 	if (key_apply(p, e, value ? value : "", msg, sizeof(msg))) {
-		diag_add(d, "", 0, 0, key, true, false, "%s", msg);
+		diags_add(d, "", 0, 0, key, true, false, "%s", msg);
 		return -EINVAL;
 	}
 	/* later checks across keys name the option, not a line of the file it overrode */
@@ -2184,6 +1417,14 @@ int profile_set(struct gen_profile *p, const char *key, const char *value, struc
 		p->pos[key_by_path("target.port") - keys] = p->pos[e - keys];
 	}
 	return 0;
+}
+
+const char *profile_option(unsigned i)
+{
+	for (unsigned k = 0; k < N_KEYS; k++)
+		if (keys[k].cli && !keys[k].no_option && !i--)
+			return keys[k].cli;
+	return NULL;
 }
 
 /* ------------------------------------------------------------- validation */
@@ -2231,11 +1472,11 @@ static void vdiag_at(struct gen_diags *d, const struct gen_profile *p, bool warn
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (w && w->opt)
-		diag_add(d, "", 0, 0, w->opt, true, warning, "%s", msg);
+		diags_add(d, "", 0, 0, w->opt, true, warning, "%s", msg);
 	else if (w && w->line > 0)
-		diag_add(d, p->path, w->line, w->col, key, false, warning, "%s", msg);
+		diags_add(d, p->path, w->line, w->col, key, false, warning, "%s", msg);
 	else
-		diag_add(d, "", 0, 0, key, false, warning, "%s", msg);
+		diags_add(d, "", 0, 0, key, false, warning, "%s", msg);
 }
 
 #define vdiag(d, p, warning, key, ...) vdiag_at(d, p, warning, key, key, __VA_ARGS__)

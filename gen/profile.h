@@ -5,50 +5,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-/* gen.h defines the profile and its enums; it includes this file at its end. */
+/* gen.h defines the profile, gen/names.h its enums */
 #include "gen/gen.h"
-
-/* One problem found in a profile or an override; all of them are collected. */
-struct gen_diag {
-	char file[256];   /* "" for command-line overrides and cross-key checks */
-	int line, col;    /* 1-based; 0 when not from a file */
-	char key[128];    /* key path: "nic.channels.combined", "target.port" */
-	char msg[320];    /* what is wrong and what would be accepted */
-	bool cli;         /* from profile_set: printed as "--KEY: MSG" */
-	bool warning;     /* not an error: the run may go on (e.g. queues wrap onto CPUs) */
-	bool host;        /* a fact of this machine (CPUs it lacks), not of the profile: an error
-			   * for a run, but --dry-run shows the plan and lists it */
-};
-
-/*
- * At most DIAGS_KEEP problems are kept (a file of 80000 bad lines would
- * otherwise cost 60 MB and minutes); the rest are only counted. Within one
- * file the ones kept are those first in line order.
- */
-#define DIAGS_KEEP 200
-/* diags_print shows the first DIAGS_PRINT errors, then how many more there are. */
-#define DIAGS_PRINT 20
-
-struct gen_diags {
-	struct gen_diag *v;
-	unsigned n, cap;
-	unsigned dropped;     /* errors found beyond DIAGS_KEEP, counted but not kept */
-	unsigned dropped_warnings;
-};
-
-void diags_free(struct gen_diags *d);
-/*
- * diags_print - one line per problem:
- *   "FILE:LINE:COL: error: KEY: MSG"   from a file
- *   "--KEY: MSG"                       from a command-line override
- *   "error: KEY: MSG"                  from profile_validate's cross-key checks
- * Warnings say "warning:" instead of "error:" ("--KEY: warning: MSG").
- * Every warning kept is printed, errors up to DIAGS_PRINT; then one line
- * "... and N more errors" when there were more.
- */
-void diags_print(const struct gen_diags *d, FILE *out);
-/* Number of errors in @d (not warnings), those counted beyond DIAGS_KEEP included. */
-unsigned diags_errors(const struct gen_diags *d);
+#include "gen/diags.h"
 
 /* Defaults for every key (see docs/profiles.md). */
 void profile_init(struct gen_profile *p);
@@ -71,6 +30,16 @@ int profile_load(struct gen_profile *p, const char *path, struct gen_diags *d);
  */
 int profile_set(struct gen_profile *p, const char *key, const char *value, struct gen_diags *d);
 
+/**
+ * profile_option() - the options of zcgen run that set a profile key
+ * @i: 0, 1, ...: the keys with a command-line name, in the key table's order
+ *
+ * zcgen run builds its getopt_long() table from these; each takes a value,
+ * which goes to profile_set() under this same name.
+ * Return: the option's name without "--" ("dest", "stall-timeout"), NULL past the last.
+ */
+const char *profile_option(unsigned i);
+
 /*
  * Checks across keys, done after the overrides: a target is given, the CPUs
  * exist and the process may use them (sched_getaffinity), omit < duration,
@@ -89,11 +58,6 @@ int profile_validate(struct gen_profile *p, struct gen_diags *d);
  * Only meaningful after profile_validate (n_cpus > 0).
  */
 unsigned profile_queue_cpu(const struct gen_profile *p, unsigned q);
-
-/* Parsers for the names printed by gen_proto_name() & co: 0 or -EINVAL. */
-int gen_proto_parse(const char *s, enum gen_proto *out);
-int gen_mode_parse(const char *s, enum gen_mode *out);
-int gen_server_parse(const char *s, enum gen_server *out);
 
 /**
  * profile_edit_distance() - Levenshtein distance between @a and @b, ignoring

@@ -106,11 +106,6 @@ static const char *fmt_rate(double v, bool pps, char *buf, size_t len)
 	return buf;
 }
 
-static const char *layer_name(enum pacer_layer l)
-{
-	return l == PACER_LAYER_L2 ? "l2" : l == PACER_LAYER_L1 ? "l1" : "payload";
-}
-
 /* Paced runs: target and achieved in total, and every queue that missed its rate. */
 static void print_rate(FILE *out, const struct report_ctx *r, const struct row *rows,
 		       const struct row *t)
@@ -122,7 +117,7 @@ static void print_rate(FILE *out, const struct report_ctx *r, const struct row *
 	fprintf(out, "rate: target %s, achieved %s (%.2f%%), counted as %s, charged when "
 		"submitted\n", fmt_rate(t->target, pps, a, sizeof(a)),
 		fmt_rate(t->achieved, pps, b, sizeof(b)), safe_div(100.0 * t->achieved, t->target),
-		pps ? "packets (datagrams)" : layer_name(plan->prof.rate.layer));
+		pps ? "packets (datagrams)" : gen_rate_layer_name(plan->prof.rate.layer));
 	for (unsigned i = 0; i < r->res->nq; i++)
 		if (rows[i].missed)
 			fprintf(out, "rate missed: queue %u reached %s of its %s: %s (reported as "
@@ -486,9 +481,8 @@ static void profile_json_more(json_t *o, const struct gen_profile *p)
 		json_object_set_new(json_object_get(o, "target"), "ports",
 				    ports_str(p->dport_lo, p->dport_hi));
 	if (r->value_given || r->n_steps) {
-		json_t *ro = json_pack("{s:s, s:s}", "per", r->per == PACER_PER_QUEUE ? "queue" :
-				       r->per == PACER_PER_STREAM ? "stream" : "total", "layer",
-				       layer_name(r->layer));
+		json_t *ro = json_pack("{s:s, s:s}", "per", gen_rate_per_name(r->per), "layer",
+				       gen_rate_layer_name(r->layer));
 
 		if (r->value_given)
 			json_object_set_new(ro, "value", rate_str(r->value, r->pps, r->line));
@@ -635,14 +629,18 @@ static json_t *udp_real(const struct report_receiver *v, double x)
 	return v->udp ? json_real(x) : json_null();
 }
 
-/* {p50, p90, p99, p99_9, max, mean, count}, or null where the server sent none. */
-static json_t *latency_json(const struct report_latency *l)
+json_t *report_latency_json(const struct report_latency *l, bool with_valid)
 {
+	json_t *o;
+
 	if (!l->present)
 		return json_null();
-	return json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:I}", "p50", l->p50, "p90", l->p90,
-			 "p99", l->p99, "p99_9", l->p99_9, "max", l->max, "mean", l->mean,
-			 "count", (json_int_t)l->count);
+	o = json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:I}", "p50", l->p50, "p90", l->p90,
+		      "p99", l->p99, "p99_9", l->p99_9, "max", l->max, "mean", l->mean,
+		      "count", (json_int_t)l->count);
+	if (o && with_valid)
+		json_object_set_new(o, "valid", json_boolean(l->valid));
+	return o;
 }
 
 /* A zcgen sink's additions (null where the server is not one, or for TCP). */
@@ -650,7 +648,7 @@ static void extra_json(json_t *o, const struct report_receiver_extra *x)
 {
 	json_t *n = json_null();
 
-	json_object_set_new(o, "latency_us", latency_json(&x->lat));
+	json_object_set_new(o, "latency_us", report_latency_json(&x->lat, false));
 	json_object_set_new(o, "latency_valid", x->lat.present ? json_boolean(x->lat.valid) : n);
 	json_object_set_new(o, "latency_negative", x->lat.present ?
 			    json_integer((json_int_t)x->lat.negative) : n);
@@ -752,10 +750,8 @@ static json_t *plan_json(const struct engine_plan *plan)
 	json_object_set_new(pl, "rate", plan->paced ?
 			    json_pack("{s:s, s:s, s:s}", "unit",
 				      plan->rate_pps ? "packets" : "bits", "layer",
-				      layer_name(plan->prof.rate.layer), "per",
-				      plan->prof.rate.per == PACER_PER_QUEUE ? "queue" :
-				      plan->prof.rate.per == PACER_PER_STREAM ? "stream" :
-				      "total") : json_null());
+				      gen_rate_layer_name(plan->prof.rate.layer), "per",
+				      gen_rate_per_name(plan->prof.rate.per)) : json_null());
 	return pl;
 }
 

@@ -73,6 +73,16 @@ struct report_ctx {
 	bool colour;
 };
 
+/**
+ * report_latency_json() - the latency_us object of every report (run, sink, ndr)
+ * @l: the figures, microseconds
+ * @with_valid: add l->valid as "valid" (ndr's trials, which have no latency_valid beside it)
+ *
+ * Return: {p50, p90, p99, p99_9, max, mean, count[, valid]}, or null where
+ * !l->present. New reference.
+ */
+json_t *report_latency_json(const struct report_latency *l, bool with_valid);
+
 /* The final per-queue table and total row. */
 void report_table(FILE *out, const struct report_ctx *r);
 /* One live line for an interval. */

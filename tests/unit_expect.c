@@ -10,7 +10,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "gen/gen.h"
+#include "gen/profile.h"
 #include "gen/expect.h"
+#include "gen/expect_eval.h"
 
 static void test_parse_units(void **state)
 {

@@ -14,7 +14,11 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <fcntl.h>
 #include "gen/gen.h"
+#include "gen/profile.h"
+#include "gen/cmd.h"
+#include "gen/yamltree.h"
 
 static char tmpdir[256];
 
@@ -804,6 +808,116 @@ static void test_bad_overrides(void **state)
 	}
 }
 
+/*
+ * The keys' options of zcgen run come from the key table (profile_option()),
+ * its --help text is written by hand: every such option is in it (and then
+ * t_package checks that the man page has it too), named once, and profile_set
+ * takes it.
+ */
+static void test_run_options_in_help(void **state)
+{
+	char path[PATH_MAX], help[16384], *argv[] = { "run", "--help", NULL };
+	const char *name;
+	unsigned n = 0;
+	ssize_t len;
+	int fd, out;
+
+	snprintf(path, sizeof(path), "%s/run-help.txt", tmpdir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	fflush(stdout);
+	out = dup(STDOUT_FILENO);
+	assert_true(out >= 0);
+	assert_true(dup2(fd, STDOUT_FILENO) >= 0);
+	assert_int_equal(cmd_run(2, argv), EXIT_OK);
+	fflush(stdout);
+	assert_true(dup2(out, STDOUT_FILENO) >= 0);
+	close(out);
+	len = pread(fd, help, sizeof(help) - 1, 0);
+	close(fd);
+	assert_true(len > 0 && len < (ssize_t)sizeof(help) - 1);
+	help[len] = '\0';
+	for (unsigned i = 0; (name = profile_option(i)); i++, n++) {
+		char opt[80];
+		const char *at = help;
+		struct gen_profile p;
+		struct gen_diags d = { 0 };
+		bool found = false;
+
+		snprintf(opt, sizeof(opt), "--%s", name);
+		/* "--source" is not found in "--source-ports" */
+		while ((at = strstr(at, opt)) && !found) {
+			at += strlen(opt);
+			found = !strchr("abcdefghijklmnopqrstuvwxyz0123456789-", *at);
+		}
+		if (!found)
+			fail_msg("--%s is an option of zcgen run (a key's .cli), but run --help does "
+				 "not list it", name);
+		for (unsigned j = 0; j < i; j++)
+			assert_string_not_equal(profile_option(j), name);
+		profile_init(&p);
+		profile_set(&p, name, "", &d);
+		assert_int_equal(d.n, 1);
+		if (strstr(d.v[0].msg, "not a key that can be set"))
+			fail_msg("--%s: profile_set does not take it: %s", name, d.v[0].msg);
+		diags_free(&d);
+	}
+	/* the 23 that zcgen run had when they were listed by hand; --name is profile_set's alone */
+	assert_true(n >= 23);
+	assert_true(!strstr(help, "--name"));
+}
+
+/*
+ * gen/yamltree.c alone: nodes with the line and column they were written at
+ * (a tab counted as written, not as expanded), a repeated key pointing at
+ * the first, and the tree kept up to a syntax error.
+ */
+static void test_yamltree(void **state)
+{
+	static const char text[] = "a: 1\nb:\n  - x\n\t- y\nc: {d: 2}\na: 3\n";
+	static const char cut[] = "a: 1\nb: [1, 2\nc: 3\n";
+	struct gen_diags d = { 0 };
+	const struct ynode *root, *b, *y;
+	struct ytree t;
+
+	assert_int_equal(ytree_parse(&t, "t.yaml", text, strlen(text), &d), 0);
+	/* the tab on line 4, reported and read as one indentation step */
+	assert_int_equal(d.n, 1);
+	assert_int_equal(d.v[0].line, 4);
+	assert_int_equal(d.v[0].col, 1);
+	assert_string_equal(d.v[0].file, "t.yaml");
+	assert_non_null(strstr(d.v[0].msg, "tab character"));
+	assert_true(t.root >= 0);
+	root = &t.nodes[t.root];
+	assert_int_equal(root->type, YAML_MAPPING_NODE);
+	assert_int_equal(root->n, 8);
+	assert_string_equal(ynode_kind(root), "a mapping");
+	b = &t.nodes[root->items[3]];
+	assert_string_equal(ynode_kind(b), "a list");
+	assert_int_equal(b->n, 2);
+	y = &t.nodes[b->items[1]];
+	assert_string_equal(y->val, "y");
+	assert_int_equal(y->line, 4);
+	assert_int_equal(y->col, 4);     /* "\t- y": the tab is one column as written */
+	assert_string_equal(ynode_kind(y), "a value");
+	assert_null(ytree_dup(&t, root, 0));
+	assert_ptr_equal(ytree_dup(&t, root, 6), &t.nodes[root->items[0]]);
+	assert_int_equal(t.cut_line, 0);
+	ytree_free(&t);
+	diags_free(&d);
+
+	assert_int_equal(ytree_parse(&t, "cut.yaml", cut, strlen(cut), &d), 0);
+	assert_int_equal(d.n, 1);
+	assert_non_null(strstr(d.v[0].msg, "YAML syntax error"));
+	assert_true(t.cut_line > 0);
+	assert_int_equal(t.cut_line, d.v[0].line);
+	root = &t.nodes[t.root];
+	assert_string_equal(t.nodes[root->items[0]].val, "a");
+	assert_string_equal(t.nodes[root->items[1]].val, "1");
+	ytree_free(&t);
+	diags_free(&d);
+}
+
 /* ------------------------------------------------- defaults, names, print */
 
 static void test_defaults(void **state)
@@ -850,6 +964,17 @@ static void test_names(void **state)
 	assert_int_equal(gen_server_parse("zcgen", &s), 0);
 	assert_int_equal(s, GEN_SERVER_ZCGEN);
 	assert_int_equal(gen_mode_parse("zcfixed", &m), -EINVAL);
+	assert_int_equal(gen_mode_parse("ZC", &m), 0);
+	assert_int_equal(m, GEN_MODE_ZC);
+	assert_string_equal(gen_hugepages_name(GEN_HUGEPAGES_OFF), "off");
+	/* what the JSON report writes for rate.per and rate.layer, as the profile takes them */
+	assert_string_equal(gen_rate_per_name(PACER_PER_TOTAL), "total");
+	assert_string_equal(gen_rate_per_name(PACER_PER_STREAM), "stream");
+	assert_string_equal(gen_rate_layer_name(PACER_LAYER_PAYLOAD), "payload");
+	assert_string_equal(gen_rate_layer_name(PACER_LAYER_L1), "l1");
+	assert_string_equal(gen_mode_name((enum gen_mode)7), "?");
+	assert_int_equal(names_index(gen_rate_layer_words, "L2"), PACER_LAYER_L2);
+	assert_int_equal(names_index(gen_rate_layer_words, "l3"), -1);
 }
 
 static void test_print_format(void **state)
@@ -1102,6 +1227,8 @@ int main(void)
 		cmocka_unit_test(test_shipped_loopback),
 		cmocka_unit_test(test_overrides),
 		cmocka_unit_test(test_bad_overrides),
+		cmocka_unit_test(test_run_options_in_help),
+		cmocka_unit_test(test_yamltree),
 		cmocka_unit_test(test_print_format),
 		cmocka_unit_test(test_yaml_forms),
 		cmocka_unit_test(test_rate_scalars),

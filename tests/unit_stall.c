@@ -8,6 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "gen/gen.h"
+#include "gen/profile.h"
 #include "gen/stall.h"
 
 #define S 1000000000ULL

@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include "gen/gen.h"
+#include "gen/profile.h"
 
 /*
  * The input is a profile. profile_load() reads a path, so the bytes go into

@@ -183,7 +183,8 @@ def dict_write(name, words):
 
 
 def dicts():
-    prof = open(os.path.join(SRC, "gen", "profile.c"), encoding="utf-8").read()
+    prof = "".join(open(os.path.join(SRC, "gen", f), encoding="utf-8").read()
+                   for f in ("profile.c", "names.c"))
     words = []
     for path in re.findall(r'\.path = "([a-z_.]+)"', prof):
         words.append(path.split(".")[-1] + ":")
