@@ -197,7 +197,7 @@ static int trial_run(const struct ndr_opts *o, const struct gen_profile *base, u
 		ret = -EINVAL;
 		goto out;
 	}
-	ret = engine_plan(prof, plan, err, errlen);
+	ret = engine_prepare(prof, plan, err, errlen);
 	if (ret)
 		goto out;
 	sleep_ns(o->settle_ns);
@@ -483,7 +483,7 @@ static int ndr_run(const struct ndr_opts *o, const struct gen_profile *base, boo
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (engine_plan(base, plan, err, sizeof(err))) {
+	if (engine_prepare(base, plan, err, sizeof(err))) {
 		fprintf(stderr, "zcgen ndr: %s\n", err);
 		rc = EXIT_USAGE;
 		goto out;

@@ -802,7 +802,7 @@ static int check_dev(struct gen_profile *prof, const struct oc_opts *o, const ch
 			"to any receiver)\n");
 		goto out;
 	}
-	if (engine_plan(prof, plan, err, sizeof(err))) {
+	if (engine_prepare(prof, plan, err, sizeof(err))) {
 		fprintf(stderr, "zcgen: %s\n", err);
 		goto out;
 	}

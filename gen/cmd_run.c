@@ -342,6 +342,7 @@ static int run_resolved(struct gen_profile *prof, const struct run_opts *op)
 	struct run_opts o = *op;
 	struct engine_plan *plan = calloc(1, sizeof(*plan));
 	struct engine_result res = { 0 };
+	struct engine_facts facts;
 	struct gen_diags d = { 0 };
 	struct runnic rn = { 0 };
 	struct iperf3run *i3 = NULL; /* server: iperf3 or zcgen (gen/iperf3run.h) */
@@ -377,7 +378,12 @@ static int run_resolved(struct gen_profile *prof, const struct run_opts *op)
 		fprintf(stderr, "zcgen: %u error%s; nothing was sent\n", ne, ne == 1 ? "" : "s");
 		goto out;
 	}
-	ret = engine_plan(prof, plan, err, sizeof(err));
+	/* resolve, plan, check: all before a NIC is touched */
+	ret = engine_resolve(prof, &facts, err, sizeof(err));
+	if (!ret)
+		ret = engine_plan(prof, &facts, plan, err, sizeof(err));
+	if (!ret)
+		ret = engine_check(plan, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "zcgen: %s\n", err);
 		fleet_failed(o.fleet, err);
@@ -418,8 +424,13 @@ static int run_resolved(struct gen_profile *prof, const struct run_opts *op)
 			rc = EXIT_RUN_FAILED;
 			goto out_nic;
 		}
-		/* the queue -> CPU map now comes from the NIC's configuration */
-		ret = engine_plan(prof, plan, err, sizeof(err));
+		/* new facts: the queue -> CPU map is the NIC's, and its MTU may have changed */
+		engine_facts_cpus(&facts, rn.cpu, rn.ncpu);
+		if (prof->proto == GEN_PROTO_UDP)
+			engine_resolve_mtu(&facts);
+		ret = engine_plan(prof, &facts, plan, err, sizeof(err));
+		if (!ret)
+			ret = engine_check(plan, err, sizeof(err));
 		if (ret) {
 			fprintf(stderr, "zcgen: %s\n", err);
 			goto out_nic;

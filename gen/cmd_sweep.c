@@ -292,7 +292,7 @@ static void run_cell(const struct sweep_opts *o, const char *dest, struct sweep_
 			}
 		goto out;
 	}
-	ret = engine_plan(prof, plan, c->err, sizeof(c->err));
+	ret = engine_prepare(prof, plan, c->err, sizeof(c->err));
 	if (ret)
 		goto out;
 	c->planned = true;

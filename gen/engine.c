@@ -181,15 +181,15 @@ static void plan_rate(const struct gen_profile *prof, struct engine_plan *plan)
 				       plan->pacer_per_stream ? 1 : prof->streams);
 }
 
-int engine_plan(const struct gen_profile *prof, struct engine_plan *plan, char *err, size_t errlen)
+/* ---- resolve: the facts of this host a plan is made from ---- */
+
+int engine_resolve(const struct gen_profile *prof, struct engine_facts *f, char *err, size_t errlen)
 {
 	struct addrinfo hints = { 0 }, *ai = NULL;
 	char port[8];
-	unsigned cpus[GEN_MAX_CPUS], ncpus = 0;
 	int ret;
 
-	memset(plan, 0, sizeof(*plan));
-	plan->prof = *prof;
+	memset(f, 0, sizeof(*f));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = prof->proto == GEN_PROTO_TCP ? SOCK_STREAM : SOCK_DGRAM;
 	snprintf(port, sizeof(port), "%u", prof->port);
@@ -198,23 +198,71 @@ int engine_plan(const struct gen_profile *prof, struct engine_plan *plan, char *
 		snprintf(err, errlen, "cannot resolve %s: %s", prof->host, gai_strerror(ret));
 		return -ENOENT;
 	}
-	memcpy(&plan->dest, ai->ai_addr, ai->ai_addrlen);
-	plan->destlen = ai->ai_addrlen;
+	memcpy(&f->dest, ai->ai_addr, ai->ai_addrlen);
+	f->destlen = ai->ai_addrlen;
 	freeaddrinfo(ai);
-	format_dest(&plan->dest, plan->dest_str, sizeof(plan->dest_str));
 
 	if (prof->n_cpus) {
-		ncpus = prof->n_cpus;
-		memcpy(cpus, prof->cpus, ncpus * sizeof(cpus[0]));
-	} else if ((ret = allowed_cpus(cpus, GEN_MAX_CPUS, &ncpus))) {
+		f->ncpus = prof->n_cpus;
+		memcpy(f->cpus, prof->cpus, f->ncpus * sizeof(f->cpus[0]));
+	} else if ((ret = allowed_cpus(f->cpus, GEN_MAX_CPUS, &f->ncpus))) {
 		snprintf(err, errlen, "cannot read the CPUs this process may use: %s", strerror(-ret));
 		return ret;
 	}
+	if (prof->proto == GEN_PROTO_UDP)
+		engine_resolve_mtu(f);
+	if (prof->mode == GEN_MODE_AUTO) {
+		char drv[64], krel[128];
+
+		/* a crossover measured by `zcgen sweep --save-calibration` wins */
+		snprintf(f->crossover_src, sizeof(f->crossover_src), "built-in default, no calibration");
+		if (calib_driver((const struct sockaddr *)&f->dest, f->destlen, drv, sizeof(drv)) ||
+		    calib_kernel(krel, sizeof(krel)) ||
+		    calib_lookup(drv, krel, gen_proto_name(prof->proto), &f->crossover, f->crossover_src,
+				 sizeof(f->crossover_src)))
+			f->crossover = ENGINE_AUTO_CROSSOVER_DEFAULT;
+	}
+	if (prof->proto == GEN_PROTO_TCP)
+		sockopts_congestion_default(f->congestion_default, sizeof(f->congestion_default));
+	return 0;
+}
+
+void engine_resolve_mtu(struct engine_facts *f)
+{
+	if (route_mtu(&f->dest, f->destlen, &f->path_mtu))
+		f->path_mtu = 0;
+}
+
+void engine_facts_cpus(struct engine_facts *f, const unsigned *cpus, unsigned n)
+{
+	if (!n)
+		return;
+	f->ncpus = n < GEN_MAX_CPUS ? n : GEN_MAX_CPUS;
+	memcpy(f->cpus, cpus, f->ncpus * sizeof(f->cpus[0]));
+}
+
+/* ---- the plan: the profile and the facts, nothing else ---- */
+
+int engine_plan(const struct gen_profile *prof, const struct engine_facts *f,
+		struct engine_plan *plan, char *err, size_t errlen)
+{
+	int ret;
+
+	memset(plan, 0, sizeof(*plan));
+	plan->prof = *prof;
+	plan->dest = f->dest;
+	plan->destlen = f->destlen;
+	format_dest(&plan->dest, plan->dest_str, sizeof(plan->dest_str));
+
+	if (!f->ncpus) {
+		snprintf(err, errlen, "no CPU to run the queues on");
+		return -ENOENT;
+	}
 	plan->nq = prof->queues;
-	plan->cpus_wrapped = plan->nq > ncpus;
+	plan->cpus_wrapped = plan->nq > f->ncpus;
 	for (unsigned i = 0; i < plan->nq; i++) {
 		plan->q[i].queue = i;
-		plan->q[i].cpu = cpus[i % ncpus];
+		plan->q[i].cpu = f->cpus[i % f->ncpus];
 		plan->q[i].streams = prof->streams;
 	}
 
@@ -223,8 +271,7 @@ int engine_plan(const struct gen_profile *prof, struct engine_plan *plan, char *
 		uint64_t hdrs = plan->dest.ss_family == AF_INET6 ? 48 : 28;
 		uint64_t maxdg = plan->dest.ss_family == AF_INET6 ? 65527 : 65507;
 
-		if (route_mtu(&plan->dest, plan->destlen, &plan->path_mtu))
-			plan->path_mtu = 0;
+		plan->path_mtu = f->path_mtu;
 		/*
 		 * Without size: one datagram fills the path's MTU. Above a jumbo
 		 * frame's 9216 the route is loopback's (65536), where a datagram
@@ -265,15 +312,9 @@ int engine_plan(const struct gen_profile *prof, struct engine_plan *plan, char *
 
 	plan->mode = prof->mode;
 	if (prof->mode == GEN_MODE_AUTO) {
-		uint64_t x = ENGINE_AUTO_CROSSOVER_DEFAULT;
-		char drv[64], krel[128], src[300] = "built-in default, no calibration";
+		uint64_t x = f->crossover;
 		bool zc;
 
-		/* a crossover measured by `zcgen sweep --save-calibration` wins */
-		if (!calib_driver((const struct sockaddr *)&plan->dest, plan->destlen, drv, sizeof(drv)) &&
-		    !calib_kernel(krel, sizeof(krel)) &&
-		    calib_lookup(drv, krel, gen_proto_name(prof->proto), &x, src, sizeof(src)))
-			x = ENGINE_AUTO_CROSSOVER_DEFAULT;
 		plan->auto_crossover = x;
 		zc = plan->msg_size >= x;
 		plan->mode = zc ? GEN_MODE_ZC_FIXED : GEN_MODE_COPY;
@@ -281,7 +322,7 @@ int engine_plan(const struct gen_profile *prof, struct engine_plan *plan, char *
 		snprintf(plan->mode_reason, sizeof(plan->mode_reason),
 			 "auto chose %s: size %llu B %s the crossover %llu B (%s)%s",
 			 gen_mode_name(plan->mode), (unsigned long long)plan->msg_size,
-			 zc ? ">=" : "<", (unsigned long long)x, src,
+			 zc ? ">=" : "<", (unsigned long long)x, f->crossover_src,
 			 zc ? "; a ring whose zero-copy sends the kernel copies switches to copy" : "");
 	} else {
 		snprintf(plan->mode_reason, sizeof(plan->mode_reason), "%s as asked",
@@ -316,12 +357,34 @@ int engine_plan(const struct gen_profile *prof, struct engine_plan *plan, char *
 
 		plan->tcp_sndbuf = per > ENGINE_TCP_SNDBUF_MIN ? per : ENGINE_TCP_SNDBUF_MIN;
 	}
-	/* source, device, TOS, congestion and huge pages: checked here, before anything is sent */
-	ret = sockopts_plan_make(&plan->so, prof, &plan->dest, plan->nq, prof->streams, err, errlen);
+	/* source, device, TOS, congestion: the host checks them in engine_check() */
+	return sockopts_plan_make(&plan->so, prof, &plan->dest, plan->nq, prof->streams,
+				  f->congestion_default, err, errlen);
+}
+
+int engine_check(const struct engine_plan *plan, char *err, size_t errlen)
+{
+	int ret = sockopts_plan_check(&plan->so, plan->nq, err, errlen);
+
 	if (!ret)
-		ret = hugebuf_check(prof->hugepages, plan->nq, plan->ring_buf_bytes, err, errlen);
+		ret = hugebuf_check(plan->prof.hugepages, plan->nq, plan->ring_buf_bytes, err, errlen);
 	return ret;
 }
+
+int engine_prepare(const struct gen_profile *prof, struct engine_plan *plan, char *err,
+		   size_t errlen)
+{
+	struct engine_facts f;
+	int ret = engine_resolve(prof, &f, err, errlen);
+
+	if (!ret)
+		ret = engine_plan(prof, &f, plan, err, errlen);
+	if (!ret)
+		ret = engine_check(plan, err, errlen);
+	return ret;
+}
+
+
 
 /* ---- workers ---- */
 

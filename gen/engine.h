@@ -75,11 +75,62 @@ struct engine_plan {
 };
 
 /*
- * Resolve @prof into @plan: the destination (resolved once), queue -> CPU
- * (wrapping), the send mode auto picks, message and buffer sizes.
+ * A run is prepared in three steps (docs/engine.md, "Resolve, plan,
+ * check"):
+ *
+ *   engine_resolve()  the facts of this host: DNS, CPUs, route MTU, calibration
+ *   engine_plan()     the plan: a pure function of the profile and the facts
+ *   engine_check()    the host can carry the plan: sockets, device, huge pages
+ *
+ * engine_prepare() does the three in a row. `zcgen run` does them apart:
+ * a nic: section's queue -> CPU map (and MTU) is a fact the NIC gives only
+ * once applied (gen/runnic.h), so it plans again from the facts it changed.
+ */
+struct engine_facts {
+	struct sockaddr_storage dest;    /* the target, resolved once */
+	socklen_t destlen;
+	/*
+	 * The CPUs the queues are pinned to, in turn and wrapping: the
+	 * profile's cpus:, else those this process may use; a nic: section
+	 * applied replaces them with its queue -> CPU map.
+	 */
+	unsigned cpus[GEN_MAX_CPUS];
+	unsigned ncpus;
+	uint64_t path_mtu;               /* UDP: the route's MTU towards dest, 0 unknown */
+	uint64_t crossover;              /* mode auto: the crossover (bytes) ... */
+	char crossover_src[300];         /* ... and where it comes from */
+	char congestion_default[16];     /* TCP: net.ipv4.tcp_congestion_control */
+};
+
+/*
+ * engine_resolve - gather the facts @prof's plan needs from this host: the
+ * target's address (DNS), the CPUs, the route's MTU (UDP), the calibrated
+ * crossover (mode auto: calibration file, the route device's driver).
  * Return: 0, or -errno with a message for the user in @err.
  */
-int engine_plan(const struct gen_profile *prof, struct engine_plan *plan, char *err, size_t errlen);
+int engine_resolve(const struct gen_profile *prof, struct engine_facts *f, char *err, size_t errlen);
+/* engine_resolve_mtu - read the route's MTU again (a nic: section may have changed it). */
+void engine_resolve_mtu(struct engine_facts *f);
+/* engine_facts_cpus - the queues go on @cpus (a NIC's queue -> CPU map), @n > 0. */
+void engine_facts_cpus(struct engine_facts *f, const unsigned *cpus, unsigned n);
+
+/*
+ * engine_plan - @plan from @prof and @f alone (no system call): queue ->
+ * CPU (wrapping), the send mode auto picks, message and buffer sizes,
+ * GSO, the rate's share, socket options.
+ * Return: 0, or -errno with a message for the user in @err.
+ */
+int engine_plan(const struct gen_profile *prof, const struct engine_facts *f,
+		struct engine_plan *plan, char *err, size_t errlen);
+/*
+ * engine_check - can this host carry @plan: every data socket set up as
+ * the run will (source addresses, ports, device, TOS, congestion), huge
+ * pages when asked for. Return: 0, or -errno with a message in @err.
+ */
+int engine_check(const struct engine_plan *plan, char *err, size_t errlen);
+/* engine_prepare - engine_resolve(), engine_plan(), engine_check(). */
+int engine_prepare(const struct gen_profile *prof, struct engine_plan *plan, char *err,
+		   size_t errlen);
 
 /* Live counters of one ring: written by its worker, read by the sampler. */
 struct engine_live {

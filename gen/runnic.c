@@ -18,8 +18,8 @@ double steering_figure(const double *nic_share, const double *ring_share, unsign
 	return 1.0 - d / 2;
 }
 
-int runnic_apply(struct runnic *rn, struct gen_profile *prof, bool dry_run, bool force, FILE *out,
-		 char *err, size_t errlen)
+int runnic_apply(struct runnic *rn, const struct gen_profile *prof, bool dry_run, bool force,
+		 FILE *out, char *err, size_t errlen)
 {
 	const struct gen_nic_cfg *n = &prof->nic;
 	struct ethnl_feature_req req[GEN_MAX_OFFLOADS];
@@ -73,9 +73,8 @@ int runnic_apply(struct runnic *rn, struct gen_profile *prof, bool dry_run, bool
 		fprintf(out, "nic %s: nothing to change\n", n->interface);
 	/* the engine takes its queue -> CPU map from what the NIC was set to */
 	for (unsigned i = 0; i < o.nq && i < GEN_MAX_CPUS; i++)
-		prof->cpus[i] = o.cpu[i];
-	if (o.nq)
-		prof->n_cpus = o.nq;
+		rn->cpu[i] = o.cpu[i];
+	rn->ncpu = o.nq < GEN_MAX_CPUS ? o.nq : GEN_MAX_CPUS;
 	snprintf(rn->note, sizeof(rn->note), "%s: %u change%s applied%s", n->interface, o.n_lines,
 		 o.n_lines == 1 ? "" : "s", o.state_kept ? " (an earlier nic pin's state kept)" : "");
 	nic_apply_out_free(&o);

@@ -15,16 +15,19 @@ struct runnic {
 	struct nic_applied *h;
 	struct qstats_ctx qc;
 	struct qstats_tx *before, *after;
+	unsigned cpu[GEN_MAX_CPUS];  /* the NIC's queue -> CPU map (engine_facts_cpus()) ... */
+	unsigned ncpu;               /* ... for this many queues; 0: none */
 	char note[600];              /* for the report: what was applied, or why not */
 };
 
 /*
  * Apply @prof's nic: section (or only describe it with @dry_run), print the
- * changes and notes to @out, and take the queue -> CPU map from it into
- * @prof->cpus. Return: 0, or -errno with the reason in @err.
+ * changes and notes to @out, and keep its queue -> CPU map in @rn->cpu for
+ * the plan (the profile is left as it is). Return: 0, or -errno with the
+ * reason in @err.
  */
-int runnic_apply(struct runnic *rn, struct gen_profile *prof, bool dry_run, bool force, FILE *out,
-		 char *err, size_t errlen);
+int runnic_apply(struct runnic *rn, const struct gen_profile *prof, bool dry_run, bool force,
+		 FILE *out, char *err, size_t errlen);
 /* Read the device's per-TX-queue counters before the traffic (best source). */
 void runnic_count_start(struct runnic *rn, const char *ifname);
 /*

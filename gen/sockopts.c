@@ -154,12 +154,9 @@ int sockopts_apply(const struct sockopts_plan *so, unsigned q, unsigned s, int f
 
 int sockopts_plan_make(struct sockopts_plan *so, const struct gen_profile *prof,
 		       const struct sockaddr_storage *dest, unsigned nq, unsigned streams,
-		       char *err, size_t errlen)
+		       const char *cc_default, char *err, size_t errlen)
 {
 	const struct gen_source *src = &prof->source;
-	int type = prof->proto == GEN_PROTO_TCP ? SOCK_STREAM : SOCK_DGRAM;
-	bool probe;
-	int ret;
 
 	memset(so, 0, sizeof(*so));
 	so->tcp = prof->proto == GEN_PROTO_TCP;
@@ -170,7 +167,7 @@ int sockopts_plan_make(struct sockopts_plan *so, const struct gen_profile *prof,
 	snprintf(so->device, sizeof(so->device), "%s", src->device);
 	snprintf(so->congestion, sizeof(so->congestion), "%s", prof->congestion);
 	if (so->tcp)
-		read_line(CC_DEFAULT, so->congestion_default, sizeof(so->congestion_default));
+		snprintf(so->congestion_default, sizeof(so->congestion_default), "%s", cc_default);
 	for (unsigned i = 0; i < src->n_addr; i++) {
 		void *a = so->family == AF_INET6 ? (void *)&((struct sockaddr_in6 *)&so->addr[i])->sin6_addr :
 						   (void *)&((struct sockaddr_in *)&so->addr[i])->sin_addr;
@@ -205,6 +202,21 @@ int sockopts_plan_make(struct sockopts_plan *so, const struct gen_profile *prof,
 			return -ERANGE;
 		}
 	}
+	return 0;
+}
+
+void sockopts_congestion_default(char *buf, size_t len)
+{
+	read_line(CC_DEFAULT, buf, len);
+}
+
+int sockopts_plan_check(const struct sockopts_plan *so, unsigned nq, char *err, size_t errlen)
+{
+	int type = so->tcp ? SOCK_STREAM : SOCK_DGRAM;
+	unsigned streams = so->streams;
+	bool probe;
+	int ret;
+
 	if (so->device[0] && !if_nametoindex(so->device)) {
 		snprintf(err, errlen, "source.device %s: no such device in this network namespace "
 			 "(ip link shows the devices)", so->device);

@@ -37,15 +37,24 @@ struct sockopts_plan {
 };
 
 /*
- * sockopts_plan_make - resolve and check against the host: the addresses
- * are of the destination's family and on this host, the device exists,
- * the congestion algorithm can be used, every planned source port is free.
- * @nq: queues; @streams: streams per queue.
+ * sockopts_plan_make - the socket options of @prof's data sockets, without
+ * asking the host: the addresses are of the destination's family, the
+ * port ranges hold @nq queues x @streams streams. @cc_default: the
+ * system's congestion algorithm (sockopts_congestion_default()), for the plan.
  * Return: 0, or -errno with a message for the user in @err.
  */
 int sockopts_plan_make(struct sockopts_plan *so, const struct gen_profile *prof,
 		       const struct sockaddr_storage *dest, unsigned nq, unsigned streams,
-		       char *err, size_t errlen);
+		       const char *cc_default, char *err, size_t errlen);
+/*
+ * sockopts_plan_check - check @so against the host: the addresses are on
+ * this host, the device exists, the congestion algorithm can be used,
+ * every planned source port is free (each socket set up as the run will).
+ * Return: 0, or -errno with a message for the user in @err.
+ */
+int sockopts_plan_check(const struct sockopts_plan *so, unsigned nq, char *err, size_t errlen);
+/* The system's TCP congestion algorithm ("?" when unknown). */
+void sockopts_congestion_default(char *buf, size_t len);
 
 /* The source port of queue @q stream @s, 0 when none is set. */
 uint16_t sockopts_port(const struct sockopts_plan *so, unsigned q, unsigned s);
