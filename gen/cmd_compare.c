@@ -19,10 +19,10 @@
 #include "gen/profile.h"
 #include "gen/cmd.h"
 #include "gen/compare.h"
+#include "gen/report_compare.h"
 #include "gen/cpustat.h"
 #include "gen/calib.h"
 #include "nic/nic.h"
-#include "zcgen_version.h"
 
 #define CMP_SERVER_PORT 5301        /* beside iperf3's 5201, which the lab's sinks hold */
 #define CMP_SERVER_PORTS 20         /* tried from CMP_SERVER_PORT on when busy */
@@ -691,248 +691,6 @@ static void server_cpus(struct cmp_setup *s)
 		units_fmt_cpulist(list, n, s->server_cpus, sizeof(s->server_cpus));
 }
 
-/* ---- output ---- */
-
-static json_t *num_or_null(double v)
-{
-	return isnan(v) || isinf(v) ? json_null() : json_real(v);
-}
-
-/* The repeat whose value is nearest the median: its rows are the ones shown. */
-static unsigned median_repeat(const struct cmp_run *r, unsigned n)
-{
-	double v[CMP_MAX_REPEAT] = { 0 };
-	struct cmp_stat st;
-	unsigned best = 0;
-
-	for (unsigned i = 0; i < n; i++)
-		v[i] = r[i].v[CMP_BPS];
-	cmp_stat(v, n, &st);
-	for (unsigned i = 1; i < n && st.valid; i++)
-		if (fabs(r[i].v[CMP_BPS] - st.median) < fabs(r[best].v[CMP_BPS] - st.median))
-			best = i;
-	return best;
-}
-
-static void stats_of(const struct cmp_run *r, unsigned n, enum cmp_metric m, struct cmp_stat *st)
-{
-	double v[CMP_MAX_REPEAT] = { 0 };
-
-	for (unsigned i = 0; i < n; i++)
-		v[i] = r[i].v[m];
-	cmp_stat(v, n, st);
-}
-
-/* Ratio of the medians, and min/max of the per-repeat ratios (the two ran back to back). */
-static void ratio_of(const struct cmp_run *z, const struct cmp_run *p, unsigned n,
-		     enum cmp_metric m, struct cmp_stat *out)
-{
-	struct cmp_stat sz, sp;
-	double v[CMP_MAX_REPEAT] = { 0 };
-	double r;
-
-	for (unsigned i = 0; i < n; i++)
-		cmp_ratio(z[i].v[m], p[i].v[m], &v[i]);
-	cmp_stat(v, n, out);
-	stats_of(z, n, m, &sz);
-	stats_of(p, n, m, &sp);
-	out->valid = !cmp_ratio(sz.median, sp.median, &r);
-	out->median = r;
-}
-
-static void fmt_stat(const struct cmp_stat *st, const struct cmp_metric_info *mi, double scale,
-		     int dec, char *buf, size_t len)
-{
-	if (!st->valid || isnan(st->median))
-		snprintf(buf, len, "-");
-	else if (isnan(st->min) || st->n < 2)
-		snprintf(buf, len, "%.*f", dec, st->median / scale);
-	else
-		snprintf(buf, len, "%.*f [%.*f..%.*f]", dec, st->median / scale, dec,
-			 st->min / scale, dec, st->max / scale);
-	(void)mi;
-}
-
-static const char *retrans_str(const struct cmp_setup *s, json_t *row)
-{
-	static char buf[32];
-	json_t *v = json_object_get(row, "retransmits");
-
-	if (s->udp || !json_is_integer(v))
-		return "";
-	snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
-	return buf;
-}
-
-static void print_rows(const struct cmp_setup *s, const struct cmp_run *z, const struct cmp_run *p,
-		       unsigned n)
-{
-	unsigned zi = median_repeat(z, n), pi = median_repeat(p, n);
-	size_t i;
-	json_t *r;
-
-	printf("\nzcgen per queue (repeat %u, the one nearest the median):\n", zi + 1);
-	printf("  %5s %4s %10s %12s %8s\n", "queue", "cpu", "Gbit/s", s->udp ? "datagrams/s" : "sends/s",
-	       s->udp ? "" : "retrans");
-	json_array_foreach(z[zi].rows, i, r)
-		printf("  %5lld %4lld %10.2f %12.0f %8s\n",
-		       (long long)json_integer_value(json_object_get(r, "queue")),
-		       (long long)json_integer_value(json_object_get(r, "cpu")),
-		       json_number_value(json_object_get(r, "bits_per_second")) / 1e9,
-		       json_number_value(json_object_get(r, "sends_per_second")), retrans_str(s, r));
-	printf("iperf3 per stream (repeat %u):\n", pi + 1);
-	if (s->udp)
-		printf("  %6s %10s %12s %10s\n", "stream", "Gbit/s", "datagrams", "lost");
-	else
-		printf("  %6s %10s %12s %8s\n", "stream", "Gbit/s", "rcvd Gbit/s", "retrans");
-	json_array_foreach(p[pi].rows, i, r) {
-		if (s->udp)
-			printf("  %6zu %10.2f %12.0f %10.0f\n", i,
-			       json_number_value(json_object_get(r, "bits_per_second")) / 1e9,
-			       json_number_value(json_object_get(r, "packets")),
-			       json_number_value(json_object_get(r, "lost_packets")));
-		else
-			printf("  %6zu %10.2f %12.2f %8.0f\n", i,
-			       json_number_value(json_object_get(r, "bits_per_second")) / 1e9,
-			       json_number_value(json_object_get(r, "received_bits_per_second")) / 1e9,
-			       json_number_value(json_object_get(r, "retransmits")));
-	}
-}
-
-static void print_totals(const struct cmp_setup *s, const struct cmp_run *z,
-			 const struct cmp_run *p, unsigned n)
-{
-	char a[64], b[64], c[64];
-
-	printf("\ntotals: median of %u repeat%s [min..max]; ratio: of the medians [per-repeat min..max]\n",
-	       n, n == 1 ? "" : "s");
-	printf("  %-24s %-28s %-28s %s\n", "", "zcgen", "iperf3", "zcgen/iperf3");
-	for (int m = 0; m < CMP_NMETRICS; m++) {
-		const struct cmp_metric_info *mi = cmp_metric((enum cmp_metric)m);
-		const char *label = s->udp ? mi->label_udp : mi->label_tcp;
-		struct cmp_stat sz, sp, sr;
-
-		if (!label)
-			continue;
-		stats_of(z, n, (enum cmp_metric)m, &sz);
-		stats_of(p, n, (enum cmp_metric)m, &sp);
-		if (!sz.valid && !sp.valid)
-			continue;
-		ratio_of(z, p, n, (enum cmp_metric)m, &sr);
-		fmt_stat(&sz, mi, mi->scale, mi->decimals, a, sizeof(a));
-		fmt_stat(&sp, mi, mi->scale, mi->decimals, b, sizeof(b));
-		fmt_stat(&sr, mi, 1, 3, c, sizeof(c));
-		printf("  %-24s %-28s %-28s %s\n", label, a, b, c);
-	}
-	printf("CPU: system-wide busy time (/proc/stat, softirq included) over each tool's run, "
-	       "the receiver's work on this host included\n");
-	if (s->server > 0)
-		printf("rx ns: the receiving namespace's own %s counter (/proc/net/snmp in %s)\n",
-		       s->udp ? "UDP InDatagrams" : "TCP InSegs", s->li.rx_netns);
-}
-
-static json_t *total_json(const struct cmp_setup *s, const struct cmp_run *r, unsigned n)
-{
-	json_t *o = json_object();
-	char key[96];
-
-	for (int m = 0; m < CMP_NMETRICS; m++) {
-		const char *k = cmp_metric_key((enum cmp_metric)m, s->udp);
-		struct cmp_stat st;
-
-		if (!k)
-			continue;
-		stats_of(r, n, (enum cmp_metric)m, &st);
-		json_object_set_new(o, k, num_or_null(st.median));
-		snprintf(key, sizeof(key), "%s_min", k);
-		json_object_set_new(o, key, num_or_null(st.min));
-		snprintf(key, sizeof(key), "%s_max", k);
-		json_object_set_new(o, key, num_or_null(st.max));
-	}
-	json_object_set_new(o, "repeats", json_integer(n));
-	return o;
-}
-
-static json_t *run_json(const struct cmp_setup *s, const struct cmp_run *r, unsigned rep,
-			unsigned position, bool zcgen)
-{
-	json_t *o = json_object();
-
-	json_object_set_new(o, "repeat", json_integer(rep + 1));
-	json_object_set_new(o, "position", json_integer(position));
-	json_object_set_new(o, "bytes", json_integer((json_int_t)r->bytes));
-	json_object_set_new(o, "duration_s", num_or_null(r->duration_s));
-	for (int m = 0; m < CMP_NMETRICS; m++) {
-		const char *k = cmp_metric_key((enum cmp_metric)m, s->udp);
-
-		if (k)
-			json_object_set_new(o, k, num_or_null(r->v[m]));
-	}
-	json_object_set(o, zcgen ? "queues" : "streams", r->rows ? r->rows : json_null());
-	json_object_set(o, zcgen ? "receiver" : "end", r->extra ? r->extra : json_null());
-	json_object_set(o, "report", r->report ? r->report : json_null());
-	return o;
-}
-
-static json_t *compare_json(const struct cmp_setup *s, const struct cmp_argv *za,
-			    const struct cmp_argv *pa, const struct cmp_run *z,
-			    const struct cmp_run *p, unsigned n)
-{
-	json_t *root = json_object(), *zj, *pj, *ratio = json_object(), *zr = json_array(),
-	       *pr = json_array(), *env;
-	char line[4096], kernel[128] = "unknown", key[96];
-
-	for (unsigned i = 0; i < n; i++) {
-		bool zfirst = i % 2 == 0; /* repeat 1, 3, ...: zcgen first */
-
-		json_array_append_new(zr, run_json(s, &z[i], i, zfirst ? 1 : 2, true));
-		json_array_append_new(pr, run_json(s, &p[i], i, zfirst ? 2 : 1, false));
-	}
-	cmp_argv_str(za, line, sizeof(line));
-	zj = json_pack("{s:s, s:o, s:O, s:o}", "command", line, "total", total_json(s, z, n),
-		       "queues", z[median_repeat(z, n)].rows ?: json_null(), "runs", zr);
-	cmp_argv_str(pa, line, sizeof(line));
-	pj = json_pack("{s:s, s:s, s:o, s:O, s:o}", "command", line, "version", p[0].version,
-		       "total", total_json(s, p, n), "streams",
-		       p[median_repeat(p, n)].rows ?: json_null(), "runs", pr);
-	for (int m = 0; m < CMP_NMETRICS; m++) {
-		const char *k = cmp_metric_key((enum cmp_metric)m, s->udp);
-		struct cmp_stat st;
-
-		if (!k)
-			continue;
-		ratio_of(z, p, n, (enum cmp_metric)m, &st);
-		json_object_set_new(ratio, k, num_or_null(st.valid ? st.median : NAN));
-		snprintf(key, sizeof(key), "%s_min", k);
-		json_object_set_new(ratio, key, num_or_null(st.min));
-		snprintf(key, sizeof(key), "%s_max", k);
-		json_object_set_new(ratio, key, num_or_null(st.max));
-	}
-	calib_kernel(kernel, sizeof(kernel));
-	env = json_pack("{s:s, s:s, s:s, s:s, s:I, s:b, s:s?, s:I, s:I, s:I, s:s, s:s, s:I, s:I, "
-			"s:I, s:I, s:s, s:s?}",
-			"zcgen", ZCGEN_VERSION, "kernel", kernel, "iperf3", p[0].version,
-			"protocol", s->udp ? "udp" : "tcp", "port", (json_int_t)s->port, "lab", s->lab,
-			"rx_netns", s->lab ? s->li.rx_netns : NULL,
-			"queues", (json_int_t)s->prof->queues, "streams",
-			(json_int_t)s->prof->streams, "size", (json_int_t)s->size, "mode",
-			gen_mode_name(s->prof->mode), "cpus", s->cpus, "duration_s",
-			(json_int_t)s->dur_s, "omit_s", (json_int_t)s->omit_s, "repeat",
-			(json_int_t)n, "online_cpus", (json_int_t)sysconf(_SC_NPROCESSORS_ONLN),
-			"cpu_accounting",
-			"system-wide busy time from /proc/stat over each tool's run, softirq included",
-			"rx_counter", s->server > 0 ? (s->udp ? "UDP InDatagrams" : "TCP InSegs") : NULL);
-	json_object_set_new(env, "host", json_string(s->host));
-	json_object_set_new(env, "server_cpus",
-			    s->lab && s->server_cpus[0] ? json_string(s->server_cpus) : json_null());
-	json_object_set_new(root, "schema", json_integer(1));
-	json_object_set_new(root, "environment", env);
-	json_object_set_new(root, "zcgen", zj);
-	json_object_set_new(root, "iperf3", pj);
-	json_object_set_new(root, "ratio", ratio);
-	return root;
-}
-
 /* ---- the command ---- */
 
 static void cleanup_dir(struct cmp_setup *s)
@@ -960,6 +718,9 @@ int cmd_compare(int argc, char **argv)
 	struct cmp_iperf3_args ia;
 	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term, old_hup;
 	struct lab_cfg lc;
+	struct report_compare rep;
+	struct report_compare_env env;
+	json_t *j = NULL;
 	char err[2048];
 	unsigned done = 0;
 	int rc, ret;
@@ -1078,24 +839,36 @@ int cmd_compare(int argc, char **argv)
 		if (cmp_stop)
 			break;
 		done++;
-		printf("repeat %u/%u: zcgen %.2f Gbit/s, iperf3 %.2f Gbit/s (%s first)\n", i + 1,
-		       o.repeat, z[i].v[CMP_BPS] / 1e9, p[i].v[CMP_BPS] / 1e9,
-		       i % 2 ? "iperf3" : "zcgen");
-		fflush(stdout);
+		report_compare_repeat(stdout, i, o.repeat, &z[i], &p[i]);
 	}
 	if (!done) {
 		fprintf(stderr, "zcgen compare: interrupted before a repeat completed\n");
 		goto out_server;
 	}
-	print_rows(&s, z, p, done);
-	print_totals(&s, z, p, done);
+	report_compare_make(&rep, s.udp, z, p, done);
+	{
+		char zcmd[4096], pcmd[4096], kernel[128] = "unknown";
+
+		cmp_argv_str(za, zcmd, sizeof(zcmd));
+		cmp_argv_str(pa, pcmd, sizeof(pcmd));
+		calib_kernel(kernel, sizeof(kernel));
+		env = (struct report_compare_env){
+			.kernel = kernel, .host = s.host, .port = s.port, .lab = s.lab,
+			.rx_netns = s.lab ? s.li.rx_netns : NULL, .rx_counter = s.server > 0,
+			.server_cpus = s.server_cpus, .queues = s.prof->queues,
+			.streams = s.prof->streams, .size = s.size, .mode = s.prof->mode,
+			.cpus = s.cpus, .dur_s = s.dur_s, .omit_s = s.omit_s, .zcgen_cmd = zcmd,
+			.iperf3_cmd = pcmd,
+		};
+		report_compare_text(stdout, &rep, &env);
+		if (o.json)
+			j = report_compare_json(&rep, &env);
+	}
 	rc = cmp_stop ? EXIT_RUN_FAILED : EXIT_OK;
 	if (cmp_stop)
 		fprintf(stderr, "zcgen compare: interrupted: the figures cover %u of %u repeats\n",
 			done, o.repeat);
 	if (o.json) {
-		json_t *j = compare_json(&s, za, pa, z, p, done);
-
 		if (!j || json_dump_file(j, strcmp(o.json, "-") ? o.json : "/dev/stdout",
 					 JSON_INDENT(2)) < 0) {
 			fprintf(stderr, "zcgen compare: cannot write JSON to %s\n", o.json);

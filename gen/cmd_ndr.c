@@ -21,18 +21,13 @@
 #include "gen/expect_eval.h"
 #include "gen/iperf3run.h"
 #include "gen/ndr.h"
+#include "gen/report_ndr.h"
 #include "nic/lab.h"
-#include "zcgen_version.h"
 
-#define NDR_MAX_SIZES 32
-#define NDR_MAX_LOADS 8
 _Static_assert(NDR_MAX_SIZES <= EXPECT_MAX_NDR_SIZES, "a min_ndr_fps miss per size must fit");
-#define NDR_MAX_TRIALS_ALL 64        /* per size: the search's and the latency loads' */
-/* Ethernet: header 14 + FCS 4; L1 adds preamble 7 + SFD 1 + inter-frame gap 12 */
+/* Ethernet: header 14 + FCS 4 (the L1 extra: gen/report_ndr.h) */
 #define ETH_OVERHEAD 18
-#define ETH_L1_EXTRA 20
 #define UDP_HDR 8
-#define NDR_SCHEMA "zcgen-ndr/1"
 
 static const char ndr_usage[] =
 	"usage: zcgen ndr --profile FILE [options]   (or --dest HOST:PORT, or --lab)\n"
@@ -73,30 +68,6 @@ struct ndr_opts {
 	bool lab;
 	struct { const char *key, *value; } ov[32];
 	unsigned nov;
-};
-
-enum trial_kind { TRIAL_CEILING, TRIAL_SEARCH, TRIAL_LATENCY };
-
-struct ndr_trial {
-	enum trial_kind kind;
-	double asked_fps;            /* 0: unpaced */
-	double load_pct;             /* TRIAL_LATENCY: of the rate found */
-	double offered_fps, received_fps, loss_pct;
-	uint64_t sent, received;
-	double duration_s;
-	bool sender_missed, passed;
-	struct report_latency lat;
-};
-
-struct ndr_size {
-	unsigned frame;
-	uint64_t payload;
-	struct ndr_trial t[NDR_MAX_TRIALS_ALL];
-	unsigned nt;
-	int best;                    /* index of the passing trial at the rate found; -1 none */
-	double ceiling_fps;
-	bool done, sender_limited;
-	char err[600];
 };
 
 /* --lab: the child that runs the search inside the lab; 0 in that child */
@@ -239,13 +210,7 @@ static int trial_run(const struct ndr_opts *o, const struct gen_profile *base, u
 		t->sender_missed |= plan->paced && res.q[q].rate_missed;
 	}
 	t->received = rcv->packets;
-	if (t->duration_s > 0) {
-		t->offered_fps = t->sent / t->duration_s;
-		t->received_fps = t->received / t->duration_s;
-	}
-	/* loss from what zcgen sent and the receiver got: a lost tail counts too */
-	t->loss_pct = t->sent && t->received < t->sent ?
-		100.0 * (double)(t->sent - t->received) / (double)t->sent : 0;
+	report_ndr_trial_figures(t);
 	t->lat = rcv->x.lat;
 	if (!t->sent) {
 		snprintf(err, errlen, "nothing was sent%s%s", res.nq && res.q[0].first_error[0] ? ": " : "",
@@ -259,26 +224,6 @@ out:
 	free(plan);
 	free(prof);
 	return ret;
-}
-
-static void print_trial(const struct ndr_size *sz, const struct ndr_trial *t)
-{
-	const char *kind = t->kind == TRIAL_CEILING ? "unpaced" : t->kind == TRIAL_LATENCY ? "latency" : "trial";
-
-	printf("  %4u B %-7s", sz->frame, kind);
-	if (t->kind == TRIAL_CEILING)
-		printf(" %12s", "line");
-	else
-		printf(" %12.0f", t->asked_fps);
-	printf(" offered %12.0f fps, received %12.0f fps, loss %8.4f %%", t->offered_fps,
-	       t->received_fps, t->loss_pct);
-	if (t->lat.present && t->lat.count)
-		printf(", latency p50 %.1f p99 %.1f us", t->lat.p50, t->lat.p99);
-	if (t->kind != TRIAL_LATENCY)
-		printf("  %s%s", t->passed ? "pass" : "fail",
-		       t->sender_missed ? " (zcgen missed the rate)" : "");
-	putchar('\n');
-	fflush(stdout);
 }
 
 /* The search for one size; 0 when it ran to its end (found or not), -errno when a trial could not run. */
@@ -312,7 +257,7 @@ static int search_size(const struct ndr_opts *o, const struct gen_profile *base,
 				  ceiling))
 			sz->best = (int)sz->nt;
 		sz->nt++;
-		print_trial(sz, t);
+		report_ndr_trial(stdout, sz, t);
 		ndr_feed(&s, &r);
 	}
 	sz->ceiling_fps = s.ceiling_fps;
@@ -346,119 +291,9 @@ static int search_size(const struct ndr_opts *o, const struct gen_profile *base,
 		t->load_pct = o->loads[l];
 		t->passed = t->loss_pct <= o->loss_pct && !t->sender_missed;
 		sz->nt++;
-		print_trial(sz, t);
+		report_ndr_trial(stdout, sz, t);
 	}
 	return 0;
-}
-
-static json_t *lat_json(const struct report_latency *l)
-{
-	if (!l->present || !l->count)
-		return json_null();
-	return json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:I, s:b}", "p50", l->p50, "p90", l->p90,
-			 "p99", l->p99, "p99_9", l->p99_9, "max", l->max, "mean", l->mean, "count",
-			 (json_int_t)l->count, "valid", l->valid);
-}
-
-static double best_fps(const struct ndr_size *sz)
-{
-	return sz->done && sz->best >= 0 ? sz->t[sz->best].offered_fps : 0;
-}
-
-static json_t *ndr_json(const struct ndr_opts *o, const struct ndr_size *szs, unsigned n,
-			const char *dest, const char *server, bool lab, const struct expect_result *ex)
-{
-	json_t *root = json_object(), *arr = json_array();
-
-	for (unsigned i = 0; i < n; i++) {
-		const struct ndr_size *sz = &szs[i];
-		const struct ndr_trial *b = sz->done ? &sz->t[sz->best] : NULL;
-		double fps = best_fps(sz);
-		json_t *tr = json_array(), *ll = json_array();
-
-		for (unsigned k = 0; k < sz->nt; k++) {
-			const struct ndr_trial *t = &sz->t[k];
-			static const char *const kinds[] = { "ceiling", "search", "latency" };
-			json_t *tj = json_pack("{s:s, s:o, s:f, s:f, s:f, s:I, s:I, s:f, s:b, s:b, s:o}",
-				"kind", kinds[t->kind], "asked_fps",
-				t->kind == TRIAL_CEILING ? json_null() : json_real(t->asked_fps),
-				"offered_fps", t->offered_fps, "received_fps", t->received_fps,
-				"loss_percent", t->loss_pct, "sent", (json_int_t)t->sent, "received",
-				(json_int_t)t->received, "duration_s", t->duration_s, "passed", t->passed,
-				"sender_missed", t->sender_missed, "latency_us", lat_json(&t->lat));
-
-			if (t->kind == TRIAL_LATENCY) {
-				json_object_set_new(tj, "load_percent", json_real(t->load_pct));
-				json_array_append_new(ll, json_pack("{s:f, s:f, s:o}", "load_percent",
-					t->load_pct, "offered_fps", t->offered_fps, "latency_us",
-					lat_json(&t->lat)));
-			}
-			json_array_append_new(tr, tj);
-		}
-		json_t *sj = json_pack("{s:I, s:I, s:b, s:f, s:f, s:f, s:f, s:o, s:o, s:b, s:o, s:o}",
-			"frame_size", (json_int_t)sz->frame, "payload_size", (json_int_t)sz->payload,
-			"found", sz->done, "ceiling_fps", sz->ceiling_fps, "throughput_fps", fps,
-			"l1_bits_per_second", fps * (sz->frame + ETH_L1_EXTRA) * 8.0,
-			"l2_bits_per_second", fps * sz->frame * 8.0,
-			"loss_percent", b ? json_real(b->loss_pct) : json_null(),
-			"latency_us", b ? lat_json(&b->lat) : json_null(),
-			"sender_limited", sz->sender_limited, "latency_loads", ll, "trials", tr);
-
-		if (sz->err[0])
-			json_object_set_new(sj, "error", json_string(sz->err));
-		json_array_append_new(arr, sj);
-	}
-	json_object_set_new(root, "schema", json_string(NDR_SCHEMA));
-	json_object_set_new(root, "zcgen", json_string(ZCGEN_VERSION));
-	json_object_set_new(root, "dest", json_string(dest));
-	json_object_set_new(root, "server", json_string(server));
-	json_object_set_new(root, "lab", json_boolean(lab));
-	json_object_set_new(root, "loss_threshold_percent", json_real(o->loss_pct));
-	json_object_set_new(root, "precision_percent", json_real(o->precision));
-	json_object_set_new(root, "trial_duration_s", json_real(o->trial_ns / 1e9));
-	json_object_set_new(root, "settle_s", json_real(o->settle_ns / 1e9));
-	json_object_set_new(root, "interrupted", json_boolean(gen_stop != 0));
-	json_object_set_new(root, "sizes", arr);
-	if (expect_json_add(root, ex)) {
-		json_decref(root);
-		return NULL;
-	}
-	return root;
-}
-
-static void print_table(const struct ndr_opts *o, const struct ndr_size *szs, unsigned n)
-{
-	printf("\n%6s %14s %10s %10s %9s %10s %10s  %-26s %s\n", "frame", "throughput", "L1", "L2",
-	       "loss", "lat p50", "lat p99", "p50 at loads (us)", "");
-	printf("%6s %14s %10s %10s %9s %10s %10s\n", "B", "fps", "Gbit/s", "Gbit/s", "%", "us", "us");
-	for (unsigned i = 0; i < n; i++) {
-		const struct ndr_size *sz = &szs[i];
-		const struct ndr_trial *b;
-		double fps = best_fps(sz);
-		char loads[128] = "", *p = loads;
-
-		if (!sz->done) {
-			printf("%6u %14s  %s\n", sz->frame, "-", sz->err[0] ? sz->err : "not run");
-			continue;
-		}
-		b = &sz->t[sz->best];
-		for (unsigned k = 0; k < sz->nt; k++)
-			if (sz->t[k].kind == TRIAL_LATENCY && p < loads + sizeof(loads) - 16)
-				p += sz->t[k].lat.present && sz->t[k].lat.count ?
-					snprintf(p, (size_t)(loads + sizeof(loads) - p), "%s%.0f%%:%.1f",
-						 p == loads ? "" : " ", sz->t[k].load_pct, sz->t[k].lat.p50) :
-					snprintf(p, (size_t)(loads + sizeof(loads) - p), "%s%.0f%%:-",
-						 p == loads ? "" : " ", sz->t[k].load_pct);
-		printf("%6u %14.0f %10.4f %10.4f %9.4f", sz->frame, fps,
-		       fps * (sz->frame + ETH_L1_EXTRA) * 8 / 1e9, fps * sz->frame * 8 / 1e9, b->loss_pct);
-		if (b->lat.present && b->lat.count)
-			printf(" %10.1f %10.1f", b->lat.p50, b->lat.p99);
-		else
-			printf(" %10s %10s", "-", "-");
-		printf("  %-26s %s\n", loads[0] ? loads : "-",
-		       sz->sender_limited ? "sender-limited (zcgen's ceiling, not the path's)" : "");
-	}
-	(void)o;
 }
 
 /*
@@ -471,6 +306,7 @@ static int ndr_run(const struct ndr_opts *o, const struct gen_profile *base, boo
 	struct engine_plan *plan = calloc(1, sizeof(*plan));
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct expect_result ex;
+	struct report_ndr rep;
 	char err[600];
 	int rc = EXIT_RUN_FAILED, ret;
 	unsigned failed = 0;
@@ -529,17 +365,21 @@ static int ndr_run(const struct ndr_opts *o, const struct gen_profile *base, boo
 			snprintf(szs[i].err, sizeof(szs[i].err), "not run%s", gen_stop ? " (interrupted)" : "");
 		failed += !szs[i].done;
 	}
-	print_table(o, szs, o->nframes);
+	report_ndr_make(&rep, szs, o->nframes);
+	report_ndr_text(stdout, &rep);
 	fflush(stdout);
 	/* expect.min_ndr_fps, at every size; a size without a rate misses it (not measured) */
 	memset(&ex, 0, sizeof(ex));
 	for (unsigned i = 0; i < o->nframes; i++)
-		expect_eval_ndr(&base->expect, szs[i].frame, szs[i].done, best_fps(&szs[i]), &ex);
+		expect_eval_ndr(&base->expect, szs[i].frame, szs[i].done, rep.rows[i].fps, &ex);
 	expect_print(stderr, &ex);
 	rc = failed || gen_stop ? EXIT_RUN_FAILED : ex.n_missed ? EXIT_EXPECT : EXIT_OK;
 	if (o->json) {
-		json_t *j = ndr_json(o, szs, o->nframes, plan->dest_str, gen_server_name(base->server), lab,
-				     &ex);
+		json_t *j = report_ndr_json(&rep, &(struct report_ndr_params){
+			.loss_pct = o->loss_pct, .precision = o->precision, .trial_ns = o->trial_ns,
+			.settle_ns = o->settle_ns, .dest = plan->dest_str,
+			.server = gen_server_name(base->server), .lab = lab,
+			.interrupted = gen_stop != 0 }, &ex);
 
 		if (!j || json_dump_file(j, strcmp(o->json, "-") ? o->json : "/dev/stdout",
 					 JSON_INDENT(2)) < 0) {

@@ -26,6 +26,7 @@
 #include "gen/cpustat.h"
 #include "gen/expect_eval.h"
 #include "gen/offload.h"
+#include "gen/report_offload.h"
 #include "gen/stopsig.h"
 #include "nic/nic.h"
 
@@ -74,21 +75,6 @@ struct oc_opts {
 	bool dest;          /* --dest given: with --lab, it replaces offload-check's own sink */
 	int rx_nsfd;        /* --lab without --dest: the receiving namespace, a sink per run; -1: none */
 	char rx_host[INET6_ADDRSTRLEN]; /* the sink's address there */
-};
-
-struct oc_result {
-	char name[64];
-	enum offload_verdict verdict;
-	char evidence[700];
-	bool measured;
-	struct offload_figures on, off;
-	char kernel[OFFLOAD_GROUP_MAX][ETH_GSTRING_LEN];
-	unsigned n_kernel;
-	char changed_with[64][ETH_GSTRING_LEN];
-	unsigned n_changed;
-	const char *needs[OFFLOAD_NEEDS_MAX];
-	unsigned n_needs;
-	char note[300];
 };
 
 struct oc {
@@ -522,51 +508,6 @@ static void short_run(struct oc *oc, struct offload_sample *s)
 	engine_result_free(&res);
 }
 
-static void print_state(const char *state, const struct offload_figures *f)
-{
-	char cpu[16] = "-", bpp[16] = "-", zc[16] = "-", bad[24] = "-", lost[16] = "-";
-
-	if (f->cpu_s_per_gb >= 0)
-		snprintf(cpu, sizeof(cpu), "%.2f", f->cpu_s_per_gb);
-	if (f->bytes_per_packet >= 0)
-		snprintf(bpp, sizeof(bpp), "%.0f", f->bytes_per_packet);
-	if (f->zc_copied_percent >= 0)
-		snprintf(zc, sizeof(zc), "%.0f%%", f->zc_copied_percent);
-	if (f->rx.runs)
-		snprintf(bad, sizeof(bad), "%llu", (unsigned long long)f->rx.corrupt_bytes);
-	if (f->rx.loss_percent >= 0)
-		snprintf(lost, sizeof(lost), "%.2f%%", f->rx.loss_percent);
-	printf("  %-4s %9.2f %10.0f %9s %9s %7s %7llu %8s %7s\n", state, f->bps / 1e9, f->sends_per_s,
-	       cpu, bpp, zc, (unsigned long long)f->errors, bad, lost);
-}
-
-static void print_result(const struct oc_result *r)
-{
-	printf("%s: %s\n", r->name, offload_verdict_name(r->verdict));
-	if (r->measured) {
-		printf("  %-4s %9s %10s %9s %9s %7s %7s %8s %7s\n", "", "Gbit/s", "sends/s", "CPU-s/GB",
-		       "B/packet", "zc-cp", "errors", "corrupt", "lost");
-		print_state("on", &r->on);
-		print_state("off", &r->off);
-	}
-	printf("  evidence: %s\n", r->evidence);
-	if (r->n_changed) {
-		printf("  changed with it:");
-		for (unsigned i = 0; i < r->n_changed; i++)
-			printf(" %s", r->changed_with[i]);
-		putchar('\n');
-	}
-	if (r->n_needs) {
-		printf("  turned on for the test (it needs them):");
-		for (unsigned i = 0; i < r->n_needs; i++)
-			printf(" %s", r->needs[i]);
-		putchar('\n');
-	}
-	if (r->note[0])
-		printf("  note: %s\n", r->note);
-	fflush(stdout);
-}
-
 /* Turn the features the test needs on. */
 static void turn_needs_on(struct oc *oc, struct oc_result *r, const struct offload_group *g)
 {
@@ -632,102 +573,14 @@ static void check_one(struct oc *oc, struct oc_result *r)
 		snprintf(r->note, sizeof(r->note), "putting the features back after it failed: %.250s", err);
 }
 
-/* What the verifying sink counted in one state; null when no run had its counts. */
-static json_t *rx_json(const struct offload_rx *x)
+static int write_json(const char *path, const struct report_offload *rep, bool restored,
+		      const struct expect_result *ex)
 {
-	json_t *o;
-
-	if (!x->runs)
-		return json_null();
-	o = json_pack("{s:i, s:b, s:I, s:I, s:I, s:I}", "runs", (int)x->runs, "checked", x->checked,
-		      "bytes", (json_int_t)x->bytes, "sent_bytes", (json_int_t)x->sent_bytes,
-		      "corrupt_bytes", (json_int_t)x->corrupt_bytes, "missing_bytes",
-		      (json_int_t)x->missing_bytes);
-	if (!o)
-		return json_null();
-	json_object_set_new(o, "packets", x->udp ? json_integer((json_int_t)x->packets) : json_null());
-	json_object_set_new(o, "sent_datagrams", x->udp ? json_integer((json_int_t)x->sent_datagrams) :
-			    json_null());
-	json_object_set_new(o, "lost", x->udp ? json_integer((json_int_t)x->lost) : json_null());
-	json_object_set_new(o, "loss_percent", x->loss_percent >= 0 ? json_real(x->loss_percent) :
-			    json_null());
-	json_object_set_new(o, "corrupt_datagrams", x->udp ? json_integer((json_int_t)x->corrupt_datagrams) :
-			    json_null());
-	if (x->error[0])
-		json_object_set_new(o, "error", json_string(x->error));
-	return o;
-}
-
-static json_t *figures_json(const struct offload_figures *f)
-{
-	json_t *o = json_pack("{s:i, s:i, s:f, s:f, s:I, s:I, s:I, s:I}", "runs", (json_int_t)f->runs,
-			      "runs_ok", (json_int_t)f->runs_ok, "bits_per_second", f->bps,
-			      "sends_per_second", f->sends_per_s, "bytes", (json_int_t)f->bytes,
-			      "errors", (json_int_t)f->errors, "link_tx_bytes", (json_int_t)f->link_bytes,
-			      "link_tx_packets", (json_int_t)f->link_packets);
-
-	if (!o)
-		return NULL;
-	json_object_set_new(o, "cpu_seconds_per_gb", f->cpu_s_per_gb >= 0 ? json_real(f->cpu_s_per_gb) : json_null());
-	json_object_set_new(o, "bytes_per_packet", f->bytes_per_packet >= 0 ? json_real(f->bytes_per_packet) : json_null());
-	json_object_set_new(o, "zc_copied_percent", f->zc_copied_percent >= 0 ? json_real(f->zc_copied_percent) : json_null());
-	if (f->error[0])
-		json_object_set_new(o, "error", json_string(f->error));
-	json_object_set_new(o, "receiver", rx_json(&f->rx));
-	return o;
-}
-
-static json_t *strings_json(const char (*v)[ETH_GSTRING_LEN], unsigned n)
-{
-	json_t *a = json_array();
-
-	for (unsigned i = 0; a && i < n; i++)
-		json_array_append_new(a, json_string(v[i]));
-	return a;
-}
-
-static int write_json(const struct oc *oc, bool restored, const struct expect_result *ex)
-{
-	const struct gen_profile *p = oc->prof;
-	json_t *root, *arr = json_array();
+	json_t *root = report_offload_json(rep, restored, ex);
 	int ret = 0;
 
-	root = json_pack("{s:i, s:s, s:i, s:s, s:s, s:s, s:I, s:i, s:f, s:i, s:b}", "schema", 1,
-			 "device", oc->dev, "mtu", (int)oc->mtu, "dest", oc->plan->dest_str,
-			 "protocol", gen_proto_name(p->proto), "mode", gen_mode_name(oc->plan->mode),
-			 "size", (json_int_t)oc->plan->msg_size, "queues", (int)oc->plan->nq,
-			 "duration_s", p->duration_ns / 1e9, "repeat", (int)oc->o->repeat,
-			 "restored", restored);
-	if (root)
-		json_object_set_new(root, "integrity_checked", json_boolean(oc->rx));
-	if (!root || !arr) {
-		json_decref(root);
-		json_decref(arr);
-		return -ENOMEM;
-	}
-	for (unsigned i = 0; i < oc->n; i++) {
-		const struct oc_result *r = &oc->r[i];
-		json_t *needs = json_array(), *o;
-
-		for (unsigned k = 0; needs && k < r->n_needs; k++)
-			json_array_append_new(needs, json_string(r->needs[k]));
-		o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "name", r->name,
-			      "verdict", offload_verdict_name(r->verdict), "evidence", r->evidence,
-			      "on", r->measured ? figures_json(&r->on) : json_null(),
-			      "off", r->measured ? figures_json(&r->off) : json_null(),
-			      "kernel_features", strings_json(r->kernel, r->n_kernel),
-			      "changed_with", strings_json(r->changed_with, r->n_changed),
-			      "needed_on", needs ? needs : json_array());
-		if (o && r->note[0])
-			json_object_set_new(o, "note", json_string(r->note));
-		if (o)
-			json_array_append_new(arr, o);
-	}
-	json_object_set_new(root, "offloads", arr);
-	if (ex)
-		expect_json_add(root, ex);
-	if (json_dump_file(root, strcmp(oc->o->json, "-") ? oc->o->json : "/dev/stdout", JSON_INDENT(2)) < 0) {
-		fprintf(stderr, "zcgen: cannot write JSON to %s\n", oc->o->json);
+	if (!root || json_dump_file(root, strcmp(path, "-") ? path : "/dev/stdout", JSON_INDENT(2)) < 0) {
+		fprintf(stderr, "zcgen: cannot write JSON to %s\n", path);
 		ret = -EIO;
 	}
 	json_decref(root);
@@ -779,6 +632,7 @@ static int check_dev(struct gen_profile *prof, const struct oc_opts *o, const ch
 	struct nic_applied *h = NULL;
 	struct ethnl_channels ch;
 	struct expect_result ex = { 0 };
+	struct report_offload rep;
 	char err[1200];
 	sigset_t held;
 	int rc = EXIT_USAGE, ret;
@@ -870,26 +724,20 @@ static int check_dev(struct gen_profile *prof, const struct oc_opts *o, const ch
 			fprintf(stderr, "zcgen: offload-check: cannot make a directory for the receiver's "
 				"files (%s): the runs go nowhere\n", strerror(errno));
 	}
-	printf("offload-check %s (MTU %u): %s %s, %u queue%s, %s, %llu B sends, %.3g s per run, "
-	       "%u run%s per state\n", dev, oc->mtu, gen_proto_name(prof->proto),
-	       oc->rx ? o->rx_host : plan->dest_str,
-	       plan->nq, plan->nq == 1 ? "" : "s", gen_mode_name(plan->mode),
-	       (unsigned long long)plan->msg_size, prof->duration_ns / 1e9, o->repeat,
-	       o->repeat == 1 ? "" : "s");
-	if (oc->rx)
-		printf("receiver: a zcgen sink --verify per run in the lab's receiving namespace: "
-		       "received bytes, loss and every payload byte checked\n");
-	else
-		printf("receiver: %s, not offload-check's own: data integrity and loss are not checked "
-		       "(--lab without --dest checks them)\n", plan->dest_str);
-	fflush(stdout);
+	rep = (struct report_offload){
+		.dev = dev, .mtu = oc->mtu, .dest = plan->dest_str,
+		.rx_host = oc->rx ? o->rx_host : NULL, .proto = prof->proto, .mode = plan->mode,
+		.size = plan->msg_size, .queues = plan->nq, .repeat = o->repeat,
+		.duration_s = prof->duration_ns / 1e9, .r = oc->r,
+	};
+	report_offload_header(stdout, &rep);
 	unsigned done = 0;
 
 	for (unsigned i = 0; i < oc->n && !gen_stop; i++, done++) {
 		check_one(oc, &oc->r[i]);
 		if (gen_stop)
 			break;
-		print_result(&oc->r[i]);
+		report_offload_result(stdout, &oc->r[i]);
 	}
 	interrupted = gen_stop != 0;
 	if (oc->have_qc)
@@ -917,7 +765,8 @@ static int check_dev(struct gen_profile *prof, const struct oc_opts *o, const ch
 			expect_eval_offload(&prof->expect, prof->expect.offloads_effective[k], NULL, &ex);
 	}
 	expect_print(stderr, &ex);
-	if (o->json && write_json(oc, restored, &ex))
+	rep.n = oc->n;
+	if (o->json && write_json(o->json, &rep, restored, &ex))
 		rc = EXIT_RUN_FAILED;
 	if (interrupted) {
 		fprintf(stderr, "zcgen: offload-check interrupted after %u of the offloads\n", done);
