@@ -386,6 +386,7 @@ static int run_resolved(struct gen_profile *prof, const struct run_opts *op)
 		ret = engine_check(plan, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "zcgen: %s\n", err);
+		fleet_failed(o.fleet, err);
 		goto out;
 	}
 	/* from here on a signal ends the run through out_nic: NIC put back, report written */
@@ -407,6 +408,13 @@ static int run_resolved(struct gen_profile *prof, const struct run_opts *op)
 		stopsig_release(&held);
 		if (ret) {
 			fprintf(stderr, "zcgen: nic %s; nothing was changed or sent\n", err);
+			if (o.fleet) {
+				char why[1300];
+
+				/* rank 0 names this rank, its host and this reason */
+				snprintf(why, sizeof(why), "nic %s", err);
+				fleet_failed(o.fleet, why);
+			}
 			goto out;
 		}
 		if (gen_stop) {

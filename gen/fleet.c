@@ -15,10 +15,19 @@
 #include "gen/fleet.h"
 #include "gen/cmd.h"
 #include "gen/profile.h"
+#include "gen/stopsig.h"
 
 #define FLEET_START_LEAD_NS 200000000ull   /* the common start: this far after the barrier */
 #define FLEET_CLOCK_WARN_S 0.001            /* clocks further apart than this (+ rtt/2): warn */
 #define FLEET_HOST_LEN 64
+/*
+ * After a stop signal, the most the collectives wait, all together. mpirun
+ * ends a job whose rank died (or that got SIGINT) with SIGTERM to every
+ * rank and SIGKILL odls_base_sigkill_timeout (1 s) later: a rank that is
+ * gone never answers, and the others must still put their NIC back and
+ * write what they have before then.
+ */
+#define FLEET_STOP_WAIT_NS 500000000ull
 
 /* The collectives every rank passes through, in this order (a missed one is done as failed). */
 enum fleet_stage { ST_NIC, ST_START, ST_REPORT, ST_UNDO, ST_END };
@@ -38,6 +47,8 @@ struct fleet {
 	char host[FLEET_HOST_LEN];
 	enum fleet_stage done;    /* the next collective to pass */
 	bool start_ok;            /* every rank passed ST_START */
+	bool broken;              /* a collective gave up after a signal: none is tried again */
+	uint64_t stop_ns;         /* CLOCK_MONOTONIC when a wait first saw the stop signal */
 	bool dry;
 	double start_rt, offset_s, rtt_s;
 	struct engine_ctl ctl, *inner;
@@ -54,6 +65,68 @@ static double now_rt(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * The buffers of operations given up on (fleet_wait): MPI may still hold
+ * them, so they are never freed; kept here, reachable, they are not
+ * reported as leaks either. One give-up per process: no collective follows.
+ */
+static void *abandoned[16];
+static unsigned n_abandoned;
+
+static void abandon(void *p)
+{
+	if (p && n_abandoned < sizeof(abandoned) / sizeof(abandoned[0]))
+		abandoned[n_abandoned++] = p;
+}
+
+/*
+ * Wait for a nonblocking MPI operation: without limit while the run goes
+ * on (a rank still draining its sends is waited for), at most
+ * FLEET_STOP_WAIT_NS in all once a stop signal came. Return: true when it
+ * completed; false when the fleet is (now) broken: the caller skips what
+ * needed it, and no other collective is started.
+ */
+static bool fleet_wait(struct fleet *f, MPI_Request *rq)
+{
+	uint64_t t0 = mono_ns();
+	long nap_ns = 20000;
+
+	if (f->broken)
+		return false;
+	for (;;) {
+		struct timespec ts = { 0, nap_ns };
+		uint64_t now;
+		int done = 0;
+
+		MPI_Test(rq, &done, MPI_STATUS_IGNORE);
+		if (done)
+			return true;
+		now = mono_ns();
+		if (gen_stop) {
+			if (!f->stop_ns)
+				f->stop_ns = now;
+			if (now - f->stop_ns > FLEET_STOP_WAIT_NS) {
+				f->broken = true;
+				return false;
+			}
+		}
+		/* Spin first: the clock ping-pong's round trips stay short (and its offsets exact). */
+		if (now - t0 < 200000)
+			continue;
+		nanosleep(&ts, NULL);
+		if (nap_ns < 1000000)
+			nap_ns *= 2;
+	}
 }
 
 /* -------------------------------------------------------------- output tagging */
@@ -179,8 +252,8 @@ static yaml_node_t *ymap_get(yaml_document_t *doc, yaml_node_t *map, const char 
 	return NULL;
 }
 
-/* "{rank}" in @s replaced by @rank. */
-static void subst_rank(char *dst, size_t len, const char *s, int rank)
+/* "{rank}" in @s replaced by @rank, "{local_rank}" by @local (the rank's index on its host). */
+static void subst_rank(char *dst, size_t len, const char *s, int rank, int local)
 {
 	size_t o = 0;
 
@@ -188,6 +261,9 @@ static void subst_rank(char *dst, size_t len, const char *s, int rank)
 		if (!strncmp(s, "{rank}", 6)) {
 			o += (size_t)snprintf(dst + o, len - o, "%d", rank);
 			s += 6;
+		} else if (!strncmp(s, "{local_rank}", 12)) {
+			o += (size_t)snprintf(dst + o, len - o, "%d", local);
+			s += 12;
 		} else {
 			dst[o++] = *s++;
 		}
@@ -200,7 +276,7 @@ static void subst_rank(char *dst, size_t len, const char *s, int rank)
  * through profile_set, with {rank} substituted. Return: 0 or -EINVAL with @msg.
  */
 static int apply_part(struct gen_profile *prof, yaml_document_t *doc, yaml_node_t *part, int rank,
-		      const char *where, char *msg, size_t len)
+		      int local, const char *where, char *msg, size_t len)
 {
 	struct gen_diags d = { 0 };
 	int ret = 0;
@@ -220,7 +296,7 @@ static int apply_part(struct gen_profile *prof, yaml_document_t *doc, yaml_node_
 			ret = -EINVAL;
 			break;
 		}
-		subst_rank(val, sizeof(val), (char *)v->data.scalar.value, rank);
+		subst_rank(val, sizeof(val), (char *)v->data.scalar.value, rank, local);
 		if (profile_set(prof, (char *)k->data.scalar.value, val, &d) || diags_errors(&d)) {
 			snprintf(msg, len, "%.300s:%zu: fleet part of rank %d: %s: %s", where,
 				 k->start_mark.line + 1, rank, (char *)k->data.scalar.value,
@@ -231,6 +307,55 @@ static int apply_part(struct gen_profile *prof, yaml_document_t *doc, yaml_node_
 	}
 	diags_free(&d);
 	return ret;
+}
+
+/*
+ * Whether a fleet.hosts key names @host (gethostname()): the same name, or
+ * the same short name (up to the first dot) where one of them is a fully
+ * qualified name: "sender1" names sender1.lab.example and the other way round.
+ */
+static bool host_match(const char *key, const char *host)
+{
+	size_t kl = strcspn(key, "."), hl = strcspn(host, ".");
+
+	if (!strcmp(key, host))
+		return true;
+	if (key[kl] && host[hl])
+		return false;  /* two full names that differ */
+	return kl == hl && kl && !strncmp(key, host, kl);
+}
+
+/*
+ * fleet.hosts: the part of the entry that names this rank's host, or NULL;
+ * *@bad: the node when fleet.hosts is not a mapping of names to parts.
+ * Also writes the names it gives (for a refusal) to @names.
+ */
+static yaml_node_t *host_part(yaml_document_t *doc, yaml_node_t *hosts, const char *host,
+			      yaml_node_t **bad, char *names, size_t nlen)
+{
+	yaml_node_t *found = NULL;
+	size_t o = 0;
+
+	*bad = NULL;
+	names[0] = '\0';
+	if (hosts->type != YAML_MAPPING_NODE) {
+		*bad = hosts;
+		return NULL;
+	}
+	for (yaml_node_pair_t *p = hosts->data.mapping.pairs.start; p < hosts->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(doc, p->key);
+
+		if (!k || k->type != YAML_SCALAR_NODE) {
+			*bad = k ? k : hosts;
+			return NULL;
+		}
+		if (!found && host_match((char *)k->data.scalar.value, host))
+			found = yaml_document_get_node(doc, p->value);
+		if (o < nlen)
+			o += (size_t)snprintf(names + o, nlen - o, "%s%s", o ? ", " : "",
+					      (char *)k->data.scalar.value);
+	}
+	return found;
 }
 
 /* Scale the profile's rate by @share (this rank's part of it). */
@@ -248,7 +373,8 @@ static int fleet_part(struct fleet *f, struct gen_profile *prof, char *msg, size
 {
 	yaml_parser_t parser;
 	yaml_document_t doc;
-	yaml_node_t *root, *fl, *ranks, *tmpl, *step, *share;
+	yaml_node_t *root, *fl, *ranks, *tmpl, *step, *share, *hosts, *hpart = NULL, *hbad;
+	char hnames[256] = "";
 	FILE *in = fopen(prof->path, "r");
 	const char *where = prof->path;
 	double my_share = 1.0 / f->size;
@@ -279,15 +405,17 @@ static int fleet_part(struct fleet *f, struct gen_profile *prof, char *msg, size
 	tmpl = ymap_get(&doc, fl, "template");
 	step = ymap_get(&doc, fl, "port_step");
 	share = ymap_get(&doc, fl, "rate_share");
+	hosts = ymap_get(&doc, fl, "hosts");
 	if (fl) {
 		for (yaml_node_pair_t *p = fl->data.mapping.pairs.start; p < fl->data.mapping.pairs.top; p++) {
 			yaml_node_t *k = yaml_document_get_node(&doc, p->key);
 			const char *kn = k && k->type == YAML_SCALAR_NODE ? (char *)k->data.scalar.value : "";
 
 			if (strcmp(kn, "ranks") && strcmp(kn, "template") && strcmp(kn, "port_step") &&
-			    strcmp(kn, "rate_share")) {
+			    strcmp(kn, "rate_share") && strcmp(kn, "hosts")) {
 				snprintf(msg, len, "%.300s:%zu: fleet: unknown key '%.60s'; valid keys here: ranks, "
-					 "template, port_step, rate_share", where, k ? k->start_mark.line + 1 : 0, kn);
+					 "hosts, template, port_step, rate_share", where,
+					 k ? k->start_mark.line + 1 : 0, kn);
 				goto out;
 			}
 		}
@@ -297,21 +425,38 @@ static int fleet_part(struct fleet *f, struct gen_profile *prof, char *msg, size
 			 "([{dest: ..., cpus: 0}, {dest: ..., cpus: 1}])", where, ranks->start_mark.line + 1);
 		goto out;
 	}
-	if (!ranks && !tmpl) {
-		snprintf(msg, len, "%.300s:%d: fleet: needs ranks: (a part per rank) or template: (one part, "
-			 "{rank} substituted)", where, prof->fleet_line);
+	if (!ranks && !tmpl && !hosts) {
+		snprintf(msg, len, "%.300s:%d: fleet: needs ranks: (a part per rank), hosts: (a part per host "
+			 "name) or template: (one part, {rank} substituted)", where, prof->fleet_line);
 		goto out;
 	}
-	if (tmpl && (ret = apply_part(prof, &doc, tmpl, f->rank, where, msg, len)))
+	if (hosts) {
+		hpart = host_part(&doc, hosts, f->host, &hbad, hnames, sizeof(hnames));
+		if (hbad) {
+			snprintf(msg, len, "%.300s:%zu: fleet.hosts: a mapping of host names to parts "
+				 "({sender1: {cpus: 0-3}, sender2: {cpus: 0-3}})", where, hbad->start_mark.line + 1);
+			goto out;
+		}
+	}
+	/* Parts in this order, each over the one before: template, this host's, this rank's. */
+	if (tmpl && (ret = apply_part(prof, &doc, tmpl, f->rank, f->node_rank, where, msg, len)))
+		goto out;
+	if (hpart && (ret = apply_part(prof, &doc, hpart, f->rank, f->node_rank, where, msg, len)))
 		goto out;
 	if (ranks) {
 		long n = ranks->data.sequence.items.top - ranks->data.sequence.items.start;
 
-		if (f->rank >= n && !tmpl) {
-			snprintf(msg, len, "%.300s:%zu: %d ranks were started, but fleet.ranks gives parts for %ld "
-				 "(ranks 0-%ld): rank %d has no part; add one per rank, give fleet.template, or "
-				 "start %ld ranks (mpirun -np %ld)", where, ranks->start_mark.line + 1, f->size, n, n - 1,
-				 f->rank, n, n);
+		if (f->rank >= n && !tmpl && !hpart) {
+			if (hosts)
+				snprintf(msg, len, "%.300s:%zu: rank %d (host %s) has no part: fleet.hosts names "
+					 "%.100s, not %s, and fleet.ranks gives parts for ranks 0-%ld only; add "
+					 "its host to fleet.hosts, or give fleet.template", where,
+					 hosts->start_mark.line + 1, f->rank, f->host, hnames, f->host, n - 1);
+			else
+				snprintf(msg, len, "%.300s:%zu: %d ranks were started, but fleet.ranks gives parts "
+					 "for %ld (ranks 0-%ld): rank %d has no part; add one per rank, give "
+					 "fleet.template, or start %ld ranks (mpirun -np %ld)", where,
+					 ranks->start_mark.line + 1, f->size, n, n - 1, f->rank, n, n);
 			/* the same words on every rank: a rank past the list is not the only one to say it */
 			ret = -EINVAL;
 			goto out;
@@ -319,9 +464,15 @@ static int fleet_part(struct fleet *f, struct gen_profile *prof, char *msg, size
 		if (f->rank < n) {
 			yaml_node_t *part = yaml_document_get_node(&doc, ranks->data.sequence.items.start[f->rank]);
 
-			if ((ret = apply_part(prof, &doc, part, f->rank, where, msg, len)))
+			if ((ret = apply_part(prof, &doc, part, f->rank, f->node_rank, where, msg, len)))
 				goto out;
 		}
+	} else if (hosts && !hpart && !tmpl) {
+		snprintf(msg, len, "%.300s:%zu: rank %d (host %s) has no part: fleet.hosts names %.100s, not "
+			 "%s; add its host, or give fleet.template for hosts not named", where,
+			 hosts->start_mark.line + 1, f->rank, f->host, hnames, f->host);
+		ret = -EINVAL;
+		goto out;
 	}
 	ret = -EINVAL;
 	if (step) {
@@ -439,9 +590,14 @@ int fleet_begin(struct fleet **fp, struct gen_profile *prof, bool json_iperf3)
 
 void fleet_nic_done(struct fleet *f)
 {
+	MPI_Request rq;
+
 	if (!f || f->done != ST_NIC)
 		return;
-	MPI_Barrier(f->node);
+	if (!f->broken) {
+		MPI_Ibarrier(f->node, &rq);
+		fleet_wait(f, &rq);
+	}
 	f->done = ST_START;
 }
 
@@ -461,7 +617,13 @@ static bool start_vote(struct fleet *f, bool ok, const char *text, bool print_al
 		lens = calloc((size_t)f->size, sizeof(int));
 		offs = calloc((size_t)f->size, sizeof(int));
 	}
-	MPI_Gather(&len, 1, MPI_INT, lens, 1, MPI_INT, 0, MPI_COMM_WORLD);
+	MPI_Request rq;
+
+	if (f->broken)
+		goto out;
+	MPI_Igather(&len, 1, MPI_INT, lens, 1, MPI_INT, 0, MPI_COMM_WORLD, &rq);
+	if (!fleet_wait(f, &rq))
+		goto out;
 	if (f->rank == 0 && lens && offs) {
 		for (int i = 0; i < f->size; i++) {
 			offs[i] = all;
@@ -469,10 +631,18 @@ static bool start_vote(struct fleet *f, bool ok, const char *text, bool print_al
 		}
 		buf = malloc((size_t)all + 1);
 	}
-	MPI_Gatherv(text, len, MPI_CHAR, buf, lens, offs, MPI_CHAR, 0, MPI_COMM_WORLD);
-	MPI_Gather(&me, 1, MPI_INT, oks, 1, MPI_INT, 0, MPI_COMM_WORLD);
-	MPI_Gather(f->host, FLEET_HOST_LEN, MPI_CHAR, hosts, FLEET_HOST_LEN, MPI_CHAR, 0, MPI_COMM_WORLD);
-	MPI_Allreduce(&me, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+	MPI_Igatherv(text, len, MPI_CHAR, buf, lens, offs, MPI_CHAR, 0, MPI_COMM_WORLD, &rq);
+	if (!fleet_wait(f, &rq))
+		goto out;
+	MPI_Igather(&me, 1, MPI_INT, oks, 1, MPI_INT, 0, MPI_COMM_WORLD, &rq);
+	if (!fleet_wait(f, &rq))
+		goto out;
+	MPI_Igather(f->host, FLEET_HOST_LEN, MPI_CHAR, hosts, FLEET_HOST_LEN, MPI_CHAR, 0, MPI_COMM_WORLD, &rq);
+	if (!fleet_wait(f, &rq))
+		goto out;
+	MPI_Iallreduce(&me, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD, &rq);
+	if (!fleet_wait(f, &rq))
+		goto out;
 	if (f->rank == 0 && buf && oks && hosts) {
 		for (int i = 0; i < f->size; i++) {
 			if (print_all && oks[i])
@@ -485,6 +655,21 @@ static bool start_vote(struct fleet *f, bool ok, const char *text, bool print_al
 		if (!all)
 			fprintf(f->out0, "zcgen: fleet: stopped before any data was sent\n");
 		fflush(f->out0);
+	}
+out:
+	if (f->broken) {
+		all = 0;  /* a rank is gone: the fleet does not start */
+		if (f->rank == 0)
+			fprintf(f->out0, "zcgen: fleet: the ranks did not all answer within %llu ms of %s "
+				"(a rank is gone?): stopped before any data\n",
+				FLEET_STOP_WAIT_NS / 1000000, stopsig_name(gen_stop));
+		abandon(oks);
+		abandon(lens);
+		abandon(offs);
+		abandon(buf);
+		abandon(hosts);
+		oks = lens = offs = NULL;
+		buf = hosts = NULL;
 	}
 	free(oks);
 	free(lens);
@@ -529,21 +714,36 @@ static void clock_check(struct fleet *f)
 		for (int k = 0; k < 3; k++) {
 			double t[2];
 
+			MPI_Request rq;
+
+			if (f->broken)
+				return;
 			if (f->rank == 0) {
 				t[0] = now_rt();
-				MPI_Send(t, 1, MPI_DOUBLE, i, 7, MPI_COMM_WORLD);
-				MPI_Recv(t + 1, 1, MPI_DOUBLE, i, 7, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+				MPI_Isend(t, 1, MPI_DOUBLE, i, 7, MPI_COMM_WORLD, &rq);
+				if (!fleet_wait(f, &rq))
+					return;
+				MPI_Irecv(t + 1, 1, MPI_DOUBLE, i, 7, MPI_COMM_WORLD, &rq);
+				if (!fleet_wait(f, &rq))
+					return;
 				double t2 = now_rt(), rtt = t2 - t[0], off = t[1] - (t[0] + t2) / 2;
 				double r[2] = { off, rtt };
 
-				MPI_Send(r, 2, MPI_DOUBLE, i, 8, MPI_COMM_WORLD);
+				MPI_Isend(r, 2, MPI_DOUBLE, i, 8, MPI_COMM_WORLD, &rq);
+				fleet_wait(f, &rq);
 			} else if (f->rank == i) {
 				double r[2];
 
-				MPI_Recv(t, 1, MPI_DOUBLE, 0, 7, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+				MPI_Irecv(t, 1, MPI_DOUBLE, 0, 7, MPI_COMM_WORLD, &rq);
+				if (!fleet_wait(f, &rq))
+					return;
 				t[1] = now_rt();
-				MPI_Send(t + 1, 1, MPI_DOUBLE, 0, 7, MPI_COMM_WORLD);
-				MPI_Recv(r, 2, MPI_DOUBLE, 0, 8, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+				MPI_Isend(t + 1, 1, MPI_DOUBLE, 0, 7, MPI_COMM_WORLD, &rq);
+				if (!fleet_wait(f, &rq))
+					return;
+				MPI_Irecv(r, 2, MPI_DOUBLE, 0, 8, MPI_COMM_WORLD, &rq);
+				if (!fleet_wait(f, &rq))
+					return;
 				if (k == 0 || r[1] < f->rtt_s) {
 					f->offset_s = r[0];
 					f->rtt_s = r[1];
@@ -587,8 +787,17 @@ static int ctl_start(struct engine_ctl *ctl)
 		ts.tv_nsec %= 1000000000;
 	}
 	long long wire[2] = { ts.tv_sec, ts.tv_nsec };
+	MPI_Request rq;
 
-	MPI_Bcast(wire, 2, MPI_LONG_LONG, 0, MPI_COMM_WORLD);
+	if (f->broken)
+		goto broken;
+	MPI_Ibcast(wire, 2, MPI_LONG_LONG, 0, MPI_COMM_WORLD, &rq);
+	if (!fleet_wait(f, &rq)) {
+broken:
+		snprintf(ctl->err, sizeof(ctl->err), "the fleet stopped before any data: the ranks did "
+			 "not all answer after %s", stopsig_name(gen_stop));
+		return -ECANCELED;
+	}
 	ts.tv_sec = (time_t)wire[0];
 	ts.tv_nsec = (long)wire[1];
 	while ((ret = clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &ts, NULL)) == EINTR && !gen_stop)
@@ -785,7 +994,11 @@ void fleet_report(struct fleet *f, const struct report_ctx *r, json_t **json, ch
 		cln = calloc((size_t)f->size, sizeof(int));
 		co = calloc((size_t)f->size, sizeof(int));
 	}
-	MPI_Gather(&me, sizeof(me), MPI_BYTE, rows, sizeof(me), MPI_BYTE, 0, MPI_COMM_WORLD);
+	MPI_Request rq;
+
+	MPI_Igather(&me, sizeof(me), MPI_BYTE, rows, sizeof(me), MPI_BYTE, 0, MPI_COMM_WORLD, &rq);
+	if (!fleet_wait(f, &rq))
+		goto broken;
 	if (f->rank == 0 && rows && jl && jo && cln && co) {
 		for (int i = 0; i < f->size; i++) {
 			jl[i] = rows[i].json_len;
@@ -798,8 +1011,12 @@ void fleet_report(struct fleet *f, const struct report_ctx *r, json_t **json, ch
 		jall = malloc((size_t)jt + 1);
 		call = malloc((size_t)ct + 1);
 	}
-	MPI_Gatherv(js, me.json_len, MPI_CHAR, jall, jl, jo, MPI_CHAR, 0, MPI_COMM_WORLD);
-	MPI_Gatherv(cs, me.csv_len, MPI_CHAR, call, cln, co, MPI_CHAR, 0, MPI_COMM_WORLD);
+	MPI_Igatherv(js, me.json_len, MPI_CHAR, jall, jl, jo, MPI_CHAR, 0, MPI_COMM_WORLD, &rq);
+	if (!fleet_wait(f, &rq))
+		goto broken;
+	MPI_Igatherv(cs, me.csv_len, MPI_CHAR, call, cln, co, MPI_CHAR, 0, MPI_COMM_WORLD, &rq);
+	if (!fleet_wait(f, &rq))
+		goto broken;
 	if (f->rank == 0 && jall && call) {
 		json_t **per = calloc((size_t)f->size, sizeof(*per));
 		double lo = INFINITY, hi = -INFINITY, worst = 0, dur = 0;
@@ -872,6 +1089,26 @@ void fleet_report(struct fleet *f, const struct report_ctx *r, json_t **json, ch
 			json_decref(per[i]);
 		free(per);
 	}
+broken:
+	/* A rank gone (mpirun ends the job): rank 0 writes its own report. */
+	if (f->broken) {
+		if (f->rank == 0) {
+			fprintf(f->out0, "zcgen: fleet: the ranks did not all answer within %llu ms of %s (a "
+				"rank is gone: Open MPI ends the job when one dies): the report is rank 0's "
+				"own\n", FLEET_STOP_WAIT_NS / 1000000, stopsig_name(gen_stop));
+			fflush(f->out0);
+		}
+		abandon(rows);
+		abandon(jl);
+		abandon(jo);
+		abandon(cln);
+		abandon(co);
+		abandon(jall);
+		abandon(call);
+		abandon(js);
+		abandon(cs);
+		return;
+	}
 	free(rows);
 	free(jl);
 	free(jo);
@@ -901,7 +1138,12 @@ void fleet_undo_wait(struct fleet *f)
 		}
 		f->done = ST_UNDO;
 	}
-	MPI_Barrier(f->node);
+	if (!f->broken) {
+		MPI_Request rq;
+
+		MPI_Ibarrier(f->node, &rq);
+		fleet_wait(f, &rq);
+	}
 	f->done = ST_END;
 }
 
@@ -916,9 +1158,27 @@ int fleet_end(struct fleet *f, int rc)
 	 * a rank that exits non-zero makes mpirun end the job, and what another
 	 * rank had not written yet would be lost.
 	 */
-	MPI_Barrier(MPI_COMM_WORLD);
-	MPI_Comm_free(&f->node);
-	MPI_Finalize();
+	/*
+	 * And every rank exits with the same code, the lowest failed rank's:
+	 * mpirun passes on the first non-zero code it sees, and which rank
+	 * exits first would otherwise decide it.
+	 */
+	if (!f->broken) {
+		int mine = rc ? f->rank : f->size, first = f->size, code = rc;
+		MPI_Request rq;
+
+		MPI_Iallreduce(&mine, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD, &rq);
+		if (fleet_wait(f, &rq) && first < f->size) {
+			MPI_Ibcast(&code, 1, MPI_INT, first, MPI_COMM_WORLD, &rq);
+			if (fleet_wait(f, &rq))
+				rc = code;
+		}
+	}
+	/* With a rank gone, MPI_Finalize could wait for it: the job is being ended anyway. */
+	if (!f->broken) {
+		MPI_Comm_free(&f->node);
+		MPI_Finalize();
+	}
 	free(f);
 	return rc;
 }

@@ -57,7 +57,11 @@ void fleet_failed(struct fleet *f, const char *why);
 void fleet_report(struct fleet *f, const struct report_ctx *r, json_t **json, char **csv);
 /* Before the NIC is put back: the host's leader waits for its other ranks. */
 void fleet_undo_wait(struct fleet *f);
-/* Finish the collectives this rank missed, restore its output, MPI_Finalize. Return: @rc. */
+/*
+ * Finish the collectives this rank missed, restore its output, MPI_Finalize.
+ * Return: the exit code of the lowest rank whose @rc is not 0 (every rank
+ * exits with the same), or @rc when a rank is gone.
+ */
 int fleet_end(struct fleet *f, int rc);
 #else
 static inline int fleet_begin(struct fleet **fp, struct gen_profile *prof, bool json_iperf3)

@@ -366,7 +366,7 @@ static const char *key_expect(const struct pkey *e, char *buf, size_t len)
 		snprintf(buf, len, "a mapping of datagram sizes to weights, such as {64: 7, 576: 4, 1500: 1}");
 		break;
 	case KT_FLEET:
-		snprintf(buf, len, "a mapping with ranks: or template: (docs/fleet.md)");
+		snprintf(buf, len, "a mapping with ranks:, hosts: or template: (docs/fleet.md)");
 		break;
 	case KT_BOOL:
 		snprintf(buf, len, "on or off (true, false, yes, no)");

@@ -102,6 +102,22 @@ check "... rank 0 names rank 1 and the reason" grep -q '^zcgen: fleet: rank 1 (.
 check "... and the other rank sent nothing" [ "$(jq '.total.bytes' "$SINK_JSON")" = 0 ]
 check "... and no report was written" [ ! -e "$T/bad.json" ]
 
+# 3b. The receiver refuses a rank (a sink that serves one test at a time, both ranks to its
+# port): the fleet stops before any data; rank 0 names the refused rank and why.
+start_sink tcp --max-tests 1
+profile "$T/busy.yaml" "$SINK_PORT" "fleet: {template: {cpus: '{rank}'}}"
+sed -i 's/^  port: .*/&\n  server: zcgen/' "$T/busy.yaml"
+"${MPIRUN[@]}" "$ZCGEN" --profile "$T/busy.yaml" --json "$T/busy.json" >"$T/busy.out" 2>&1
+rc=$?
+sleep 0.2
+stop_sink
+[ "$rc" -eq 1 ] || { echo "# exit $rc:"; sed 's/^/# /' "$T/busy.out"; }
+check "a rank the receiver refuses: exit 1" [ "$rc" -eq 1 ]
+check "... rank 0 names it and the reason" grep -q '^zcgen: fleet: rank [01] (.*) could not start: .*busy' "$T/busy.out"
+check "... the sink refused one test and counted no data" \
+	[ "$(jq -c '[.total.iperf3_denied, .total.bytes]' "$SINK_JSON")" = "[1,0]" ]
+check "... and no report was written" [ ! -e "$T/busy.json" ]
+
 # 4. A template: {rank} substituted, port_step; --dry-run prints every rank's plan.
 profile "$T/tmpl.yaml" 6000 "fleet: {template: {cpus: '{rank}', source-ports: '4{rank}000-4{rank}001'}, port_step: 10}"
 "${MPIRUN[@]}" "$ZCGEN" --profile "$T/tmpl.yaml" --dry-run >"$T/tmpl.out" 2>&1
@@ -124,6 +140,31 @@ ratio=$(jq '.hosts[1].total.bits_per_second / .hosts[0].total.bits_per_second' "
 echo "# rate_share [1, 3]: rank 1 / rank 0 = $ratio"
 check "rate_share [1, 3]: rank 1 sends 3x rank 0 (within 10%)" \
 	jq -e '(.hosts[1].total.bits_per_second / .hosts[0].total.bits_per_second) as $r | $r > 2.7 and $r < 3.3' "$T/rate.json"
+
+# 7. Parts by host name: both ranks run on this host, whose entry in fleet.hosts (its short
+# name with a domain added: short names match) gives each its CPU by {local_rank}; a
+# fleet.hosts that does not name this host leaves the ranks without a part.
+H=$(hostname)
+profile "$T/hosts.yaml" 6000 "fleet: {hosts: {nosuchhost: {cpus: 0}, ${H%%.*}.lab.example: {cpus: '{local_rank}', source-ports: '4{local_rank}000-4{local_rank}001'}}}"
+"${MPIRUN[@]}" "$ZCGEN" --profile "$T/hosts.yaml" --dry-run >"$T/hosts.out" 2>&1
+rc=$?
+[ "$rc" -eq 0 ] || sed 's/^/# /' "$T/hosts.out"
+check "fleet.hosts: exit 0" [ "$rc" -eq 0 ]
+check "... rank 0 prints both ranks' plans" [ "$(grep -c '^rank [01] (' "$T/hosts.out")" = 2 ]
+check "... this host's part, {local_rank}: rank 1's queue is on cpu 1" grep -q 'queue 0: cpu 1,' "$T/hosts.out"
+check "... and rank 0's on cpu 0" grep -q 'queue 0: cpu 0,' "$T/hosts.out"
+profile "$T/nohost.yaml" 6000 "fleet: {hosts: {nosuchhost: {cpus: 0}, other.example: {cpus: 1}}}"
+"${MPIRUN[@]}" "$ZCGEN" --profile "$T/nohost.yaml" --dry-run >"$T/nohost.out" 2>&1
+rc=$?
+check "fleet.hosts without this host: exit 2" [ "$rc" -eq 2 ]
+check "... every rank says rank 0 and its host have no part, naming the hosts given" \
+	[ "$(grep -c "^\[rank [01]\] zcgen: fleet: .*rank 0 (host $H) has no part: fleet.hosts names nosuchhost, other.example, not $H" "$T/nohost.out")" = 2 ]
+[ "$rc" -eq 2 ] || sed 's/^/# /' "$T/nohost.out"
+profile "$T/mixed.yaml" 6000 "fleet: {ranks: [{cpus: 1}], hosts: {nosuchhost: {cpus: 0}}}"
+"${MPIRUN[@]}" "$ZCGEN" --profile "$T/mixed.yaml" --dry-run >"$T/mixed.out" 2>&1
+rc=$?
+check "ranks: for rank 0 only, hosts: not this one: exit 2, rank 1 has no part" \
+	bash -c "[ $rc -eq 2 ] && [ \$(grep -c 'rank 1 (host $H) has no part' '$T/mixed.out') = 2 ]"
 
 # 6. No mpirun: a plain run is what it was, no hosts[] or fleet.
 start_sink tcp
