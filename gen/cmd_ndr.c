@@ -177,7 +177,7 @@ static int trial_run(const struct ndr_opts *o, const struct gen_profile *base, u
 		ret = -EINTR;
 		goto out;
 	}
-	ret = iperf3run_begin(i3, plan);
+	ret = iperf3run_begin(i3, plan, &gen_stop);
 	if (ret) {
 		snprintf(err, errlen, "%.590s", i3->msg);
 		iperf3run_done(i3);
