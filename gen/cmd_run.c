@@ -472,7 +472,7 @@ static int run_resolved(struct gen_profile *prof, const struct run_opts *op)
 
 	if (prof->server != GEN_SERVER_NONE) {
 		i3 = calloc(1, sizeof(*i3));
-		ret = i3 ? iperf3run_begin(i3, plan) : -ENOMEM;
+		ret = i3 ? iperf3run_begin(i3, plan, &gen_stop) : -ENOMEM;
 		if (ret) {
 			fprintf(stderr, "zcgen: %s; nothing was sent\n", i3 ? i3->msg : strerror(-ret));
 			fleet_failed(o.fleet, i3 ? i3->msg : strerror(-ret));

@@ -229,33 +229,122 @@ static int stream_event(int fd, const char *name, json_t *data)
 	return w ?: -(write(fd, "\n", 1) != 1);
 }
 
-/* Room for one more interval. Return: the free slot, or NULL out of memory. */
-static struct sink_interval *iv_slot(struct sink_interval **iv, unsigned n, unsigned *cap)
+/* The sink's intervals: the sampler (gen/sampler.h), its counters, and the intervals kept. */
+struct sink_ivs {
+	struct sampler smp;
+	unsigned nw;
+	uint64_t *cur, *delta;        /* nw + 1: bytes per worker, then all workers' warm-up bytes */
+	struct sink_interval *iv;
+	unsigned n, cap;
+};
+
+static int ivs_init(struct sink_ivs *v, unsigned nw, uint64_t interval_ns, uint64_t start)
 {
-	if (n == *cap) {
-		unsigned ncap = *cap ? *cap * 2 : 64;
-		struct sink_interval *p = realloc(*iv, ncap * sizeof(*p));
+	/* a last interval under a tenth of one (a signal just after a tick) joins the one before */
+	struct sampler_cfg c = { .n = nw + 1, .interval_ns = interval_ns, .sliver_ns = interval_ns / 10,
+				 .sliver_merge = true };
+
+	memset(v, 0, sizeof(*v));
+	v->nw = nw;
+	v->cur = calloc(2 * (nw + 1), sizeof(*v->cur));
+	if (!v->cur)
+		return -ENOMEM;
+	v->delta = v->cur + nw + 1;
+	return sampler_init(&v->smp, &c, start);
+}
+
+static void ivs_free(struct sink_ivs *v)
+{
+	for (unsigned i = 0; i < v->n; i++)
+		free(v->iv[i].bytes);
+	free(v->iv);
+	free(v->cur);
+	sampler_free(&v->smp);
+}
+
+/* Keep a new interval from the sampler's span and deltas. Return: it, or NULL out of memory. */
+static struct sink_interval *ivs_keep(struct sink_ivs *v, const struct sampler_span *sp)
+{
+	struct sink_interval *iv;
+
+	if (v->n == v->cap) {
+		unsigned ncap = v->cap ? v->cap * 2 : 64;
+		struct sink_interval *p = realloc(v->iv, ncap * sizeof(*p));
 
 		if (!p)
 			return NULL;
-		*iv = p;
-		*cap = ncap;
+		v->iv = p;
+		v->cap = ncap;
 	}
-	return &(*iv)[n];
-}
-
-/* @iv from the sampler's span and counters @d (bytes per worker, then the warm-up's). */
-static int sink_interval_set(struct sink_interval *iv, const struct sampler_span *sp,
-			     const uint64_t *d, unsigned nw)
-{
+	iv = &v->iv[v->n];
 	iv->start_ns = sp->start_ns;
 	iv->end_ns = sp->end_ns;
-	iv->bytes = malloc(nw * sizeof(uint64_t));
+	iv->bytes = malloc(v->nw * sizeof(uint64_t));
 	if (!iv->bytes)
-		return -ENOMEM;
-	memcpy(iv->bytes, d, nw * sizeof(uint64_t));
-	iv->omitted = d[nw];
-	return 0;
+		return NULL;
+	memcpy(iv->bytes, v->delta, v->nw * sizeof(uint64_t));
+	iv->omitted = v->delta[v->nw];
+	v->n++;
+	return iv;
+}
+
+/* A tick: the workers' counts now. Return: the interval that ended, or NULL out of memory. */
+static struct sink_interval *ivs_tick(struct sink_ivs *v, const struct sink *s)
+{
+	struct sampler_span sp;
+	unsigned nw = v->nw;
+
+	sink_sample(s, v->cur, v->delta);
+	v->cur[nw] = 0;
+	for (unsigned k = 0; k < nw; k++)
+		v->cur[nw] += v->delta[k];
+	if (sampler_tick(&v->smp, mono_ns(), v->cur, &sp, v->delta) != SAMPLER_INTERVAL)
+		return NULL;
+	return ivs_keep(v, &sp);
+}
+
+/*
+ * The part after the last full interval, from the final counts @res at
+ * @now, so that the intervals add up to the total. Return: a new interval
+ * to give out, or NULL (none, or a sliver added to the one before, unprinted).
+ */
+static struct sink_interval *ivs_end(struct sink_ivs *v, const struct sink_result *res,
+				     uint64_t now)
+{
+	struct sampler_span sp;
+	struct sink_interval *last;
+	unsigned nw = v->nw;
+
+	v->cur[nw] = 0;
+	for (unsigned k = 0; k < nw; k++) {
+		v->cur[k] = res->workers[k].bytes;
+		v->cur[nw] += res->workers[k].omitted_bytes;
+	}
+	switch (sampler_end(&v->smp, now, v->cur, &sp, v->delta)) {
+	case SAMPLER_MERGE:
+		if (!v->n) /* the one before was not kept (out of memory) */
+			return NULL;
+		last = &v->iv[v->n - 1];
+		last->end_ns = sp.end_ns;
+		for (unsigned k = 0; k < nw; k++)
+			last->bytes[k] += v->delta[k];
+		last->omitted += v->delta[nw];
+		return NULL;
+	case SAMPLER_INTERVAL:
+		return ivs_keep(v, &sp);
+	default:
+		return NULL;
+	}
+}
+
+/* An interval's line and --json-stream event. */
+static void ivs_give(const struct sink_opts *o, int json_fd, const struct sink_interval *iv,
+		     unsigned nw)
+{
+	if (!o->quiet)
+		report_sink_interval(stdout, iv, nw);
+	if (o->json_stream)
+		stream_event(json_fd, "interval", report_sink_interval_json(iv, nw));
 }
 
 static const char *open_error(int rc)
@@ -294,11 +383,10 @@ static bool wait_signal(const sigset_t *set, uint64_t deadline_ns)
 int cmd_sink(int argc, char **argv)
 {
 	struct sink_opts o = { .protocol = IPPROTO_TCP, .queues = 1, .interval_ns = 1000000000ull };
-	struct sink_interval *iv = NULL;
-	unsigned n_iv = 0, cap_iv = 0, nw;
-	uint64_t *cur = NULL, *delta = NULL, start = 0, deadline, stop_at = 0;
-	struct sampler smp = { 0 };
-	struct sampler_span sp;
+	struct sink_ivs ivs = { 0 };
+	struct sink_interval *iv;
+	unsigned nw;
+	uint64_t start = 0, deadline;
 	struct sink_result res;
 	struct report_sink rep;
 	char local[SINK_ADDRSTRLEN];
@@ -373,19 +461,14 @@ int cmd_sink(int argc, char **argv)
 	if (o.json_stream)
 		stream_event(json_fd, "start", report_sink_start_json(&cfg, local, nw));
 
-	/* counters: bytes per worker, then the senders' warm-up bytes of every worker */
-	cur = calloc(2 * (nw + 1), sizeof(*cur));
 	start = mono_ns();
-	if (!cur || sampler_init(&smp, &(struct sampler_cfg){ .n = nw + 1,
-			.interval_ns = o.interval_ns, .sliver_ns = o.interval_ns / 10,
-			.sliver_merge = true }, start)) {
+	if (ivs_init(&ivs, nw, o.interval_ns, start)) {
 		ret = EXIT_RUN_FAILED;
 		goto out_stop;
 	}
-	delta = cur + nw + 1;
 	deadline = o.duration_ns ? start + o.duration_ns : UINT64_MAX;
 	for (;;) {
-		uint64_t due = sampler_due(&smp), until = due < deadline ? due : deadline;
+		uint64_t due = sampler_due(&ivs.smp), until = due < deadline ? due : deadline;
 
 		if (until == UINT64_MAX)
 			until = mono_ns() + 3600 * 1000000000ull;
@@ -394,33 +477,24 @@ int cmd_sink(int argc, char **argv)
 		/* At the end the last interval is taken after the stop, so it holds every byte. */
 		if (mono_ns() >= deadline)
 			break;
-		if (mono_ns() < sampler_due(&smp))
+		if (mono_ns() < sampler_due(&ivs.smp))
 			continue;
 		/* One interval ends: record and print it. */
-		if (!iv_slot(&iv, n_iv, &cap_iv))
+		iv = ivs_tick(&ivs, s);
+		if (!iv)
 			break;
-		sink_sample(s, cur, delta);
-		cur[nw] = 0;
-		for (unsigned k = 0; k < nw; k++)
-			cur[nw] += delta[k];
-		if (sampler_tick(&smp, mono_ns(), cur, &sp, delta) != SAMPLER_INTERVAL ||
-		    sink_interval_set(&iv[n_iv], &sp, delta, nw))
-			break;
-		if (!o.quiet)
-			report_sink_interval(stdout, &iv[n_iv], nw);
-		if (o.json_stream)
-			stream_event(json_fd, "interval", report_sink_interval_json(&iv[n_iv], nw));
-		if (o.metrics && (rc = report_sink_metrics(o.metrics, nw, cur, NULL)) && !metrics_warned) {
+		ivs_give(&o, json_fd, iv, nw);
+		if (o.metrics && (rc = report_sink_metrics(o.metrics, nw, ivs.cur, NULL)) &&
+		    !metrics_warned) {
 			fprintf(stderr, "zcgen sink: --metrics %s: %s (the sink goes on)\n", o.metrics,
 				strerror(-rc));
 			metrics_warned = true;
 		}
-		n_iv++;
 	}
 
 out_stop:
 	rc = sink_stop(s, &res);
-	stop_at = mono_ns() - start;
+	uint64_t stop_at = mono_ns();
 	if (rc == -ENOMEM) {
 		fprintf(stderr, "zcgen sink: out of memory collecting the results\n");
 		ret = EXIT_RUN_FAILED;
@@ -435,37 +509,8 @@ out_stop:
 			break;
 		}
 
-	/* The part after the last full interval, so that the intervals add up to the total. */
-	if (cur && iv_slot(&iv, n_iv, &cap_iv)) {
-		cur[nw] = 0;
-		for (unsigned k = 0; k < nw; k++) {
-			cur[k] = res.workers[k].bytes;
-			cur[nw] += res.workers[k].omitted_bytes;
-		}
-		switch (sampler_end(&smp, start + stop_at, cur, &sp, delta)) {
-		case SAMPLER_MERGE:
-			/* a sliver: its bytes go to the interval before, unprinted */
-			if (!n_iv) /* that one was not kept (out of memory) */
-				break;
-			iv[n_iv - 1].end_ns = sp.end_ns;
-			for (unsigned k = 0; k < nw; k++)
-				iv[n_iv - 1].bytes[k] += delta[k];
-			iv[n_iv - 1].omitted += delta[nw];
-			break;
-		case SAMPLER_INTERVAL:
-			if (sink_interval_set(&iv[n_iv], &sp, delta, nw))
-				break;
-			if (!o.quiet)
-				report_sink_interval(stdout, &iv[n_iv], nw);
-			if (o.json_stream)
-				stream_event(json_fd, "interval",
-					     report_sink_interval_json(&iv[n_iv], nw));
-			n_iv++;
-			break;
-		default:
-			break;
-		}
-	}
+	if (ivs.cur && (iv = ivs_end(&ivs, &res, stop_at)))
+		ivs_give(&o, json_fd, iv, nw);
 
 	if (report_sink_make(&rep, &cfg, &res)) {
 		fprintf(stderr, "zcgen sink: out of memory making the report\n");
@@ -479,7 +524,7 @@ out_stop:
 		ret = EXIT_RUN_FAILED;
 	}
 	if (o.json_stream) {
-		json_t *root = report_sink_json(&rep, local, iv, n_iv);
+		json_t *root = report_sink_json(&rep, local, ivs.iv, ivs.n);
 
 		if (!root || stream_event(json_fd, "end", root)) {
 			fprintf(stderr, "zcgen sink: --json-stream: cannot write the end event\n");
@@ -487,7 +532,7 @@ out_stop:
 		}
 	}
 	if (o.json) {
-		json_t *root = report_sink_json(&rep, local, iv, n_iv);
+		json_t *root = report_sink_json(&rep, local, ivs.iv, ivs.n);
 
 		FILE *f = json_fd >= 0 && !o.json_stream ? fdopen(json_fd, "w") : fopen(o.json, "w");
 		int w = -1;
@@ -522,10 +567,6 @@ out:
 			;
 	}
 	pthread_sigmask(SIG_SETMASK, &oldset, NULL);
-	for (unsigned i = 0; i < n_iv; i++)
-		free(iv[i].bytes);
-	free(iv);
-	free(cur);
-	sampler_free(&smp);
+	ivs_free(&ivs);
 	return ret;
 }

@@ -212,7 +212,14 @@ static uint64_t acked_sum(const int *fds, unsigned n)
  * after the whole drain timeout. Return: 0, -ETIMEDOUT (the queues did not
  * empty in time, still moving), -EPIPE (nothing acknowledged for @stall_ms).
  */
-static int drain_wait_watched(const int *fds, unsigned n, int64_t stall_ms)
+/* The command asked to stop (a signal). */
+static bool stopped(const struct iperf3run *r)
+{
+	return r->stop && *r->stop;
+}
+
+static int drain_wait_watched(const struct iperf3run *r, const int *fds, unsigned n,
+			      int64_t stall_ms)
 {
 	int64_t start = mono_ms(), moved = start, now;
 	uint64_t acked = acked_sum(fds, n), a;
@@ -222,7 +229,7 @@ static int drain_wait_watched(const int *fds, unsigned n, int64_t stall_ms)
 		ret = iperf3_drain_wait(fds, n, 100, 0);
 		if (ret != -ETIMEDOUT)
 			break;
-		if (gen_stop)
+		if (stopped(r))
 			return -EINTR; /* Ctrl-C while the queues empty: stop waiting */
 		now = mono_ms();
 		if (now - start >= IPERF3RUN_DRAIN_TIMEOUT_MS)
@@ -238,9 +245,9 @@ static int drain_wait_watched(const int *fds, unsigned n, int64_t stall_ms)
 	if (!ret) { /* the settle (iperf3.h): for a receiver we cannot see */
 		struct timespec ts = { 0, IPERF3RUN_SETTLE_MS * 1000000L };
 
-		while (nanosleep(&ts, &ts) && errno == EINTR && !gen_stop)
+		while (nanosleep(&ts, &ts) && errno == EINTR && !stopped(r))
 			;
-		if (gen_stop)
+		if (stopped(r))
 			return -EINTR;
 	}
 	return ret;
@@ -277,7 +284,7 @@ static void cb_finish(struct engine_ctl *ctl, const int *fds, unsigned nfds,
 			 peer_name(r));
 		return;
 	}
-	ret = drain_wait_watched(fds, nfds, (int64_t)(plan->prof.stall_timeout_ns / 1000000));
+	ret = drain_wait_watched(r, fds, nfds, (int64_t)(plan->prof.stall_timeout_ns / 1000000));
 	if (ret == -EINTR) {
 		/* a signal after the duration: as on SIGINT during the run */
 		if (!iperf3_client_terminate(&r->c))
@@ -313,7 +320,8 @@ static void cb_finish(struct engine_ctl *ctl, const int *fds, unsigned nfds,
 
 /* ---- the run ---- */
 
-int iperf3run_begin(struct iperf3run *r, const struct engine_plan *plan)
+int iperf3run_begin(struct iperf3run *r, const struct engine_plan *plan,
+		    const volatile sig_atomic_t *stop)
 {
 	const struct gen_profile *p = &plan->prof;
 	struct iperf3_params par = { 0 };
@@ -322,6 +330,7 @@ int iperf3run_begin(struct iperf3run *r, const struct engine_plan *plan)
 	int ret;
 
 	memset(r, 0, sizeof(*r));
+	r->stop = stop;
 	r->c.ctrl_fd = -1;
 	r->kind = p->server;
 	r->udp = p->proto == GEN_PROTO_UDP;

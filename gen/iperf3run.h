@@ -39,6 +39,7 @@
 
 struct iperf3run {
 	struct engine_ctl ctl;        /* hand &ctl to engine_run() */
+	const volatile sig_atomic_t *stop; /* the run's stop flag (engine_run_ctx.stop), or NULL */
 	struct iperf3_client c;
 	enum gen_server kind;         /* GEN_SERVER_IPERF3 or GEN_SERVER_ZCGEN */
 	char where[300];              /* HOST:PORT, for messages */
@@ -66,11 +67,14 @@ struct iperf3run {
  * port, send the parameters (the time rounded up to whole seconds: see
  * @r->note), and wait for CREATE_STREAMS.
  * @r: filled (need not be zeroed)
+ * @stop: the run's stop flag (a signal): non-zero ends the wait for the
+ * send queues to empty at the end; NULL: never
  * Return: 0; -EINVAL when the plan cannot be run this way (more than 128
  * streams); -EACCES when the server is busy; other -errno. @r->msg says
  * what went wrong in words for the user.
  */
-int iperf3run_begin(struct iperf3run *r, const struct engine_plan *plan);
+int iperf3run_begin(struct iperf3run *r, const struct engine_plan *plan,
+		    const volatile sig_atomic_t *stop);
 
 /**
  * iperf3run_receiver - the server's counts after a test that ended
