@@ -65,9 +65,11 @@ check "... and the sink's count of its test" \
 	[ "$(jq '[.iperf3_tests[] | select(.protocol == "tcp" and .parallel == 3)][0].bytes' "$S")" = "$tb" ]
 
 ud=$(jq .total.datagrams "$T/udp.json")
-read -r up ul <<<"$(jq -r '"\(.receiver.packets) \(.receiver.lost)"' "$T/udp.json")"
-echo "# udp: sent $ud datagrams, the sink received $up and lost $ul"
-check "zcgen udp: received + lost = sent ($up + $ul = $ud)" [ $((up + ul)) -eq "$ud" ]
+read -r up ul utl <<<"$(jq -r '"\(.receiver.packets) \(.receiver.lost) \(.receiver.tail_lost)"' "$T/udp.json")"
+echo "# udp: sent $ud datagrams, the sink received $up and lost $ul, $utl after its last (tail)"
+# with loss (a loaded machine drops some), those after the last one received are no gap the
+# sink can see: zcgen counts them apart (tail_lost, docs/json.md)
+check "zcgen udp: received + lost + tail lost = sent ($up + $ul + $utl = $ud)" [ $((up + ul + utl)) -eq "$ud" ]
 check "... and the sink's count of its test" \
 	[ "$(jq '[.iperf3_tests[] | select(.protocol == "udp" and .parallel == 1)][0] | [.streams[].packets] | add' "$S")" = "$up" ]
 
@@ -82,7 +84,8 @@ read -r isent ilost <<<"$(jq -r '"\(.end.sum.packets) \(.end.sum.lost_packets)"'
 read -r sp sl <<<"$(jq -r '[.iperf3_tests[] | select(.protocol == "udp" and .parallel == 2)][0] |
 	"\([.streams[].packets] | add) \([.streams[].lost] | add)"' "$S")"
 echo "# iperf3 -u: sent $isent datagrams, lost $ilost by its receiver's count; the sink: $sp received, $sl lost"
-check "iperf3 -c -u: the sink's received + lost = what it sent" [ $((sp + sl)) -eq "$isent" ]
+# iperf3 has no tail count: what it sent after the last datagram the sink saw is neither
+check "iperf3 -c -u: the sink's received + lost is at most what it sent" [ $((sp + sl)) -le "$isent" -a "$sp" -gt 0 ]
 check "... and the loss it was told is the sink's" [ "$ilost" -eq "$sl" ]
 check "... both its streams were its own (2 streams, ids 1 and 3)" \
 	[ "$(jq -c '[.iperf3_tests[] | select(.protocol == "udp" and .parallel == 2)][0] | [.streams[].id]' "$S")" = "[1,3]" ]
