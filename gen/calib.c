@@ -18,7 +18,7 @@
 #include <netlink/msg.h>
 #include <netlink/attr.h>
 #include "gen/calib.h"
-#include "nic/drvinfo.h"
+#include "nic/nic.h"
 
 const char *calib_path(void)
 {
@@ -276,7 +276,6 @@ int calib_driver(const struct sockaddr *dest, socklen_t len, char *driver, size_
 {
 	struct route_ans ans = { 0 };
 	char ifname[IF_NAMESIZE];
-	struct drvinfo di;
 
 	if ((dest->sa_family != AF_INET || len < sizeof(struct sockaddr_in)) &&
 	    (dest->sa_family != AF_INET6 || len < sizeof(struct sockaddr_in6)))
@@ -294,10 +293,7 @@ int calib_driver(const struct sockaddr *dest, socklen_t len, char *driver, size_
 		snprintf(driver, drvlen, "loopback");
 		return 0;
 	}
-	if (drvinfo_get(ifname, &di) || !di.driver[0]) {
+	if (nic_driver_name(ifname, driver, drvlen) || !driver[0])
 		snprintf(driver, drvlen, "unknown");
-		return 0;
-	}
-	snprintf(driver, drvlen, "%s", di.driver);
 	return 0;
 }

@@ -22,7 +22,7 @@
 #include "gen/iperf3run.h"
 #include "gen/ndr.h"
 #include "gen/report_ndr.h"
-#include "nic/lab.h"
+#include "nic/nic.h"
 
 _Static_assert(NDR_MAX_SIZES <= EXPECT_MAX_NDR_SIZES, "a min_ndr_fps miss per size must fit");
 /* Ethernet: header 14 + FCS 4 (the L1 extra: gen/report_ndr.h) */

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <net/if.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,15 +15,6 @@
 #include "gen/gen.h"
 #include "gen/stopsig.h"
 #include "nic/nic.h"
-#include "nic/ethnl.h"
-#include "nic/drvinfo.h"
-#include "nic/irq.h"
-#include "nic/xps.h"
-#include "nic/qstats.h"
-#include "nic/cpulist.h"
-#include "nic/state.h"
-#include "nic/apply.h"
-#include "nic/safety.h"
 
 static const char usage_nic[] =
 	"usage: zcgen nic show DEV [--json]\n"
@@ -121,11 +113,6 @@ static int parse_opts(int argc, char **argv, const char *usage, const struct opt
 	return 0;
 }
 
-static int drv_stats(void *arg, const char *ifname, qstats_stat_fn each, void *ctx)
-{
-	return drvinfo_stats_each(arg, ifname, each, ctx);
-}
-
 static json_t *ju(uint64_t v)
 {
 	return json_integer((json_int_t)v);
@@ -134,120 +121,71 @@ static json_t *ju(uint64_t v)
 /* Everything `nic show` prints, as one JSON object: the text form is printed from it. */
 static int show_collect(const char *dev, json_t **out, char *err, size_t errlen)
 {
-	struct ethnl *nl = NULL;
-	struct drvinfo di;
-	struct ethnl_link link = { 0 };
-	struct ethnl_channels ch;
-	struct ethnl_rings rg;
-	struct ethnl_features fs = { 0 };
-	struct irq_table it = { 0 };
-	struct qstats_ctx qc = { 0 };
-	struct qstats_tx *tx = calloc(1, sizeof(*tx));
-	unsigned int ntx = 0;
-	json_t *o = json_object(), *a;
-	int ret;
+	struct nic_show s;
+	json_t *o, *a;
+	int ret = nic_show_read(dev, &s, err, errlen);
 
-	if (!tx || !o) {
+	if (ret)
+		goto out;
+	o = json_object();
+	if (!o) {
 		ret = -ENOMEM;
 		goto out;
 	}
 	json_object_set_new(o, "schema", json_integer(1));
-	if (!if_nametoindex(dev)) {
-		snprintf(err, errlen, "%s: no such device in this network namespace", dev);
-		ret = -ENODEV;
-		goto out;
-	}
-	ret = ethnl_open(&nl);
-	if (ret) {
-		snprintf(err, errlen, "cannot open ethtool netlink: %s", strerror(-ret));
-		goto out;
-	}
-	json_object_set_new(o, "device", json_string(dev));
-	if (drvinfo_get(dev, &di))
+	json_object_set_new(o, "device", json_string(s.device));
+	if (!s.have_driver)
 		json_object_set_new(o, "driver", json_null());
 	else
-		json_object_set_new(o, "driver", json_pack("{s:s,s:s,s:s}", "name", di.driver, "version",
-							   di.version, "bus_info", di.bus_info));
-	ret = ethnl_link_get(nl, dev, &link);
-	json_object_set_new(o, "speed_mbps", ret || link.speed == ETHNL_SPEED_UNKNOWN ?
-						   json_null() : ju(link.speed));
-	ethnl_link_free(&link);
-
-	ret = ethnl_channels_get(nl, dev, &ch);
-	if (ret)
+		json_object_set_new(o, "driver", json_pack("{s:s,s:s,s:s}", "name", s.driver, "version",
+							   s.driver_version, "bus_info", s.bus_info));
+	json_object_set_new(o, "speed_mbps", s.have_speed ? ju(s.speed_mbps) : json_null());
+	if (!s.have_channels)
 		json_object_set_new(o, "channels", json_null());
 	else
 		json_object_set_new(o, "channels",
-				    json_pack("{s:o,s:o,s:o,s:{s:o,s:o,s:o}}", "rx", ju(ch.rx), "tx",
-					      ju(ch.tx), "combined", ju(ch.combined), "max", "rx",
-					      ju(ch.rx_max), "tx", ju(ch.tx_max), "combined",
-					      ju(ch.combined_max)));
-	ret = ethnl_rings_get(nl, dev, &rg);
-	if (ret)
+				    json_pack("{s:o,s:o,s:o,s:{s:o,s:o,s:o}}", "rx", ju(s.channels.rx),
+					      "tx", ju(s.channels.tx), "combined", ju(s.channels.combined),
+					      "max", "rx", ju(s.channels.rx_max), "tx",
+					      ju(s.channels.tx_max), "combined",
+					      ju(s.channels.combined_max)));
+	if (!s.have_rings)
 		json_object_set_new(o, "rings", json_null());
 	else
 		json_object_set_new(o, "rings",
-				    json_pack("{s:o,s:o,s:o,s:o,s:{s:o,s:o,s:o,s:o}}", "rx", ju(rg.rx),
-					      "rx_mini", ju(rg.rx_mini), "rx_jumbo", ju(rg.rx_jumbo), "tx",
-					      ju(rg.tx), "max", "rx", ju(rg.rx_max), "rx_mini",
-					      ju(rg.rx_mini_max), "rx_jumbo", ju(rg.rx_jumbo_max), "tx",
-					      ju(rg.tx_max)));
-	ret = ethnl_features_get(nl, dev, &fs);
-	if (ret) {
-		snprintf(err, errlen, "%s: cannot read features: %s", dev, strerror(-ret));
-		goto out;
-	}
+				    json_pack("{s:o,s:o,s:o,s:o,s:{s:o,s:o,s:o,s:o}}", "rx",
+					      ju(s.rings.rx), "rx_mini", ju(s.rings.rx_mini), "rx_jumbo",
+					      ju(s.rings.rx_jumbo), "tx", ju(s.rings.tx), "max", "rx",
+					      ju(s.rings.rx_max), "rx_mini", ju(s.rings.rx_mini_max),
+					      "rx_jumbo", ju(s.rings.rx_jumbo_max), "tx",
+					      ju(s.rings.tx_max)));
 	a = json_object();
-	for (unsigned int i = 0; i < fs.count; i++)
-		if (fs.f[i].name[0]) /* the kernel's feature set has unnamed bits */
-			json_object_set_new(a, fs.f[i].name,
-				    json_pack("{s:b,s:b,s:b}", "active", fs.f[i].active, "wanted",
-					      fs.f[i].wanted, "fixed", fs.f[i].fixed));
+	for (unsigned int i = 0; i < s.features.count; i++) {
+		const struct ethnl_feature *f = &s.features.f[i];
+
+		if (f->name[0]) /* the kernel's feature set has unnamed bits */
+			json_object_set_new(a, f->name, json_pack("{s:b,s:b,s:b}", "active", f->active,
+								  "wanted", f->wanted, "fixed", f->fixed));
+	}
 	json_object_set_new(o, "features", a);
-
-	ret = irq_discover("", dev, &it);
-	if (ret) {
-		snprintf(err, errlen, "%s: cannot find its IRQs: %s", dev, strerror(-ret));
-		goto out;
-	}
-	json_object_set_new(o, "irq_source", json_string(irq_source_name(it.source)));
-	tx->source = QSTATS_SRC_NONE;
-	if (qstats_open(&qc, drv_stats, NULL) || qstats_tx_read(&qc, dev, tx))
-		tx->source = QSTATS_SRC_NONE;
-	json_object_set_new(o, "counter_source", json_string(qstats_source_name(tx->source)));
-
-	ret = xps_tx_count("", dev, &ntx);
-	if (ret) {
-		snprintf(err, errlen, "%s: cannot count its TX queues: %s", dev, strerror(-ret));
-		goto out;
-	}
+	json_object_set_new(o, "irq_source", json_string(s.irq_source));
+	json_object_set_new(o, "counter_source", json_string(s.counter_source));
 	a = json_array();
-	for (unsigned int q = 0; q < ntx; q++) {
+	for (unsigned int q = 0; q < s.nqueues; q++) {
+		const struct nic_show_queue *sq = &s.q[q];
 		json_t *e = json_object(), *irqs = json_array();
-		cpu_set_t set, one;
-		char buf[1024];
-		bool have = false;
 
-		CPU_ZERO(&set);
 		json_object_set_new(e, "queue", ju(q));
-		for (unsigned int k = 0; q < it.nqueues && k < it.q[q].nirqs; k++) {
-			json_array_append_new(irqs, json_integer(it.q[q].irq[k]));
-			if (!irq_affinity_get("", it.q[q].irq[k], buf, sizeof(buf)) &&
-			    !cpulist_parse(buf, &one)) {
-				CPU_OR(&set, &set, &one);
-				have = true;
-			}
-		}
+		for (unsigned int k = 0; k < sq->nirqs; k++)
+			json_array_append_new(irqs, json_integer(sq->irq[k]));
 		json_object_set_new(e, "irq", irqs);
-		json_object_set_new(e, "irq_cpus", have && !cpulist_format(&set, buf, sizeof(buf)) ?
-							   json_string(buf) : json_null());
-		if (!xps_get("", dev, q, &set) && !cpulist_format(&set, buf, sizeof(buf)))
-			json_object_set_new(e, "xps_cpus", json_string(buf));
-		else
-			json_object_set_new(e, "xps_cpus", json_null());
-		if (tx->source != QSTATS_SRC_NONE && q < tx->nqueues) {
-			json_object_set_new(e, "tx_bytes", tx->no_bytes ? json_null() : ju(tx->q[q].bytes));
-			json_object_set_new(e, "tx_packets", ju(tx->q[q].packets));
+		json_object_set_new(e, "irq_cpus", sq->irq_cpus_known ? json_string(sq->irq_cpus) :
+									json_null());
+		json_object_set_new(e, "xps_cpus", sq->xps_cpus_known ? json_string(sq->xps_cpus) :
+									json_null());
+		if (sq->has_tx) {
+			json_object_set_new(e, "tx_bytes", s.tx_no_bytes ? json_null() : ju(sq->tx_bytes));
+			json_object_set_new(e, "tx_packets", ju(sq->tx_packets));
 		} else {
 			json_object_set_new(e, "tx_bytes", json_null());
 			json_object_set_new(e, "tx_packets", json_null());
@@ -256,15 +194,8 @@ static int show_collect(const char *dev, json_t **out, char *err, size_t errlen)
 	}
 	json_object_set_new(o, "queues", a);
 	*out = o;
-	o = NULL;
-	ret = 0;
 out:
-	qstats_close(&qc);
-	irq_table_free(&it);
-	ethnl_features_free(&fs);
-	ethnl_close(nl);
-	json_decref(o);
-	free(tx);
+	nic_show_free(&s);
 	return ret;
 }
 
@@ -393,16 +324,9 @@ static int nic_pin(int argc, char **argv)
 		fprintf(stderr, "zcgen nic pin: --queues N is required\n%s", usage_pin);
 		return EXIT_USAGE;
 	}
-	if (o.cpus) {
-		cpu_set_t set;
-
-		if (cpulist_parse(o.cpus, &set) || !CPU_COUNT(&set)) {
-			fprintf(stderr, "zcgen nic pin: --cpus: '%s' is not a CPU list (\"0-3,8\")\n", o.cpus);
-			return EXIT_USAGE;
-		}
-		for (unsigned int c = 0; c < CPU_SETSIZE; c++)
-			if (CPU_ISSET(c, &set))
-				cpus[ncpus++] = c;
+	if (o.cpus && (nic_cpulist_parse(o.cpus, cpus, CPU_SETSIZE, &ncpus) || !ncpus)) {
+		fprintf(stderr, "zcgen nic pin: --cpus: '%s' is not a CPU list (\"0-3,8\")\n", o.cpus);
+		return EXIT_USAGE;
 	}
 	struct nic_apply_cfg cfg = {
 		.ifname = o.dev, .combined = NIC_APPLY_CH_KEEP, .rx = NIC_APPLY_CH_KEEP,
@@ -476,25 +400,22 @@ static int nic_restore(int argc, char **argv)
 	if (ret)
 		return ret > 0 ? EXIT_OK : EXIT_USAGE;
 	/* the state files are root's (0700), and so is putting a NIC back */
-	if (safety_cap_net_admin("") == 0) {
+	if (nic_cap_net_admin() == 0) {
 		fprintf(stderr, "zcgen nic restore: %s: putting a NIC back needs root (CAP_NET_ADMIN); "
 			"run it as root (sudo zcgen nic restore %s)\n", o.dev, o.dev);
 		return EXIT_USAGE;
 	}
 	if (o.discard) {
-		struct nic_lock lk;
+		char path[512];
 
-		ret = nic_state_lock(o.dev, &lk, &holder);
-		if (ret) {
+		ret = nic_discard_dev(o.dev, path, sizeof(path), &holder);
+		if (ret < 0 && !path[0]) {
 			fprintf(stderr, "zcgen nic restore: %s: %s\n", o.dev,
 				ret == -EBUSY ? "is being changed by another process" : strerror(-ret));
 			return EXIT_USAGE;
 		}
-		ret = access(lk.state_path, F_OK) ? 1 : nic_state_remove(&lk);
-		nic_state_unlock(&lk);
 		if (ret < 0) {
-			fprintf(stderr, "zcgen nic restore: cannot remove %s: %s\n", lk.state_path,
-				strerror(-ret));
+			fprintf(stderr, "zcgen nic restore: cannot remove %s: %s\n", path, strerror(-ret));
 			return EXIT_RUN_FAILED;
 		}
 		printf(ret ? "%s: nothing to discard\n" : "%s: state file discarded, nothing restored\n",

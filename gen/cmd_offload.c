@@ -14,7 +14,6 @@
 #include <unistd.h>
 #include <fcntl.h>
 #include <time.h>
-#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -82,67 +81,15 @@ struct oc {
 	struct gen_profile *prof;
 	const char *dev;
 	unsigned mtu;
-	struct ethnl *nl;
 	struct ethnl_features fs0;   /* as found: what is put back between offloads */
-	struct qstats_ctx qc;
-	bool have_qc;
+	struct nic_applied *h;       /* the device, locked and snapshotted (nic_apply) */
+	struct nic_counters *qc;     /* its link counters; NULL when they cannot be read */
 	struct engine_plan *plan;
 	struct oc_result r[OC_MAX_OFFLOADS];
 	unsigned n;
 	bool rx;                     /* a verifying sink per run (o->rx_nsfd) */
 	char tmpdir[64];             /* its log and JSON */
 };
-
-static int dev_mtu(const char *dev, unsigned *mtu)
-{
-	struct ifreq ifr = { 0 };
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
-	if (ioctl(fd, SIOCGIFMTU, &ifr))
-		ret = -errno;
-	else
-		*mtu = (unsigned)ifr.ifr_mtu;
-	close(fd);
-	return ret;
-}
-
-/* Every changeable feature back to its wanted value of @oc->fs0. */
-static int put_back(struct oc *oc, char *err, size_t len)
-{
-	struct ethnl_features now;
-	struct ethnl_feature_req *req;
-	unsigned n = 0;
-	int ret;
-
-	ret = ethnl_features_get(oc->nl, oc->dev, &now);
-	if (ret) {
-		snprintf(err, len, "cannot read the features: %s", strerror(-ret));
-		return ret;
-	}
-	req = calloc(oc->fs0.count ? oc->fs0.count : 1, sizeof(*req));
-	if (!req) {
-		ethnl_features_free(&now);
-		return -ENOMEM;
-	}
-	for (unsigned i = 0; i < oc->fs0.count && i < now.count; i++) {
-		const struct ethnl_feature *f = &oc->fs0.f[i];
-
-		if (f->fixed || !f->name[0] || now.f[i].wanted == f->wanted)
-			continue;
-		req[n].name = f->name;
-		req[n++].on = f->wanted;
-	}
-	ret = n ? ethnl_features_set(oc->nl, oc->dev, req, n, NULL) : 0;
-	if (ret)
-		snprintf(err, len, "%s%s%s", ethnl_errmsg(oc->nl), *ethnl_errmsg(oc->nl) ? ": " : "",
-			 strerror(-ret));
-	free(req);
-	ethnl_features_free(&now);
-	return ret;
-}
 
 static void add_changed(struct oc_result *r, const char *name)
 {
@@ -168,19 +115,20 @@ static int set_state(struct oc *oc, struct oc_result *r, bool on, char *why, siz
 	struct ethnl_features_result res;
 	struct ethnl_features now;
 	struct offload_group g;
+	char kmsg[256];
 	int ret;
 
-	ret = ethnl_features_set(oc->nl, oc->dev, &req, 1, &res);
+	ret = nic_features_change(oc->h, &req, 1, &res, kmsg, sizeof(kmsg));
 	if (ret) {
-		snprintf(why, len, "turning it %s: %s%s%s", on ? "on" : "off", ethnl_errmsg(oc->nl),
-			 *ethnl_errmsg(oc->nl) ? ": " : "", strerror(-ret));
+		snprintf(why, len, "turning it %s: %s%s%s", on ? "on" : "off", kmsg, *kmsg ? ": " : "",
+			 strerror(-ret));
 		return ret;
 	}
 	for (unsigned i = 0; i < res.count; i++)
 		if (!res.c[i].requested && res.c[i].active_changed)
 			add_changed(r, res.c[i].name);
 	ethnl_features_result_free(&res);
-	ret = ethnl_features_get(oc->nl, oc->dev, &now);
+	ret = nic_features_now(oc->h, &now);
 	if (ret) {
 		snprintf(why, len, "cannot read the features: %s", strerror(-ret));
 		return ret;
@@ -190,9 +138,8 @@ static int set_state(struct oc *oc, struct oc_result *r, bool on, char *why, siz
 		const struct ethnl_feature *f = &now.f[g.idx[i]];
 
 		if (f->active != on) {
-			snprintf(why, len, "asked to turn it %s, the kernel kept %s %s%s%s", on ? "on" : "off",
-				 f->name, f->active ? "on" : "off", *ethnl_errmsg(oc->nl) ? ": " : "",
-				 ethnl_errmsg(oc->nl));
+			snprintf(why, len, "asked to turn it %s, the kernel kept %s %s", on ? "on" : "off",
+				 f->name, f->active ? "on" : "off");
 			ret = -EOPNOTSUPP;
 		}
 	}
@@ -460,7 +407,7 @@ static void short_run(struct oc *oc, struct offload_sample *s)
 		}
 		plan_port(oc->plan, oc->o->rx_host, k.port);
 	}
-	link = oc->have_qc && !qstats_link_tx(&oc->qc, oc->dev, &lb0, &lp0);
+	link = oc->qc && !nic_link_tx(oc->qc, oc->dev, &lb0, &lp0);
 	cpu = !cpustat_snap(&a);
 	ret = engine_run(oc->plan, &(struct engine_run_ctx){ .stop = &gen_stop }, &res);
 	if (ret) {
@@ -470,7 +417,7 @@ static void short_run(struct oc *oc, struct offload_sample *s)
 		return;
 	}
 	cpu = cpu && !cpustat_snap(&b);
-	link = link && !qstats_link_tx(&oc->qc, oc->dev, &lb1, &lp1);
+	link = link && !nic_link_tx(oc->qc, oc->dev, &lb1, &lp1);
 	uint64_t all = 0;
 
 	for (unsigned q = 0; q < res.nq; q++) {
@@ -512,6 +459,7 @@ static void short_run(struct oc *oc, struct offload_sample *s)
 static void turn_needs_on(struct oc *oc, struct oc_result *r, const struct offload_group *g)
 {
 	struct ethnl_feature_req req[OFFLOAD_NEEDS_MAX];
+	char kmsg[256];
 	int ret;
 
 	r->n_needs = offload_needs(&oc->fs0, g, r->needs);
@@ -519,10 +467,10 @@ static void turn_needs_on(struct oc *oc, struct oc_result *r, const struct offlo
 		return;
 	for (unsigned i = 0; i < r->n_needs; i++)
 		req[i] = (struct ethnl_feature_req){ .name = r->needs[i], .on = true };
-	ret = ethnl_features_set(oc->nl, oc->dev, req, r->n_needs, NULL);
+	ret = nic_features_change(oc->h, req, r->n_needs, NULL, kmsg, sizeof(kmsg));
 	if (ret)
 		snprintf(r->note, sizeof(r->note), "could not turn on what the test needs: %s%s%s",
-			 ethnl_errmsg(oc->nl), *ethnl_errmsg(oc->nl) ? ": " : "", strerror(-ret));
+			 kmsg, *kmsg ? ": " : "", strerror(-ret));
 }
 
 static void check_one(struct oc *oc, struct oc_result *r)
@@ -569,7 +517,7 @@ static void check_one(struct oc *oc, struct oc_result *r)
 		snprintf(r->note, sizeof(r->note), "the receiver's counts are missing for some runs%s%.200s",
 			 r->on.rx.error[0] || r->off.rx.error[0] ? ": " : "",
 			 r->on.rx.error[0] ? r->on.rx.error : r->off.rx.error);
-	if (put_back(oc, err, sizeof(err)) && !r->note[0])
+	if (nic_features_put_back(oc->h, err, sizeof(err)) && !r->note[0])
 		snprintf(r->note, sizeof(r->note), "putting the features back after it failed: %.250s", err);
 }
 
@@ -630,7 +578,6 @@ static int check_dev(struct gen_profile *prof, const struct oc_opts *o, const ch
 	struct gen_diags d = { 0 };
 	struct nic_apply_out ao = { 0 };
 	struct nic_applied *h = NULL;
-	struct ethnl_channels ch;
 	struct expect_result ex = { 0 };
 	struct report_offload rep;
 	char err[1200];
@@ -664,11 +611,9 @@ static int check_dev(struct gen_profile *prof, const struct oc_opts *o, const ch
 		fprintf(stderr, "zcgen: offload-check: %s: no such device in this network namespace\n", dev);
 		goto out;
 	}
-	if (dev_mtu(dev, &oc->mtu))
+	if (nic_mtu(dev, &oc->mtu))
 		oc->mtu = 1500;
-	ret = ethnl_open(&oc->nl);
-	if (!ret)
-		ret = ethnl_features_get(oc->nl, dev, &oc->fs0);
+	ret = nic_features_read(dev, &oc->fs0);
 	if (ret) {
 		fprintf(stderr, "zcgen: offload-check: %s: cannot read its features: %s\n", dev, strerror(-ret));
 		goto out;
@@ -688,18 +633,16 @@ static int check_dev(struct gen_profile *prof, const struct oc_opts *o, const ch
 		}
 	}
 
-	/* The lock and the state file of nic/apply (a kill -9 leaves `zcgen nic restore DEV`). */
+	/*
+	 * The lock and the state file of nic/apply (a kill -9 leaves `zcgen nic
+	 * restore DEV`); the features are then toggled through the same handle.
+	 */
 	struct nic_apply_cfg cfg = {
 		.ifname = dev, .combined = NIC_APPLY_CH_KEEP, .rx = NIC_APPLY_CH_KEEP,
 		.tx = NIC_APPLY_CH_KEEP, .queues = 1, .force = o->force, .root = "",
+		.keep_channels = true,
 	};
 
-	if (!ethnl_channels_get(oc->nl, dev, &ch)) {
-		unsigned txq = ch.combined_max ? ch.combined : ch.tx;
-
-		/* the channels as they are: nic_apply sets them to @queues otherwise */
-		cfg.queues = txq ? txq : 1;
-	}
 	/*
 	 * SIGINT/SIGTERM/SIGHUP noted from here, held over the apply so that it
 	 * is not cut in half (gen/stopsig.h): the loop below then checks
@@ -715,8 +658,10 @@ static int check_dev(struct gen_profile *prof, const struct oc_opts *o, const ch
 		goto out;
 	}
 	nic_apply_out_free(&ao);
+	oc->h = h;
 
-	oc->have_qc = !qstats_open(&oc->qc, NULL, NULL);
+	if (nic_counters_open(&oc->qc))
+		oc->qc = NULL;
 	if (o->rx_nsfd >= 0) {
 		snprintf(oc->tmpdir, sizeof(oc->tmpdir), "/tmp/zcgen-offload.XXXXXX");
 		oc->rx = mkdtemp(oc->tmpdir) != NULL;
@@ -740,8 +685,9 @@ static int check_dev(struct gen_profile *prof, const struct oc_opts *o, const ch
 		report_offload_result(stdout, &oc->r[i]);
 	}
 	interrupted = gen_stop != 0;
-	if (oc->have_qc)
-		qstats_close(&oc->qc);
+	nic_counters_close(oc->qc);
+	oc->qc = NULL;
+	oc->h = NULL;
 	if (nic_undo(h, err, sizeof(err))) {
 		fprintf(stderr, "zcgen: offload-check: %s: could not put everything back: %s; run "
 			"`zcgen nic restore %s`\n", dev, err, dev);
@@ -792,7 +738,6 @@ out:
 			rmdir(oc->tmpdir);
 		}
 		ethnl_features_free(&oc->fs0);
-		ethnl_close(oc->nl);
 	}
 	diags_free(&d);
 	free(plan);

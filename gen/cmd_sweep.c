@@ -22,7 +22,7 @@
 #include "gen/report_sweep.h"
 #include "gen/cpustat.h"
 #include "gen/calib.h"
-#include "nic/lab.h"
+#include "nic/nic.h"
 
 
 #define SWEEP_MAX_SIZES 32

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "nic/ethnl.h"
+#include "nic/nic.h"
 
 /*
  * Nothing here touches a device or runs traffic: cmd_offload.c does, and

@@ -5,9 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "gen/runnic.h"
-#include "nic/apply.h"
-#include "nic/drvinfo.h"
-#include "nic/qstats.h"
 
 double steering_figure(const double *nic_share, const double *ring_share, unsigned n)
 {
@@ -87,9 +84,9 @@ void runnic_count_start(struct runnic *rn, const char *ifname)
 		snprintf(rn->ifname, sizeof(rn->ifname), "%s", ifname);
 	rn->before = calloc(1, sizeof(*rn->before));
 	rn->after = calloc(1, sizeof(*rn->after));
-	if (!rn->before || !rn->after || qstats_open(&rn->qc, drvinfo_stats_each, NULL))
+	if (!rn->before || !rn->after || nic_counters_open(&rn->qc))
 		return;
-	if (qstats_tx_read(&rn->qc, ifname, rn->before) || rn->before->source == QSTATS_SRC_NONE)
+	if (nic_tx_read(rn->qc, ifname, rn->before) || rn->before->source == QSTATS_SRC_NONE)
 		return;
 	rn->counting = true;
 }
@@ -103,7 +100,7 @@ double runnic_count_end(struct runnic *rn, const struct engine_result *res,
 	unsigned n;
 
 	if (!rn->counting ||
-	    qstats_tx_read_from(&rn->qc, rn->ifname, b->source, a))
+	    nic_tx_read_from(rn->qc, rn->ifname, b->source, a))
 		return -1;
 	/* every TX queue of the device counts in the shares, used by a ring or not */
 	n = a->nqueues > res->nq ? a->nqueues : res->nq;
@@ -146,7 +143,8 @@ int runnic_undo(struct runnic *rn, char *err, size_t errlen)
 {
 	int ret = 0;
 
-	qstats_close(&rn->qc);
+	nic_counters_close(rn->qc);
+	rn->qc = NULL;
 	free(rn->before);
 	free(rn->after);
 	rn->before = rn->after = NULL;

@@ -13,7 +13,7 @@ struct runnic {
 	bool counting;               /* per-queue counters were read at the start */
 	char ifname[IF_NAMESIZE];
 	struct nic_applied *h;
-	struct qstats_ctx qc;
+	struct nic_counters *qc;     /* NULL until runnic_count_start() opens it */
 	struct qstats_tx *before, *after;
 	unsigned cpu[GEN_MAX_CPUS];  /* the NIC's queue -> CPU map (engine_facts_cpus()) ... */
 	unsigned ncpu;               /* ... for this many queues; 0: none */

@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "nic/apply.h"
+#include "nic/nic.h"
 #include "nic/state.h"
 #include "nic/safety.h"
 #include "nic/ethnl.h"
@@ -128,6 +128,10 @@ static int plan_channels(struct plan *p, struct nic_apply_out *o)
 	ret = xps_tx_count(p->root, p->dev, &p->ntx_before);
 	if (ret)
 		return fail(o, ret, "%s: cannot count its TX queues: %s", p->dev, strerror(-ret));
+	if (cfg->keep_channels) {
+		p->ntx_after = p->ntx_before;
+		return 0;
+	}
 	ret = ethnl_channels_get(p->nl, p->dev, &p->cur);
 	if (ret == -EOPNOTSUPP) {
 		if (given)
@@ -726,6 +730,46 @@ void nic_keep(struct nic_applied *h)
 	ethnl_close(h->nl);
 	json_decref(h->snap);
 	free(h);
+}
+
+int nic_features_change(struct nic_applied *h, const struct ethnl_feature_req *req, unsigned int n,
+			struct ethnl_features_result *res, char *kmsg, size_t kmsglen)
+{
+	int ret = ethnl_features_set(h->nl, h->ifname, req, n, res);
+
+	snprintf(kmsg, kmsglen, "%s", ethnl_errmsg(h->nl));
+	return ret;
+}
+
+int nic_features_now(struct nic_applied *h, struct ethnl_features *out)
+{
+	return ethnl_features_get(h->nl, h->ifname, out);
+}
+
+int nic_features_put_back(struct nic_applied *h, char *err, size_t errlen)
+{
+	return nic_state_restore_features(h->nl, h->ifname, h->snap, err, errlen);
+}
+
+int nic_cap_net_admin(void)
+{
+	return safety_cap_net_admin("");
+}
+
+int nic_discard_dev(const char *dev, char *path, size_t pathlen, pid_t *holder)
+{
+	struct nic_lock lk;
+	int ret;
+
+	if (pathlen)
+		path[0] = '\0';
+	ret = nic_state_lock(dev, &lk, holder);
+	if (ret)
+		return ret;
+	snprintf(path, pathlen, "%s", lk.state_path);
+	ret = access(lk.state_path, F_OK) ? 1 : nic_state_remove(&lk);
+	nic_state_unlock(&lk);
+	return ret;
 }
 
 int nic_restore_dev(const char *root, const char *dev, char *err, size_t errlen, char *note,

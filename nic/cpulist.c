@@ -1,5 +1,6 @@
 /* cpulist.c - CPU sets as the kernel writes them: lists ("0-3,8") and hex masks ("00000002,00000001") */
 #define _GNU_SOURCE
+#include "nic/nic.h"
 #include "nic/cpulist.h"
 #include "nic/sysfs.h"
 
@@ -166,4 +167,22 @@ int cpumask_nbits(const char *root, unsigned int *nbits)
 		}
 	}
 	return -EINVAL;
+}
+
+int nic_cpulist_parse(const char *s, unsigned int *cpus, unsigned int max, unsigned int *n)
+{
+	cpu_set_t set;
+	int ret = cpulist_parse(s, &set);
+
+	if (ret)
+		return ret;
+	*n = 0;
+	for (unsigned int c = 0; c < CPU_SETSIZE; c++) {
+		if (!CPU_ISSET(c, &set))
+			continue;
+		if (*n >= max)
+			return -ENOSPC;
+		cpus[(*n)++] = c;
+	}
+	return 0;
 }

@@ -9,6 +9,7 @@
 #include <net/if.h>
 #include <linux/sockios.h>
 
+#include "nic/nic.h"
 #include "nic/drvinfo.h"
 
 /* Any socket carries SIOCETHTOOL; a datagram one needs no connection. */
@@ -166,4 +167,15 @@ int drvinfo_stat_find(const struct drvinfo_stats *st, const char *name)
 		if (!strcmp(st->names[i], name))
 			return (int)i;
 	return -ENOENT;
+}
+
+int nic_driver_name(const char *dev, char *buf, size_t len)
+{
+	struct drvinfo di;
+	int ret = drvinfo_get(dev, &di);
+
+	if (ret)
+		return ret;
+	snprintf(buf, len, "%s", di.driver);
+	return 0;
 }

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <linux/ethtool.h> /* ETH_GSTRING_LEN */
 
+#include "nic/nic.h" /* the feature, channel and ring types */
+
 /*
  * A struct ethnl is one generic-netlink socket bound to the ethtool family.
  * It speaks to the network namespace of the thread that opened it (netlink
@@ -71,15 +73,6 @@ struct ethnl_link {
 int ethnl_link_get(struct ethnl *nl, const char *dev, struct ethnl_link *out);
 void ethnl_link_free(struct ethnl_link *link);
 
-/*
- * Channel counts. A device has either combined channels (most NICs) or
- * separate rx and tx ones (veth): a max of 0 means the kind does not exist.
- */
-struct ethnl_channels {
-	uint32_t rx, tx, other, combined;
-	uint32_t rx_max, tx_max, other_max, combined_max;
-};
-
 /**
  * ethnl_channels_get() - current and maximum channel counts
  * @nl: handle
@@ -117,12 +110,6 @@ int ethnl_channels_set(struct ethnl *nl, const char *dev, const struct ethnl_cha
 const char *ethnl_channels_over_max(const struct ethnl_channels *cur,
 				    const struct ethnl_channels *want, uint32_t *max);
 
-/* Ring (descriptor queue) sizes; a max of 0 means the ring kind does not exist. */
-struct ethnl_rings {
-	uint32_t rx, rx_mini, rx_jumbo, tx;
-	uint32_t rx_max, rx_mini_max, rx_jumbo_max, tx_max;
-};
-
 /**
  * ethnl_rings_get() - current and maximum ring sizes
  *
@@ -138,19 +125,6 @@ int ethnl_rings_get(struct ethnl *nl, const char *dev, struct ethnl_rings *out);
  */
 int ethnl_rings_set(struct ethnl *nl, const char *dev, const struct ethnl_rings *want);
 
-/* One netdev feature, by the kernel's name ("tx-tcp-segmentation"). */
-struct ethnl_feature {
-	char name[ETH_GSTRING_LEN];
-	bool active;  /* in effect now */
-	bool wanted;  /* what was asked for; differs from active when a dependency forbids it */
-	bool fixed;   /* cannot be changed on this device (ethtool's "[fixed]") */
-};
-
-struct ethnl_features {
-	unsigned int count;          /* every feature the kernel knows, in its bit order */
-	struct ethnl_feature *f;
-};
-
 /**
  * ethnl_features_get() - every feature of a device with its state
  * @nl: handle
@@ -163,7 +137,6 @@ struct ethnl_features {
  * Return: 0, -ENODEV or another -errno.
  */
 int ethnl_features_get(struct ethnl *nl, const char *dev, struct ethnl_features *out);
-void ethnl_features_free(struct ethnl_features *fs);
 
 /**
  * ethnl_feature_find() - a feature by its kernel name
@@ -171,45 +144,6 @@ void ethnl_features_free(struct ethnl_features *fs);
  * Return: the feature, or NULL when @fs has none of that name.
  */
 const struct ethnl_feature *ethnl_feature_find(const struct ethnl_features *fs, const char *name);
-
-/**
- * ethnl_feature_expand() - the kernel features a user's name stands for
- * @fs: features of the device, from ethnl_features_get()
- * @name: a kernel name ("tx-udp-segmentation") or a name the ethtool program
- *        accepts for -K: short ("tso", "gso", "sg", "tx", "rx", "gro", "lro",
- *        "ufo", "rxvlan", "txvlan", "ntuple", "rxhash") or long
- *        ("tcp-segmentation-offload", "scatter-gather", ...)
- * @idx: where the indexes into @fs->f go
- * @max: room in @idx
- *
- * A kernel name maps to itself. An ethtool name maps, as in ethtool, to the
- * kernel features that match its pattern and can be changed on this device
- * ("tso" is tx-tcp*-segmentation), or to all matching ones when none can.
- *
- * Return: how many indexes were written (at least 1), -ENOENT for a name
- * neither the kernel nor ethtool knows, -ENOSPC when @max is too small.
- */
-int ethnl_feature_expand(const struct ethnl_features *fs, const char *name,
-			 unsigned int *idx, unsigned int max);
-
-struct ethnl_feature_req {
-	const char *name;   /* kernel or ethtool name, see ethnl_feature_expand() */
-	bool on;
-};
-
-/* What a FEATURES_SET did to one feature, from the kernel's reply. */
-struct ethnl_feature_change {
-	char name[ETH_GSTRING_LEN];
-	bool requested;       /* named (directly or through an ethtool name) in the request */
-	bool active;          /* state now */
-	bool active_changed;  /* active state differs from before the request */
-	bool not_as_requested; /* requested, but not active as asked (fixed, or held back by a dependency) */
-};
-
-struct ethnl_features_result {
-	unsigned int count;
-	struct ethnl_feature_change *c;
-};
 
 /**
  * ethnl_features_set() - turn features on or off and report what changed
@@ -229,6 +163,5 @@ struct ethnl_features_result {
  */
 int ethnl_features_set(struct ethnl *nl, const char *dev, const struct ethnl_feature_req *req,
 		       unsigned int n, struct ethnl_features_result *res);
-void ethnl_features_result_free(struct ethnl_features_result *res);
 
 #endif

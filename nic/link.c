@@ -9,6 +9,7 @@
 #include <netlink/errno.h>
 #include <netlink/route/link.h>
 
+#include "nic/nic.h"
 #include "nic/link.h"
 
 /* libnl's error codes as -errno, for the ones a link change gives. */
@@ -97,4 +98,9 @@ out:
 	rtnl_link_put(link);
 	nl_socket_free(sk);
 	return ret;
+}
+
+int nic_mtu(const char *dev, unsigned int *mtu)
+{
+	return link_mtu_get(dev, mtu);
 }

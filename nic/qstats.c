@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "nic/qstats.h"
 #include "nic/namepat.h"
+#include "nic/drvinfo.h"
 
 #include <errno.h>
 #include <net/if.h>
@@ -393,4 +394,55 @@ int qstats_link_tx(struct qstats_ctx *c, const char *ifname, uint64_t *bytes, ui
 	*packets = rtnl_link_get_stat(link, RTNL_LINK_TX_PACKETS);
 	rtnl_link_put(link);
 	return 0;
+}
+
+/* The door's handle (nic/nic.h): a context with the driver's statistics wired in. */
+struct nic_counters {
+	struct qstats_ctx qc;
+};
+
+static int drv_stats(void *arg, const char *ifname, qstats_stat_fn each, void *ctx)
+{
+	return drvinfo_stats_each(arg, ifname, each, ctx);
+}
+
+int nic_counters_open(struct nic_counters **out)
+{
+	struct nic_counters *c = calloc(1, sizeof(*c));
+	int ret;
+
+	*out = NULL;
+	if (!c)
+		return -ENOMEM;
+	ret = qstats_open(&c->qc, drv_stats, NULL);
+	if (ret) {
+		free(c);
+		return ret;
+	}
+	*out = c;
+	return 0;
+}
+
+void nic_counters_close(struct nic_counters *c)
+{
+	if (!c)
+		return;
+	qstats_close(&c->qc);
+	free(c);
+}
+
+int nic_tx_read(struct nic_counters *c, const char *ifname, struct qstats_tx *out)
+{
+	return qstats_tx_read(&c->qc, ifname, out);
+}
+
+int nic_tx_read_from(struct nic_counters *c, const char *ifname, enum qstats_source src,
+		     struct qstats_tx *out)
+{
+	return qstats_tx_read_from(&c->qc, ifname, src, out);
+}
+
+int nic_link_tx(struct nic_counters *c, const char *ifname, uint64_t *bytes, uint64_t *packets)
+{
+	return qstats_link_tx(&c->qc, ifname, bytes, packets);
 }

@@ -5,35 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "nic/nic.h" /* the counter types */
 #include "nic/netdev.h"
-
-/** enum qstats_source - where per-queue TX counters came from, best first */
-enum qstats_source {
-	QSTATS_SRC_NONE = 0,	/* "none": the device has no per-queue counters we can read */
-	QSTATS_SRC_NETDEV,	/* "netdev-netlink": NETDEV_CMD_QSTATS_GET, scope queue (6.9+) */
-	QSTATS_SRC_DRIVER,	/* "driver-stats": ethtool -S names such as tx_queue_N_bytes */
-	QSTATS_SRC_MQ,		/* "mq-qdisc": the child qdiscs of an mq root qdisc */
-	QSTATS_SRC_DROPS,	/* "qdisc-drops": every TX queue's qdisc is a `pfifo limit 0`
-				 * (the drop lab): its drop counter counts what was sent */
-};
-
-#define QSTATS_MAX_QUEUES 256
-
-/** struct qstats_queue - counters of one TX queue since the source started counting */
-struct qstats_queue {
-	uint64_t bytes;
-	uint64_t packets;	/* mq-qdisc counts GSO segments, not super-packets;
-				 * qdisc-drops counts skbs (a GSO send once) */
-};
-
-/** struct qstats_tx - result of qstats_tx_read(); q[i] is TX queue i */
-struct qstats_tx {
-	enum qstats_source source;
-	unsigned int nqueues;
-	bool no_bytes;		/* the source counts no bytes (qdisc-drops: the kernel counts
-				 * a dropped packet, not its length); bytes are 0 */
-	struct qstats_queue q[QSTATS_MAX_QUEUES];
-};
 
 /**
  * typedef qstats_stat_fn - receives one driver statistic
@@ -84,14 +57,6 @@ int qstats_open(struct qstats_ctx *c, qstats_drv_fn drv, void *drv_arg);
  * @c: the context
  */
 void qstats_close(struct qstats_ctx *c);
-
-/**
- * qstats_source_name() - "none", "netdev-netlink", "driver-stats", "mq-qdisc" or "qdisc-drops"
- * @src: the source
- *
- * Return: a static string.
- */
-const char *qstats_source_name(enum qstats_source src);
 
 /**
  * qstats_tx_read() - bytes and packets per TX queue, from the best source

@@ -663,6 +663,17 @@ static void restore_mtu(const char *dev, const json_t *sm, char *err, size_t err
 			why[0] ? ": " : "", strerror(-ret));
 }
 
+int nic_state_restore_features(struct ethnl *nl, const char *dev, const json_t *st, char *err,
+			       size_t errlen)
+{
+	int first = 0;
+
+	if (errlen)
+		err[0] = '\0';
+	restore_features(nl, dev, json_object_get(st, "features"), err, errlen, &first);
+	return first;
+}
+
 int nic_state_restore(struct ethnl *nl, const char *root, const char *dev, const json_t *st,
 		      char *err, size_t errlen)
 {

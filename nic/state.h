@@ -7,6 +7,8 @@
 #include <sys/types.h>
 #include <jansson.h>
 
+#include "nic/nic.h"
+
 /*
  * A snapshot is a JSON object (see docs/nic.md, "State file"): channels,
  * rings, the wanted value of every changeable feature, the affinity of the
@@ -32,16 +34,7 @@ struct nic_lock {
 	char state_path[512];
 };
 
-/**
- * nic_state_paths() - the state and lock file names for @dev in this network namespace
- * @dev: interface name
- * @state: output: DIR/net-INODE-DEV.json
- * @lock: output: DIR/net-INODE-DEV.lock (may be NULL)
- * @len: size of each buffer
- *
- * Return: 0, -ENAMETOOLONG, or -errno from stat("/proc/self/ns/net").
- */
-int nic_state_paths(const char *dev, char *state, char *lock, size_t len);
+/* nic_state_paths() is declared in nic/nic.h */
 
 /**
  * nic_state_lock() - take the device's lock without waiting
@@ -159,5 +152,18 @@ int nic_state_root_qdisc(const char *dev, char *kind, size_t len);
  */
 int nic_state_restore(struct ethnl *nl, const char *root, const char *dev, const json_t *st,
 		      char *err, size_t errlen);
+
+/**
+ * nic_state_restore_features() - only the features of a snapshot: every changeable one back
+ * @nl: open ethtool netlink handle
+ * @dev: interface name
+ * @st: a snapshot
+ * @err: output: what could not be put back ("" on success)
+ * @errlen: size of @err
+ *
+ * Return: 0 or the first -errno.
+ */
+int nic_state_restore_features(struct ethnl *nl, const char *dev, const json_t *st, char *err,
+			       size_t errlen);
 
 #endif

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <jansson.h>
 #include "nic/nic.h"
+#include "nic/state.h"
 
 /* The state directory of these tests: a fresh one under /tmp (ZCGEN_NIC_STATE_DIR). */
 static char dir[64];
