@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # layers_nic.sh SRC - the door between gen/ and nic/ (STYLE.md 2, docs/nic.md "Layout"):
-# a file of gen/ includes no nic/ header but nic/nic.h, and nic/ includes nothing of gen/.
+# a file of gen/ includes no nic/ header but nic/nic.h, nic/nic.h includes no other nic/
+# header, and nic/ includes nothing of gen/.
 # Run by ctest as unit_layers_nic (label unit); needs no root, reads only the source tree.
 set -uo pipefail
 src=${1:-${ZCGEN_SRC:?give the source tree}}
@@ -18,6 +19,16 @@ if [ -n "$bad" ]; then
 	fails=$((fails + 1))
 else
 	echo "ok - gen/ reaches nic/ through nic/nic.h alone"
+fi
+
+# The door itself opens onto nothing else: nic/nic.h includes no other nic/ header.
+bad=$(grep -EnH "$inc" "$src/nic/nic.h" || true)
+if [ -n "$bad" ]; then
+	echo "FAIL - nic/nic.h includes other nic/ headers (declare what gen/ needs in nic/nic.h itself):"
+	echo "$bad" | sed "s|^$src/||; s|^|  |"
+	fails=$((fails + 1))
+else
+	echo "ok - nic/nic.h includes no other nic/ header"
 fi
 
 bad=$(grep -EnH '^[[:space:]]*#[[:space:]]*include[[:space:]]*["<]([.][.]/)*gen/' \

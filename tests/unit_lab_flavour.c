@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <string.h>
 #include "nic/nic.h"
+#include "nic/lab.h"
 
 #define MQ "{\"kind\":\"mq\",\"handle\":\"1:\",\"root\":true,\"options\":{}}"
 #define DROP(p) "{\"kind\":\"pfifo\",\"handle\":\"80" p ":\",\"parent\":\"1:" p "\",\"options\":{\"limit\":0}}"
