@@ -22,6 +22,7 @@
 #include "gen/report_sweep.h"
 #include "gen/cpustat.h"
 #include "gen/calib.h"
+#include "gen/stopsig.h"
 #include "nic/nic.h"
 
 

@@ -66,4 +66,12 @@ static inline int stopsig_exit_code(int sig)
  */
 void stopsig_die(int sig) __attribute__((noreturn));
 
+/*
+ * The stop flag the handler sets: the command layer's alone (defined in
+ * cmd_run.c). Below it the flag travels by pointer (engine_run_ctx.stop,
+ * iperf3run_begin's and fleet_begin's @stop), so that no module reads a
+ * global; tests/layers.sh checks that only cmd_*.c and stopsig.c name it.
+ */
+extern volatile sig_atomic_t gen_stop;
+
 #endif
