@@ -570,6 +570,47 @@ static int offload_list(struct oc *oc, const char *list)
 	return oc->n ? 0 : -EINVAL;
 }
 
+/*
+ * expect.offloads_effective over the offloads checked (@n of @r); one
+ * listed but not reached (interrupted before it) was not measured: missed.
+ */
+static void expect_offloads(const struct gen_expect *e, const struct oc_result *r, unsigned n,
+			    struct expect_result *ex)
+{
+	ex->present = e->n_offloads_effective > 0;
+	for (unsigned i = 0; i < n; i++)
+		expect_eval_offload(e, r[i].name, offload_verdict_name(r[i].verdict), ex);
+	for (unsigned k = 0; k < e->n_offloads_effective; k++) {
+		bool seen = false;
+
+		for (unsigned i = 0; i < n; i++)
+			seen |= !strcmp(r[i].name, e->offloads_effective[k]);
+		if (!seen)
+			expect_eval_offload(e, e->offloads_effective[k], NULL, ex);
+	}
+}
+
+/* The verifying sinks' log and JSON go to a directory of their own. Return: 0, or -errno. */
+static int rx_dir_make(struct oc *oc)
+{
+	snprintf(oc->tmpdir, sizeof(oc->tmpdir), "/tmp/zcgen-offload.XXXXXX");
+	oc->rx = mkdtemp(oc->tmpdir) != NULL;
+	return oc->rx ? 0 : -errno;
+}
+
+static void rx_dir_remove(struct oc *oc)
+{
+	char f[96];
+
+	if (!oc->rx)
+		return;
+	snprintf(f, sizeof(f), "%s/sink.log", oc->tmpdir);
+	unlink(f);
+	snprintf(f, sizeof(f), "%s/sink.json", oc->tmpdir);
+	unlink(f);
+	rmdir(oc->tmpdir);
+}
+
 /* Everything in the namespace of DEV: checks, lock and state file, the runs, putting back. */
 static int check_dev(struct gen_profile *prof, const struct oc_opts *o, const char *dev)
 {
@@ -662,13 +703,9 @@ static int check_dev(struct gen_profile *prof, const struct oc_opts *o, const ch
 
 	if (nic_counters_open(&oc->qc))
 		oc->qc = NULL;
-	if (o->rx_nsfd >= 0) {
-		snprintf(oc->tmpdir, sizeof(oc->tmpdir), "/tmp/zcgen-offload.XXXXXX");
-		oc->rx = mkdtemp(oc->tmpdir) != NULL;
-		if (!oc->rx)
-			fprintf(stderr, "zcgen: offload-check: cannot make a directory for the receiver's "
-				"files (%s): the runs go nowhere\n", strerror(errno));
-	}
+	if (o->rx_nsfd >= 0 && rx_dir_make(oc))
+		fprintf(stderr, "zcgen: offload-check: cannot make a directory for the receiver's "
+			"files (%s): the runs go nowhere\n", strerror(errno));
 	rep = (struct report_offload){
 		.dev = dev, .mtu = oc->mtu, .dest = plan->dest_str,
 		.rx_host = oc->rx ? o->rx_host : NULL, .proto = prof->proto, .mode = plan->mode,
@@ -698,18 +735,7 @@ static int check_dev(struct gen_profile *prof, const struct oc_opts *o, const ch
 	h = NULL;
 	oc->n = done;
 	rc = EXIT_OK;
-	ex.present = prof->expect.n_offloads_effective > 0;
-	for (unsigned i = 0; i < oc->n; i++)
-		expect_eval_offload(&prof->expect, oc->r[i].name,
-				    offload_verdict_name(oc->r[i].verdict), &ex);
-	for (unsigned k = 0; k < prof->expect.n_offloads_effective; k++) {
-		bool seen = false;
-
-		for (unsigned i = 0; i < oc->n; i++)
-			seen |= !strcmp(oc->r[i].name, prof->expect.offloads_effective[k]);
-		if (!seen) /* interrupted before it: not measured, so missed */
-			expect_eval_offload(&prof->expect, prof->expect.offloads_effective[k], NULL, &ex);
-	}
+	expect_offloads(&prof->expect, oc->r, oc->n, &ex);
 	expect_print(stderr, &ex);
 	rep.n = oc->n;
 	if (o->json && write_json(o->json, &rep, restored, &ex))
@@ -728,15 +754,7 @@ out:
 		fprintf(stderr, "zcgen: offload-check: %s: could not put everything back: %s\n", dev, err);
 	stopsig_release(&held);
 	if (oc) {
-		if (oc->rx) {
-			char f[96];
-
-			snprintf(f, sizeof(f), "%s/sink.log", oc->tmpdir);
-			unlink(f);
-			snprintf(f, sizeof(f), "%s/sink.json", oc->tmpdir);
-			unlink(f);
-			rmdir(oc->tmpdir);
-		}
+		rx_dir_remove(oc);
 		ethnl_features_free(&oc->fs0);
 	}
 	diags_free(&d);
