@@ -4,7 +4,8 @@
 #   nic: gen/ reaches nic/ through nic/nic.h alone, the door opens onto no other nic/
 #        header, nic/ includes nothing of gen/ (STYLE.md 2, docs/nic.md "Layout")
 #   gen: the modules below the command layer include neither gen/cmd.h nor gen/profile.h,
-#        expect.c parses with gen.h alone, and only the command layer names gen_stop
+#        expect.c parses with gen.h alone, and only the command layer (with the signal
+#        helper, the spawner and the lab runner) names gen_stop
 # No group: both. Run by ctest as unit_layers_nic (nic) and unit_layers (gen), label unit;
 # needs no root, reads only the source tree.
 set -uo pipefail
@@ -81,14 +82,16 @@ if [ "$group" = all ] || [ "$group" = gen ]; then
 	rule "the expect: parser includes gen/gen.h alone (no engine, report or profile)" \
 		'.*' 'gen/gen\.h|gen/expect\.h' "$src"/gen/expect.[ch]
 
-	# The stop flag is the command layer's: below it, it travels by pointer (engine_run_ctx.stop).
-	bad=$(grep -nwH gen_stop "$src"/gen/*.c "$src"/gen/*.h | grep -Ev '^[^:]*/gen/(cmd_[^/:]*\.c|stopsig\.[ch]):' || true)
+	# The stop flag is the command layer's and its helpers' (the signal helper, the child
+	# spawner, the lab runner): below them, it travels by pointer (engine_run_ctx.stop).
+	bad=$(grep -nwH gen_stop "$src"/gen/*.c "$src"/gen/*.h |
+		grep -Ev '^[^:]*/gen/(cmd_[^/:]*\.c|stopsig\.[ch]|spawn\.[ch]|labrun\.[ch]):' || true)
 	if [ -n "$bad" ]; then
-		echo "FAIL - only cmd_*.c and stopsig.[ch] name gen_stop (pass the stop flag down as engine_run_ctx.stop does):"
+		echo "FAIL - only cmd_*.c, stopsig, spawn and labrun name gen_stop (pass the stop flag down as engine_run_ctx.stop does):"
 		echo "$bad" | sed "s|^$src/||; s|^|  |"
 		fails=$((fails + 1))
 	else
-		echo "ok - only cmd_*.c and stopsig.[ch] name gen_stop"
+		echo "ok - only cmd_*.c, stopsig, spawn and labrun name gen_stop"
 	fi
 fi
 [ "$fails" -eq 0 ]
