@@ -586,22 +586,10 @@ static void zcgen_argv(const struct cmp_opts *o, const struct cmp_setup *s, stru
 /* --lab: fit queues and CPUs to this machine as a --lab run does; the target is ours. */
 static void lab_fit(struct gen_profile *prof)
 {
-	cpu_set_t set;
-	unsigned allowed;
+	struct lab_fit fit;
 
-	if (sched_getaffinity(0, sizeof(set), &set))
-		return;
-	allowed = (unsigned)CPU_COUNT(&set);
-	if (prof->queues > allowed) {
-		printf("lab: queues %u -> %u (the CPUs this process may use)\n", prof->queues, allowed);
-		prof->queues = allowed;
-	}
-	for (unsigned i = 0; i < prof->n_cpus; i++)
-		if (prof->cpus[i] >= CPU_SETSIZE || !CPU_ISSET(prof->cpus[i], &set)) {
-			printf("lab: cpus -> the CPUs this process may use\n");
-			prof->n_cpus = 0;
-			break;
-		}
+	if (!labrun_fit(prof, true, &fit))
+		labrun_fit_say(&fit);
 }
 
 /* Profile, overrides, checks; then everything both tools need. */

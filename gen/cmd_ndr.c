@@ -401,23 +401,13 @@ static int ndr_lab(const struct ndr_opts *o, struct gen_profile *prof)
 	struct labrun lr;
 	struct lab_info *li = &lr.info;
 	struct lab_work w = { .o = o, .prof = prof };
-	cpu_set_t set;
+	struct lab_fit fit;
 	char msg[512];
 	int ret, status, rc = EXIT_RUN_FAILED;
 
-	if (sched_getaffinity(0, sizeof(set), &set))
+	if (labrun_fit(prof, true, &fit))
 		return EXIT_RUN_FAILED;
-	if (prof->queues > (unsigned)CPU_COUNT(&set)) {
-		printf("lab: queues %u -> %u (the CPUs this process may use)\n", prof->queues,
-		       (unsigned)CPU_COUNT(&set));
-		prof->queues = (unsigned)CPU_COUNT(&set);
-	}
-	for (unsigned i = 0; i < prof->n_cpus; i++)
-		if (prof->cpus[i] >= CPU_SETSIZE || !CPU_ISSET(prof->cpus[i], &set)) {
-			printf("lab: cpus -> the CPUs this process may use\n");
-			prof->n_cpus = 0;
-			break;
-		}
+	labrun_fit_say(&fit);
 	labrun_init(&lr, "zcgen ndr", EXIT_RUN_FAILED);
 	lr.cfg.queues = prof->queues;
 	lr.cfg.sink = true;

@@ -780,15 +780,12 @@ static int check_lab(struct gen_profile *prof, const struct oc_opts *opts)
 	struct labrun lr;
 	struct lab_info *li = &lr.info;
 	struct lab_work w = { .prof = prof, .o = o };
-	cpu_set_t set;
+	struct lab_fit fit;
 	char msg[512], nspath[PATH_MAX];
 	int status = 0, rc, ret;
 
-	if (!sched_getaffinity(0, sizeof(set), &set) && prof->queues > (unsigned)CPU_COUNT(&set)) {
-		printf("lab: queues %u -> %u (the CPUs this process may use)\n", prof->queues,
-		       (unsigned)CPU_COUNT(&set));
-		prof->queues = (unsigned)CPU_COUNT(&set);
-	}
+	if (!labrun_fit(prof, false, &fit))
+		labrun_fit_say(&fit);
 	labrun_init(&lr, "zcgen", EXIT_USAGE);
 	lr.cfg.queues = prof->queues;
 	/* without --dest, each run has a verifying sink of its own: the lab's is not needed */

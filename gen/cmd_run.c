@@ -669,33 +669,18 @@ static int run_lab(struct gen_profile *prof, const struct run_opts *o)
 	struct lab_cfg *lc = &lr.cfg;
 	struct lab_info *li = &lr.info;
 	struct lab_work w = { .prof = prof, .o = o };
-	cpu_set_t set;
-	unsigned allowed;
+	struct lab_fit fit;
 	char msg[512];
 	int ret, status, rc;
 
-	if (sched_getaffinity(0, sizeof(set), &set))
-		return EXIT_USAGE;
 	if (prof->dport_lo) {
 		fprintf(stderr, "zcgen: target.ports %u-%u: the lab's sink listens on one port; drop "
 			"--dest-ports (target.ports) with --lab\n", prof->dport_lo, prof->dport_hi);
 		return EXIT_USAGE;
 	}
-	allowed = (unsigned)CPU_COUNT(&set);
-	if (prof->queues > allowed) {
-		printf("lab: queues %u -> %u (the CPUs this process may use)\n", prof->queues, allowed);
-		prof->queues = allowed;
-	}
-	if (prof->n_cpus) {
-		bool ok = true;
-
-		for (unsigned i = 0; i < prof->n_cpus; i++)
-			ok &= prof->cpus[i] < CPU_SETSIZE && CPU_ISSET(prof->cpus[i], &set);
-		if (!ok) {
-			printf("lab: cpus -> the CPUs this process may use\n");
-			prof->n_cpus = 0;
-		}
-	}
+	if (labrun_fit(prof, true, &fit))
+		return EXIT_USAGE;
+	labrun_fit_say(&fit);
 	labrun_init(&lr, "zcgen", EXIT_USAGE);
 	lc->queues = prof->queues;
 	lc->sink = true;

@@ -577,25 +577,19 @@ out:
 /* --lab: queues and CPUs fitted to the CPUs this process may use, as `zcgen --lab` does. */
 static int lab_fit(struct sweep_opts *o, struct gen_profile *prof)
 {
-	cpu_set_t set;
-	unsigned allowed;
-	bool ok = true;
+	struct lab_fit fit;
+	int ret = labrun_fit(prof, true, &fit);
 
-	if (sched_getaffinity(0, sizeof(set), &set))
-		return -errno;
-	allowed = (unsigned)CPU_COUNT(&set);
-	if (prof->queues > allowed) {
-		printf("lab: queues %u -> %u (the CPUs this process may use)\n", prof->queues, allowed);
-		prof->queues = allowed;
-		snprintf(o->queues_buf, sizeof(o->queues_buf), "%u", allowed);
+	if (ret)
+		return ret;
+	labrun_fit_say(&fit);
+	/* the cells are profiles of their own, made from these options */
+	if (fit.queues != fit.queues_was) {
+		snprintf(o->queues_buf, sizeof(o->queues_buf), "%u", fit.queues);
 		o->queues = o->queues_buf;
 	}
-	for (unsigned i = 0; i < prof->n_cpus; i++)
-		ok &= prof->cpus[i] < CPU_SETSIZE && CPU_ISSET(prof->cpus[i], &set);
-	if (!ok) {
-		printf("lab: cpus -> the CPUs this process may use\n");
+	if (fit.cpus_dropped)
 		o->cpus = NULL;
-	}
 	return 0;
 }
 

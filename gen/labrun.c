@@ -1,9 +1,12 @@
 /* labrun.c - the lab runner: stop handling, lab up, the work in a child inside the lab, lab down */
 #define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include "gen/labrun.h"
+#include "gen/gen.h"
 #include "gen/spawn.h"
 #include "gen/stopsig.h"
 
@@ -79,4 +82,34 @@ int labrun_down(struct labrun *lr, char *msg, size_t msglen)
 	if (!ret)
 		lr->made = false;
 	return ret;
+}
+
+int labrun_fit(struct gen_profile *prof, bool cpus_too, struct lab_fit *fit)
+{
+	cpu_set_t set;
+	unsigned allowed;
+
+	fit->queues_was = fit->queues = prof->queues;
+	fit->cpus_dropped = false;
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return -errno;
+	allowed = (unsigned)CPU_COUNT(&set);
+	if (prof->queues > allowed)
+		prof->queues = fit->queues = allowed;
+	for (unsigned i = 0; cpus_too && i < prof->n_cpus; i++)
+		if (prof->cpus[i] >= CPU_SETSIZE || !CPU_ISSET(prof->cpus[i], &set)) {
+			prof->n_cpus = 0;
+			fit->cpus_dropped = true;
+			break;
+		}
+	return 0;
+}
+
+void labrun_fit_say(const struct lab_fit *fit)
+{
+	if (fit->queues != fit->queues_was)
+		printf("lab: queues %u -> %u (the CPUs this process may use)\n", fit->queues_was,
+		       fit->queues);
+	if (fit->cpus_dropped)
+		printf("lab: cpus -> the CPUs this process may use\n");
 }

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include "nic/nic.h"
 
+struct gen_profile;
+
 /*
  * Every command with --lab (run, sweep, ndr, offload-check; compare runs
  * its tools in the lab one by one) goes the same way:
@@ -89,5 +91,35 @@ int labrun_run(struct labrun *lr, int (*fn)(void *arg), void *arg, int *status);
  * Return: 0 (also for a lab that was reused, and stays), or lab_down()'s -errno.
  */
 int labrun_down(struct labrun *lr, char *msg, size_t msglen);
+
+/* What labrun_fit() changed, for labrun_fit_say(). */
+struct lab_fit {
+	unsigned queues_was, queues; /* the profile's queues before and after */
+	bool cpus_dropped;           /* its CPU list named a CPU this process may not use */
+};
+
+/**
+ * labrun_fit() - fit a profile to the CPUs this process may use, as every
+ * --lab command does before the lab is brought up (the lab gets a queue
+ * per CPU, and the target is ours)
+ * @prof: its queues lowered to that many CPUs; with @cpus_too, its CPU
+ *        list dropped (n_cpus 0: the run places the rings itself) when it
+ *        names a CPU outside them
+ * @cpus_too: also check the CPU list (offload-check has none to check)
+ * @fit: output: what changed
+ *
+ * Return: 0, or -errno when the allowed CPUs cannot be read (nothing changed).
+ */
+int labrun_fit(struct gen_profile *prof, bool cpus_too, struct lab_fit *fit);
+
+/**
+ * labrun_fit_say() - the lines that tell the user what labrun_fit() changed
+ * @fit: from labrun_fit()
+ *
+ * "lab: queues 4 -> 2 (the CPUs this process may use)" and
+ * "lab: cpus -> the CPUs this process may use", on stdout, as the run's
+ * own lines go.
+ */
+void labrun_fit_say(const struct lab_fit *fit);
 
 #endif
