@@ -50,6 +50,7 @@ struct fleet {
 	bool start_ok;            /* every rank passed ST_START */
 	bool broken;              /* a collective gave up after a signal: none is tried again */
 	uint64_t stop_ns;         /* CLOCK_MONOTONIC when a wait first saw the stop signal */
+	const volatile sig_atomic_t *stop; /* the run's stop flag (fleet_begin's @stop), never NULL */
 	bool dry;
 	double start_rt, offset_s, rtt_s;
 	struct engine_ctl ctl, *inner;
@@ -113,7 +114,7 @@ static bool fleet_wait(struct fleet *f, MPI_Request *rq)
 		if (done)
 			return true;
 		now = mono_ns();
-		if (gen_stop) {
+		if (*f->stop) {
 			if (!f->stop_ns)
 				f->stop_ns = now;
 			if (now - f->stop_ns > FLEET_STOP_WAIT_NS) {
@@ -542,8 +543,10 @@ bool fleet_nic_leader(const struct fleet *f)
 	return !f || f->node_rank == 0;
 }
 
-int fleet_begin(struct fleet **fp, struct gen_profile *prof, bool json_iperf3)
+int fleet_begin(struct fleet **fp, struct gen_profile *prof, bool json_iperf3,
+		const volatile sig_atomic_t *stop)
 {
+	static const volatile sig_atomic_t never;
 	struct fleet *f = calloc(1, sizeof(*f));
 	char msg[1024] = "";
 	int ret, first;
@@ -553,6 +556,7 @@ int fleet_begin(struct fleet **fp, struct gen_profile *prof, bool json_iperf3)
 		fprintf(stderr, "zcgen: out of memory\n");
 		return EXIT_RUN_FAILED;
 	}
+	f->stop = stop ? stop : &never;
 	if (MPI_Init(NULL, NULL) != MPI_SUCCESS) {
 		fprintf(stderr, "zcgen: started by mpirun, but MPI_Init failed\n");
 		free(f);
@@ -663,7 +667,7 @@ out:
 		if (f->rank == 0)
 			fprintf(f->out0, "zcgen: fleet: the ranks did not all answer within %llu ms of %s "
 				"(a rank is gone?): stopped before any data\n",
-				FLEET_STOP_WAIT_NS / 1000000, stopsig_name(gen_stop));
+				FLEET_STOP_WAIT_NS / 1000000, stopsig_name(*f->stop));
 		abandon(oks);
 		abandon(lens);
 		abandon(offs);
@@ -796,13 +800,13 @@ static int ctl_start(struct engine_ctl *ctl)
 	if (!fleet_wait(f, &rq)) {
 broken:
 		snprintf(ctl->err, sizeof(ctl->err), "the fleet stopped before any data: the ranks did "
-			 "not all answer after %s", stopsig_name(gen_stop));
+			 "not all answer after %s", stopsig_name(*f->stop));
 		return -ECANCELED;
 	}
 	ts.tv_sec = (time_t)wire[0];
 	ts.tv_nsec = (long)wire[1];
 	/* a stop during the wait: the engine sees it at once and ends the run (nothing sent) */
-	startat_sleep(&ts, &gen_stop);
+	startat_sleep(&ts, f->stop);
 	if (f->inner && (ret = f->inner->start(f->inner))) {
 		snprintf(ctl->err, sizeof(ctl->err), "%s", f->inner->err);
 		return ret;
@@ -1096,7 +1100,7 @@ broken:
 		if (f->rank == 0) {
 			fprintf(f->out0, "zcgen: fleet: the ranks did not all answer within %llu ms of %s (a "
 				"rank is gone: Open MPI ends the job when one dies): the report is rank 0's "
-				"own\n", FLEET_STOP_WAIT_NS / 1000000, stopsig_name(gen_stop));
+				"own\n", FLEET_STOP_WAIT_NS / 1000000, stopsig_name(*f->stop));
 			fflush(f->out0);
 		}
 		abandon(rows);
