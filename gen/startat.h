@@ -31,7 +31,7 @@ static inline double startat_seconds(const struct timespec *at)
 
 /**
  * startat_sleep() - sleep until @at on CLOCK_REALTIME
- * @stop: non-zero ends the wait early (gen_stop); may be NULL
+ * @stop: non-zero ends the wait early (the run's stop flag); may be NULL
  *
  * A signal interrupts the sleep (stopsig_install without SA_RESTART), so a
  * stop is seen at once. A clock stepped meanwhile moves the wake-up with it
