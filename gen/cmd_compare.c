@@ -11,7 +11,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <jansson.h>
@@ -22,7 +21,9 @@
 #include "gen/report_compare.h"
 #include "gen/cpustat.h"
 #include "gen/calib.h"
-#include "nic/nic.h"
+#include "gen/labrun.h"
+#include "gen/spawn.h"
+#include "gen/stopsig.h"
 
 #define CMP_SERVER_PORT 5301        /* beside iperf3's 5201, which the lab's sinks hold */
 #define CMP_SERVER_PORTS 20         /* tried from CMP_SERVER_PORT on when busy */
@@ -86,23 +87,12 @@ struct cmp_setup {
 	char iperf3[4096];
 	bool lab;
 	struct lab_info li;
-	bool lab_made;
 	pid_t server;               /* our iperf3 -s (lab), 0 none */
 	char dir[64];               /* temporary directory for the tools' output */
 	bool nic_off;               /* --no-nic passed to the zcgen run */
 };
 
 static void server_cpus(struct cmp_setup *s);
-
-static volatile sig_atomic_t cmp_stop;
-static volatile pid_t cmp_child;
-
-static void on_signal(int sig)
-{
-	cmp_stop = sig;
-	if (cmp_child > 0)
-		kill(cmp_child, sig);
-}
 
 static int parse_args(int argc, char **argv, struct cmp_opts *o)
 {
@@ -260,19 +250,33 @@ static int join_netns(const char *name)
 	return ret;
 }
 
-/* In a child: stdout to @out, stderr to @err (the same file if equal), stdin from /dev/null. */
-static void child_output(const char *out, const char *err)
-{
-	int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	int fe = strcmp(out, err) ? open(err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : fd;
-	int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+/* A child's output: stdout to @out, stderr to @err (the same file if equal), stdin from /dev/null. */
+struct child_fds {
+	int in, out, err;
+};
 
-	if (fd >= 0)
-		dup2(fd, STDOUT_FILENO);
-	if (fe >= 0)
-		dup2(fe, STDERR_FILENO);
-	if (nul >= 0)
-		dup2(nul, STDIN_FILENO);
+static void child_fds_open(struct child_fds *c, const char *out, const char *err)
+{
+	c->out = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	c->err = strcmp(out, err) ? open(err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : c->out;
+	c->in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+static void child_fds_close(struct child_fds *c)
+{
+	if (c->err >= 0 && c->err != c->out)
+		close(c->err);
+	if (c->out >= 0)
+		close(c->out);
+	if (c->in >= 0)
+		close(c->in);
+}
+
+static void child_fds_spawn(const struct child_fds *c, struct spawn *sp)
+{
+	sp->in = c->in;
+	sp->out = c->out;
+	sp->err = c->err;
 }
 
 /* Is @pid listening on TCP @port (its namespace's /proc/PID/net/tcp{,6})? */
@@ -300,29 +304,34 @@ static bool listening(pid_t pid, unsigned port)
 	return found;
 }
 
+/* SIGTERM, up to 2 s for it to finish, then SIGKILL. */
 static void server_stop(struct cmp_setup *s)
 {
-	int st;
-
 	if (s->server <= 0)
 		return;
-	kill(s->server, SIGTERM);
-	for (int i = 0; i < 40; i++) {
-		if (waitpid(s->server, &st, WNOHANG) == s->server) {
-			s->server = 0;
-			return;
-		}
-		usleep(50000);
-	}
-	kill(s->server, SIGKILL);
-	waitpid(s->server, &st, 0);
+	spawn_stop(s->server, SIGTERM, 2000, NULL, NULL, NULL);
 	s->server = 0;
 }
 
+/* In the server's child: into the receiving namespace, on the CPUs the queues leave free. */
+static int server_setup(void *arg)
+{
+	const struct cmp_setup *s = arg;
+	int ret = join_netns(s->li.rx_netns);
+
+	if (ret) {
+		fprintf(stderr, "cannot join %s: %s\n", s->li.rx_netns, strerror(-ret));
+		return 126;
+	}
+	if (CPU_COUNT(&s->server_set))
+		(void)sched_setaffinity(0, sizeof(s->server_set), &s->server_set);
+	return 0;
+}
+
 /*
- * One `iperf3 -s -p PORT` in the lab's receiving namespace: forked, setns,
- * execv with an argument vector. Ready when it listens; a port in use moves
- * on to the next one.
+ * One `iperf3 -s -p PORT` in the lab's receiving namespace: a child that
+ * joins it and execs with an argument vector. Ready when it listens; a
+ * port in use moves on to the next one.
  */
 static int server_start(struct cmp_setup *s, char *err, size_t errlen)
 {
@@ -332,40 +341,35 @@ static int server_start(struct cmp_setup *s, char *err, size_t errlen)
 	for (unsigned port = CMP_SERVER_PORT; port < CMP_SERVER_PORT + CMP_SERVER_PORTS; port++) {
 		char portstr[8];
 		char *const argv[] = { s->iperf3, "-s", "-p", portstr, NULL };
-		pid_t parent = getpid();
-		int st;
+		struct spawn sp = SPAWN_INIT;
+		struct child_fds fds;
+		int st, ret;
 
 		snprintf(portstr, sizeof(portstr), "%u", port);
-		s->server = fork();
-		if (s->server < 0) {
-			snprintf(err, errlen, "fork: %s", strerror(errno));
-			return -errno;
-		}
-		if (s->server == 0) {
-			/* own group: a ^C reaches compare, which stops the server itself */
-			setpgid(0, 0);
-			prctl(PR_SET_PDEATHSIG, SIGKILL);
-			if (getppid() != parent)
-				_exit(127);
-			child_output(log, log);
-			if (join_netns(s->li.rx_netns)) {
-				fprintf(stderr, "cannot join %s: %s\n", s->li.rx_netns, strerror(errno));
-				_exit(126);
-			}
-			signal(SIGPIPE, SIG_DFL);
-			if (CPU_COUNT(&s->server_set))
-				(void)sched_setaffinity(0, sizeof(s->server_set), &s->server_set);
-			execv(s->iperf3, argv);
-			fprintf(stderr, "cannot run %s: %s\n", s->iperf3, strerror(errno));
-			_exit(127);
+		child_fds_open(&fds, log, log);
+		child_fds_spawn(&fds, &sp);
+		sp.exe = s->iperf3;
+		sp.argv = argv;
+		sp.setup = server_setup;
+		sp.arg = s;
+		sp.own_group = true; /* a ^C reaches compare, which stops the server itself */
+		sp.death_sig = SIGKILL;
+		ret = spawn_child(&sp, &s->server);
+		child_fds_close(&fds);
+		if (ret) {
+			s->server = 0;
+			snprintf(err, errlen, "cannot start the iperf3 server: %s", strerror(-ret));
+			return ret;
 		}
 		for (int i = 0; i < 100; i++) {
 			if (listening(s->server, port)) {
 				s->port = port;
 				return 0;
 			}
-			if (waitpid(s->server, &st, WNOHANG) == s->server)
+			if (spawn_poll(s->server, &st) == 1) {
+				s->server = 0;
 				break;
+			}
 			usleep(50000);
 		}
 		server_stop(s);
@@ -401,56 +405,64 @@ static bool rx_counter(const struct cmp_setup *s, uint64_t *out)
 }
 
 /*
- * Run one child to completion: fork, @setup_child in it, exec; wait with a
- * deadline (then SIGTERM, SIGKILL). Return: its exit status, 128+signal, or
- * -errno when it could not start.
+ * Run one child to completion: set up (the lab entered, iperf3 pinned),
+ * exec; wait with a deadline (then SIGTERM, SIGKILL). Return: its exit
+ * status, 128+signal, or -errno when it could not start.
  */
 enum tool { TOOL_ZCGEN, TOOL_IPERF3 };
+
+struct tool_child {
+	const struct cmp_setup *s;
+	enum tool t;
+};
+
+/* In the tool's child (its stderr is the tool's log): into the lab, iperf3 on the queues' CPUs. */
+static int tool_setup(void *arg)
+{
+	const struct tool_child *c = arg;
+	const struct cmp_setup *s = c->s;
+	char msg[512];
+
+	if (s->lab && lab_enter(&s->li, msg, sizeof(msg))) {
+		fprintf(stderr, "lab: %s\n", msg);
+		return 126;
+	}
+	if (c->t == TOOL_IPERF3 && sched_setaffinity(0, sizeof(s->cpuset), &s->cpuset))
+		fprintf(stderr, "note: cannot pin iperf3 to CPUs %s: %s\n", s->cpus, strerror(errno));
+	return 0;
+}
 
 static int run_child(const struct cmp_setup *s, enum tool t, const struct cmp_argv *a,
 		     const char *out, const char *errout, unsigned deadline_s)
 {
+	struct tool_child c = { .s = s, .t = t };
+	struct spawn sp = SPAWN_INIT;
+	struct child_fds fds;
 	struct timespec t0, now;
 	bool termed = false;
 	pid_t pid;
-	int st;
+	int st, ret;
 
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		char msg[512];
-
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		child_output(out, errout);
-		signal(SIGPIPE, SIG_DFL);
-		if (s->lab && lab_enter(&s->li, msg, sizeof(msg))) {
-			fprintf(stderr, "lab: %s\n", msg);
-			_exit(126);
-		}
-		if (t == TOOL_IPERF3) {
-			if (sched_setaffinity(0, sizeof(s->cpuset), &s->cpuset))
-				fprintf(stderr, "note: cannot pin iperf3 to CPUs %s: %s\n", s->cpus,
-					strerror(errno));
-			execv(s->iperf3, a->v);
-		} else {
-			execv("/proc/self/exe", a->v);
-		}
-		fprintf(stderr, "cannot run %s: %s\n", t == TOOL_IPERF3 ? s->iperf3 : "zcgen",
-			strerror(errno));
-		_exit(127);
-	}
-	cmp_child = pid;
+	child_fds_open(&fds, out, errout);
+	child_fds_spawn(&fds, &sp);
+	sp.exe = t == TOOL_IPERF3 ? s->iperf3 : NULL;
+	sp.argv = a->v;
+	sp.setup = tool_setup;
+	sp.arg = &c;
+	sp.death_sig = SIGTERM;
+	sp.forward = true; /* a ^C stops the tool too, which then ends as it does on its own */
+	ret = spawn_child(&sp, &pid);
+	child_fds_close(&fds);
+	if (ret)
+		return ret;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
-		pid_t r = waitpid(pid, &st, WNOHANG);
-
-		if (r == pid)
+		ret = spawn_poll(pid, &st);
+		if (ret == 1)
 			break;
-		if (r < 0 && errno != EINTR) {
-			cmp_child = 0;
-			return -errno;
+		if (ret < 0) {
+			stopsig_forward(0);
+			return ret;
 		}
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (now.tv_sec - t0.tv_sec > (time_t)deadline_s + (termed ? 3 : 0)) {
@@ -461,10 +473,7 @@ static int run_child(const struct cmp_setup *s, enum tool t, const struct cmp_ar
 		}
 		usleep(20000);
 	}
-	cmp_child = 0;
-	if (WIFSIGNALED(st))
-		return 128 + WTERMSIG(st);
-	return WEXITSTATUS(st);
+	return spawn_exit_code(st);
 }
 
 /* One tool, one repeat: CPU and receiver counters around the child, then its JSON. */
@@ -573,22 +582,10 @@ static void zcgen_argv(const struct cmp_opts *o, const struct cmp_setup *s, stru
 /* --lab: fit queues and CPUs to this machine as a --lab run does; the target is ours. */
 static void lab_fit(struct gen_profile *prof)
 {
-	cpu_set_t set;
-	unsigned allowed;
+	struct lab_fit fit;
 
-	if (sched_getaffinity(0, sizeof(set), &set))
-		return;
-	allowed = (unsigned)CPU_COUNT(&set);
-	if (prof->queues > allowed) {
-		printf("lab: queues %u -> %u (the CPUs this process may use)\n", prof->queues, allowed);
-		prof->queues = allowed;
-	}
-	for (unsigned i = 0; i < prof->n_cpus; i++)
-		if (prof->cpus[i] >= CPU_SETSIZE || !CPU_ISSET(prof->cpus[i], &set)) {
-			printf("lab: cpus -> the CPUs this process may use\n");
-			prof->n_cpus = 0;
-			break;
-		}
+	if (!labrun_fit(prof, true, &fit))
+		labrun_fit_say(&fit);
 }
 
 /* Profile, overrides, checks; then everything both tools need. */
@@ -716,8 +713,7 @@ int cmd_compare(int argc, char **argv)
 	struct cmp_run *z = NULL, *p = NULL;
 	struct cmp_argv *za = NULL, *pa = NULL;
 	struct cmp_iperf3_args ia;
-	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term, old_hup;
-	struct lab_cfg lc;
+	struct labrun lr;
 	struct report_compare rep;
 	struct report_compare_env env;
 	json_t *j = NULL;
@@ -725,7 +721,7 @@ int cmd_compare(int argc, char **argv)
 	unsigned done = 0;
 	int rc, ret;
 
-	lab_cfg_init(&lc);
+	labrun_init(&lr, "zcgen compare", EXIT_RUN_FAILED);
 	rc = parse_args(argc, argv, &o);
 	if (rc == EXIT_OK + 100)
 		return EXIT_OK;
@@ -766,22 +762,25 @@ int cmd_compare(int argc, char **argv)
 		s.dir[0] = '\0';
 		goto out;
 	}
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
-	sigaction(SIGHUP, &sa, &old_hup); /* a closed terminal: the lab is taken down too */
-	signal(SIGPIPE, SIG_IGN);
+	/* SIGINT/SIGTERM/SIGHUP (a closed terminal) noted from here: the lab is taken down too */
+	stopsig_install(false);
 
 	if (o.lab) {
-		lc.queues = s.prof->queues;
-		lc.sink = false; /* the iperf3 server is the receiver */
-		ret = lab_up(&lc, &s.li, err, sizeof(err));
+		lr.cfg.queues = s.prof->queues;
+		lr.cfg.sink = false; /* the iperf3 server is the receiver */
+		ret = labrun_up(&lr, err, sizeof(err));
 		if (ret) {
 			fprintf(stderr, "zcgen compare: lab: %s\n", err[0] ? err : strerror(-ret));
 			rc = ret == -EPERM ? EXIT_USAGE : EXIT_RUN_FAILED;
-			goto out_sig;
+			goto out;
 		}
-		s.lab_made = !s.li.reused;
+		s.li = lr.info;
+		if (gen_stop) {
+			fprintf(stderr, "zcgen compare: stopped by %s during lab up: %s; nothing was "
+				"run\n", stopsig_name(gen_stop), s.li.reused ?
+				"the lab that was up stays" : "the lab is taken down");
+			goto out_lab;
+		}
 		snprintf(s.host, sizeof(s.host), "%s", s.li.rx_ipv4);
 		if (server_start(&s, err, sizeof(err))) {
 			fprintf(stderr, "zcgen compare: %s\n", err);
@@ -811,7 +810,7 @@ int cmd_compare(int argc, char **argv)
 	printf("iperf3: %s (pinned to CPUs %s)\n", err, s.cpus);
 	fflush(stdout);
 
-	for (unsigned i = 0; i < o.repeat && !cmp_stop; i++) {
+	for (unsigned i = 0; i < o.repeat && !gen_stop; i++) {
 		/* odd repeats zcgen first, even ones iperf3 first: a drifting machine favours neither */
 		enum tool order[2] = { TOOL_ZCGEN, TOOL_IPERF3 };
 		bool ok = true;
@@ -820,7 +819,7 @@ int cmd_compare(int argc, char **argv)
 			order[0] = TOOL_IPERF3;
 			order[1] = TOOL_ZCGEN;
 		}
-		for (int k = 0; k < 2 && ok && !cmp_stop; k++) {
+		for (int k = 0; k < 2 && ok && !gen_stop; k++) {
 			struct cmp_run *r = order[k] == TOOL_ZCGEN ? &z[i] : &p[i];
 
 			if (i || k)
@@ -829,14 +828,14 @@ int cmd_compare(int argc, char **argv)
 			if (run_tool(&s, order[k], order[k] == TOOL_ZCGEN ? za : pa, r, err,
 				     sizeof(err))) {
 				/* a tool stopped by our SIGINT is not a failure: the repeat is dropped */
-				if (!cmp_stop)
+				if (!gen_stop)
 					fprintf(stderr, "zcgen compare: repeat %u: %s\n", i + 1, err);
 				ok = false;
 			}
 		}
-		if (!ok && !cmp_stop)
+		if (!ok && !gen_stop)
 			goto out_server;
-		if (cmp_stop)
+		if (gen_stop)
 			break;
 		done++;
 		report_compare_repeat(stdout, i, o.repeat, &z[i], &p[i]);
@@ -864,8 +863,8 @@ int cmd_compare(int argc, char **argv)
 		if (o.json)
 			j = report_compare_json(&rep, &env);
 	}
-	rc = cmp_stop ? EXIT_RUN_FAILED : EXIT_OK;
-	if (cmp_stop)
+	rc = gen_stop ? EXIT_RUN_FAILED : EXIT_OK;
+	if (gen_stop)
 		fprintf(stderr, "zcgen compare: interrupted: the figures cover %u of %u repeats\n",
 			done, o.repeat);
 	if (o.json) {
@@ -879,12 +878,8 @@ int cmd_compare(int argc, char **argv)
 out_server:
 	server_stop(&s);
 out_lab:
-	if (s.lab_made && lab_down(&lc, err, sizeof(err)))
+	if (labrun_down(&lr, err, sizeof(err)))
 		fprintf(stderr, "zcgen compare: lab: could not take the lab down: %s\n", err);
-out_sig:
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
-	sigaction(SIGHUP, &old_hup, NULL);
 out:
 	cleanup_dir(&s);
 	for (unsigned i = 0; z && p && i < o.repeat; i++) {

@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include "gen/gen.h"
 #include "gen/cmd.h"
+#include "gen/labrun.h"
 #include "gen/stopsig.h"
 #include "nic/nic.h"
 
@@ -406,7 +407,7 @@ int cmd_lab(int argc, char **argv)
 		fputs(lab_usage, stdout);
 		return EXIT_OK;
 	}
-	lab_cfg_init(&cfg);
+	labrun_cfg_init(&cfg); /* zcgen sink as the lab's sink */
 	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
 		if (strcmp(argv[1], subs[i].name))
 			continue;

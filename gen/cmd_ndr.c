@@ -11,7 +11,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <jansson.h>
 #include "gen/gen.h"
@@ -22,7 +21,8 @@
 #include "gen/iperf3run.h"
 #include "gen/ndr.h"
 #include "gen/report_ndr.h"
-#include "nic/nic.h"
+#include "gen/labrun.h"
+#include "gen/stopsig.h"
 
 _Static_assert(NDR_MAX_SIZES <= EXPECT_MAX_NDR_SIZES, "a min_ndr_fps miss per size must fit");
 /* Ethernet: header 14 + FCS 4 (the L1 extra: gen/report_ndr.h) */
@@ -70,15 +70,6 @@ struct ndr_opts {
 	unsigned nov;
 };
 
-/* --lab: the child that runs the search inside the lab; 0 in that child */
-static pid_t ndr_child;
-
-static void on_signal(int sig)
-{
-	gen_stop = sig;
-	if (ndr_child > 0)
-		kill(ndr_child, sig);
-}
 
 static int parse_list(const char *s, double *v, unsigned max, unsigned *n, double lo, double hi)
 {
@@ -304,7 +295,6 @@ static int ndr_run(const struct ndr_opts *o, const struct gen_profile *base, boo
 {
 	struct ndr_size *szs = calloc(o->nframes, sizeof(*szs));
 	struct engine_plan *plan = calloc(1, sizeof(*plan));
-	struct sigaction sa = { .sa_handler = on_signal };
 	struct expect_result ex;
 	struct report_ndr rep;
 	char err[600];
@@ -315,10 +305,8 @@ static int ndr_run(const struct ndr_opts *o, const struct gen_profile *base, boo
 		fprintf(stderr, "zcgen ndr: out of memory\n");
 		goto out;
 	}
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	/* a stop ends the trial in progress (EINTR, no SA_RESTART); no further trial starts */
+	stopsig_install(false);
 	if (engine_prepare(base, plan, err, sizeof(err))) {
 		fprintf(stderr, "zcgen ndr: %s\n", err);
 		rc = EXIT_USAGE;
@@ -394,85 +382,72 @@ out:
 	return rc;
 }
 
+struct lab_work {
+	const struct ndr_opts *o;
+	struct gen_profile *prof;
+};
+
+/* In the lab runner's child, inside the lab: the search. */
+static int lab_work(void *arg)
+{
+	struct lab_work *w = arg;
+
+	return ndr_run(w->o, w->prof, true);
+}
+
 /* --lab: bring the lab up (or reuse it), search from inside it in a child, take it down. */
 static int ndr_lab(const struct ndr_opts *o, struct gen_profile *prof)
 {
-	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
-	struct lab_cfg lc;
-	struct lab_info li = { 0 };
-	cpu_set_t set;
+	struct labrun lr;
+	struct lab_info *li = &lr.info;
+	struct lab_work w = { .o = o, .prof = prof };
+	struct lab_fit fit;
 	char msg[512];
 	int ret, status, rc = EXIT_RUN_FAILED;
 
-	if (sched_getaffinity(0, sizeof(set), &set))
+	if (labrun_fit(prof, true, &fit))
 		return EXIT_RUN_FAILED;
-	if (prof->queues > (unsigned)CPU_COUNT(&set)) {
-		printf("lab: queues %u -> %u (the CPUs this process may use)\n", prof->queues,
-		       (unsigned)CPU_COUNT(&set));
-		prof->queues = (unsigned)CPU_COUNT(&set);
-	}
-	for (unsigned i = 0; i < prof->n_cpus; i++)
-		if (prof->cpus[i] >= CPU_SETSIZE || !CPU_ISSET(prof->cpus[i], &set)) {
-			printf("lab: cpus -> the CPUs this process may use\n");
-			prof->n_cpus = 0;
-			break;
-		}
-	lab_cfg_init(&lc);
-	lc.queues = prof->queues;
-	lc.sink = true;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
-	ret = lab_up(&lc, &li, msg, sizeof(msg));
+	labrun_fit_say(&fit);
+	labrun_init(&lr, "zcgen ndr", EXIT_RUN_FAILED);
+	lr.cfg.queues = prof->queues;
+	lr.cfg.sink = true;
+	ret = labrun_up(&lr, msg, sizeof(msg));
 	if (ret) {
 		fprintf(stderr, "zcgen ndr: lab: %s\n", msg[0] ? msg : strerror(-ret));
 		rc = ret == -EPERM || ret == -EINVAL ? EXIT_USAGE : EXIT_RUN_FAILED;
 		goto out;
 	}
-	printf("lab: %s %s (%s) -> %s %s (%s), %u queues%s\n", li.tx_netns, li.tx_dev, li.tx_ipv4,
-	       li.rx_netns, li.rx_dev, li.rx_ipv4, li.queues, li.reused ? ", reused" : "");
-	if (!li.sink_udp_port) {
+	if (gen_stop) {
+		fprintf(stderr, "zcgen ndr: stopped by %s during lab up: %s; nothing was sent\n",
+			stopsig_name(gen_stop), li->reused ? "the lab that was up stays" :
+			"the lab is taken down");
+		goto out_down;
+	}
+	printf("lab: %s %s (%s) -> %s %s (%s), %u queues%s\n", li->tx_netns, li->tx_dev, li->tx_ipv4,
+	       li->rx_netns, li->rx_dev, li->rx_ipv4, li->queues, li->reused ? ", reused" : "");
+	if (!li->sink_udp_port) {
 		fprintf(stderr, "zcgen ndr: lab: no sink is running in %s (see zcgen lab status)\n",
-			li.rx_netns);
+			li->rx_netns);
 		goto out_down;
 	}
-	snprintf(prof->host, sizeof(prof->host), "%s", li.rx_ipv4);
-	prof->port = li.sink_udp_port;
-	if (gen_stop)
-		goto out_down;
-	fflush(stdout);
-	fflush(stderr);
-	ndr_child = fork();
-	if (ndr_child < 0) {
-		fprintf(stderr, "zcgen ndr: fork: %s\n", strerror(errno));
+	snprintf(prof->host, sizeof(prof->host), "%s", li->rx_ipv4);
+	prof->port = li->sink_udp_port;
+	ret = labrun_run(&lr, lab_work, &w, &status);
+	if (ret) {
+		fprintf(stderr, "zcgen ndr: cannot start the search in the lab: %s\n", strerror(-ret));
 		goto out_down;
 	}
-	if (ndr_child == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		if (lab_enter(&li, msg, sizeof(msg))) {
-			fprintf(stderr, "zcgen ndr: lab: %s\n", msg);
-			_exit(EXIT_RUN_FAILED);
-		}
-		rc = ndr_run(o, prof, true);
-		fflush(stdout);
-		_exit(rc);
-	}
-	while (waitpid(ndr_child, &status, 0) < 0 && errno == EINTR)
-		;
-	ndr_child = 0;
 	rc = WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_RUN_FAILED;
 	if (WIFSIGNALED(status))
 		fprintf(stderr, "zcgen ndr: the search in the lab died of signal %d\n", WTERMSIG(status));
 out_down:
-	if (!li.reused && lab_down(&lc, msg, sizeof(msg))) {
+	if (labrun_down(&lr, msg, sizeof(msg))) {
 		fprintf(stderr, "zcgen ndr: lab: could not take the lab down: %s\n", msg);
 		rc = EXIT_RUN_FAILED;
 	}
 out:
 	if (gen_stop)
 		rc = EXIT_RUN_FAILED;
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
 	return rc;
 }
 

@@ -14,7 +14,6 @@
 #include <unistd.h>
 #include <fcntl.h>
 #include <time.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <jansson.h>
@@ -25,7 +24,9 @@
 #include "gen/cpustat.h"
 #include "gen/expect_eval.h"
 #include "gen/offload.h"
+#include "gen/labrun.h"
 #include "gen/report_offload.h"
+#include "gen/spawn.h"
 #include "gen/stopsig.h"
 #include "nic/nic.h"
 
@@ -219,32 +220,29 @@ static uint16_t sink_port(const struct oc_sink *k)
 	return port > 0 && port < 65536 ? (uint16_t)port : 0;
 }
 
-/* Wait up to @ms for the sink to exit; Return: true when it did (@status set). */
-static bool sink_wait(pid_t pid, unsigned ms, int *status)
+/* Has the sink exited (@status set)? ECHILD counts as exited: nothing is left to wait for. */
+static bool sink_exited(pid_t pid, int *status)
 {
-	uint64_t end = now_ms() + ms;
+	int r = spawn_poll(pid, status);
 
-	do {
-		pid_t r = waitpid(pid, status, WNOHANG);
-
-		if (r == pid || (r < 0 && errno == ECHILD))
-			return true;
-		sleep_ms(10);
-	} while (now_ms() < end);
-	return false;
+	return r == 1 || r == -ECHILD;
 }
 
 /* Stop it for good, whatever state it is in. */
 static void sink_kill(struct oc_sink *k)
 {
-	int status;
-
 	if (k->pid <= 0)
 		return;
-	kill(k->pid, SIGKILL);
-	while (waitpid(k->pid, &status, 0) < 0 && errno == EINTR)
-		;
+	spawn_stop(k->pid, SIGKILL, 0, NULL, NULL, NULL);
 	k->pid = 0;
+}
+
+/* In the sink's child: into the lab's receiving namespace (its stderr is the log). */
+static int sink_setup(void *arg)
+{
+	const struct oc *oc = arg;
+
+	return setns(oc->o->rx_nsfd, CLONE_NEWNET) < 0 ? 126 : 0;
 }
 
 /*
@@ -260,9 +258,9 @@ static int sink_begin(struct oc *oc, struct oc_sink *k, char *err, size_t len)
 	char *const argv[] = { "zcgen", "sink", "--listen", listen, "--protocol", "both", "--verify",
 			       "--quiet", "--interval", "0", "--queues", workers, "--duration", dur,
 			       "--json", k->json, NULL };
-	pid_t parent = getpid();
+	struct spawn sp = SPAWN_INIT;
 	uint64_t end;
-	int logfd, nullfd, status;
+	int logfd, nullfd, status, ret;
 
 	memset(k, 0, sizeof(*k));
 	snprintf(k->log, sizeof(k->log), "%s/sink.log", oc->tmpdir);
@@ -277,29 +275,24 @@ static int sink_begin(struct oc *oc, struct oc_sink *k, char *err, size_t len)
 		snprintf(err, len, "%s: %s", k->log, strerror(errno));
 		goto out_fds;
 	}
-	k->pid = fork();
-	if (k->pid < 0) {
-		snprintf(err, len, "fork: %s", strerror(errno));
+	sp.argv = argv;
+	sp.in = nullfd;
+	sp.out = sp.err = logfd;
+	sp.setup = sink_setup;
+	sp.arg = oc;
+	sp.own_group = true;
+	sp.death_sig = SIGTERM;
+	ret = spawn_child(&sp, &k->pid);
+	if (ret) {
+		snprintf(err, len, "cannot start the receiver: %s", strerror(-ret));
 		k->pid = 0;
 		goto out_fds;
-	}
-	if (k->pid == 0) {
-		setpgid(0, 0);
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		if (getppid() != parent)
-			_exit(127);
-		signal(SIGPIPE, SIG_DFL); /* an ignored signal would survive exec */
-		if (setns(oc->o->rx_nsfd, CLONE_NEWNET) < 0 || dup2(nullfd, 0) < 0 || dup2(logfd, 1) < 0 ||
-		    dup2(logfd, 2) < 0)
-			_exit(126);
-		execv("/proc/self/exe", argv);
-		_exit(127);
 	}
 	close(logfd);
 	close(nullfd);
 	end = now_ms() + OC_SINK_WAIT_MS;
 	while (!(k->port = sink_port(k))) {
-		if (sink_wait(k->pid, 10, &status)) {
+		if (sink_exited(k->pid, &status)) {
 			k->pid = 0;
 			sink_said(k, out, sizeof(out));
 			snprintf(err, len, "the receiver (zcgen sink --verify) exited: %.150s",
@@ -313,6 +306,7 @@ static int sink_begin(struct oc *oc, struct oc_sink *k, char *err, size_t len)
 				 "within %d ms", listen, OC_SINK_WAIT_MS);
 			return -ETIMEDOUT;
 		}
+		sleep_ms(10);
 	}
 	return 0;
 out_fds:
@@ -336,19 +330,20 @@ static int sink_end(struct oc_sink *k, struct offload_sample *s)
 	json_error_t je;
 	json_t *root, *t;
 	char out[300];
-	int status = 0;
+	int status = 0, ret;
 
 	if (k->pid <= 0)
 		return -ECHILD;
 	sleep_ms(OC_SINK_SETTLE_MS);
-	kill(k->pid, SIGTERM);
-	if (!sink_wait(k->pid, OC_SINK_STOP_MS, &status)) {
-		sink_kill(k);
+	ret = spawn_stop(k->pid, SIGTERM, OC_SINK_STOP_MS, &status, NULL, NULL);
+	k->pid = 0;
+	if (ret == 0) {
 		snprintf(s->rx_error, sizeof(s->rx_error), "the receiver did not stop within %d ms",
 			 OC_SINK_STOP_MS);
 		return -ETIMEDOUT;
 	}
-	k->pid = 0;
+	if (ret < 0) /* reaped by someone else: as before, an exit without a status */
+		status = 0;
 	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
 		sink_said(k, out, sizeof(out));
 		snprintf(s->rx_error, sizeof(s->rx_error), "the receiver ended with status %d%s%.150s",
@@ -764,44 +759,58 @@ out:
 	return rc;
 }
 
-static pid_t oc_child;
+struct lab_work {
+	struct gen_profile *prof;
+	struct oc_opts *o;
+	const char *dev;
+};
 
-static void oc_forward(int sig)
+/* In the lab runner's child, inside the lab: the check. */
+static int lab_work(void *arg)
 {
-	if (oc_child > 0)
-		kill(oc_child, sig);
+	struct lab_work *w = arg;
+
+	return check_dev(w->prof, w->o, w->dev);
 }
 
 /* --lab: as `zcgen run --lab`: the lab up (or reused), the check in its sending namespace. */
 static int check_lab(struct gen_profile *prof, const struct oc_opts *opts)
 {
 	struct oc_opts lo = *opts, *o = &lo;
-	struct lab_cfg lc;
-	struct lab_info li = { 0 };
-	cpu_set_t set;
+	struct labrun lr;
+	struct lab_info *li = &lr.info;
+	struct lab_work w = { .prof = prof, .o = o };
+	struct lab_fit fit;
 	char msg[512], nspath[PATH_MAX];
-	int status = 0, rc;
+	int status = 0, rc, ret;
 
-	if (!sched_getaffinity(0, sizeof(set), &set) && prof->queues > (unsigned)CPU_COUNT(&set)) {
-		printf("lab: queues %u -> %u (the CPUs this process may use)\n", prof->queues,
-		       (unsigned)CPU_COUNT(&set));
-		prof->queues = (unsigned)CPU_COUNT(&set);
-	}
-	lab_cfg_init(&lc);
-	lc.queues = prof->queues;
+	if (!labrun_fit(prof, false, &fit))
+		labrun_fit_say(&fit);
+	labrun_init(&lr, "zcgen", EXIT_USAGE);
+	lr.cfg.queues = prof->queues;
 	/* without --dest, each run has a verifying sink of its own: the lab's is not needed */
-	lc.sink = false;
-	if (lab_up(&lc, &li, msg, sizeof(msg))) {
+	lr.cfg.sink = false;
+	if (labrun_up(&lr, msg, sizeof(msg))) {
 		fprintf(stderr, "zcgen: lab: %s\n", msg[0] ? msg : "cannot build the lab");
-		return EXIT_USAGE;
+		if (gen_stop)
+			fprintf(stderr, "zcgen: offload-check: stopped by %s during lab up; no lab is "
+				"left\n", stopsig_name(gen_stop));
+		return gen_stop ? EXIT_RUN_FAILED : EXIT_USAGE;
 	}
-	printf("lab: %s %s -> %s %s, %u queues%s\n", li.tx_netns, li.tx_dev, li.rx_netns, li.rx_ipv4,
-	       li.queues, li.reused ? ", reused" : "");
+	if (gen_stop) {
+		fprintf(stderr, "zcgen: offload-check: stopped by %s during lab up: %s; nothing was "
+			"changed\n", stopsig_name(gen_stop), li->reused ? "the lab that was up stays" :
+			"the lab is taken down");
+		rc = EXIT_RUN_FAILED;
+		goto out_down;
+	}
+	printf("lab: %s %s -> %s %s, %u queues%s\n", li->tx_netns, li->tx_dev, li->rx_netns, li->rx_ipv4,
+	       li->queues, li->reused ? ", reused" : "");
 	if (!o->dest) {
-		snprintf(prof->host, sizeof(prof->host), "%s", li.rx_ipv4);
-		snprintf(o->rx_host, sizeof(o->rx_host), "%s", li.rx_ipv4);
+		snprintf(prof->host, sizeof(prof->host), "%s", li->rx_ipv4);
+		snprintf(o->rx_host, sizeof(o->rx_host), "%s", li->rx_ipv4);
 		prof->port = 0; /* each run's sink picks a free port */
-		snprintf(nspath, sizeof(nspath), "/run/netns/%s", li.rx_netns);
+		snprintf(nspath, sizeof(nspath), "/run/netns/%s", li->rx_netns);
 		o->rx_nsfd = open(nspath, O_RDONLY | O_CLOEXEC);
 		if (o->rx_nsfd < 0) {
 			fprintf(stderr, "zcgen: lab: %s: %s\n", nspath, strerror(errno));
@@ -810,32 +819,19 @@ static int check_lab(struct gen_profile *prof, const struct oc_opts *opts)
 		}
 	}
 	prof->server = GEN_SERVER_NONE;
-	fflush(stdout);
-	oc_child = fork();
-	if (oc_child < 0) {
+	w.dev = o->dev ? o->dev : li->tx_dev;
+	ret = labrun_run(&lr, lab_work, &w, &status);
+	if (ret) {
+		fprintf(stderr, "zcgen: offload-check: cannot start the check in the lab: %s\n",
+			strerror(-ret));
 		rc = EXIT_RUN_FAILED;
 		goto out_down;
 	}
-	if (oc_child == 0) {
-		if (lab_enter(&li, msg, sizeof(msg))) {
-			fprintf(stderr, "zcgen: lab: %s\n", msg);
-			_exit(EXIT_USAGE);
-		}
-		_exit(check_dev(prof, o, o->dev ? o->dev : li.tx_dev));
-	}
-	struct sigaction sa = { .sa_handler = oc_forward };
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	while (waitpid(oc_child, &status, 0) < 0 && errno == EINTR)
-		;
-	oc_child = 0; /* reaped: its pid may be anyone's now */
 	rc = WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_RUN_FAILED;
 out_down:
 	if (o->rx_nsfd >= 0)
 		close(o->rx_nsfd);
-	if (!li.reused && lab_down(&lc, msg, sizeof(msg)))
+	if (labrun_down(&lr, msg, sizeof(msg)))
 		fprintf(stderr, "zcgen: lab: could not take the lab down: %s\n", msg);
 	return rc;
 }

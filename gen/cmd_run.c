@@ -22,10 +22,10 @@
 #include "gen/labdrop.h"
 #include "gen/metrics.h"
 #include "gen/fleet.h"
+#include "gen/labrun.h"
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <sched.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 
 volatile sig_atomic_t gen_stop;
@@ -641,68 +641,51 @@ out:
 	return rc;
 }
 
-static volatile pid_t lab_child;
+struct lab_work {
+	struct gen_profile *prof;
+	const struct run_opts *o;
+};
 
-/* The lab runner's parent: note the signal (gen/stopsig.h) and pass it on to the run. */
-static void forward_signal(int sig)
+/* In the lab runner's child, inside the lab: the run itself. */
+static int lab_work(void *arg)
 {
-	int e = errno;
+	struct lab_work *w = arg;
 
-	if (!gen_stop)
-		gen_stop = sig;
-	if (lab_child > 0)
-		kill(lab_child, sig);
-	errno = e;
+	return run_resolved(w->prof, w->o);
 }
 
 /*
  * --lab: fit queues and CPUs to this machine, bring the lab up (or reuse
  * it), point the profile at it, and run in a child that enters the lab's
- * sending namespace (network, and a mount namespace with the lab's sysfs).
- * The parent stays outside, forwards SIGINT/SIGTERM/SIGHUP, and tears down
- * a lab it created even when the child fails or dies. A signal during lab
- * up is noted, the lab finished (or undone by lab_up itself) and taken
- * down again: no half lab is left, and no run starts.
+ * sending namespace (network, and a mount namespace with the lab's sysfs):
+ * gen/labrun.h. The parent stays outside, passes SIGINT/SIGTERM/SIGHUP on,
+ * and tears down a lab it created even when the child fails or dies. A
+ * signal during lab up is noted, the lab finished (or undone by lab_up
+ * itself) and taken down again: no half lab is left, and no run starts.
  */
 static int run_lab(struct gen_profile *prof, const struct run_opts *o)
 {
-	struct lab_cfg lc;
-	struct lab_info li = { 0 };
-	cpu_set_t set;
-	unsigned allowed;
+	struct labrun lr;
+	struct lab_cfg *lc = &lr.cfg;
+	struct lab_info *li = &lr.info;
+	struct lab_work w = { .prof = prof, .o = o };
+	struct lab_fit fit;
 	char msg[512];
-	sigset_t held;
-	struct sigaction sa = { .sa_handler = forward_signal, .sa_flags = SA_RESTART };
-	pid_t parent = getpid();
 	int ret, status, rc;
 
-	if (sched_getaffinity(0, sizeof(set), &set))
-		return EXIT_USAGE;
 	if (prof->dport_lo) {
 		fprintf(stderr, "zcgen: target.ports %u-%u: the lab's sink listens on one port; drop "
 			"--dest-ports (target.ports) with --lab\n", prof->dport_lo, prof->dport_hi);
 		return EXIT_USAGE;
 	}
-	allowed = (unsigned)CPU_COUNT(&set);
-	if (prof->queues > allowed) {
-		printf("lab: queues %u -> %u (the CPUs this process may use)\n", prof->queues, allowed);
-		prof->queues = allowed;
-	}
-	if (prof->n_cpus) {
-		bool ok = true;
-
-		for (unsigned i = 0; i < prof->n_cpus; i++)
-			ok &= prof->cpus[i] < CPU_SETSIZE && CPU_ISSET(prof->cpus[i], &set);
-		if (!ok) {
-			printf("lab: cpus -> the CPUs this process may use\n");
-			prof->n_cpus = 0;
-		}
-	}
-	lab_cfg_init(&lc);
-	lc.queues = prof->queues;
-	lc.sink = true;
+	if (labrun_fit(prof, true, &fit))
+		return EXIT_USAGE;
+	labrun_fit_say(&fit);
+	labrun_init(&lr, "zcgen", EXIT_USAGE);
+	lc->queues = prof->queues;
+	lc->sink = true;
 	if (o->lab_flavour == LAB_DROP) {
-		if (labdrop_fit(prof, &lc, msg, sizeof(msg))) {
+		if (labdrop_fit(prof, lc, msg, sizeof(msg))) {
 			fprintf(stderr, "zcgen: --lab=drop: %s\n", msg);
 			return EXIT_USAGE;
 		}
@@ -710,16 +693,14 @@ static int run_lab(struct gen_profile *prof, const struct run_opts *o)
 			printf("lab: %s\n", msg);
 	}
 	if (o->dry_run) {
-		ret = lab_query(&lc, &li, msg, sizeof(msg));
+		ret = lab_query(lc, li, msg, sizeof(msg));
 		if (ret) {
 			printf("lab: not up; a run would create it with %u queues (zcgen lab up to see "
-			       "its NIC changes)\n", lc.queues);
+			       "its NIC changes)\n", lc->queues);
 			return EXIT_OK;
 		}
 	} else {
-		/* SA_RESTART: lab_up's own calls go on; it is finished, then taken down */
-		stopsig_install(true);
-		ret = lab_up(&lc, &li, msg, sizeof(msg));
+		ret = labrun_up(&lr, msg, sizeof(msg));
 		if (ret) {
 			/* lab_up took down what it had made */
 			fprintf(stderr, "zcgen: lab: %s\n", msg[0] ? msg : strerror(-ret));
@@ -730,21 +711,21 @@ static int run_lab(struct gen_profile *prof, const struct run_opts *o)
 		}
 		if (gen_stop) {
 			fprintf(stderr, "zcgen: stopped by %s during lab up: %s; nothing was sent\n",
-				stopsig_name(gen_stop), li.reused ? "the lab that was up stays" :
+				stopsig_name(gen_stop), li->reused ? "the lab that was up stays" :
 				"the lab is taken down");
 			rc = stopsig_exit_code(gen_stop);
 			goto out_down;
 		}
 	}
-	printf("lab: %s %s (%s) -> %s %s (%s), %u queues%s\n", li.tx_netns, li.tx_dev, li.tx_ipv4,
-	       li.rx_netns, li.rx_dev, li.rx_ipv4, li.queues, li.reused ? ", reused" : "");
-	snprintf(prof->host, sizeof(prof->host), "%s", li.rx_ipv4);
-	prof->port = prof->proto == GEN_PROTO_UDP ? li.sink_udp_port : li.sink_tcp_port;
-	if (!prof->port && (li.flavour == LAB_DROP || o->dry_run)) {
+	printf("lab: %s %s (%s) -> %s %s (%s), %u queues%s\n", li->tx_netns, li->tx_dev, li->tx_ipv4,
+	       li->rx_netns, li->rx_dev, li->rx_ipv4, li->queues, li->reused ? ", reused" : "");
+	snprintf(prof->host, sizeof(prof->host), "%s", li->rx_ipv4);
+	prof->port = prof->proto == GEN_PROTO_UDP ? li->sink_udp_port : li->sink_tcp_port;
+	if (!prof->port && (li->flavour == LAB_DROP || o->dry_run)) {
 		prof->port = LAB_SINK_PORT;   /* the drop lab: no sink, any port */
 	} else if (!prof->port) {
 		fprintf(stderr, "zcgen: lab: no sink is running in %s (zcgen lab status; zcgen lab down, "
-			"then run again to start a lab with its sink)\n", li.rx_netns);
+			"then run again to start a lab with its sink)\n", li->rx_netns);
 		rc = EXIT_RUN_FAILED;
 		goto out_down;
 	}
@@ -753,49 +734,24 @@ static int run_lab(struct gen_profile *prof, const struct run_opts *o)
 	 * iperf3) and takes plain streams (server none): the profile decides.
 	 */
 	if (!o->no_nic) {
-		if (prof->nic.present && strcmp(prof->nic.interface, li.tx_dev))
-			printf("lab: nic.interface %s -> %s\n", prof->nic.interface, li.tx_dev);
+		if (prof->nic.present && strcmp(prof->nic.interface, li->tx_dev))
+			printf("lab: nic.interface %s -> %s\n", prof->nic.interface, li->tx_dev);
 		prof->nic.present = true;
-		snprintf(prof->nic.interface, sizeof(prof->nic.interface), "%s", li.tx_dev);
+		snprintf(prof->nic.interface, sizeof(prof->nic.interface), "%s", li->tx_dev);
 		/* the lab's veth already has one TX queue per ring */
 		prof->nic.combined = prof->nic.rx = prof->nic.tx = -1;
 	}
-	fflush(NULL);
-	/* held over the fork: a signal before lab_child is known is forwarded once it is */
-	stopsig_hold(&held);
-	lab_child = fork();
-	if (lab_child < 0) {
-		stopsig_release(&held);
-		fprintf(stderr, "zcgen: lab: fork: %s\n", strerror(errno));
+	ret = labrun_run(&lr, lab_work, &w, &status);
+	if (ret) {
+		fprintf(stderr, "zcgen: lab: cannot start the run in the lab: %s\n", strerror(-ret));
 		rc = EXIT_RUN_FAILED;
 		goto out_down;
 	}
-	if (lab_child == 0) {
-		/* a parent killed with -9 still ends the run cleanly (the NIC put back) */
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		if (getppid() != parent)
-			_exit(EXIT_RUN_FAILED);
-		/* the parent's handler (stopsig's) until run_resolved installs its own */
-		stopsig_release(&held);
-		if (lab_enter(&li, msg, sizeof(msg))) {
-			fprintf(stderr, "zcgen: lab: %s\n", msg);
-			_exit(EXIT_USAGE);
-		}
-		_exit(run_resolved(prof, o));
-	}
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	stopsig_release(&held);
-	while (waitpid(lab_child, &status, 0) < 0 && errno == EINTR)
-		;
-	lab_child = 0; /* reaped: its pid may be anyone's now */
 	rc = WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_RUN_FAILED;
 	if (WIFSIGNALED(status))
 		fprintf(stderr, "zcgen: the lab run died of signal %d\n", WTERMSIG(status));
 out_down:
-	if (!li.reused && !o->dry_run && lab_down(&lc, msg, sizeof(msg)))
+	if (labrun_down(&lr, msg, sizeof(msg)))
 		fprintf(stderr, "zcgen: lab: could not take the lab down: %s\n", msg);
 	return rc;
 }

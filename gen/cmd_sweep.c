@@ -11,7 +11,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <sched.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <jansson.h>
 #include "gen/gen.h"
@@ -22,7 +21,9 @@
 #include "gen/report_sweep.h"
 #include "gen/cpustat.h"
 #include "gen/calib.h"
-#include "nic/nic.h"
+#include "gen/labrun.h"
+#include "gen/spawn.h"
+#include "gen/stopsig.h"
 
 
 #define SWEEP_MAX_SIZES 32
@@ -72,16 +73,6 @@ struct sweep_sink {
 	int out;                    /* read end of its stdout */
 	char dest[300];
 };
-
-/* --lab: the child that runs the cells inside the lab; 0 in that child itself */
-static pid_t sweep_child;
-
-static void on_signal(int sig)
-{
-	gen_stop = sig;
-	if (sweep_child > 0)
-		kill(sweep_child, sig);
-}
 
 static int parse_sizes(const char *s, struct sweep_opts *o)
 {
@@ -140,37 +131,31 @@ static int sink_spawn(const char *proto, struct sweep_sink *sk, char *err, size_
 {
 	char *const argv[] = { "zcgen", "sink", "--listen", "127.0.0.1:0", "--protocol",
 			       (char *)proto, "--quiet", NULL };
+	struct spawn sp = SPAWN_INIT;
 	char line[512];
 	size_t n = 0;
-	pid_t parent = getpid();
-	int fds[2];
+	int fds[2], ret;
 
 	if (pipe2(fds, O_CLOEXEC)) {
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
 		return -errno;
 	}
-	sk->pid = fork();
-	if (sk->pid < 0) {
-		snprintf(err, errlen, "fork: %s", strerror(errno));
+	/*
+	 * Own process group: a ^C on the terminal reaches only the sweep,
+	 * which then stops the sink itself after the cell it is in. If the
+	 * sweep dies without that, the kernel sends SIGTERM.
+	 */
+	sp.argv = argv;
+	sp.out = fds[1];
+	sp.own_group = true;
+	sp.death_sig = SIGTERM;
+	ret = spawn_child(&sp, &sk->pid);
+	if (ret) {
+		snprintf(err, errlen, "cannot start the receiver (zcgen sink): %s", strerror(-ret));
 		close(fds[0]);
 		close(fds[1]);
-		return -errno;
-	}
-	if (sk->pid == 0) {
-		/*
-		 * Own process group: a ^C on the terminal reaches only the sweep,
-		 * which then stops the sink itself after the cell it is in. If the
-		 * sweep dies without that, the kernel sends SIGTERM.
-		 */
-		setpgid(0, 0);
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		if (getppid() != parent)
-			_exit(127);
-		signal(SIGPIPE, SIG_DFL); /* an ignored signal would survive exec */
-		if (dup2(fds[1], STDOUT_FILENO) < 0)
-			_exit(127);
-		execv("/proc/self/exe", argv);
-		_exit(127);
+		sk->pid = 0;
+		return ret;
 	}
 	close(fds[1]);
 	sk->out = fds[0];
@@ -227,34 +212,24 @@ static bool sink_alive(struct sweep_sink *sk)
 	sink_drain(sk->out); /* its output is not ours to show; a full pipe would stall it */
 	if (sk->pid <= 0)
 		return false;
-	if (waitpid(sk->pid, &st, WNOHANG) == sk->pid) {
+	if (spawn_poll(sk->pid, &st) == 1) {
 		sk->pid = 0;
 		return false;
 	}
 	return true;
 }
 
-/* SIGINT, up to 5 s for it to finish, then SIGKILL. */
+static void sink_drain_cb(void *arg)
+{
+	sink_drain(*(int *)arg);
+}
+
+/* SIGINT, up to 5 s for it to finish (its pipe drained meanwhile), then SIGKILL. */
 static void sink_stop(struct sweep_sink *sk)
 {
-	int st;
-
-	if (sk->pid > 0) {
-		kill(sk->pid, SIGINT);
-		for (int i = 0; i < 100; i++) {
-			sink_drain(sk->out);
-			if (waitpid(sk->pid, &st, WNOHANG) == sk->pid) {
-				sk->pid = 0;
-				break;
-			}
-			usleep(50000);
-		}
-		if (sk->pid > 0) {
-			kill(sk->pid, SIGKILL);
-			waitpid(sk->pid, &st, 0);
-			sk->pid = 0;
-		}
-	}
+	if (sk->pid > 0)
+		spawn_stop(sk->pid, SIGINT, 5000, NULL, sink_drain_cb, &sk->out);
+	sk->pid = 0;
 	if (sk->out >= 0)
 		close(sk->out);
 	sk->out = -1;
@@ -484,7 +459,6 @@ static int sweep_run(struct sweep_opts *o, const char *lab_dest)
 	struct engine_plan *plan = NULL, *first = NULL;
 	struct gen_profile *prof = NULL;
 	struct report_sweep rep = { 0 };
-	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term, old_hup;
 	char err[512], driver[64] = "unknown", kernel[128] = "unknown";
 	const char *dest;
 	bool own_sink = !o->dest && !lab_dest;
@@ -507,11 +481,8 @@ static int sweep_run(struct sweep_opts *o, const char *lab_dest)
 		}
 		dest = sk.dest;
 	}
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
-	sigaction(SIGHUP, &sa, &old_hup); /* a closed terminal: the lab is taken down too */
-	signal(SIGPIPE, SIG_IGN);
+	/* a stop ends the cell in progress (EINTR, no SA_RESTART); the rest are not run */
+	stopsig_install(false);
 
 	printf("zcgen sweep: %s to %s%s, %s queue(s), %s stream(s), depth %s, %s per cell\n",
 	       o->protocol, dest, own_sink ? " (own zcgen sink)" :
@@ -546,7 +517,7 @@ static int sweep_run(struct sweep_opts *o, const char *lab_dest)
 				     .lab_flavour = o->lab ? lab_flavour_name(o->lab_flavour) : NULL };
 	if (report_sweep_make(&rep)) {
 		fprintf(stderr, "zcgen sweep: out of memory\n");
-		goto out_sig;
+		goto out;
 	}
 	report_sweep_text(stdout, &rep);
 	fflush(stdout);
@@ -593,10 +564,6 @@ static int sweep_run(struct sweep_opts *o, const char *lab_dest)
 	}
 	if (gen_stop)
 		rc = EXIT_RUN_FAILED;
-out_sig:
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
-	sigaction(SIGHUP, &old_hup, NULL);
 out:
 	sink_stop(&sk);
 	report_sweep_free(&rep);
@@ -610,42 +577,49 @@ out:
 /* --lab: queues and CPUs fitted to the CPUs this process may use, as `zcgen --lab` does. */
 static int lab_fit(struct sweep_opts *o, struct gen_profile *prof)
 {
-	cpu_set_t set;
-	unsigned allowed;
-	bool ok = true;
+	struct lab_fit fit;
+	int ret = labrun_fit(prof, true, &fit);
 
-	if (sched_getaffinity(0, sizeof(set), &set))
-		return -errno;
-	allowed = (unsigned)CPU_COUNT(&set);
-	if (prof->queues > allowed) {
-		printf("lab: queues %u -> %u (the CPUs this process may use)\n", prof->queues, allowed);
-		prof->queues = allowed;
-		snprintf(o->queues_buf, sizeof(o->queues_buf), "%u", allowed);
+	if (ret)
+		return ret;
+	labrun_fit_say(&fit);
+	/* the cells are profiles of their own, made from these options */
+	if (fit.queues != fit.queues_was) {
+		snprintf(o->queues_buf, sizeof(o->queues_buf), "%u", fit.queues);
 		o->queues = o->queues_buf;
 	}
-	for (unsigned i = 0; i < prof->n_cpus; i++)
-		ok &= prof->cpus[i] < CPU_SETSIZE && CPU_ISSET(prof->cpus[i], &set);
-	if (!ok) {
-		printf("lab: cpus -> the CPUs this process may use\n");
+	if (fit.cpus_dropped)
 		o->cpus = NULL;
-	}
 	return 0;
+}
+
+struct lab_work {
+	struct sweep_opts *o;
+	const char *dest;
+};
+
+/* In the lab runner's child, inside the lab: the whole sweep. */
+static int lab_work(void *arg)
+{
+	struct lab_work *w = arg;
+
+	return sweep_run(w->o, w->dest);
 }
 
 /*
  * --lab: bring the lab up (or reuse it), then run the whole sweep in a
- * child that enters the lab's sending namespace: lab_enter() must come
- * before any thread, and every cell starts threads. This process stays
- * outside, forwards SIGINT/SIGTERM to the child (which finishes its cell
- * and prints what it has), and takes down a lab it brought up on every
- * path.
+ * child that enters the lab's sending namespace (gen/labrun.h): lab_enter()
+ * must come before any thread, and every cell starts threads. This process
+ * stays outside, passes SIGINT/SIGTERM/SIGHUP on to the child (which
+ * finishes its cell and prints what it has), and takes down a lab it
+ * brought up on every path.
  */
 static int sweep_lab(struct sweep_opts *o, struct gen_profile *prof)
 {
-	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term, old_hup;
-	struct lab_cfg lc;
-	struct lab_info li = { 0 };
+	struct labrun lr;
+	struct lab_info *li = &lr.info;
 	char msg[512], dest[INET_ADDRSTRLEN + 8];
+	struct lab_work w = { .o = o, .dest = dest };
 	uint16_t port;
 	int ret, status, rc = EXIT_RUN_FAILED;
 
@@ -654,74 +628,55 @@ static int sweep_lab(struct sweep_opts *o, struct gen_profile *prof)
 			strerror(errno));
 		return EXIT_RUN_FAILED;
 	}
-	lab_cfg_init(&lc);
-	lc.queues = prof->queues;
-	lc.sink = true;
+	labrun_init(&lr, "zcgen sweep", EXIT_RUN_FAILED);
+	lr.cfg.queues = prof->queues;
+	lr.cfg.sink = true;
 	if (o->lab_flavour == LAB_DROP) {
-		lc.flavour = LAB_DROP;
-		lc.sink = false;
-		lc.mtu = LAB_DROP_MTU;
+		lr.cfg.flavour = LAB_DROP;
+		lr.cfg.sink = false;
+		lr.cfg.mtu = LAB_DROP_MTU;
 	}
-	/* from here a SIGINT must not leave a lab behind: note it, act after lab_up */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
-	sigaction(SIGHUP, &sa, &old_hup); /* a closed terminal: the lab is taken down too */
-	ret = lab_up(&lc, &li, msg, sizeof(msg));
+	/* from here a SIGINT must not leave a lab behind: noted, acted on after lab up */
+	ret = labrun_up(&lr, msg, sizeof(msg));
 	if (ret) {
 		fprintf(stderr, "zcgen sweep: lab: %s\n", msg[0] ? msg : strerror(-ret));
 		rc = ret == -EPERM || ret == -EINVAL ? EXIT_USAGE : EXIT_RUN_FAILED;
 		goto out;
 	}
-	printf("lab: %s %s (%s) -> %s %s (%s), %u queues%s\n", li.tx_netns, li.tx_dev, li.tx_ipv4,
-	       li.rx_netns, li.rx_dev, li.rx_ipv4, li.queues, li.reused ? ", reused" : "");
-	port = strcmp(o->protocol, "udp") ? li.sink_tcp_port : li.sink_udp_port;
-	if (li.flavour == LAB_DROP)
+	if (gen_stop) {
+		fprintf(stderr, "zcgen sweep: stopped by %s during lab up: %s; nothing was sent\n",
+			stopsig_name(gen_stop), li->reused ? "the lab that was up stays" :
+			"the lab is taken down");
+		goto out_down;
+	}
+	printf("lab: %s %s (%s) -> %s %s (%s), %u queues%s\n", li->tx_netns, li->tx_dev, li->tx_ipv4,
+	       li->rx_netns, li->rx_dev, li->rx_ipv4, li->queues, li->reused ? ", reused" : "");
+	port = strcmp(o->protocol, "udp") ? li->sink_tcp_port : li->sink_udp_port;
+	if (li->flavour == LAB_DROP)
 		port = LAB_SINK_PORT;   /* no sink: every datagram is dropped before the wire */
 	if (!port) {
 		fprintf(stderr, "zcgen sweep: lab: no sink is running in %s (see zcgen lab status)\n",
-			li.rx_netns);
+			li->rx_netns);
 		goto out_down;
 	}
-	snprintf(dest, sizeof(dest), "%s:%u", li.rx_ipv4, port);
-	if (gen_stop)
-		goto out_down;
-	fflush(stdout);
-	fflush(stderr);
-	sweep_child = fork();
-	if (sweep_child < 0) {
-		fprintf(stderr, "zcgen sweep: fork: %s\n", strerror(errno));
+	snprintf(dest, sizeof(dest), "%s:%u", li->rx_ipv4, port);
+	ret = labrun_run(&lr, lab_work, &w, &status);
+	if (ret) {
+		fprintf(stderr, "zcgen sweep: cannot start the sweep in the lab: %s\n", strerror(-ret));
 		goto out_down;
 	}
-	if (sweep_child == 0) {
-		/* the lab is taken down by the parent; without it, stop too */
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		if (lab_enter(&li, msg, sizeof(msg))) {
-			fprintf(stderr, "zcgen sweep: lab: %s\n", msg);
-			_exit(EXIT_RUN_FAILED);
-		}
-		rc = sweep_run(o, dest);
-		fflush(stdout);
-		_exit(rc);
-	}
-	while (waitpid(sweep_child, &status, 0) < 0 && errno == EINTR)
-		;
-	sweep_child = 0;
 	rc = WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_RUN_FAILED;
 	if (WIFSIGNALED(status))
 		fprintf(stderr, "zcgen sweep: the sweep in the lab died of signal %d\n",
 			WTERMSIG(status));
 out_down:
-	if (!li.reused && lab_down(&lc, msg, sizeof(msg))) {
+	if (labrun_down(&lr, msg, sizeof(msg))) {
 		fprintf(stderr, "zcgen sweep: lab: could not take the lab down: %s\n", msg);
 		rc = EXIT_RUN_FAILED;
 	}
 out:
 	if (gen_stop)
 		rc = EXIT_RUN_FAILED;
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
-	sigaction(SIGHUP, &old_hup, NULL);
 	return rc;
 }
 

@@ -1,5 +1,6 @@
-/* stopsig.c - the signals that end a run (SIGINT, SIGTERM, SIGHUP): noted, held over set-up, exit */
+/* stopsig.c - the signals that end a run (SIGINT, SIGTERM, SIGHUP): noted, passed on, held, exit */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,11 +11,20 @@
 
 static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
 
+/* the child that hears our stop signals too (stopsig_forward); 0: none */
+static volatile pid_t forward_to;
+
 static void on_stop(int sig)
 {
-	/* the first one names the cause; a second Ctrl-C changes nothing */
+	int e = errno;
+
+	/* the first one names the cause; a second Ctrl-C changes nothing here */
 	if (!gen_stop)
 		gen_stop = sig;
+	/* every one is passed on: the child decides what a second one means */
+	if (forward_to > 0)
+		kill(forward_to, sig);
+	errno = e;
 }
 
 static void stop_set(sigset_t *set)
@@ -33,6 +43,26 @@ void stopsig_install(bool restart)
 	for (size_t i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++)
 		sigaction(stop_signals[i], &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+}
+
+void stopsig_forward(pid_t pid)
+{
+	forward_to = pid;
+}
+
+pid_t stopsig_forwarded(void)
+{
+	return forward_to;
+}
+
+void stopsig_exec_defaults(void)
+{
+	sigset_t set;
+
+	/* an ignored signal and a blocked mask both survive exec; handlers do not */
+	signal(SIGPIPE, SIG_DFL);
+	stop_set(&set);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
 void stopsig_hold(sigset_t *old)

@@ -1,9 +1,10 @@
-/* stopsig.h - the signals that end a run (SIGINT, SIGTERM, SIGHUP): noted, held over set-up, exit */
+/* stopsig.h - the signals that end a run (SIGINT, SIGTERM, SIGHUP): noted, passed on, held, exit */
 #ifndef ZCGEN_STOPSIG_H
 #define ZCGEN_STOPSIG_H
 
 #include <signal.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 /*
  * SIGINT (Ctrl-C), SIGTERM and SIGHUP (a closed terminal, a dropped ssh
@@ -13,6 +14,12 @@
  * they are held (stopsig_hold), so that neither is cut in half and no
  * netlink or sysfs call of theirs fails with EINTR; they arrive once it is
  * done. After kill -9 nothing runs: `zcgen nic restore` finishes the job.
+ *
+ * This is the only file in gen/ that installs a signal handler: every
+ * command calls stopsig_install() before it touches a lab or a NIC. A
+ * process that runs the user's work in a child (the lab runner, compare)
+ * passes the signals on to that child (stopsig_forward, set by
+ * spawn_child in gen/spawn.h), which stops as it would on its own.
  */
 
 /**
@@ -27,11 +34,31 @@
 void stopsig_install(bool restart);
 
 /**
+ * stopsig_forward() - pass every stop signal on to @pid as well
+ * @pid: the child; 0: to nobody
+ *
+ * One child at a time. spawn_child() sets it with the signals held, so
+ * that a signal sent just before the child's pid was known is passed on
+ * too; spawn_wait() clears it when it reaps that child, whose pid may be
+ * anyone's after that.
+ */
+void stopsig_forward(pid_t pid);
+
+/** stopsig_forwarded() - the child the stop signals are passed on to; 0: none */
+pid_t stopsig_forwarded(void);
+
+/**
+ * stopsig_exec_defaults() - in a child about to exec: SIGPIPE back to its
+ * default, the stop signals unblocked (both would survive exec)
+ */
+void stopsig_exec_defaults(void);
+
+/**
  * stopsig_hold() - block the stop signals in the calling thread
  * @old: output: the mask to give stopsig_release()
  *
  * For a step that must not be cut in half (a NIC changed or put back, a
- * fork). A signal sent meanwhile stays pending.
+ * child made in spawn_child). A signal sent meanwhile stays pending.
  */
 void stopsig_hold(sigset_t *old);
 

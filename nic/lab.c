@@ -594,19 +594,45 @@ static void lab_log_tail(const char *path, char *buf, size_t len)
 }
 
 /*
- * Start `SINK_EXE sink --listen [::]:PORT --protocol both --quiet [--gro]` (0.0.0.0:PORT
- * where the lab has no IPv6) in the
+ * The sink's argument vector: the caller's @cfg->sink_argv with
+ * LAB_SINK_LISTEN replaced by @listen, and @cfg->sink_gro_arg added for @gro.
+ */
+static int lab_sink_argv(const struct lab_cfg *cfg, char *listen, bool gro,
+			 char *argv[LAB_SINK_ARGV_MAX], char *msg, size_t msglen)
+{
+	size_t n = 0;
+
+	if (!cfg->sink_argv || !cfg->sink_argv[0] || (gro && !cfg->sink_gro_arg)) {
+		lab_msg(msg, msglen, "no command line for the lab's sink%s", gro ? " with GRO" : "");
+		return -EINVAL;
+	}
+	for (; cfg->sink_argv[n]; n++) {
+		if (n + 2 >= LAB_SINK_ARGV_MAX) {
+			lab_msg(msg, msglen, "the sink's command line has over %d arguments",
+				LAB_SINK_ARGV_MAX - 2);
+			return -E2BIG;
+		}
+		argv[n] = strcmp(cfg->sink_argv[n], LAB_SINK_LISTEN) ? (char *)cfg->sink_argv[n] : listen;
+	}
+	if (gro)
+		argv[n++] = (char *)cfg->sink_gro_arg;
+	argv[n] = NULL;
+	return 0;
+}
+
+/*
+ * Start the sink (@cfg->sink_argv: e.g. `zcgen sink --listen [::]:PORT
+ * --protocol both --quiet [--gro]`; 0.0.0.0:PORT where the lab has no IPv6) in the
  * receiving namespace as a daemon; ready once it listens on TCP and UDP. Forked twice so that init, not a
  * long-lived zcgen run, reaps it; its output goes to a log file next to its
- * pid file (--quiet: no interval lines, which would fill /run over days).
+ * pid file (zcgen's --quiet: no interval lines, which would fill /run over days).
  */
 static int lab_sink_start(const struct lab_cfg *cfg, const struct lab_info *info, bool gro,
 			  pid_t *out, char *msg, size_t msglen)
 {
 	char nspath[PATH_MAX], pidpath[PATH_MAX], logpath[PATH_MAX], listen[32];
 	const char *exe = cfg->sink_exe ? cfg->sink_exe : "/proc/self/exe";
-	char *const argv[] = { "zcgen", "sink", "--listen", listen, "--protocol", "both",
-			       "--quiet", gro ? "--gro" : NULL, NULL };
+	char *argv[LAB_SINK_ARGV_MAX];
 	int pfd[2], nsfd, logfd, nullfd, ret, status;
 	ino_t nsino = 0;
 	pid_t a, pid = 0;
@@ -615,6 +641,9 @@ static int lab_sink_start(const struct lab_cfg *cfg, const struct lab_info *info
 	/* dual-stack where the lab has IPv6: one socket takes 198.18.0.2 and fd00:7a63::2 */
 	snprintf(listen, sizeof(listen), info->rx_ipv6[0] ? "[::]:%u" : "0.0.0.0:%u",
 		 cfg->sink_port);
+	ret = lab_sink_argv(cfg, listen, gro, argv, msg, msglen);
+	if (ret)
+		return ret;
 	lab_netns_path(info->rx_netns, nspath, sizeof(nspath));
 	lab_state_path(info->prefix, LAB_SINK ".log", logpath, sizeof(logpath));
 	lab_state_path(info->prefix, LAB_SINK ".pid", pidpath, sizeof(pidpath));
@@ -1198,7 +1227,8 @@ static int lab_query_locked(const struct lab_cfg *cfg, struct lab_info *out, cha
 	out->sink_tcp_pid = out->sink_udp_pid = lab_sink_pid(cfg->prefix, LAB_SINK);
 	out->sink_tcp_port = out->sink_tcp_pid ? cfg->sink_port : 0;
 	out->sink_udp_port = out->sink_udp_pid ? cfg->sink_port : 0;
-	out->sink_gro = out->sink_tcp_pid && lab_pid_has_arg(out->sink_tcp_pid, "--gro");
+	out->sink_gro = out->sink_tcp_pid && cfg->sink_gro_arg &&
+			lab_pid_has_arg(out->sink_tcp_pid, cfg->sink_gro_arg);
 	lab_read_gro(out);
 	return 0;
 }
@@ -1322,6 +1352,30 @@ static int lab_add_neigh(const struct lab_info *info, char *msg, size_t msglen)
 	return ret;
 }
 
+/*
+ * ZCGEN_TEST_LAB_UP_DELAY_MS=N, for tests/t_faults.sh only: sleep N ms (at
+ * most 10 s) once a new lab's namespaces and veth exist, so that a test's
+ * signal sent when the namespace appears lands inside lab_up. Unset: nothing.
+ */
+static void lab_test_delay(void)
+{
+	const char *e = getenv("ZCGEN_TEST_LAB_UP_DELAY_MS");
+	struct timespec ts;
+	unsigned long ms;
+	char *end;
+
+	if (!e || !*e)
+		return;
+	errno = 0;
+	ms = strtoul(e, &end, 10);
+	if (errno || *end || ms > 10000)
+		return;
+	ts.tv_sec = (time_t)(ms / 1000);
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
 static int lab_build(const struct lab_cfg *cfg, struct lab_info *info, bool gro, char *msg, size_t msglen)
 {
 	char q[16], mtu[16], a4[64], b4[64], a6[64], b6[64];
@@ -1350,6 +1404,7 @@ static int lab_build(const struct lab_cfg *cfg, struct lab_info *info, bool gro,
 	    (ret = LAB_RUN(msg, msglen, "ip", "-n", info->tx_netns, "addr", "add", a4, "dev", info->tx_dev)) ||
 	    (ret = LAB_RUN(msg, msglen, "ip", "-n", info->rx_netns, "addr", "add", b4, "dev", info->rx_dev)))
 		return ret;
+	lab_test_delay();
 
 	/*
 	 * IPv6 is a bonus: it is refused where IPv6 is disabled, and an MTU

@@ -536,6 +536,8 @@ int nic_cpulist_parse(const char *s, unsigned int *cpus, unsigned int max, unsig
 #define LAB_MIN_MTU 68             /* IPv4 minimum; IPv6 needs 1280 and is skipped below */
 #define LAB_MAX_MTU 65535
 #define LAB_SINK_PORT 5201
+#define LAB_SINK_LISTEN "{listen}"  /* in lab_cfg.sink_argv: the address the sink listens on */
+#define LAB_SINK_ARGV_MAX 32       /* entries of lab_cfg.sink_argv, its NULL included */
 #define LAB_DROP_MTU 65535         /* the drop lab's default: the largest datagram in one skb */
 
 /*
@@ -555,8 +557,19 @@ struct lab_cfg {
 	char prefix[LAB_PREFIX_MAX + 1];
 	unsigned queues;            /* TX and RX queues on each side, 1..LAB_MAX_QUEUES */
 	unsigned mtu;               /* LAB_MIN_MTU..LAB_MAX_MTU */
-	bool sink;                  /* start `zcgen sink --protocol both` in the receiving namespace */
+	bool sink;                  /* start a sink (@sink_argv) in the receiving namespace */
 	const char *sink_exe;       /* binary to run as the sink; NULL: /proc/self/exe */
+	/*
+	 * The sink's command line, from the caller: nic/ knows no program's
+	 * options. LAB_SINK_LISTEN in it stands for the address to take TCP
+	 * and UDP on ("[::]:PORT", or "0.0.0.0:PORT" where the lab has no
+	 * IPv6); @sink_gro_arg is added at the end for a sink that is to take
+	 * coalesced datagrams, and a running sink's command line is searched
+	 * for it to tell whether it has GRO. Needed to start a sink; NULL: a
+	 * lab whose sink must be (re)started is refused with -EINVAL.
+	 */
+	const char *const *sink_argv;
+	const char *sink_gro_arg;
 	uint16_t sink_port;
 	int gro;                    /* 1: GRO on the receiving veth, the sink with --gro; 0: off;
 				     * LAB_GRO_KEEP: as the lab is (a new lab: off) */
@@ -670,7 +683,7 @@ int lab_down(const struct lab_cfg *cfg, char *msg, size_t msglen);
 
 /**
  * lab_query() - describe the lab that is up, without changing it
- * @cfg: only @cfg->prefix and @cfg->sink_port are used
+ * @cfg: only @cfg->prefix, @cfg->sink_port and @cfg->sink_gro_arg are used
  * @out: filled with the lab's layout (queues and MTU read from the device)
  * @msg: buffer for what is missing when the lab is incomplete
  * @msglen: its size

@@ -5,7 +5,7 @@
 # `nic restore` (also of a state file killed half way through its write), a second zcgen
 # on the same device, a stale state file (of a namespace that is gone, another boot, another
 # ifindex: set aside, not applied), `nic restore` without root, and --lab with a Ctrl-C during lab up
-# and a SIGHUP during the run. After each: ethtool -k/-l, the XPS masks, the MTU and the
+# (run, sweep, ndr, offload-check, compare) and a SIGHUP during the run. After each: ethtool -k/-l, the XPS masks, the MTU and the
 # qdisc equal the snapshot taken before; the exit code and message are the documented
 # ones; the JSON report is written when traffic had started. Each case is a run of 1-2 s.
 source "$(dirname "$0")/lib.sh"
@@ -317,24 +317,62 @@ check "non-root restore: says root (CAP_NET_ADMIN) is needed ($out)" \
 # --- --lab: a Ctrl-C and a hang-up during lab up (to the whole process group, as a terminal
 # sends them; with the default actions a terminal's job has, where a background job of a
 # script would have SIGINT ignored), and a SIGHUP during the run (to zcgen alone: it passes
-# it on to the run in the lab)
+# it on to the run in the lab). ZCGEN_TEST_LAB_UP_DELAY_MS (nic/lab.c) sleeps once the new
+# lab's veth has its addresses: a signal sent then lands inside lab up, every time.
 use_lab "zcgl$$" # not zcgf: the lab's namespaces are $P-tx and $P-rx
 trap faults_clean EXIT # use_lab's trap, and this test's namespaces
 lab_gone() { ! ip netns list | grep -q "^$P-"; }
+# in_lab_up: until the lab being built has its receiving address (then the delay begins)
+in_lab_up() {
+	for _ in $(seq 1000); do
+		ip -n "$P-rx" addr show dev zcl-rx0 2>/dev/null | grep -q 198.18.0.2 && return 0
+		sleep 0.01
+	done
+	return 1
+}
 for sig in INT HUP; do
-	env --default-signal=INT,HUP setsid "$ZCGEN" --profile "$ZCGEN_SRC/profiles/lab-tcp.yaml" \
+	env --default-signal=INT,HUP ZCGEN_TEST_LAB_UP_DELAY_MS=1500 setsid "$ZCGEN" \
+		--profile "$ZCGEN_SRC/profiles/lab-tcp.yaml" \
 		--lab --duration 2 --omit 0 --json "$T/lab$sig.json" >"$T/lab$sig.out" 2>&1 &
 	RUN_PID=$!
-	for _ in $(seq 500); do ip netns list | grep -q "^$P-tx" && break; sleep 0.01; done
+	in_lab_up || echo "note: the lab's receiving address did not appear"
 	kill -"$sig" -- -"$RUN_PID"
 	end_run
 	want=$((128 + $(kill -l "$sig")))
 	check "lab, SIG$sig during lab up: exit $want (rc $rc)" [ "$rc" -eq "$want" ]
 	check "lab, SIG$sig during lab up: no lab left" lab_gone
-	grep -q "^zcgen: stopped by SIG$sig during lab up: the lab is taken down; nothing was sent" \
-		"$T/lab$sig.out" ||
-		echo "note: SIG$sig landed after lab up: $(grep '^zcgen:' "$T/lab$sig.out" | tail -1)"
+	check "lab, SIG$sig during lab up: says the lab is taken down and nothing was sent" \
+		grep -q "^zcgen: stopped by SIG$sig during lab up: the lab is taken down; nothing was sent" \
+		"$T/lab$sig.out"
+	check "lab, SIG$sig during lab up: no report" [ ! -e "$T/lab$sig.json" ]
 	lab_gone || "$ZCGEN" lab down
+done
+
+# --- every other command with --lab: its stop handling is in place before lab up, so a
+# Ctrl-C during lab up (to the group) leaves no lab, runs nothing and exits 1 (their
+# interrupted status)
+lab_cmds=(
+	"sweep|sweep --lab --sizes 1200 --modes copy --duration 300ms"
+	"ndr|ndr --lab --mode copy --frame-sizes 512 --trial-duration 300ms"
+	"offload-check|offload-check --lab --offloads sg --duration 1s --repeat 1"
+)
+command -v iperf3 >/dev/null &&
+	lab_cmds+=("compare|compare --profile $ZCGEN_SRC/profiles/lab-tcp.yaml --lab --duration 1 --repeat 1")
+for c in "${lab_cmds[@]}"; do
+	name=${c%%|*}
+	# shellcheck disable=SC2086 # the command line is split on purpose
+	env --default-signal=INT,HUP ZCGEN_TEST_LAB_UP_DELAY_MS=1500 setsid "$ZCGEN" ${c#*|} \
+		>"$T/lab-$name.out" 2>&1 &
+	RUN_PID=$!
+	in_lab_up || echo "note: $name: the lab's receiving address did not appear"
+	kill -INT -- -"$RUN_PID"
+	end_run
+	check "$name --lab, SIGINT during lab up: exit 1 (rc $rc)" [ "$rc" -eq 1 ]
+	check "$name --lab, SIGINT during lab up: no lab left" lab_gone
+	check "$name --lab, SIGINT during lab up: says so, nothing was run" \
+		grep -q "stopped by SIGINT during lab up: the lab is taken down; nothing was" \
+		"$T/lab-$name.out"
+	lab_gone || { cat "$T/lab-$name.out"; "$ZCGEN" lab down; }
 done
 
 "$ZCGEN" --profile "$ZCGEN_SRC/profiles/lab-tcp.yaml" --lab --duration 20 --omit 0 --interval 100ms \

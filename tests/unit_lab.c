@@ -66,9 +66,15 @@ static int fake_sink(int argc, char **argv)
 
 static struct lab_cfg base;
 
+/* the caller gives the sink's command line (gen/ gives zcgen's): here, the same */
+static const char *const sink_argv[] = { "zcgen", "sink", "--listen", LAB_SINK_LISTEN,
+					 "--protocol", "both", "--quiet", NULL };
+
 static void cfg_for_test(struct lab_cfg *cfg)
 {
 	lab_cfg_init(cfg);
+	cfg->sink_argv = sink_argv;
+	cfg->sink_gro_arg = "--gro";
 	snprintf(cfg->prefix, sizeof(cfg->prefix), "zcgu%d", (int)getpid());
 }
 
@@ -312,6 +318,21 @@ static void test_failed_sink_tears_down(void **state)
 	assert_false(netns_exists(li.rx_netns));
 }
 
+/* Without the caller's command line for the sink: refused, said, nothing left. */
+static void test_no_sink_argv(void **state)
+{
+	struct lab_cfg cfg = base;
+	struct lab_info li;
+	char msg[1024] = "";
+
+	cfg.sink_argv = NULL;
+	assert_int_equal(lab_up(&cfg, &li, msg, sizeof(msg)), -EINVAL);
+	if (!strstr(msg, "command line for the lab's sink"))
+		fail_msg("message does not say what is missing: '%s'", msg);
+	assert_false(netns_exists(li.tx_netns));
+	assert_false(netns_exists(li.rx_netns));
+}
+
 static int group_setup(void **state)
 {
 	char cmd[128];
@@ -346,6 +367,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_gro_cfg),
 		cmocka_unit_test(test_gro_up_in_place),
 		cmocka_unit_test(test_failed_sink_tears_down),
+		cmocka_unit_test(test_no_sink_argv),
 	};
 
 	if (argc >= 2 && !strcmp(argv[1], "sink"))
