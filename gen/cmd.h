@@ -44,6 +44,29 @@ struct option;
  */
 int cmd_bad_option(const char *who, const struct option *lo, int argc, char **argv);
 
+/**
+ * cmd_key_options() - getopt_long() rows for the options that set a profile key
+ * @who: the command, for the one message ("zcgen ndr")
+ * @lo: where the rows go, from @lo[@n]: room for GEN_MAX_KEYS rows and the
+ * NULL row written after them
+ * @n: rows already in @lo (the command's own options)
+ * @names: NULL: every option of the key table (profile_option()), as zcgen run
+ * takes them; else the ones this command takes, NULL-terminated, in the order
+ * its --help gives them (each must be a profile_option())
+ * @base: getopt's value for profile_option(0); each row gets @base plus its
+ * key's index there, which cmd_key_option() turns back into the name
+ *
+ * So the name, the value it takes and the key it sets come from the profile's
+ * key table alone; a command only says which of them it takes.
+ * Return: the number of rows in @lo now; -1 (said on stderr, a bug) when a
+ * name of @names is not a profile option.
+ */
+int cmd_key_options(const char *who, struct option *lo, unsigned n, const char *const *names,
+		    int base);
+
+/* cmd_key_option() - the profile key (its option name) of getopt's @c, NULL for another option */
+const char *cmd_key_option(int c, int base);
+
 /* cmd_version() - print the version line, as `zcgen --version` does. Return: EXIT_OK. */
 int cmd_version(void);
 

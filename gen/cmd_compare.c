@@ -52,12 +52,15 @@ static const char compare_usage[] =
 	"Exit: 0 both tools ran every repeat, 1 a run failed (the tool's words are printed),\n"
 	"2 usage or profile error.\n";
 
-/* Options passed through to the zcgen run as they were given. */
+/*
+ * The profile keys compare takes as options (cmd_key_options()), passed
+ * through to the zcgen run as they were given.
+ */
 static const char *const pass_opts[] = {
 	"dest", "protocol", "queues", "cpus", "streams", "size", "mode", "depth", "duration", "omit",
-	"gso",
+	"gso", NULL,
 };
-#define NPASS (sizeof(pass_opts) / sizeof(pass_opts[0]))
+#define NPASS (sizeof(pass_opts) / sizeof(pass_opts[0]) - 1)
 
 enum { O_PROFILE = 1000, O_LAB, O_NONIC, O_REPEAT, O_IPERF3, O_JSON, O_HELP, O_PASS };
 
@@ -106,11 +109,12 @@ static int parse_args(int argc, char **argv, struct cmp_opts *o)
 		{ "help", no_argument, NULL, O_HELP },
 		{ "version", no_argument, NULL, 'v' },
 	};
+	const char *key;
 	uint64_t v;
 	int c;
 
-	for (unsigned i = 0; i < NPASS; i++)
-		lo[7 + i] = (struct option){ pass_opts[i], required_argument, NULL, O_PASS + (int)i };
+	if (cmd_key_options("zcgen compare", lo, 8, pass_opts, O_PASS) < 0)
+		return EXIT_RUN_FAILED;
 	o->repeat = 1;
 	optind = 1;
 	opterr = 0;
@@ -151,10 +155,10 @@ static int parse_args(int argc, char **argv, struct cmp_opts *o)
 		case O_HELP: fputs(compare_usage, stdout); return EXIT_OK + 100;
 		case 'v': return cmd_version() + 100;
 		default:
-			if (c >= O_PASS && c < O_PASS + (int)NPASS && o->nov < 64) {
-				o->ov[o->nov].key = pass_opts[c - O_PASS];
+			if ((key = cmd_key_option(c, O_PASS)) && o->nov < 64) {
+				o->ov[o->nov].key = key;
 				o->ov[o->nov++].value = optarg;
-				o->omit_given |= !strcmp(pass_opts[c - O_PASS], "omit");
+				o->omit_given |= !strcmp(key, "omit");
 				break;
 			}
 			return cmd_bad_option("zcgen compare", lo, argc, argv);

@@ -454,40 +454,40 @@ out:
 enum { O_PROFILE = 1000, O_LAB, O_FRAMES, O_LOSS, O_PREC, O_TRIAL, O_SETTLE, O_MAXT, O_LOADS,
        O_JSON, O_HELP, O_KEY };
 
+/* The profile keys ndr takes as options (cmd_key_options()), in its --help's order. */
 static const char *const key_opts[] = { "dest", "server", "queues", "streams", "cpus", "mode",
-					"depth", "protocol" };
+					"depth", "protocol", NULL };
+
+/* ndr's own options; cmd_key_options() adds key_opts' after them */
+static const struct option ndr_own[] = {
+	{ "profile", required_argument, NULL, O_PROFILE },
+	{ "lab", no_argument, NULL, O_LAB },
+	{ "frame-sizes", required_argument, NULL, O_FRAMES },
+	{ "loss", required_argument, NULL, O_LOSS },
+	{ "precision", required_argument, NULL, O_PREC },
+	{ "trial-duration", required_argument, NULL, O_TRIAL },
+	{ "settle", required_argument, NULL, O_SETTLE },
+	{ "max-trials", required_argument, NULL, O_MAXT },
+	{ "latency-loads", required_argument, NULL, O_LOADS },
+	{ "json", required_argument, NULL, O_JSON },
+	{ "help", no_argument, NULL, O_HELP },
+	{ "version", no_argument, NULL, 'v' },
+};
+#define N_NDR_OWN (sizeof(ndr_own) / sizeof(ndr_own[0]))
 
 static int parse_args(int argc, char **argv, struct ndr_opts *o)
 {
-	struct option lo[] = {
-		{ "profile", required_argument, NULL, O_PROFILE },
-		{ "lab", no_argument, NULL, O_LAB },
-		{ "frame-sizes", required_argument, NULL, O_FRAMES },
-		{ "loss", required_argument, NULL, O_LOSS },
-		{ "precision", required_argument, NULL, O_PREC },
-		{ "trial-duration", required_argument, NULL, O_TRIAL },
-		{ "settle", required_argument, NULL, O_SETTLE },
-		{ "max-trials", required_argument, NULL, O_MAXT },
-		{ "latency-loads", required_argument, NULL, O_LOADS },
-		{ "json", required_argument, NULL, O_JSON },
-		{ "help", no_argument, NULL, O_HELP },
-		{ "version", no_argument, NULL, 'v' },
-		{ "dest", required_argument, NULL, O_KEY + 0 },
-		{ "server", required_argument, NULL, O_KEY + 1 },
-		{ "queues", required_argument, NULL, O_KEY + 2 },
-		{ "streams", required_argument, NULL, O_KEY + 3 },
-		{ "cpus", required_argument, NULL, O_KEY + 4 },
-		{ "mode", required_argument, NULL, O_KEY + 5 },
-		{ "depth", required_argument, NULL, O_KEY + 6 },
-		{ "protocol", required_argument, NULL, O_KEY + 7 },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct option lo[N_NDR_OWN + sizeof(key_opts) / sizeof(key_opts[0])];
 	double v[NDR_MAX_SIZES];
 	struct ndr_cfg cfg;
+	const char *key;
 	uint64_t u;
 	char err[256];
 	int c;
 
+	memcpy(lo, ndr_own, sizeof(ndr_own));
+	if (cmd_key_options("zcgen ndr", lo, N_NDR_OWN, key_opts, O_KEY) < 0)
+		return EXIT_RUN_FAILED;
 	parse_list("64,128,256,512,1024,1280,1518", v, NDR_MAX_SIZES, &o->nframes, 1, 65535);
 	for (unsigned i = 0; i < o->nframes; i++)
 		o->frames[i] = (unsigned)v[i];
@@ -565,9 +565,9 @@ static int parse_args(int argc, char **argv, struct ndr_opts *o)
 		case O_HELP: fputs(ndr_usage, stdout); return EXIT_OK + 100;
 		case 'v': return cmd_version() + 100;
 		default:
-			if (c >= O_KEY && c < O_KEY + (int)(sizeof(key_opts) / sizeof(key_opts[0]))) {
+			if ((key = cmd_key_option(c, O_KEY))) {
 				if (o->nov < sizeof(o->ov) / sizeof(o->ov[0]))
-					o->ov[o->nov++] = (typeof(o->ov[0])){ key_opts[c - O_KEY], optarg };
+					o->ov[o->nov++] = (typeof(o->ov[0])){ key, optarg };
 				break;
 			}
 			return cmd_bad_option("zcgen ndr", lo, argc, argv);

@@ -838,34 +838,38 @@ out_down:
 
 enum { OC_PROFILE = 1000, OC_JSON, OC_OFFLOADS, OC_REPEAT, OC_LAB, OC_FORCE, OC_HELP, OC_KEY };
 
+/* The profile keys offload-check takes as options (cmd_key_options()), set in this order. */
+static const char *const oc_keys[] = { "dest", "duration", "queues", "size", "mode", "protocol", NULL };
+#define N_OC_KEYS (sizeof(oc_keys) / sizeof(oc_keys[0]) - 1)
+
+/* offload-check's own options; cmd_key_options() adds oc_keys' after them */
+static const struct option oc_own[] = {
+	{ "profile", required_argument, NULL, OC_PROFILE },
+	{ "json", required_argument, NULL, OC_JSON },
+	{ "offloads", required_argument, NULL, OC_OFFLOADS },
+	{ "repeat", required_argument, NULL, OC_REPEAT },
+	{ "lab", no_argument, NULL, OC_LAB },
+	{ "force", no_argument, NULL, OC_FORCE },
+	{ "help", no_argument, NULL, OC_HELP },
+	{ "version", no_argument, NULL, 'v' },
+};
+#define N_OC_OWN (sizeof(oc_own) / sizeof(oc_own[0]))
+
 int cmd_offload(int argc, char **argv)
 {
-	static const char *const keys[] = { "dest", "duration", "queues", "size", "mode", "protocol" };
-	struct option lo[] = {
-		{ "profile", required_argument, NULL, OC_PROFILE },
-		{ "json", required_argument, NULL, OC_JSON },
-		{ "offloads", required_argument, NULL, OC_OFFLOADS },
-		{ "repeat", required_argument, NULL, OC_REPEAT },
-		{ "lab", no_argument, NULL, OC_LAB },
-		{ "force", no_argument, NULL, OC_FORCE },
-		{ "help", no_argument, NULL, OC_HELP },
-		{ "version", no_argument, NULL, 'v' },
-		{ "dest", required_argument, NULL, OC_KEY + 0 },
-		{ "duration", required_argument, NULL, OC_KEY + 1 },
-		{ "queues", required_argument, NULL, OC_KEY + 2 },
-		{ "size", required_argument, NULL, OC_KEY + 3 },
-		{ "mode", required_argument, NULL, OC_KEY + 4 },
-		{ "protocol", required_argument, NULL, OC_KEY + 5 },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *ov[sizeof(keys) / sizeof(keys[0])] = { NULL };
+	struct option lo[N_OC_OWN + N_OC_KEYS + 1];
+	const char *ov[N_OC_KEYS] = { NULL }; /* by oc_keys: the last value given for each */
 	struct oc_opts o = { .repeat = 2, .rx_nsfd = -1 };
 	struct gen_profile *prof = NULL;
 	struct gen_diags d = { 0 };
+	const char *key;
 	uint64_t rep;
 	char dur[64];
 	int c, rc = EXIT_USAGE;
 
+	memcpy(lo, oc_own, sizeof(oc_own));
+	if (cmd_key_options("zcgen offload-check", lo, N_OC_OWN, oc_keys, OC_KEY) < 0)
+		return EXIT_RUN_FAILED;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "hv", lo, NULL)) != -1) {
@@ -887,8 +891,10 @@ int cmd_offload(int argc, char **argv)
 			o.repeat = (unsigned)rep;
 			break;
 		default:
-			if (c >= OC_KEY && c < OC_KEY + (int)(sizeof(keys) / sizeof(keys[0]))) {
-				ov[c - OC_KEY] = optarg;
+			if ((key = cmd_key_option(c, OC_KEY))) {
+				for (size_t i = 0; i < N_OC_KEYS; i++)
+					if (!strcmp(key, oc_keys[i]))
+						ov[i] = optarg;
 				break;
 			}
 			return cmd_bad_option("zcgen offload-check", lo, argc, argv);
@@ -920,9 +926,9 @@ int cmd_offload(int argc, char **argv)
 	snprintf(dur, sizeof(dur), "%s", ov[1] ? ov[1] : "2s");
 	ov[1] = dur;
 	prof->omit_ns = 0;
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+	for (size_t i = 0; i < N_OC_KEYS; i++)
 		if (ov[i])
-			profile_set(prof, keys[i], ov[i], &d);
+			profile_set(prof, oc_keys[i], ov[i], &d);
 	if (!diags_errors(&d))
 		profile_set(prof, "interval", dur, &d);
 	diags_print(&d, stderr);

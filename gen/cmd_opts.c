@@ -1,4 +1,4 @@
-/* cmd_opts.c - what every subcommand says about a bad option, and -v/--version */
+/* cmd_opts.c - the options that set profile keys, what every subcommand says about a bad option, and -v/--version */
 #include <getopt.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -13,6 +13,37 @@ int cmd_version(void)
 {
 	printf("zcgen %s (liburing %s)\n", ZCGEN_VERSION, ZCGEN_LIBURING_VERSION);
 	return EXIT_OK;
+}
+
+int cmd_key_options(const char *who, struct option *lo, unsigned n, const char *const *names,
+		    int base)
+{
+	const char *key;
+	unsigned i;
+
+	if (!names) {
+		for (i = 0; i < GEN_MAX_KEYS && (key = profile_option(i)); i++)
+			lo[n++] = (struct option){ key, required_argument, NULL, base + (int)i };
+		lo[n] = (struct option){ NULL, 0, NULL, 0 };
+		return (int)n;
+	}
+	for (; *names; names++) {
+		for (i = 0; (key = profile_option(i)) && strcmp(key, *names); i++)
+			;
+		if (!key) {
+			fprintf(stderr, "%s: internal error: --%s sets no key of the profile's key table\n",
+				who, *names);
+			return -1;
+		}
+		lo[n++] = (struct option){ key, required_argument, NULL, base + (int)i };
+	}
+	lo[n] = (struct option){ NULL, 0, NULL, 0 };
+	return (int)n;
+}
+
+const char *cmd_key_option(int c, int base)
+{
+	return c >= base ? profile_option((unsigned)(c - base)) : NULL;
 }
 
 /* The long option for short letter @c, if @lo names one. */

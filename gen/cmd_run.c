@@ -102,7 +102,7 @@ struct run_opts {
 };
 
 /*
- * The options of a run's own; after them come the profile keys' (profile_option():
+ * The options of a run's own; after them come the profile keys' (cmd_key_options():
  * --dest, --queues, ...), OPT_KEY + their index, each given to profile_set().
  */
 enum { OPT_PROFILE = 1000, OPT_JSON, OPT_JSON_FORMAT, OPT_JSON_STREAM, OPT_METRICS, OPT_CSV, OPT_DRY, OPT_NONIC, OPT_LIVE, OPT_QUIET, OPT_HELP,
@@ -770,9 +770,8 @@ int cmd_run(int argc, char **argv)
 
 	for (; nlo < N_RUN_OPTS; nlo++)
 		lo[nlo] = run_opts[nlo];
-	for (unsigned i = 0; i < GEN_MAX_KEYS && (key = profile_option(i)); i++)
-		lo[nlo++] = (struct option){ key, required_argument, NULL, OPT_KEY + (int)i };
-	lo[nlo] = (struct option){ NULL, 0, NULL, 0 };
+	if (cmd_key_options("zcgen run", lo, nlo, NULL, OPT_KEY) < 0)
+		return EXIT_RUN_FAILED;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "hv", lo, NULL)) != -1) {
@@ -809,7 +808,7 @@ int cmd_run(int argc, char **argv)
 		case OPT_HELP: fputs(run_usage, stdout); return EXIT_OK;
 		case 'v': return cmd_version();
 		default:
-			if (c >= OPT_KEY && (key = profile_option((unsigned)(c - OPT_KEY)))) {
+			if ((key = cmd_key_option(c, OPT_KEY))) {
 				if (nov < sizeof(ov) / sizeof(ov[0]))
 					ov[nov++] = (struct override){ key, optarg };
 				break;
@@ -859,7 +858,7 @@ int cmd_run(int argc, char **argv)
 	}
 	if (fleet_launched() && !o.lab) {
 		/* one rank of a fleet: its part of the profile (gen/fleet.h) */
-		rc = fleet_begin(&o.fleet, prof, o.json_iperf3);
+		rc = fleet_begin(&o.fleet, prof, o.json_iperf3, &gen_stop);
 		if (rc)
 			goto out;
 		if (fleet_rank(o.fleet))

@@ -13,13 +13,9 @@ static const struct ekey {
 	const char *path;
 	enum ekind kind;
 } ekeys[] = {
-	{ "expect.min_gbps_total", EK_RATE },
-	{ "expect.min_gbps_per_queue", EK_RATE },
-	{ "expect.max_loss_percent", EK_PERCENT },
-	{ "expect.max_p99_latency", EK_TIME },
-	{ "expect.min_steering", EK_FRACTION },
-	{ "expect.offloads_effective", EK_NAMES },
-	{ "expect.min_ndr_fps", EK_FPS },
+#define EKEY(name, kind) { "expect." #name, EK_##kind },
+	EXPECT_KEYS(EKEY)
+#undef EKEY
 };
 
 static const struct ekey *ekey_find(const char *path)

@@ -9,6 +9,22 @@
 #include <stddef.h>
 #include "gen/gen.h"
 
+/*
+ * The expect: keys, the one list of them: X(name, kind) for each, in the
+ * order messages give them. gen/expect.c parses each by its kind (RATE,
+ * PERCENT, TIME, FRACTION, NAMES, FPS); the profile's key table
+ * (gen/profile.c) makes its expect.NAME rows and the expect: section's
+ * list of keys from it.
+ */
+#define EXPECT_KEYS(X)                     \
+	X(min_gbps_total, RATE)            \
+	X(min_gbps_per_queue, RATE)        \
+	X(max_loss_percent, PERCENT)       \
+	X(max_p99_latency, TIME)           \
+	X(min_steering, FRACTION)          \
+	X(offloads_effective, NAMES)       \
+	X(min_ndr_fps, FPS)
+
 /**
  * expect_key_set() - set one expect: key from its text
  * @ex: the profile's expect section (marked present)

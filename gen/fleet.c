@@ -49,6 +49,7 @@ struct fleet {
 	bool start_ok;            /* every rank passed ST_START */
 	bool broken;              /* a collective gave up after a signal: none is tried again */
 	uint64_t stop_ns;         /* CLOCK_MONOTONIC when a wait first saw the stop signal */
+	const volatile sig_atomic_t *stop; /* the run's stop flag (fleet_begin's @stop), never NULL */
 	bool dry;
 	double start_rt, offset_s, rtt_s;
 	struct engine_ctl ctl, *inner;
@@ -112,7 +113,7 @@ static bool fleet_wait(struct fleet *f, MPI_Request *rq)
 		if (done)
 			return true;
 		now = mono_ns();
-		if (gen_stop) {
+		if (*f->stop) {
 			if (!f->stop_ns)
 				f->stop_ns = now;
 			if (now - f->stop_ns > FLEET_STOP_WAIT_NS) {
@@ -541,8 +542,10 @@ bool fleet_nic_leader(const struct fleet *f)
 	return !f || f->node_rank == 0;
 }
 
-int fleet_begin(struct fleet **fp, struct gen_profile *prof, bool json_iperf3)
+int fleet_begin(struct fleet **fp, struct gen_profile *prof, bool json_iperf3,
+		const volatile sig_atomic_t *stop)
 {
+	static const volatile sig_atomic_t never;
 	struct fleet *f = calloc(1, sizeof(*f));
 	char msg[1024] = "";
 	int ret, first;
@@ -552,6 +555,7 @@ int fleet_begin(struct fleet **fp, struct gen_profile *prof, bool json_iperf3)
 		fprintf(stderr, "zcgen: out of memory\n");
 		return EXIT_RUN_FAILED;
 	}
+	f->stop = stop ? stop : &never;
 	if (MPI_Init(NULL, NULL) != MPI_SUCCESS) {
 		fprintf(stderr, "zcgen: started by mpirun, but MPI_Init failed\n");
 		free(f);
@@ -662,7 +666,7 @@ out:
 		if (f->rank == 0)
 			fprintf(f->out0, "zcgen: fleet: the ranks did not all answer within %llu ms of %s "
 				"(a rank is gone?): stopped before any data\n",
-				FLEET_STOP_WAIT_NS / 1000000, stopsig_name(gen_stop));
+				FLEET_STOP_WAIT_NS / 1000000, stopsig_name(*f->stop));
 		abandon(oks);
 		abandon(lens);
 		abandon(offs);
@@ -795,12 +799,12 @@ static int ctl_start(struct engine_ctl *ctl)
 	if (!fleet_wait(f, &rq)) {
 broken:
 		snprintf(ctl->err, sizeof(ctl->err), "the fleet stopped before any data: the ranks did "
-			 "not all answer after %s", stopsig_name(gen_stop));
+			 "not all answer after %s", stopsig_name(*f->stop));
 		return -ECANCELED;
 	}
 	ts.tv_sec = (time_t)wire[0];
 	ts.tv_nsec = (long)wire[1];
-	while ((ret = clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &ts, NULL)) == EINTR && !gen_stop)
+	while ((ret = clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &ts, NULL)) == EINTR && !*f->stop)
 		;
 	if (f->inner && (ret = f->inner->start(f->inner))) {
 		snprintf(ctl->err, sizeof(ctl->err), "%s", f->inner->err);
@@ -1095,7 +1099,7 @@ broken:
 		if (f->rank == 0) {
 			fprintf(f->out0, "zcgen: fleet: the ranks did not all answer within %llu ms of %s (a "
 				"rank is gone: Open MPI ends the job when one dies): the report is rank 0's "
-				"own\n", FLEET_STOP_WAIT_NS / 1000000, stopsig_name(gen_stop));
+				"own\n", FLEET_STOP_WAIT_NS / 1000000, stopsig_name(*f->stop));
 			fflush(f->out0);
 		}
 		abandon(rows);

@@ -36,8 +36,12 @@ struct fleet;
  * of the profile's fleet: section to @prof. Every rank returns the same
  * exit code: EXIT_OK, or EXIT_USAGE after every rank printed the first
  * failing rank's message. @json_iperf3: --json-format iperf3 (refused).
+ * @stop: the run's stop flag (the one engine_run_ctx.stop gets): once it is
+ * non-zero, a wait for the other ranks gives up after FLEET_STOP_WAIT_NS;
+ * NULL: never.
  */
-int fleet_begin(struct fleet **fp, struct gen_profile *prof, bool json_iperf3);
+int fleet_begin(struct fleet **fp, struct gen_profile *prof, bool json_iperf3,
+		const volatile sig_atomic_t *stop);
 int fleet_rank(const struct fleet *f);
 /* This rank applies the nic: section (the lowest rank on its host). */
 bool fleet_nic_leader(const struct fleet *f);
@@ -64,7 +68,8 @@ void fleet_undo_wait(struct fleet *f);
  */
 int fleet_end(struct fleet *f, int rc);
 #else
-static inline int fleet_begin(struct fleet **fp, struct gen_profile *prof, bool json_iperf3)
+static inline int fleet_begin(struct fleet **fp, struct gen_profile *prof, bool json_iperf3,
+			      const volatile sig_atomic_t *stop)
 {
 	*fp = NULL;
 	return 0;

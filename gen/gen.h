@@ -149,9 +149,6 @@ struct gen_udp_hdr {
 } __attribute__((packed));
 #define GEN_UDP_HDR_LEN ((unsigned)sizeof(struct gen_udp_hdr))
 
-/* Stop flag set from the signal handler; every long loop polls it. */
-extern volatile sig_atomic_t gen_stop;
-
 #include "gen/units.h"
 
 #endif

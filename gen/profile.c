@@ -284,17 +284,14 @@ static const struct pkey keys[] = {
 	{ .path = "buffers", .type = KT_MAP, .keys = "hugepages" },
 	{ .path = "buffers.hugepages", .cli = "hugepages", .type = KT_ENUM,
 	  .words = gen_hugepages_words, .set = set_hugepages },
-	{ .path = "expect", .type = KT_MAP, .keys = "min_gbps_total, min_gbps_per_queue, "
-	  "max_loss_percent, max_p99_latency, min_steering, offloads_effective, min_ndr_fps",
-	  .set = set_expect },
+	/* the expect keys come from gen/expect.h's list: "min_gbps_total, min_gbps_per_queue, ..." */
+#define EXPECT_NAME(name, kind) ", " #name
+	{ .path = "expect", .type = KT_MAP, .keys = EXPECT_KEYS(EXPECT_NAME) + 2, .set = set_expect },
+#undef EXPECT_NAME
 	{ .path = "fleet", .type = KT_FLEET },
-	{ .path = "expect.min_gbps_total", .type = KT_EXPECT },
-	{ .path = "expect.min_gbps_per_queue", .type = KT_EXPECT },
-	{ .path = "expect.max_loss_percent", .type = KT_EXPECT },
-	{ .path = "expect.max_p99_latency", .type = KT_EXPECT },
-	{ .path = "expect.min_steering", .type = KT_EXPECT },
-	{ .path = "expect.offloads_effective", .type = KT_EXPECT },
-	{ .path = "expect.min_ndr_fps", .type = KT_EXPECT },
+#define EXPECT_ROW(name, kind) { .path = "expect." #name, .type = KT_EXPECT },
+	EXPECT_KEYS(EXPECT_ROW)
+#undef EXPECT_ROW
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 _Static_assert(N_KEYS <= GEN_MAX_KEYS, "raise GEN_MAX_KEYS (gen/gen.h) to the key table's size");

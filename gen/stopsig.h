@@ -9,7 +9,7 @@
 /*
  * SIGINT (Ctrl-C), SIGTERM and SIGHUP (a closed terminal, a dropped ssh
  * session) all mean the same: stop, put back what was changed, write the
- * report. The handler only notes the first of them in gen_stop (gen/gen.h),
+ * report. The handler only notes the first of them in gen_stop (below),
  * which every long loop polls. While a device is being changed or put back
  * they are held (stopsig_hold), so that neither is cut in half and no
  * netlink or sysfs call of theirs fails with EINTR; they arrive once it is
@@ -92,5 +92,14 @@ static inline int stopsig_exit_code(int sig)
  * would for any program without a handler. Does not return.
  */
 void stopsig_die(int sig) __attribute__((noreturn));
+
+/*
+ * The stop flag the handler sets: the command layer's alone (defined in
+ * cmd_run.c). Below it the flag travels by pointer (engine_run_ctx.stop,
+ * iperf3run_begin's and fleet_begin's @stop), so that no module reads a
+ * global; tests/layers.sh checks that only cmd_*.c and the helpers beside them
+ * (stopsig, spawn, labrun) name it.
+ */
+extern volatile sig_atomic_t gen_stop;
 
 #endif

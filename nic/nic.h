@@ -5,7 +5,7 @@
 /*
  * This is the door between gen/ and nic/ (as ethtool's netlink/extapi.h is
  * for its netlink code): gen/ includes no other nic/ header, and the
- * unit test unit_layers_nic (tests/layers_nic.sh) fails when one does. nic/
+ * unit test unit_layers_nic (tests/layers.sh) fails when one does. nic/
  * knows nothing of io_uring or of the generator; it deals in devices, queues
  * and CPUs. Its other headers (ethnl.h, irq.h, xps.h, qstats.h, state.h,
  * lab.h, ...) are nic/'s own and its unit tests'. A device is changed in one place: nic_apply() and the handle
