@@ -9,7 +9,7 @@ source "$ZCGEN_SRC/tests/lib.sh"
 command -v jq >/dev/null || skip "jq not installed"
 
 start_sink tcp --queues 2
-at=$(($(date +%s) + 2))
+at=$(($(date +%s) + 3)) # whole seconds: 2-3 s for both to start and set up, on a busy machine too
 for i in 1 2; do
 	"$ZCGEN" --dest "127.0.0.1:$SINK_PORT" --server zcgen --duration 1 --quiet --start-at "$at" \
 		--json "$T/r$i.json" >"$T/r$i.out" 2>&1 &
