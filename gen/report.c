@@ -741,8 +741,8 @@ static json_t *environment_json(const struct engine_plan *plan)
 	char cpu[256];
 
 	uname(&u);
-	return json_pack("{s:s, s:s, s:s, s:s, s:o}", "zcgen", ZCGEN_VERSION, "kernel", u.release,
-			 "liburing", ZCGEN_LIBURING_VERSION, "cpu_model",
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "zcgen", ZCGEN_VERSION, "host", u.nodename,
+			 "kernel", u.release, "liburing", ZCGEN_LIBURING_VERSION, "cpu_model",
 			 read_cpu_model(cpu, sizeof(cpu)), "profile", report_profile_json(&plan->prof));
 }
 

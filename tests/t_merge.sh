@@ -29,8 +29,14 @@ check "merge: exit 0" [ "$rc" -eq 0 ]
 M=$T/m.json
 b1=$(jq .total.bytes "$T/r1.json"); b2=$(jq .total.bytes "$T/r2.json"); bm=$(jq .total.bytes "$M")
 check "total.bytes ($bm) is the exact sum ($b1 + $b2)" [ "$bm" -eq $((b1 + b2)) ] && [ "$b1" -gt 0 ] && [ "$b2" -gt 0 ]
-check "hosts[]: ranks 0, 1 in input order, host the file name" \
-	[ "$(jq -c '[.hosts[] | [.rank, .host]]' "$M")" = '[[0,"r1.json"],[1,"r2.json"]]' ]
+h=$(uname -n)
+check "hosts[]: ranks 0, 1 in input order, host from each report's environment.host ($h)" \
+	[ "$(jq -c '[.hosts[] | [.rank, .host]]' "$M")" = "[[0,\"$h\"],[1,\"$h\"]]" ]
+# a report without environment.host (an older zcgen's): the file's name stands for the host
+jq 'del(.environment.host)' "$T/r1.json" >"$T/nohost.json"
+"$ZCGEN" merge "$T/nohost.json" "$T/r2.json" -o "$T/m2.json" >/dev/null 2>&1
+check "hosts[]: without environment.host, the file's name" \
+	[ "$(jq -c '[.hosts[] | .host]' "$T/m2.json")" = "[\"nohost.json\",\"$h\"]" ]
 check "... each with its run's total, queues and receiver" \
 	jq -e --slurpfile a "$T/r1.json" --slurpfile b "$T/r2.json" \
 	'.hosts[0].total == $a[0].total and .hosts[1].total == $b[0].total and
