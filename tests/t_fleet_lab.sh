@@ -4,7 +4,8 @@
 # lab's one sink on one port; the fleet total is the sum of the ranks' and of the sink's counts;
 # a rank with no route, or a NIC that refuses the nic: section, stops the fleet before any data; SIGINT to mpirun stops every rank,
 # rank 0 writes what it has; a rank killed with SIGKILL hangs nothing and rank 0 still writes
-# its report. After each, the sending veth's settings equal the snapshot taken before.
+# its report. After each, the sending veth's settings equal the snapshot taken before. The two
+# ranks share the veth: rank 0 sets it up for both, each rank's traffic leaves its own TX queue.
 source "$(dirname "$0")/lib.sh"
 
 for t in jq mpirun ethtool; do
@@ -51,6 +52,18 @@ check "... every rank's receiver (the one sink, one test each) counted what it s
 	jq -e '[.hosts[] | .receiver.source == "zcgen" and .receiver.bytes == .total.bytes and .total.bytes > 0] | all' "$J"
 check "... and the fleet's receiver total is the fleet's total" jq -e '.receiver.bytes == .total.bytes' "$J"
 check "... the start skew is reported" jq -e '.fleet.start_skew_s >= 0 and .fleet.start_skew_s < 0.05 * .total.duration_s' "$J"
+# Ranks sharing a host share its device: rank 0 set it up for both ranks' queues (tx-0 for
+# CPU 0, tx-1 for CPU 1), and each rank's per-queue NIC figures are its own queue's.
+check "... rank 0 set XPS for both ranks: tx-0 to CPU 0, tx-1 to CPU 1 (as before the run)" grep -q "^\[rank 0\] nic zcl-tx0: xps tx-0: 0-1 -> cpu 0" "$T/fleet.out"
+check "... rank 1 was told its queue is the device's tx-1" grep -q '^\[rank 1\] zcgen: note: .*its tx-1 to tx-1' "$T/fleet.out"
+check "... each rank's traffic left its own TX queue (0 and 1)" \
+	[ "$(jq -c '[.hosts[] | .queues[0].nic.tx_queue]' "$J")" = '[0,1]' ]
+# the device's counter of a rank's queue holds that rank's bytes (plus headers), not the other's
+for r in 0 1; do
+	check "... rank $r's queue counted its bytes and not the other rank's" \
+		jq -e --argjson r $r '.hosts[$r] | .queues[0].nic.tx_bytes >= .total.bytes and
+			.queues[0].nic.tx_bytes < 1.1 * .total.bytes and .queues[0].nic.share == 1' "$J"
+done
 check "... the nic is as before" same_nic
 
 # 2. A rank with no route: the fleet stops before any data, rank 0 names the rank, its host
