@@ -56,7 +56,7 @@ check "... the start skew is reported" jq -e '.fleet.start_skew_s >= 0 and .flee
 # CPU 0, tx-1 for CPU 1), and each rank's per-queue NIC figures are its own queue's.
 check "... rank 0 set XPS for both ranks: tx-0 to CPU 0, tx-1 to CPU 1 (as before the run)" grep -q "^\[rank 0\] nic zcl-tx0: xps tx-0: 0-1 -> cpu 0" "$T/fleet.out"
 check "... rank 1 was told its queue is the device's tx-1" grep -q '^\[rank 1\] zcgen: note: .*its tx-1 to tx-1' "$T/fleet.out"
-check "... each rank's traffic left its own TX queue (0 and 1)" \
+check "... each rank's ring is its own queue of the device (nic.tx_queue 0 and 1)" \
 	[ "$(jq -c '[.hosts[] | .queues[0].nic.tx_queue]' "$J")" = '[0,1]' ]
 # the device's counter of a rank's queue holds that rank's bytes (plus headers), not the other's
 for r in 0 1; do
