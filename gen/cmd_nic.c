@@ -442,7 +442,9 @@ static int nic_restore(int argc, char **argv)
 		return EXIT_OK;
 	}
 	fprintf(stderr, "zcgen nic restore: %s\n", err);
-	if (ret == -ESTALE || ret == -ENODEV)
+	if (ret == -ESTALE)
+		fprintf(stderr, "zcgen nic restore: nothing restored; %s is left as it is\n", o.dev);
+	else if (ret == -ENODEV)
 		fprintf(stderr, "zcgen nic restore: the state file stays; `zcgen nic restore %s --discard` "
 			"removes it\n", o.dev);
 	else if (ret != -EBUSY)

@@ -22,6 +22,7 @@
 #include "gen/labdrop.h"
 #include "gen/metrics.h"
 #include "gen/fleet.h"
+#include "gen/startat.h"
 #include "gen/labrun.h"
 #include <arpa/inet.h>
 #include <net/if.h>
@@ -81,6 +82,8 @@ static const char run_usage[] =
 	"  --metrics FILE       a Prometheus text file, replaced every interval (docs/cli.md)\n"
 	"  --csv FILE           one row per queue and interval\n"
 	"  --live / --quiet     interval lines on or off (default: on a terminal only)\n"
+	"  --start-at TIME      set up (NIC, rings, connections), then start at TIME on the\n"
+	"                       wall clock: RFC 3339 (2026-12-05T04:00:00Z) or Unix seconds\n"
 	"  --dry-run            print the resolved plan and exit\n"
 	"  --help               this text\n"
 	"Exit: 0 success, 1 the run failed (nothing sent), 2 usage or profile error,\n"
@@ -99,6 +102,9 @@ struct run_opts {
 	struct fleet *fleet;     /* started by mpirun with a fleet: section (gen/fleet.h) */
 	json_t *fleet_json;      /* rank 0: the fleet's report, written instead of its own */
 	char *fleet_csv;
+	const char *start_at_arg;  /* --start-at as given; NULL: start once set up */
+	struct timespec start_at;
+	const struct startat *sa;  /* the run's --start-at controller, once it ran */
 };
 
 /*
@@ -106,7 +112,7 @@ struct run_opts {
  * --dest, --queues, ...), OPT_KEY + their index, each given to profile_set().
  */
 enum { OPT_PROFILE = 1000, OPT_JSON, OPT_JSON_FORMAT, OPT_JSON_STREAM, OPT_METRICS, OPT_CSV, OPT_DRY, OPT_NONIC, OPT_LIVE, OPT_QUIET, OPT_HELP,
-       OPT_LAB, OPT_FORCE, OPT_IPERF3, OPT_KEY };
+       OPT_LAB, OPT_FORCE, OPT_IPERF3, OPT_START_AT, OPT_KEY };
 
 static const struct option run_opts[] = {
 	{ "profile", required_argument, NULL, OPT_PROFILE },
@@ -124,6 +130,7 @@ static const struct option run_opts[] = {
 	{ "lab", optional_argument, NULL, OPT_LAB },
 	{ "force", no_argument, NULL, OPT_FORCE },
 	{ "iperf3-server", no_argument, NULL, OPT_IPERF3 },
+	{ "start-at", required_argument, NULL, OPT_START_AT },
 };
 #define N_RUN_OPTS (sizeof(run_opts) / sizeof(run_opts[0]))
 
@@ -241,6 +248,21 @@ static void on_interval(const struct engine_plan *plan, const struct engine_inte
 	}
 }
 
+/* --start-at in the report: the time asked, the time the measurement began, how late that was. */
+static void start_at_json_add(json_t *j, const struct startat *sa)
+{
+	char asked[64], started[64];
+
+	if (!j || !sa || !sa->started.tv_sec)
+		return;
+	startat_format(&sa->at, asked, sizeof(asked));
+	startat_format(&sa->started, started, sizeof(started));
+	json_object_set_new(j, "start_at", json_pack("{s:s, s:f, s:s, s:f, s:f}", "asked", asked,
+			    "asked_unix", startat_seconds(&sa->at), "started", started,
+			    "started_unix", startat_seconds(&sa->started), "late_s",
+			    startat_seconds(&sa->started) - startat_seconds(&sa->at)));
+}
+
 static int write_outputs(const struct run_opts *o, const struct report_ctx *r,
 			 const struct expect_result *ex)
 {
@@ -254,6 +276,8 @@ static int write_outputs(const struct run_opts *o, const struct report_ctx *r,
 
 		if (j && ex)
 			expect_json_add(o->json_iperf3 ? json_object_get(j, "zcgen") : j, ex);
+		if (!o->fleet_json)
+			start_at_json_add(o->json_iperf3 ? json_object_get(j, "zcgen") : j, o->sa);
 		/* --json -: the standard output that was set aside, never reopened (that truncates) */
 		if (j && o->json_fd >= 0 && !o->json_stream)
 			w = json_dumpfd(j, o->json_fd, JSON_INDENT(2)) ?: -(write(o->json_fd, "\n", 1) != 1);
@@ -272,6 +296,7 @@ static int write_outputs(const struct run_opts *o, const struct report_ctx *r,
 
 		if (j && ex)
 			expect_json_add(j, ex);
+		start_at_json_add(j, o->sa);
 		if (!j || stream_event(o->json_fd, "end", j)) {
 			fprintf(stderr, "zcgen: --json-stream: cannot write the end event\n");
 			ret = -EIO;
@@ -320,6 +345,14 @@ static bool outputs_check(const struct run_opts *o)
 	       cmd_output_check("zcgen", "metrics", o->metrics);
 }
 
+static double now_realtime(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return startat_seconds(&ts);
+}
+
 static bool dest_is_loopback(const struct engine_plan *plan)
 {
 	if (plan->dest.ss_family == AF_INET) {
@@ -346,6 +379,7 @@ static int run_resolved(struct gen_profile *prof, const struct run_opts *op)
 	struct gen_diags d = { 0 };
 	struct runnic rn = { 0 };
 	struct iperf3run *i3 = NULL; /* server: iperf3 or zcgen (gen/iperf3run.h) */
+	struct startat sa = { .at = op->start_at, .stop = &gen_stop };
 	char err[1200];
 	bool hard_fail = false;      /* the report not written or the NIC not put back: exit 1 */
 	bool had_nic;
@@ -486,6 +520,18 @@ static int run_resolved(struct gen_profile *prof, const struct run_opts *op)
 		stream_event(o.json_fd, "start", report_start_json(plan));
 	struct engine_ctl *ctl = fleet_ctl(o.fleet, i3 ? &i3->ctl : NULL);
 
+	if (o.start_at_arg) {
+		char when[64];
+
+		/* after the set-up (NIC above, rings and connections in engine_run) it waits */
+		ctl = startat_ctl(&sa, ctl);
+		o.sa = &sa;
+		startat_format(&sa.at, when, sizeof(when));
+		printf("zcgen: --start-at %s: waiting %.3f s once set up\n", when,
+		       startat_seconds(&sa.at) - now_realtime());
+		fflush(stdout);
+	}
+
 	ret = engine_run(plan, &(struct engine_run_ctx){ .stop = &gen_stop, .cb = on_interval,
 						   .cb_arg = &ivs, .ctl = ctl }, &res);
 	have_cpu = have_cpu && !cpustat_snap(&cpu1);
@@ -506,6 +552,9 @@ static int run_resolved(struct gen_profile *prof, const struct run_opts *op)
 				.colour = cmd_colour(STDOUT_FILENO), .nic_note = rn.note,
 				.lab = o.lab ? lab_flavour_name(o.lab_flavour) : NULL };
 
+	if (o.sa && sa.started.tv_sec)
+		printf("zcgen: started %.6f s after --start-at\n",
+		       startat_seconds(&sa.started) - startat_seconds(&sa.at));
 	if (i3) {
 		r.receiver = iperf3run_receiver(i3);
 		r.server_note = i3->note;
@@ -800,6 +849,16 @@ int cmd_run(int argc, char **argv)
 			}
 			break;
 		case OPT_FORCE: o.force = true; break;
+		case OPT_START_AT: {
+			char why[200];
+
+			if (startat_parse(optarg, &o.start_at, why, sizeof(why))) {
+				fprintf(stderr, "zcgen: --start-at %s: %s\n", optarg, why);
+				return EXIT_USAGE;
+			}
+			o.start_at_arg = optarg;
+			break;
+		}
 		case OPT_IPERF3: /* = --server iperf3, in its place among the overrides */
 			if (nov < sizeof(ov) / sizeof(ov[0]))
 				ov[nov++] = (struct override){ "server", "iperf3" };
@@ -823,6 +882,19 @@ int cmd_run(int argc, char **argv)
 	if (!o.profile && !nov && !o.lab) {
 		fprintf(stderr, "zcgen: a profile (--profile FILE) or at least --dest is needed\n%s",
 			run_usage);
+		return EXIT_USAGE;
+	}
+	if (o.start_at_arg && fleet_launched()) {
+		fprintf(stderr, "zcgen: --start-at: a fleet started by mpirun has its own common start "
+			"(docs/fleet.md); drop --start-at\n");
+		return EXIT_USAGE;
+	}
+	if (o.start_at_arg && !o.dry_run && startat_seconds(&o.start_at) <= now_realtime()) {
+		char when[64];
+
+		startat_format(&o.start_at, when, sizeof(when));
+		fprintf(stderr, "zcgen: --start-at %s: that time (%s) is %.3f s in the past; nothing "
+			"was sent\n", o.start_at_arg, when, now_realtime() - startat_seconds(&o.start_at));
 		return EXIT_USAGE;
 	}
 	/* a fleet's other ranks write no report: only rank 0 checks (and creates) the files */

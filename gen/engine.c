@@ -1742,7 +1742,7 @@ static int run_alloc(struct run *r)
 			return -ENOMEM;
 		r->nfds += r->plan->q[i].streams;
 	}
-	if (r->ctl) {
+	if (r->ctl && r->ctl->stream_open) {
 		r->fds = malloc(r->nfds * sizeof(*r->fds));
 		if (!r->fds)
 			return -ENOMEM;
@@ -1937,8 +1937,9 @@ int engine_run(const struct engine_plan *plan, const struct engine_run_ctx *ctx,
 	ret = run_alloc(&r);
 	if (ret)
 		goto out;
-	if (ctl) {
+	if (ctl)
 		ctl->err[0] = '\0';
+	if (ctl && ctl->stream_open) {
 		ret = ctl_connect(plan, r.stop, ctl, r.fds);
 		if (ret)
 			goto out;
@@ -1966,7 +1967,7 @@ int engine_run(const struct engine_plan *plan, const struct engine_run_ctx *ctx,
 	run_finish(&r, t_end);
 	/* the workers have drained; the sockets are still open for the controller */
 	if (ctl && ctl->finish)
-		ctl->finish(ctl, r.fds, r.nfds, plan, res);
+		ctl->finish(ctl, r.fds, r.fds ? r.nfds : 0, plan, res);
 	/*
 	 * A signal after the duration (in the drain or the controller's result
 	 * exchange) cut the run's end short: it ended by that signal, as the

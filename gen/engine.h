@@ -245,7 +245,9 @@ typedef void (*engine_interval_cb)(const struct engine_plan *plan, const struct 
  * A controller: a control protocol around the data path (iperf3's). With
  * one, engine_run() changes the run's shape as follows:
  *
- * - The data connections are made by the calling thread, one after another
+ * - Only when @stream_open is set (a controller without it, --start-at's
+ *   alone, leaves the connections to the workers, as without one): the
+ *   data connections are made by the calling thread, one after another
  *   in a fixed order: queue 0 stream 0, queue 0 stream 1, ..., queue 1
  *   stream 0, ... After each connect(), @stream_open is called with the
  *   socket before anything else is written on it (iperf3: the cookie, or
@@ -257,7 +259,8 @@ typedef void (*engine_interval_cb)(const struct engine_plan *plan, const struct 
  * - At the end the workers stop submitting and drain their completions and
  *   notifications but leave the sockets open; @finish is then called with
  *   @res complete and every data socket in connection order (-1 where the
- *   drain had to reset one), and only after it are the sockets closed.
+ *   drain had to reset one; none without @stream_open), and only after it
+ *   are the sockets closed.
  *
  * Callbacks return 0 or -errno and may leave a message in @err; the engine
  * writes its own failures (a data connection that failed) there too.
@@ -281,7 +284,13 @@ struct engine_run_ctx {
 	const volatile sig_atomic_t *stop;
 	engine_interval_cb cb;       /* each finished interval (NULL: none) */
 	void *cb_arg;
-	struct engine_ctl *ctl;      /* NULL: the engine makes its connections itself */
+	/*
+	 * NULL, or a controller without stream_open: the engine makes its
+	 * connections itself (in the workers); with stream_open, the
+	 * controller's mode above. Its start, if any, runs once every ring
+	 * is set up, before the first send (--start-at waits there).
+	 */
+	struct engine_ctl *ctl;
 };
 
 /*

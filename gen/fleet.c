@@ -15,6 +15,7 @@
 #include "gen/fleet.h"
 #include "gen/cmd.h"
 #include "gen/profile.h"
+#include "gen/startat.h"
 #include "gen/stopsig.h"
 
 #define FLEET_START_LEAD_NS 200000000ull   /* the common start: this far after the barrier */
@@ -804,8 +805,8 @@ broken:
 	}
 	ts.tv_sec = (time_t)wire[0];
 	ts.tv_nsec = (long)wire[1];
-	while ((ret = clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &ts, NULL)) == EINTR && !*f->stop)
-		;
+	/* a stop during the wait: the engine sees it at once and ends the run (nothing sent) */
+	startat_sleep(&ts, f->stop);
 	if (f->inner && (ret = f->inner->start(f->inner))) {
 		snprintf(ctl->err, sizeof(ctl->err), "%s", f->inner->err);
 		return ret;

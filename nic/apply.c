@@ -586,7 +586,7 @@ int nic_apply(const struct nic_apply_cfg *cfg, bool dry_run, struct nic_apply_ou
 	struct plan p = { .cfg = cfg, .root = cfg->root ? cfg->root : "", .dev = cfg->ifname };
 	struct nic_applied *h = NULL;
 	json_t *old = NULL;
-	char rerr[1024];
+	char rerr[1024], snote[1400] = "";
 	int ret;
 
 	memset(out, 0, sizeof(*out));
@@ -631,12 +631,37 @@ int nic_apply(const struct nic_apply_cfg *cfg, bool dry_run, struct nic_apply_ou
 		fail(out, ret, "%s: cannot read its state: %s", cfg->ifname, strerror(-ret));
 		goto out_unlock;
 	}
-	/* An earlier pin's (or a crashed run's) file holds the state zcgen first found: keep it. */
+	/*
+	 * An earlier pin's (or a crashed run's) file holds the state zcgen first
+	 * found: keep it. Unless it is stale: the namespace's inode (the file's
+	 * name) is reused by the kernel, and a device's name by whoever makes
+	 * one, so a file left by a run in a namespace that is gone would put
+	 * another device's settings on this one. Such a file is set aside, and
+	 * this device's own state saved.
+	 */
 	if (!nic_state_load(&h->lk, &old)) {
+		char why[512], from[128], to[600];
+
+		if (nic_state_stale(old, h->snap, why, sizeof(why))) {
+			nic_state_origin(old, from, sizeof(from));
+			ret = nic_state_set_aside(&h->lk, h->lk.state_path, to, sizeof(to));
+			json_decref(old);
+			old = NULL;
+			if (ret) {
+				fail(out, ret, "%s: the state file %s (%s) is stale, and setting it aside "
+				     "failed: %s", cfg->ifname, h->lk.state_path, from, strerror(-ret));
+				goto out_unlock;
+			}
+			snprintf(snote, sizeof(snote), "a stale state file (%s) is set aside as %s, "
+				 "not used: %s; %s's state now is saved instead", from, to, why,
+				 cfg->ifname);
+		}
+	}
+	if (old) {
 		out->state_kept = true;
-		note(out, "a state file from pid %lld is kept: `zcgen nic restore %s` goes back to the "
-			  "state before that", (long long)json_integer_value(json_object_get(old, "pid")),
-		     cfg->ifname);
+		snprintf(snote, sizeof(snote), "a state file from pid %lld is kept: `zcgen nic restore %s` "
+			 "goes back to the state before that",
+			 (long long)json_integer_value(json_object_get(old, "pid")), cfg->ifname);
 		json_decref(old);
 	} else {
 		ret = nic_state_save(&h->lk, h->snap);
@@ -652,6 +677,8 @@ int nic_apply(const struct nic_apply_cfg *cfg, bool dry_run, struct nic_apply_ou
 	/* Replace the plan's lines with what is done now, in the order it is done. */
 	nic_apply_out_free(out);
 	out->nq = cfg->queues;
+	if (snote[0])
+		note(out, "%s", snote);
 	test_delay();
 	ret = do_channels(&p, out);
 	if (!ret) {
@@ -777,8 +804,9 @@ int nic_restore_dev(const char *root, const char *dev, char *err, size_t errlen,
 {
 	struct nic_lock lk;
 	struct ethnl *nl = NULL;
-	json_t *st = NULL;
-	char tmp[600];
+	json_t *st = NULL, *now = NULL;
+	char tmp[600], why[512], from[128], to[600];
+	const char *src;
 	int ret;
 
 	err[0] = '\0';
@@ -800,6 +828,7 @@ int nic_restore_dev(const char *root, const char *dev, char *err, size_t errlen,
 		return ret;
 	}
 	ret = nic_state_load(&lk, &st);
+	src = lk.state_path;
 	if (ret == -ENOENT) {
 		/* killed inside nic_state_save(): before any change, see nic_state_load_unfinished() */
 		ret = nic_state_load_unfinished(&lk, &st);
@@ -820,13 +849,37 @@ int nic_restore_dev(const char *root, const char *dev, char *err, size_t errlen,
 			ret = 1;
 			goto out_unlock;
 		}
-		if (!ret)
+		if (!ret) {
+			src = tmp;
 			snprintf(note, notelen, "%s, written whole by a zcgen killed before it was "
 				 "renamed into place, holds the state", tmp);
+		}
 	}
 	if (ret) {
 		snprintf(err, errlen, "%s: not a zcgen state file (%s)", lk.state_path, strerror(-ret));
 		goto out_unlock;
+	}
+	/* Never another namespace's or device's settings (see nic/state.h): refused and set aside. */
+	now = json_object();
+	if (!now || nic_state_identity(dev, now)) {
+		ret = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto out_st;
+	}
+	if (nic_state_stale(st, now, why, sizeof(why))) {
+		if (notelen)
+			note[0] = '\0';
+		nic_state_origin(st, from, sizeof(from));
+		ret = nic_state_set_aside(&lk, src, to, sizeof(to));
+		if (ret) {
+			snprintf(err, errlen, "%s (%s) is stale: %s; nothing restored, and setting it "
+				 "aside failed: %s", src, from, why, strerror(-ret));
+			goto out_st;
+		}
+		snprintf(err, errlen, "%s (%s) is stale, not applied: %s; set aside as %s", src, from,
+			 why, to);
+		ret = -ESTALE;
+		goto out_st;
 	}
 	ret = ethnl_open(&nl);
 	if (ret) {
@@ -841,6 +894,7 @@ int nic_restore_dev(const char *root, const char *dev, char *err, size_t errlen,
 	}
 	ethnl_close(nl);
 out_st:
+	json_decref(now);
 	json_decref(st);
 out_unlock:
 	nic_state_unlock(&lk);

@@ -190,7 +190,8 @@ struct nic_applied;
  * queue count fits its maximum, the CPUs exist and the process may use them,
  * the offload names are known, CAP_NET_ADMIN, and the device does not carry
  * the default route (unless @cfg->force). Then the device is locked, its
- * state saved to the state file (nic/state.h) and the changes made in the
+ * state saved to the state file (nic/state.h; an earlier file is kept, one
+ * that is stale is set aside as STATE.stale, with a note) and the changes made in the
  * order channels, offloads, MTU, mq qdisc, IRQ affinity, XPS. A failure half way
  * puts back what was changed and removes the state file.
  *
@@ -240,9 +241,14 @@ void nic_apply_out_free(struct nic_apply_out *out);
  * @notelen: size of @note
  * @holder: output: on -EBUSY, the pid holding the lock
  *
+ * A stale state file (nic/state.h, nic_state_stale(): saved in another
+ * boot, in a namespace that is gone but had this one's inode, or from
+ * another device of that name) is not applied: it is renamed to STATE.stale
+ * and @err says why.
+ *
  * Return: 0 restored and the state file removed; 1 nothing to restore (no
- * state file); -EBUSY; -ESTALE the state file is for another device of that
- * name (the file is kept); -errno (the file is kept).
+ * state file); -EBUSY; -ESTALE the state file was stale, set aside, nothing
+ * restored; -errno (the file is kept).
  */
 int nic_restore_dev(const char *root, const char *dev, char *err, size_t errlen, char *note,
 		    size_t notelen, pid_t *holder);

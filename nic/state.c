@@ -4,10 +4,12 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,6 +26,11 @@
 #include "nic/qstats.h"
 #include "nic/cpulist.h"
 #include "nic/link.h"
+
+/* Linux 5.14: a network namespace's cookie, unique within a boot (asm-generic's number) */
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
 
 static const char *state_dir(void)
 {
@@ -194,13 +201,119 @@ static json_t *rings_json(const struct ethnl_rings *r)
 			 (json_int_t)r->tx);
 }
 
+/*
+ * The cookie of the calling thread's network namespace: a socket is made in
+ * it, and any socket will do. The kernel hands cookies out from a counter,
+ * once per namespace and boot, so unlike the inode it is never reused.
+ */
+static int netns_cookie(uint64_t *cookie)
+{
+	socklen_t len = sizeof(*cookie);
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, cookie, &len))
+		ret = -errno; /* ENOPROTOOPT before Linux 5.14 */
+	else if (len != sizeof(*cookie))
+		ret = -EPROTO;
+	close(fd);
+	return ret;
+}
+
+/* The boot id, a UUID made anew at each boot: 36 characters. */
+static int boot_id(char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+	int ret = 0;
+
+	if (!f)
+		return -errno;
+	if (!fgets(buf, (int)len, f))
+		ret = -EIO;
+	fclose(f);
+	if (ret)
+		return ret;
+	buf[strcspn(buf, "\n")] = '\0';
+	return strlen(buf) == 36 ? 0 : -EPROTO;
+}
+
+int nic_state_identity(const char *dev, json_t *st)
+{
+	unsigned int ifindex = if_nametoindex(dev);
+	struct stat nst;
+	uint64_t cookie;
+	char bid[64];
+	int ret = 0;
+
+	if (ifindex)
+		ret |= json_object_set_new(st, "ifindex", json_integer(ifindex));
+	if (!stat("/proc/self/ns/net", &nst))
+		ret |= json_object_set_new(st, "netns_inode", json_integer((json_int_t)nst.st_ino));
+	/* a counter from 1: far below what a JSON integer (int64) holds */
+	if (!netns_cookie(&cookie) && cookie <= (uint64_t)INT64_MAX)
+		ret |= json_object_set_new(st, "netns_cookie", json_integer((json_int_t)cookie));
+	if (!boot_id(bid, sizeof(bid)))
+		ret |= json_object_set_new(st, "boot_id", json_string(bid));
+	return ret ? -ENOMEM : 0;
+}
+
+int nic_state_stale(const json_t *saved, const json_t *now, char *why, size_t len)
+{
+	const char *sb = json_string_value(json_object_get(saved, "boot_id"));
+	const char *nb = json_string_value(json_object_get(now, "boot_id"));
+	const char *dev = json_string_value(json_object_get(saved, "device"));
+	const json_t *sc = json_object_get(saved, "netns_cookie");
+	const json_t *nc = json_object_get(now, "netns_cookie");
+	json_int_t si = json_integer_value(json_object_get(saved, "ifindex"));
+	json_int_t ni = json_integer_value(json_object_get(now, "ifindex"));
+
+	if (len)
+		why[0] = '\0';
+	if (sb && nb && *sb && *nb && strcmp(sb, nb)) {
+		snprintf(why, len, "it was saved in another boot of this machine (boot id %s, now %s)",
+			 sb, nb);
+		return 1;
+	}
+	if (json_is_integer(sc) && json_is_integer(nc) &&
+	    json_integer_value(sc) != json_integer_value(nc)) {
+		snprintf(why, len, "it was saved in another network namespace, gone since, whose inode "
+			 "the kernel gave to this one (netns cookie %lld then, %lld now)",
+			 (long long)json_integer_value(sc), (long long)json_integer_value(nc));
+		return 1;
+	}
+	/* 0: not known (a snapshot's ifindex is never 0) */
+	if (si && ni && si != ni) {
+		snprintf(why, len, "%s has ifindex %lld now, %lld when the state was saved: it is "
+			 "another device of that name (deleted and made again)", dev ? dev : "the device",
+			 (long long)ni, (long long)si);
+		return 1;
+	}
+	return 0;
+}
+
+const char *nic_state_origin(const json_t *st, char *buf, size_t len)
+{
+	const json_t *pid = json_object_get(st, "pid"), *t = json_object_get(st, "time");
+	char when[64] = "";
+	struct tm tm;
+	time_t tt = (time_t)json_integer_value(t);
+
+	if (json_is_integer(t) && gmtime_r(&tt, &tm))
+		strftime(when, sizeof(when), ", saved %Y-%m-%d %H:%M:%S UTC", &tm);
+	if (json_is_integer(pid))
+		snprintf(buf, len, "pid %lld%s", (long long)json_integer_value(pid), when);
+	else
+		snprintf(buf, len, "an unknown pid%s", when);
+	return buf;
+}
+
 int nic_state_snapshot(struct ethnl *nl, const char *root, const char *dev, json_t **out)
 {
 	struct ethnl_channels ch;
 	struct ethnl_rings rg;
 	struct ethnl_features fs = { 0 };
 	struct irq_table it = { 0 };
-	struct stat nst;
 	char kind[64];
 	unsigned int ifindex = if_nametoindex(dev), ntx = 0;
 	json_t *st, *o;
@@ -214,9 +327,9 @@ int nic_state_snapshot(struct ethnl *nl, const char *root, const char *dev, json
 		return -ENOMEM;
 	json_object_set_new(st, "version", json_integer(NIC_STATE_VERSION));
 	json_object_set_new(st, "device", json_string(dev));
-	json_object_set_new(st, "ifindex", json_integer(ifindex));
-	if (!stat("/proc/self/ns/net", &nst))
-		json_object_set_new(st, "netns_inode", json_integer((json_int_t)nst.st_ino));
+	ret = nic_state_identity(dev, st);
+	if (ret)
+		goto out_err;
 	json_object_set_new(st, "pid", json_integer(getpid()));
 	json_object_set_new(st, "time", json_integer((json_int_t)time(NULL)));
 
@@ -291,6 +404,21 @@ out_err:
 	return ret;
 }
 
+/*
+ * A rename on disk too (a /run on disk survives a crash). Best effort: the
+ * file is in place and whole either way, and failing here would leave a
+ * state file behind a run that then changes nothing.
+ */
+static void sync_dir(void)
+{
+	int dfd = open(state_dir(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (dfd >= 0) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+}
+
 int nic_state_save(const struct nic_lock *lk, const json_t *st)
 {
 	char tmp[600];
@@ -326,22 +454,10 @@ int nic_state_save(const struct nic_lock *lk, const json_t *st)
 		ret = -errno;
 	if (!ret && rename(tmp, lk->state_path))
 		ret = -errno;
-	if (ret) {
+	if (ret)
 		unlink(tmp);
-	} else {
-		/*
-		 * The rename itself on disk too (a /run on disk survives a
-		 * crash). Best effort: the state file is in place and whole
-		 * either way, and failing here would leave it behind a run that
-		 * then changes nothing.
-		 */
-		int dfd = open(state_dir(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-		if (dfd >= 0) {
-			(void)fsync(dfd);
-			close(dfd);
-		}
-	}
+	else
+		sync_dir();
 out_text:
 	free(text);
 	return ret;
@@ -398,6 +514,18 @@ int nic_state_remove(const struct nic_lock *lk)
 		return -errno;
 	if (unlink(lk->state_path) && errno != ENOENT)
 		return -errno;
+	return 0;
+}
+
+int nic_state_set_aside(const struct nic_lock *lk, const char *from, char *to, size_t len)
+{
+	int n = snprintf(to, len, "%s%s", lk->state_path, NIC_STATE_STALE_SUFFIX);
+
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
+	if (rename(from, to))
+		return -errno;
+	sync_dir();
 	return 0;
 }
 

@@ -20,10 +20,20 @@
  * Next to it lives a lock file, held with flock() for as long as a process
  * changes the device (a run, a pin, a restore); it holds that process's pid
  * so that a second one can say who is in the way.
+ *
+ * The kernel gives a deleted namespace's inode to a later one, so a file's
+ * name does not tell which namespace wrote it: a lab namespace killed with
+ * its run, and a new one with the same inode and a device of the same name,
+ * share a file name. The snapshot therefore also holds what is never reused:
+ * the namespace's cookie (SO_NETNS_COOKIE, Linux 5.14, unique within a boot),
+ * the boot id, and the device's ifindex (unique within a namespace while the
+ * device lives; a device made again gets another). nic_state_stale() compares
+ * them; a stale file is set aside as STATE.stale (nic_state_set_aside()).
  */
 #define NIC_STATE_DIR "/run/zcgen/nic"
 #define NIC_STATE_DIR_ENV "ZCGEN_NIC_STATE_DIR" /* overrides NIC_STATE_DIR (unit tests) */
 #define NIC_STATE_VERSION 1
+#define NIC_STATE_STALE_SUFFIX ".stale" /* a stale state file is renamed to STATE.stale */
 
 struct ethnl;
 
@@ -64,6 +74,61 @@ void nic_state_unlock(struct nic_lock *lk);
  * Return: 0; -ENODEV; -errno.
  */
 int nic_state_snapshot(struct ethnl *nl, const char *root, const char *dev, json_t **out);
+
+/**
+ * nic_state_identity() - what tells this namespace, boot and device apart: set on @st
+ * @dev: interface name, in the calling thread's network namespace
+ * @st: a JSON object: gets "ifindex" (when @dev exists), "netns_inode",
+ *      "netns_cookie" (where the kernel has SO_NETNS_COOKIE, Linux 5.14) and
+ *      "boot_id" (/proc/sys/kernel/random/boot_id); a key that cannot be
+ *      read is left out, and then not compared by nic_state_stale()
+ *
+ * nic_state_snapshot() puts the same keys into every snapshot.
+ *
+ * Return: 0, or -ENOMEM.
+ */
+int nic_state_identity(const char *dev, json_t *st);
+
+/**
+ * nic_state_stale() - whether a saved snapshot belongs to another boot, namespace or device
+ * @saved: a loaded state file (nic_state_load())
+ * @now: nic_state_identity() of the device now (or a fresh snapshot)
+ * @why: output: on 1, why, in words ("" on 0)
+ * @len: size of @why
+ *
+ * Stale: another boot id; another netns cookie (a namespace that is gone,
+ * whose inode the kernel gave to this one); another ifindex (the device of
+ * that name was deleted and made again). A key missing on either side is
+ * not compared, so a file from before the cookie and boot id (or from a
+ * kernel without SO_NETNS_COOKIE) is judged by its ifindex alone.
+ *
+ * Return: 1 stale, 0 not.
+ */
+int nic_state_stale(const json_t *saved, const json_t *now, char *why, size_t len);
+
+/**
+ * nic_state_origin() - "pid 4242, saved 2026-12-04 23:50:58 UTC": who wrote a snapshot, and when
+ * @st: a snapshot
+ * @buf: output
+ * @len: size of @buf
+ *
+ * Return: @buf.
+ */
+const char *nic_state_origin(const json_t *st, char *buf, size_t len);
+
+/**
+ * nic_state_set_aside() - rename a stale state file to STATE.stale, over an earlier one
+ * @lk: a held lock (names the state file)
+ * @from: the file to move: the state file, or its STATE.tmp
+ * @to: output: where it went
+ * @len: size of @to
+ *
+ * Kept rather than deleted, so that what it held can still be read; the
+ * directory is synced as nic_state_save() does.
+ *
+ * Return: 0 or -errno.
+ */
+int nic_state_set_aside(const struct nic_lock *lk, const char *from, char *to, size_t len);
 
 /**
  * nic_state_save() - write a snapshot to the lock's state file, mode 0600

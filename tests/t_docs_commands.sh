@@ -55,7 +55,7 @@ def code_lines(path):
 for path in files:
     for n, s in code_lines(path):
         s = re.sub(r"^\$ ", "", s)
-        if not re.match(r"^(sudo )?zcgen( |$)", s) or re.match(r"^zcgen [\w-]+:", s):
+        if not re.match(r"^(sudo )?zcgen( |$)", s) or re.match(r"^zcgen( [\w-]+)+:", s):
             continue
         cmd = re.sub(r"\s+#.*$", "", s)
         c = re.sub(r"^sudo ", "", cmd)

@@ -3,7 +3,8 @@
 # docs/nic.md, "When a run is stopped"): on a 4-queue veth in this test's own namespaces,
 # a normal end, SIGINT, SIGTERM, SIGHUP, a signal during the NIC set-up, kill -9 then
 # `nic restore` (also of a state file killed half way through its write), a second zcgen
-# on the same device, `nic restore` without root, and --lab with a Ctrl-C during lab up
+# on the same device, a stale state file (of a namespace that is gone, another boot, another
+# ifindex: set aside, not applied), `nic restore` without root, and --lab with a Ctrl-C during lab up
 # (run, sweep, ndr, offload-check, compare) and a SIGHUP during the run. After each: ethtool -k/-l, the XPS masks, the MTU and the
 # qdisc equal the snapshot taken before; the exit code and message are the documented
 # ones; the JSON report is written when traffic had started. Each case is a run of 1-2 s.
@@ -215,6 +216,93 @@ kill -INT "$RUN_PID"
 end_run
 check "second: the first run ends as usual (rc $rc)" [ "$rc" -eq 130 ]
 same_as_before second
+
+# --- a stale state file: one left in a network namespace that is gone, whose inode the kernel
+# gave to this one, for a device of the same name (a lab's zcl-tx0 after a killed run); or
+# from another boot; or, in a file from before the namespace cookie, of another ifindex.
+# Made from a real one (a pin's, in this test's own state directory, ZCGEN_NIC_STATE_DIR)
+# with what would hurt if it were applied: channels tx 1, GRO off, MTU 1280, a gone pid.
+SD=$T/state
+SF=$SD/net-$INO-v0.json
+XS="env ZCGEN_NIC_STATE_DIR=$SD $X"
+$XS "$ZCGEN" nic pin v0 --queues 2 --cpus 0-1 >"$T/stalepin.out" 2>&1 || fail "stale: nic pin v0: $(cat "$T/stalepin.out")"
+cp "$SF" "$T/real.json"
+$XS "$ZCGEN" nic restore v0 >/dev/null 2>&1 || fail "stale: nic restore after the pin"
+check "stale: the pin's state file has the namespace's cookie and the boot id" \
+	[ "$(jq 'has("netns_cookie") and (.boot_id | length) == 36' "$T/real.json")" = true ]
+GONE=$(sh -c 'echo $$')
+# fabricate JQ_FILTER [NAME]: the real state file, harmful, changed by JQ_FILTER, as NAME
+fabricate() {
+	jq --argjson pid "$GONE" --argjson t "$(($(date +%s) - 3 * 3600))" \
+		'.pid = $pid | .time = $t | .channels.tx = 1 | .features."rx-gro" = false | .mtu = 1280 | '"$1" \
+		"$T/real.json" >"${2:-$SF}"
+	cp "${2:-$SF}" "$T/fabricated.json"
+}
+# stale_after CASE: the device as before; no state, .tmp or lock file; the fabricated file
+# set aside whole as STATE.stale (then removed for the next case)
+stale_after() {
+	local now
+	now=$(capture)
+	check "$1: ethtool -k/-l, xps, mtu and qdisc as before" [ "$now" = "$BEFORE" ]
+	[ "$now" = "$BEFORE" ] || diff <(echo "$BEFORE") <(echo "$now")
+	check "$1: no state, .tmp or lock file left" \
+		bash -c "[ ! -e '$SF' ] && [ ! -e '$SF.tmp' ] && [ ! -e '$SD/net-$INO-v0.lock' ]"
+	check "$1: the stale file is set aside as it was" cmp -s "$SF.stale" "$T/fabricated.json"
+	rm -f "$SF.stale"
+}
+if [ "$(jq 'has("netns_cookie")' "$T/real.json")" = true ]; then
+	# a run: the file is set aside with a note, the run saves and restores its own state
+	fabricate '.netns_cookie += 1000'
+	$XS "$ZCGEN" --profile "$T/p.yaml" --json "$T/stalerun.json" >"$T/stalerun.out" 2>&1
+	rc=$?
+	check "stale cookie, run: exit 0 (rc $rc)" [ "$rc" -eq 0 ]
+	check "stale cookie, run: notes the file set aside, its pid, time and why" \
+		grep -q "^nic v0: note: a stale state file (pid $GONE, saved [-0-9]* [:0-9]* UTC) is set aside as $SF.stale, not used: it was saved in another network namespace, gone since, whose inode the kernel gave to this one (netns cookie [0-9]* then, [0-9]* now); v0's state now is saved instead" "$T/stalerun.out"
+	check "stale cookie, run: the NIC was changed and put back" grep -q 'nic v0: channels: tx 4 -> 2' "$T/stalerun.out"
+	stale_after "stale cookie, run"
+
+	# nic restore: refused, set aside, exit 2
+	fabricate '.netns_cookie += 1000'
+	out=$($XS "$ZCGEN" nic restore v0 2>&1); rc=$?
+	check "stale cookie, restore: exit 2 (rc $rc)" [ "$rc" -eq 2 ]
+	check "stale cookie, restore: refused, says why and where it went ($out)" \
+		bash -c "grep -q '^zcgen nic restore: $SF (pid $GONE, saved .*) is stale, not applied: it was saved in another network namespace, gone since, .*; set aside as $SF.stale\$' <<<'$out' && grep -q '^zcgen nic restore: nothing restored; v0 is left as it is' <<<'$out' && ! grep -q restored\$ <<<'$out'"
+	stale_after "stale cookie, restore"
+
+	# the same in a whole STATE.tmp (a kill -9 between its sync and its rename)
+	fabricate '.netns_cookie += 1000' "$SF.tmp"
+	out=$($XS "$ZCGEN" nic restore v0 2>&1); rc=$?
+	check "stale cookie in .tmp, restore: exit 2, refused ($out)" \
+		bash -c "[ $rc -eq 2 ] && grep -q '$SF.tmp (pid $GONE, saved .*) is stale, not applied' <<<'$out' && ! grep -q 'holds the state' <<<'$out'"
+	stale_after "stale cookie in .tmp, restore"
+else
+	echo "note: no SO_NETNS_COOKIE on this kernel (before 5.14): the cookie cases are left out"
+fi
+
+fabricate '.boot_id = "00000000-0000-4000-8000-000000000000"'
+out=$($XS "$ZCGEN" nic restore v0 2>&1); rc=$?
+check "stale boot id, restore: exit 2, another boot named ($out)" \
+	bash -c "[ $rc -eq 2 ] && grep -q 'is stale, not applied: it was saved in another boot of this machine (boot id 00000000-0000-4000-8000-000000000000, now ' <<<'$out'"
+stale_after "stale boot id, restore"
+
+# a file from before the cookie and the boot id: judged by its ifindex
+IFX=$(jq .ifindex "$T/real.json")
+fabricate "del(.netns_cookie, .boot_id) | .ifindex = $((IFX + 100))"
+out=$($XS "$ZCGEN" nic restore v0 2>&1); rc=$?
+check "old file, another ifindex, restore: exit 2, set aside ($out)" \
+	bash -c "[ $rc -eq 2 ] && grep -q 'is stale, not applied: v0 has ifindex $IFX now, $((IFX + 100)) when the state was saved: it is another device of that name' <<<'$out'"
+stale_after "old file, another ifindex, restore"
+
+# ... and with its ifindex, kept as before: a run leaves it, notes it; restore applies it
+jq 'del(.netns_cookie, .boot_id)' "$T/real.json" >"$SF"
+$XS "$ZCGEN" --profile "$T/p.yaml" --json "$T/oldrun.json" >"$T/oldrun.out" 2>&1
+rc=$?
+check "old file, its ifindex, run: exit 0, the file kept and said so (rc $rc)" \
+	bash -c "[ $rc -eq 0 ] && grep -q '^nic v0: note: a state file from pid [0-9]* is kept' '$T/oldrun.out' && [ -e '$SF' ] && [ ! -e '$SF.stale' ]"
+out=$($XS "$ZCGEN" nic restore v0 2>&1); rc=$?
+check "old file, its ifindex, restore: exit 0, restored ($out)" [ "$rc" -eq 0 -a "$out" = "v0: restored" ]
+check "old file, its ifindex: the device as before" [ "$(capture)" = "$BEFORE" ]
+check "old file, its ifindex: nothing left" bash -c "! ls '$SD'/net-$INO-v0.* >/dev/null 2>&1"
 
 # --- nic restore without root: says root is needed, not "Permission denied"
 BIN=$(mktemp -d /tmp/zcgen-faults-bin.XXXXXX)

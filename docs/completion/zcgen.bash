@@ -30,6 +30,7 @@ _zcgen()
 	--protocol) COMPREPLY=($(compgen -W "tcp udp both" -- "$cur")); return ;;
 	--server) COMPREPLY=($(compgen -W "none zcgen iperf3" -- "$cur")); return ;;
 	--hugepages) COMPREPLY=($(compgen -W "auto on off" -- "$cur")); return ;;
+	--start-at) COMPREPLY=($(date -u -d '+1 minute' +%Y-%m-%dT%H:%M:00Z)); return ;; # a time to edit
 	esac
 	if ((COMP_CWORD == 1)) && [[ $cur != -* ]]; then
 		COMPREPLY=($(compgen -W "run sink nic lab sweep compare offload-check ndr plot" -- "$cur"))
