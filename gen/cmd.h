@@ -19,6 +19,7 @@ int cmd_sweep(int argc, char **argv);
 int cmd_offload(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 int cmd_ndr(int argc, char **argv);
 
 /* Colour only on a terminal and never with NO_COLOR set. */

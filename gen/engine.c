@@ -56,7 +56,7 @@
  * long-run rate by 1-4% on a busy 2-core box.
  */
 #define PACE_TICK_NS (50ULL * 1000ULL)
-#define PACE_BUCKET_NS (5ULL * 1000ULL * 1000ULL)
+#define PACE_BUCKET_NS (ENGINE_PACE_BUCKET_MS * 1000ULL * 1000ULL)
 #define PACE_MISS_RATIO 0.99      /* achieved below this share of the target: missed */
 #define TCP_PACING_HEADROOM 1.02  /* SO_MAX_PACING_RATE above the share: the pacer sets the mean */
 
@@ -506,6 +506,7 @@ struct wstate {
 	enum gen_mode mode;          /* how this ring sends now (auto may switch to copy) */
 	bool adapt;                  /* auto chose zero-copy: still watching the notifications */
 	double meas_c0, meas_c1;     /* pacer charges at its ends */
+	double meas_f0, meas_f1;     /* pacer credit forfeited at its ends */
 	/* stall watch (gen/stall.h) */
 	struct stall_watch sw;
 	uint64_t stall_next;         /* next look */
@@ -859,6 +860,16 @@ static double pace_charged(const struct wstate *s)
 	return c;
 }
 
+/* The pacers' credit given up after late wake-ups (pacer_due()'s @dropped), in the rate's unit. */
+static double pace_forfeited(const struct wstate *s)
+{
+	double c = 0;
+
+	for (unsigned i = 0; i < s->npc; i++)
+		c += s->pc[i].dropped;
+	return c;
+}
+
 /* The pacers start with the traffic: a ramp or the steps count from here. */
 static int pace_start(struct worker *w, struct wstate *s)
 {
@@ -933,6 +944,7 @@ static void pace_result(struct worker *w, struct wstate *s)
 	}
 	o->rate_target = sched / span;
 	o->rate_achieved = (s->meas_c1 - s->meas_c0) / span;
+	o->rate_forfeited = (s->meas_f1 - s->meas_f0) / span;
 	if (o->rate_achieved < PACE_MISS_RATIO * o->rate_target)
 		o->rate_missed = true;
 }
@@ -1436,6 +1448,7 @@ static void mark_measuring(struct wstate *s, double *cpu0)
 {
 	s->meas_t0 = now_ns(CLOCK_MONOTONIC);
 	s->meas_c0 = pace_charged(s);
+	s->meas_f0 = pace_forfeited(s);
 	s->warmup = false;
 	if (cpustat_thread_self(cpu0))
 		*cpu0 = -1;
@@ -1519,6 +1532,7 @@ static void *worker_main(void *arg)
 	/* CPU over the measured part: the drain is not part of it */
 	s.meas_t1 = now_ns(CLOCK_MONOTONIC);
 	s.meas_c1 = pace_charged(&s);
+	s.meas_f1 = pace_forfeited(&s);
 	if (meas)
 		pace_result(w, &s);
 	if (meas && cpu0 >= 0 && !cpustat_thread_self(&cpu1))

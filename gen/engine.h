@@ -28,6 +28,8 @@
  */
 #define ENGINE_TCP_SNDBUF_RING (32u << 20)
 #define ENGINE_TCP_SNDBUF_MIN (4u << 20)
+/* A paced ring catches up at most this much of its schedule after a late wake-up (engine.c). */
+#define ENGINE_PACE_BUCKET_MS 5ULL
 
 struct engine_queue_plan {
 	unsigned queue;
@@ -173,6 +175,14 @@ struct engine_queue_result {
 	 * the achieved rate is below 99% of the target.
 	 */
 	double rate_target, rate_achieved;
+	/*
+	 * ... and the schedule's credit given up over the same span, per
+	 * second, in the same unit: the ring was late by more than its bucket
+	 * (a busy CPU) and what was due beyond the bucket was not sent in a
+	 * rush afterwards. target = achieved + forfeited, within the credit
+	 * left at the span's ends (a send or so).
+	 */
+	double rate_forfeited;
 	bool rate_missed;
 	uint64_t slot_violations;    /* must be 0: a slot CQE out of order */
 	/*

@@ -15,6 +15,7 @@
 #include "gen/fleet.h"
 #include "gen/cmd.h"
 #include "gen/profile.h"
+#include "gen/merge.h"
 #include "gen/startat.h"
 #include "gen/stopsig.h"
 
@@ -846,114 +847,32 @@ struct engine_ctl *fleet_ctl(struct fleet *f, struct engine_ctl *inner)
 
 /* -------------------------------------------------------------- the report */
 
-/*
- * Add @src's numbers into @dst: counts and rates add, durations take the
- * longest, flags or; what has no fleet-wide meaning (a ratio, a nested
- * object such as cpu) is left out rather than showing one rank's value.
- */
-static void json_sum(json_t *dst, json_t *src, bool first)
-{
-	const char *k;
-	void *tmp;
-	json_t *v;
-
-	if (first) {
-		json_object_foreach(src, k, v)
-			json_object_set_new(dst, k, json_deep_copy(v)); /* never share: summed in place */
-	} else {
-		json_object_foreach(src, k, v) {
-			json_t *d = json_object_get(dst, k);
-
-			if (!d)
-				continue;
-			if (json_is_integer(d) && json_is_integer(v))
-				json_integer_set(d, json_integer_value(d) + json_integer_value(v));
-			else if (json_is_real(d) && json_is_real(v) && strstr(k, "per_second"))
-				json_real_set(d, json_real_value(d) + json_real_value(v));
-			else if (json_is_real(d) && json_is_real(v))
-				json_real_set(d, fmax(json_real_value(d), json_real_value(v)));
-			else if (json_is_boolean(d) && json_is_boolean(v))
-				json_object_set_new(dst, k, json_boolean(json_is_true(d) || json_is_true(v)));
-		}
-	}
-	json_object_foreach_safe(dst, tmp, k, v) {
-		bool keep = json_is_integer(v) || json_is_boolean(v) || json_is_null(v) ||
-			    (json_is_real(v) && (strstr(k, "per_second") || strstr(k, "duration") ||
-						 strstr(k, "omitted") || strstr(k, "active_s")));
-
-		if (!keep)
-			json_object_del(dst, k);
-	}
-}
-
-/* Rank 0: the fleet's JSON from the ranks' own, their rows and the start figures. */
+/* Rank 0: the fleet's JSON from the ranks' own (gen/merge.h), their rows and the start figures. */
 static json_t *merge(struct fleet *f, json_t **per, const struct fleet_row *rows, double skew,
 		     double worst_off, bool clock_warn)
 {
-	json_t *root = json_deep_copy(per[0]), *hosts = json_array(), *queues = json_array();
-	json_t *total = json_object(), *ivs = json_deep_copy(json_object_get(per[0], "intervals"));
-	json_t *starts = json_array(), *offs = json_array(), *recv = NULL;
+	struct merge_in *in = calloc((size_t)f->size, sizeof(*in));
+	json_t *root, *starts = json_array(), *offs = json_array();
 
-	if (!root || !hosts || !queues || !total || !starts || !offs) {
-		json_decref(root);
+	if (!in || !starts || !offs) {
+		free(in);
+		json_decref(starts);
+		json_decref(offs);
 		return NULL;
 	}
 	for (int i = 0; i < f->size; i++) {
-		json_t *h = json_object(), *qs = json_object_get(per[i], "queues"), *q;
-		size_t k;
-
-		json_object_set_new(h, "rank", json_integer(i));
-		json_object_set_new(h, "host", json_string(rows[i].host));
-		json_object_set(h, "total", json_object_get(per[i], "total"));
-		json_object_set(h, "queues", qs);
-		json_object_set(h, "intervals", json_object_get(per[i], "intervals"));
-		json_object_set(h, "receiver", json_object_get(per[i], "receiver") ?: json_null());
-		json_object_set(h, "plan", json_object_get(per[i], "plan"));
-		json_object_set_new(h, "start_offset_s", json_real(rows[i].start_rt - rows[0].start_rt));
-		json_object_set_new(h, "clock_offset_s", json_real(rows[i].offset_s));
-		json_array_append_new(hosts, h);
-		json_array_foreach(qs, k, q) {
-			json_t *c = json_deep_copy(q);
-
-			json_object_set_new(c, "rank", json_integer(i));
-			json_array_append_new(queues, c);
-		}
-		if (json_is_object(json_object_get(per[i], "total")))
-			json_sum(total, json_object_get(per[i], "total"), !json_object_size(total));
-		if (json_is_object(json_object_get(per[i], "receiver"))) {
-			if (!recv)
-				recv = json_object();
-			json_sum(recv, json_object_get(per[i], "receiver"), !json_object_size(recv));
-		}
-		/* intervals are aligned on the common start: the k-th of every rank covers the same time */
-		if (i && ivs) {
-			json_t *iv;
-
-			json_array_foreach(ivs, k, iv) {
-				json_t *o = json_array_get(json_object_get(per[i], "intervals"), k);
-				json_t *oq = json_object_get(o, "queues");
-
-				if (o) {
-					json_t *bytes = json_object_get(iv, "bytes"), *bps = json_object_get(iv, "bits_per_second");
-
-					json_integer_set(bytes, json_integer_value(bytes) +
-						json_integer_value(json_object_get(o, "bytes")));
-					json_real_set(bps, json_real_value(bps) +
-						json_real_value(json_object_get(o, "bits_per_second")));
-					json_array_extend(json_object_get(iv, "queues"), oq);
-				}
-			}
-		}
+		in[i] = (struct merge_in){ .report = per[i], .host = rows[i].host,
+					   .start_rt = rows[i].start_rt, .offset_s = rows[i].offset_s };
 		json_array_append_new(starts, json_real(rows[i].start_rt));
 		json_array_append_new(offs, json_real(rows[i].offset_s));
 	}
-	json_object_set_new(root, "total", total);
-	json_object_set_new(root, "queues", queues);
-	if (ivs)
-		json_object_set_new(root, "intervals", ivs);
-	if (recv)
-		json_object_set_new(root, "receiver", recv);
-	json_object_set_new(root, "hosts", hosts);
+	root = merge_reports(in, f->size);
+	free(in);
+	if (!root) {
+		json_decref(starts);
+		json_decref(offs);
+		return NULL;
+	}
 	json_object_set_new(root, "fleet", json_pack("{s:i, s:f, s:o, s:o, s:f, s:b}", "ranks", f->size,
 		"start_skew_s", skew, "start_times", starts, "clock_offsets_s", offs,
 		"clock_offset_max_s", worst_off, "clock_warning", clock_warn));

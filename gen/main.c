@@ -20,6 +20,7 @@ static const char usage[] =
 	"       zcgen -c HOST [-p PORT] [-t SECS] [-P N] [-l LEN] [-u] [-b RATE] [-Z] [-J] [-i SECS]\n"
 	"             [-O SECS] [-A CPU]                 iperf3's client flags for a run\n"
 	"       zcgen plot REPORT.json [-o FILE.svg]     throughput over time as a picture\n"
+	"       zcgen merge A.json B.json ... [-o OUT.json]  one report from several runs' (--start-at)\n"
 	"       zcgen --version | --help               (also -v, -V; -h)\n";
 
 int main(int argc, char **argv)
@@ -30,7 +31,7 @@ int main(int argc, char **argv)
 	} cmds[] = {
 		{ "run", cmd_run }, { "sink", cmd_sink }, { "nic", cmd_nic }, { "lab", cmd_lab },
 		{ "offload-check", cmd_offload },
-		{ "sweep", cmd_sweep }, { "compare", cmd_compare }, { "plot", cmd_plot },
+		{ "sweep", cmd_sweep }, { "compare", cmd_compare }, { "plot", cmd_plot }, { "merge", cmd_merge },
 		{ "ndr", cmd_ndr },
 	};
 

@@ -19,6 +19,7 @@ struct row {
 	double rx_bps;
 	uint64_t datagrams;      /* UDP: sends x gso */
 	double target, achieved; /* paced: in the rate's unit (bits at the layer, or packets) */
+	double forfeited;        /* paced: the schedule's credit given up (engine.h), the same unit */
 	bool missed;
 };
 
@@ -53,6 +54,7 @@ static void make_row(const struct report_ctx *r, unsigned i, struct row *w)
 	w->datagrams = q->datagrams;
 	w->target = q->rate_target;
 	w->achieved = q->rate_achieved;
+	w->forfeited = q->rate_forfeited;
 	w->missed = q->rate_missed;
 	for (unsigned k = 0; r->receiver && k < r->receiver->n; k++)
 		if (r->receiver->streams[k].queue == q->queue)
@@ -79,6 +81,7 @@ static void make_total(const struct report_ctx *r, struct row *rows, struct row 
 		t->datagrams += rows[i].datagrams;
 		t->target += rows[i].target;
 		t->achieved += rows[i].achieved;
+		t->forfeited += rows[i].forfeited;
 		t->missed |= rows[i].missed;
 	}
 	for (unsigned i = 0; i < r->res->nq; i++)
@@ -118,6 +121,11 @@ static void print_rate(FILE *out, const struct report_ctx *r, const struct row *
 		"submitted\n", fmt_rate(t->target, pps, a, sizeof(a)),
 		fmt_rate(t->achieved, pps, b, sizeof(b)), safe_div(100.0 * t->achieved, t->target),
 		pps ? "packets (datagrams)" : gen_rate_layer_name(plan->prof.rate.layer));
+	if (t->forfeited > 0)
+		fprintf(out, "rate: %s of the schedule (%.2f%%) forfeited: a ring woke more than "
+			"%llu ms late (a busy CPU) and did not send what was due in a rush "
+			"afterwards\n", fmt_rate(t->forfeited, pps, a, sizeof(a)),
+			safe_div(100.0 * t->forfeited, t->target), ENGINE_PACE_BUCKET_MS);
 	for (unsigned i = 0; i < r->res->nq; i++)
 		if (rows[i].missed)
 			fprintf(out, "rate missed: queue %u reached %s of its %s: %s (reported as "
@@ -699,6 +707,10 @@ static void rate_json(json_t *o, const struct engine_plan *plan, const struct ro
 			    json_null());
 	json_object_set_new(o, "achieved_packets_per_second", p && pps ? json_real(w->achieved) :
 			    json_null());
+	json_object_set_new(o, "forfeited_bits_per_second", p && !pps ? json_real(w->forfeited) :
+			    json_null());
+	json_object_set_new(o, "forfeited_packets_per_second", p && pps ? json_real(w->forfeited) :
+			    json_null());
 	json_object_set_new(o, "rate_missed", p ? json_boolean(w->missed) : json_null());
 }
 
@@ -729,8 +741,8 @@ static json_t *environment_json(const struct engine_plan *plan)
 	char cpu[256];
 
 	uname(&u);
-	return json_pack("{s:s, s:s, s:s, s:s, s:o}", "zcgen", ZCGEN_VERSION, "kernel", u.release,
-			 "liburing", ZCGEN_LIBURING_VERSION, "cpu_model",
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "zcgen", ZCGEN_VERSION, "host", u.nodename,
+			 "kernel", u.release, "liburing", ZCGEN_LIBURING_VERSION, "cpu_model",
 			 read_cpu_model(cpu, sizeof(cpu)), "profile", report_profile_json(&plan->prof));
 }
 

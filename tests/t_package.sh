@@ -51,7 +51,7 @@ fi
 helpopts() { "$ZCGEN" "$@" --help 2>&1 | grep -o -- '--[a-z0-9][a-z0-9-]*' ; }
 {
 	"$ZCGEN" --help 2>&1 | grep -o -- '--[a-z0-9][a-z0-9-]*'
-	helpopts run; helpopts sink; helpopts sweep; helpopts compare; helpopts offload-check; helpopts plot; helpopts ndr
+	helpopts run; helpopts sink; helpopts sweep; helpopts compare; helpopts offload-check; helpopts plot; helpopts merge; helpopts ndr
 	helpopts lab up; helpopts lab status
 	for s in show pin restore; do helpopts nic $s; done
 } | sort -u >"$T/help.opts"

@@ -2,6 +2,10 @@
 # t_rate.sh - rate control on loopback, measured from the sink's counts:
 # a TCP bit rate and a UDP packet rate hold within 2%, a ramp reaches its
 # target, and a rate the machine cannot reach is reported as missed.
+# A ring that wakes more than its bucket late (a busy machine) gives up
+# that part of its schedule and reports it (forfeited_*_per_second): the
+# sink's count is then checked against the schedule less what was given up,
+# and target = achieved + forfeited is checked on its own.
 . "$(dirname "$0")/lib.sh"
 command -v jq >/dev/null || skip "jq is needed"
 
@@ -16,9 +20,12 @@ start_sink tcp
 	--quiet --json "$T/tcp.json" >"$T/tcp.out" 2>&1 || { cat "$T/tcp.out"; fail "tcp run exited non-zero"; }
 stop_sink
 got=$(jq .total.bytes "$SINK_JSON")
-want=$(jq '.total.duration_s * 500e6 / 8' "$T/tcp.json")
-echo "tcp: sink $got bytes, rate x duration $want"
-check "tcp 500M: the sink's bytes within 2% of rate x duration" within 2 "$got" "$want"
+want=$(jq '.total.duration_s * (500e6 - .total.forfeited_bits_per_second) / 8' "$T/tcp.json")
+echo "tcp: sink $got bytes, rate x duration $want ($(jq .total.forfeited_bits_per_second "$T/tcp.json") bit/s forfeited)"
+check "tcp 500M: the sink's bytes within 2% of (rate - forfeited) x duration" within 2 "$got" "$want"
+check "tcp 500M: target = achieved + forfeited (within 1%)" within 1 \
+	"$(jq '.total.achieved_bits_per_second + .total.forfeited_bits_per_second' "$T/tcp.json")" \
+	"$(jq .total.target_bits_per_second "$T/tcp.json")"
 check "tcp 500M: target reported" [ "$(jq '.total.target_bits_per_second | . > 499e6 and . < 501e6' "$T/tcp.json")" = true ]
 check "tcp 500M: per-queue target and rate_missed in the JSON" \
 	[ "$(jq '.queues[0] | has("target_bits_per_second") and (.rate_missed | type == "boolean")' "$T/tcp.json")" = true ]
@@ -29,9 +36,14 @@ start_sink udp
 	--quiet --json "$T/udp.json" >"$T/udp.out" 2>&1 || { cat "$T/udp.out"; fail "udp run exited non-zero"; }
 stop_sink
 got=$(jq .total.packets "$SINK_JSON")
-want=$(jq '.total.duration_s * 100000' "$T/udp.json")
-echo "udp: sink $got datagrams, rate x duration $want"
-check "udp 100kpps: the sink's datagrams within 2% of rate x duration" within 2 "$got" "$want"
+want=$(jq '.total.duration_s * (100000 - .total.forfeited_packets_per_second)' "$T/udp.json")
+echo "udp: sink $got datagrams, rate x duration $want ($(jq .total.forfeited_packets_per_second "$T/udp.json")/s forfeited)"
+check "udp 100kpps: the sink's datagrams within 2% of (rate - forfeited) x duration" within 2 "$got" "$want"
+check "udp 100kpps: target = achieved + forfeited (within 1%)" within 1 \
+	"$(jq '.total.achieved_packets_per_second + .total.forfeited_packets_per_second' "$T/udp.json")" \
+	"$(jq .total.target_packets_per_second "$T/udp.json")"
+check "udp 100kpps: forfeited in packets/s, none in bits/s" \
+	[ "$(jq '.queues[0] | (.forfeited_packets_per_second | type == "number") and .forfeited_bits_per_second == null' "$T/udp.json")" = true ]
 check "udp 100kpps: zcgen's datagrams are the sink's" [ "$(jq .total.datagrams "$T/udp.json")" -eq "$got" ]
 check "udp 100kpps: target in packets/s" \
 	[ "$(jq '.total.target_packets_per_second | . > 99900 and . < 100100' "$T/udp.json")" = true ]
@@ -52,8 +64,12 @@ start_sink udp
 stop_sink
 last=$(jq '[.intervals[] | select(.end - .start > 0.3)] | last | (.queues[0].sends / (.end - .start))' "$T/ramp.json")
 first=$(jq '.intervals[0] | (.queues[0].sends / (.end - .start))' "$T/ramp.json")
-echo "ramp: first interval $first/s, last $last/s"
-check "ramp: the last interval within 5% of 80 kpps" within 5 "$last" 80000
+# what the run gave up (late wake-ups on a busy machine) may all have fallen in the last interval
+lost=$(jq '. as $r | [.intervals[] | select(.end - .start > 0.3)] | last | (.end - .start) as $d
+	| ($d * 80000 * 0.05 + $r.total.forfeited_packets_per_second * $r.total.duration_s) / $d' "$T/ramp.json")
+echo "ramp: first interval $first/s, last $last/s (allowed below 80 kpps: $lost/s, forfeits included)"
+check "ramp: the last interval within 5% of 80 kpps, less what the run forfeited" \
+	awk -v l="$last" -v a="$lost" 'BEGIN { exit !(l >= 80000 - a && l <= 80000 * 1.05) }'
 check "ramp: the first interval well below it" awk -v f="$first" 'BEGIN { exit !(f < 40000) }'
 check "ramp: the sink got what was sent" \
 	[ "$(jq .total.packets "$SINK_JSON")" -eq "$(jq .total.datagrams "$T/ramp.json")" ]

@@ -14,7 +14,7 @@ _zcgen()
 	cmd=run
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in
-		run | sink | nic | lab | sweep | compare | offload-check | ndr | plot) cmd=${COMP_WORDS[i]}; break ;;
+		run | sink | nic | lab | sweep | compare | offload-check | ndr | plot | merge) cmd=${COMP_WORDS[i]}; break ;;
 		esac
 	done
 	case $prev in
@@ -33,7 +33,7 @@ _zcgen()
 	--start-at) COMPREPLY=($(date -u -d '+1 minute' +%Y-%m-%dT%H:%M:00Z)); return ;; # a time to edit
 	esac
 	if ((COMP_CWORD == 1)) && [[ $cur != -* ]]; then
-		COMPREPLY=($(compgen -W "run sink nic lab sweep compare offload-check ndr plot" -- "$cur"))
+		COMPREPLY=($(compgen -W "run sink nic lab sweep compare offload-check ndr plot merge" -- "$cur"))
 		return
 	fi
 	case $cmd in
