@@ -252,6 +252,7 @@ static int search_size(const struct ndr_opts *o, const struct gen_profile *base,
 		ndr_feed(&s, &r);
 	}
 	sz->ceiling_fps = s.ceiling_fps;
+	sz->sender_repeats = s.repeated;
 	found = ndr_found(&s);
 	/* the passing trial at the rate found (a later fail below it reopens the search) */
 	sz->best = -1;

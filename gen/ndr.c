@@ -154,6 +154,13 @@ enum ndr_step ndr_feed(struct ndr *s, const struct ndr_result *r)
 		s->guess = 0;
 		return propose(s);
 	}
+	if (!pass && r->sender_missed && r->loss_pct <= s->cfg.loss_pct &&
+	    s->repeats < NDR_SENDER_REPEATS && s->trials < s->cfg.max_trials) {
+		s->repeats++;
+		s->repeated++;
+		return s->step;          /* NDR_TRIAL again, at s->next */
+	}
+	s->repeats = 0;
 	if (pass) {
 		s->lo = s->next;
 		if (s->hi <= s->lo) {

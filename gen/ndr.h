@@ -65,7 +65,18 @@ struct ndr {
 	int gallop;              /* > 0: passes in a row before any fail; < 0: fails in a row */
 	bool bracketed;          /* a pass and a paced fail seen: bisecting */
 	bool sender_limited;     /* the result is zcgen's limit, not the path's */
+	unsigned repeats;        /* the current rate's trials repeated because zcgen missed it */
+	unsigned repeated;       /* such repeats over the whole search */
 };
+
+/*
+ * A paced trial that failed only because zcgen did not offer the rate (no
+ * loss over the threshold) measured the sender, not the device: a busy CPU
+ * woke the ring late. It is repeated at the same rate up to this many
+ * times before it counts as a failure (RFC 2544: a trial the tester did
+ * not run as asked is not a result).
+ */
+#define NDR_SENDER_REPEATS 2
 
 /**
  * ndr_cfg_check - is @cfg a search that can end?

@@ -138,6 +138,8 @@ json_t *report_ndr_json(const struct report_ndr *r, const struct report_ndr_para
 			"loss_percent", b ? json_real(b->loss_pct) : json_null(),
 			"latency_us", b ? lat_json(&b->lat) : json_null(),
 			"sender_limited", sz->sender_limited, "latency_loads", ll, "trials", tr);
+		if (sj)
+			json_object_set_new(sj, "sender_repeats", json_integer(sz->sender_repeats));
 		if (sj && sz->err[0])
 			json_object_set_new(sj, "error", json_string(sz->err));
 		json_array_append_new(arr, sj);

@@ -39,6 +39,7 @@ struct ndr_size {
 	int best;                    /* index of the passing trial at the rate found; -1 none */
 	double ceiling_fps;
 	bool done, sender_limited;
+	unsigned sender_repeats;     /* trials repeated because zcgen missed the rate (NDR_SENDER_REPEATS) */
 	char err[600];
 };
 

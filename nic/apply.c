@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "nic/testhook.h"
 #include "nic/nic.h"
 #include "nic/state.h"
 #include "nic/safety.h"
@@ -515,31 +516,6 @@ static int do_offloads(struct plan *p, struct nic_apply_out *o)
 	return 0;
 }
 
-/*
- * ZCGEN_TEST_APPLY_DELAY_MS=N, for tests/t_faults.sh only: sleep N ms (at
- * most 10 s) after the state file is written and after each change, so that
- * a test's signal lands inside the set-up, as it does on a real NIC whose
- * channel change takes seconds. Unset: nothing.
- */
-static void test_delay(void)
-{
-	const char *e = getenv("ZCGEN_TEST_APPLY_DELAY_MS");
-	struct timespec ts;
-	unsigned long ms;
-	char *end;
-
-	if (!e || !*e)
-		return;
-	errno = 0;
-	ms = strtoul(e, &end, 10);
-	if (errno || *end || ms > 10000)
-		return;
-	ts.tv_sec = (time_t)(ms / 1000);
-	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
 static int checks(struct plan *p, struct nic_apply_out *o, bool dry)
 {
 	const struct nic_apply_cfg *cfg = p->cfg;
@@ -679,7 +655,7 @@ int nic_apply(const struct nic_apply_cfg *cfg, bool dry_run, struct nic_apply_ou
 	out->nq = cfg->queues;
 	if (snote[0])
 		note(out, "%s", snote);
-	test_delay();
+	nic_test_delay("ZCGEN_TEST_APPLY_DELAY_MS");
 	ret = do_channels(&p, out);
 	if (!ret) {
 #define CHLINE(k)                                                                   \
@@ -690,23 +666,23 @@ int nic_apply(const struct nic_apply_cfg *cfg, bool dry_run, struct nic_apply_ou
 		/* Count again: some devices have TX queues that are no channel (XDP). */
 		if (xps_tx_count(p.root, cfg->ifname, &p.ntx_after))
 			p.ntx_after = 0;
-		test_delay();
+		nic_test_delay("ZCGEN_TEST_APPLY_DELAY_MS");
 		ret = do_offloads(&p, out);
 	}
 	if (!ret) {
-		test_delay();
+		nic_test_delay("ZCGEN_TEST_APPLY_DELAY_MS");
 		ret = do_mtu(&p, out);
 	}
 	if (!ret) {
-		test_delay();
+		nic_test_delay("ZCGEN_TEST_APPLY_DELAY_MS");
 		ret = do_mq(&p, out, false);
 	}
 	if (!ret) {
-		test_delay();
+		nic_test_delay("ZCGEN_TEST_APPLY_DELAY_MS");
 		ret = do_irqs(&p, out, false);
 	}
 	if (!ret) {
-		test_delay();
+		nic_test_delay("ZCGEN_TEST_APPLY_DELAY_MS");
 		ret = do_xps(&p, out, false);
 	}
 	if (!ret) {

@@ -25,6 +25,7 @@
 #include <linux/capability.h>
 #include <linux/magic.h>
 #include <jansson.h>
+#include "nic/testhook.h"
 #include "nic/lab.h"
 #include "nic/ethnl.h"
 
@@ -1352,30 +1353,6 @@ static int lab_add_neigh(const struct lab_info *info, char *msg, size_t msglen)
 	return ret;
 }
 
-/*
- * ZCGEN_TEST_LAB_UP_DELAY_MS=N, for tests/t_faults.sh only: sleep N ms (at
- * most 10 s) once a new lab's namespaces and veth exist, so that a test's
- * signal sent when the namespace appears lands inside lab_up. Unset: nothing.
- */
-static void lab_test_delay(void)
-{
-	const char *e = getenv("ZCGEN_TEST_LAB_UP_DELAY_MS");
-	struct timespec ts;
-	unsigned long ms;
-	char *end;
-
-	if (!e || !*e)
-		return;
-	errno = 0;
-	ms = strtoul(e, &end, 10);
-	if (errno || *end || ms > 10000)
-		return;
-	ts.tv_sec = (time_t)(ms / 1000);
-	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
 static int lab_build(const struct lab_cfg *cfg, struct lab_info *info, bool gro, char *msg, size_t msglen)
 {
 	char q[16], mtu[16], a4[64], b4[64], a6[64], b6[64];
@@ -1404,7 +1381,7 @@ static int lab_build(const struct lab_cfg *cfg, struct lab_info *info, bool gro,
 	    (ret = LAB_RUN(msg, msglen, "ip", "-n", info->tx_netns, "addr", "add", a4, "dev", info->tx_dev)) ||
 	    (ret = LAB_RUN(msg, msglen, "ip", "-n", info->rx_netns, "addr", "add", b4, "dev", info->rx_dev)))
 		return ret;
-	lab_test_delay();
+	nic_test_delay("ZCGEN_TEST_LAB_UP_DELAY_MS");
 
 	/*
 	 * IPv6 is a bonus: it is refused where IPv6 is disabled, and an MTU

@@ -108,6 +108,7 @@ for f in 256 1024; do
 		fail "$f B: found $got fps, the limit is $want fps (precision $PREC %, slack $slack)"
 done
 jqt "not sender-limited: the path was" 'all(.sizes[]; .sender_limited == false and .ceiling_fps > 2 * .throughput_fps)'
+jqt "sender_repeats: a count, and no more than the sizes' trials that zcgen missed" 'all(.sizes[]; (.sender_repeats | type == "number") and .sender_repeats <= ([.trials[] | select(.sender_missed)] | length))'
 jqt "L1 and L2 rates from the frame" 'all(.sizes[]; (.l2_bits_per_second - .throughput_fps * .frame_size * 8 | fabs) < 1 and (.l1_bits_per_second - .throughput_fps * (.frame_size + 20) * 8 | fabs) < 1)'
 jqt "loss at the rate found within the threshold" "all(.sizes[]; .loss_percent <= $LOSS)"
 jqt "latency at the rate found (zcgen sink)" 'all(.sizes[]; .latency_us.p50 > 0 and .latency_us.p99 >= .latency_us.p50)'

@@ -176,6 +176,58 @@ static void test_sender_limited_missed(void **state)
 	assert_true(s.sender_limited);
 }
 
+/*
+ * A busy CPU: one paced trial misses its rate (a late ring, no loss), the
+ * same rate offered again passes. The miss is repeated, not counted: the
+ * search finds the path's limit and is not sender-limited; a sender that
+ * misses every time is still found out after NDR_SENDER_REPEATS repeats.
+ */
+static void test_sender_miss_repeated(void **state)
+{
+	struct ndr_cfg cfg = { .precision = 0.01, .floor_fps = 100 };
+	struct ndr s;
+	struct ndr_result r = { 0 };
+	double at;
+
+	(void)state;
+	ndr_init(&s, &cfg);
+	/* unpaced: 100k offered, 20k received: the path's limit is near 20k */
+	r.offered_fps = 100000;
+	r.received_fps = 20000;
+	r.loss_pct = 80;
+	assert_int_equal(ndr_feed(&s, &r), NDR_TRIAL);
+	at = s.next;
+	/* the trial at @at: zcgen offered 5 % less, nothing lost */
+	r = (struct ndr_result){ .offered_fps = at * 0.95, .received_fps = at * 0.95,
+				 .loss_pct = 0, .sender_missed = true };
+	assert_int_equal(ndr_feed(&s, &r), NDR_TRIAL);
+	assert_true(s.next == at);           /* the same rate again */
+	assert_int_equal(s.repeated, 1);
+	assert_true(s.lo == 0 && s.hi == 100000);  /* nothing concluded from it */
+	/* offered as asked this time: it passes */
+	r = (struct ndr_result){ .offered_fps = at, .received_fps = at, .loss_pct = 0 };
+	ndr_feed(&s, &r);
+	assert_true(s.lo == at);
+	assert_int_equal(s.repeats, 0);
+
+	/* a sender that misses every time: after the repeats, the miss counts */
+	ndr_init(&s, &cfg);
+	r = (struct ndr_result){ .offered_fps = 100000, .received_fps = 20000, .loss_pct = 80 };
+	ndr_feed(&s, &r);
+	at = s.next;
+	r = (struct ndr_result){ .offered_fps = at * 0.95, .received_fps = at * 0.95,
+				 .loss_pct = 0, .sender_missed = true };
+	for (unsigned i = 0; i < NDR_SENDER_REPEATS; i++) {
+		assert_int_equal(ndr_feed(&s, &r), NDR_TRIAL);
+		assert_true(s.next == at);
+	}
+	ndr_feed(&s, &r);
+	assert_true(s.hi == at);             /* now a failure at @at */
+	assert_true(s.hi_sender);
+	assert_int_equal(s.repeated, NDR_SENDER_REPEATS);
+	assert_int_equal(s.trials, 2 + NDR_SENDER_REPEATS);
+}
+
 /* PDR: a device that loses 0.05 % at any rate fails NDR's every trial but passes a 0.1 % PDR */
 static void test_pdr_and_no_pass(void **state)
 {
@@ -254,6 +306,7 @@ int main(void)
 		cmocka_unit_test(test_good_guess_is_cheap),
 		cmocka_unit_test(test_sender_limited_ceiling),
 		cmocka_unit_test(test_sender_limited_missed),
+		cmocka_unit_test(test_sender_miss_repeated),
 		cmocka_unit_test(test_pdr_and_no_pass),
 		cmocka_unit_test(test_trial_limit_and_bad_input),
 		cmocka_unit_test(test_noisy_device_ends),

@@ -14,11 +14,13 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <getopt.h>
 #include <fcntl.h>
 #include "gen/gen.h"
 #include "gen/profile.h"
 #include "gen/cmd.h"
 #include "gen/yamltree.h"
+#include "gen/expect.h"
 
 static char tmpdir[256];
 
@@ -868,6 +870,78 @@ static void test_run_options_in_help(void **state)
 }
 
 /*
+ * cmd_key_options(): the getopt rows of a command that takes some profile keys
+ * come from the key table, in the order the command gives them, each value
+ * turning back into its key's name; a name that is no profile option is refused.
+ */
+static void test_key_options(void **state)
+{
+	static const char *const some[] = { "dest", "duration", "gso", "queues", NULL };
+	static const char *const bad[] = { "dest", "no-such-key", NULL };
+	struct option lo[2 + GEN_MAX_KEYS + 1] = {
+		{ "help", no_argument, NULL, 1 },
+		{ "json", required_argument, NULL, 2 },
+	};
+	unsigned all = 0;
+	int n;
+
+	n = cmd_key_options("t", lo, 2, some, 100);
+	assert_int_equal(n, 6);
+	assert_string_equal(lo[0].name, "help");
+	for (unsigned i = 0; some[i]; i++) {
+		assert_string_equal(lo[2 + i].name, some[i]);
+		assert_int_equal(lo[2 + i].has_arg, required_argument);
+		assert_string_equal(cmd_key_option(lo[2 + i].val, 100), some[i]);
+	}
+	assert_null(lo[6].name);
+	assert_null(cmd_key_option(2, 100)); /* a command's own option */
+	assert_int_equal(cmd_key_options("t", lo, 2, bad, 100), -1);
+	/* NULL: every option of the key table, as zcgen run takes them */
+	while (profile_option(all))
+		all++;
+	n = cmd_key_options("t", lo, 2, NULL, 100);
+	assert_int_equal(n, 2 + (int)all);
+	for (unsigned i = 0; i < all; i++)
+		assert_string_equal(cmd_key_option(lo[2 + i].val, 100), profile_option(i));
+}
+
+/*
+ * The expect: keys come from one list (EXPECT_KEYS): the section's message
+ * names each of them, and each is a key of the table.
+ */
+static void test_expect_keys_one_list(void **state)
+{
+	static const char *const names[] = {
+#define NAME(name, kind) #name,
+		EXPECT_KEYS(NAME)
+#undef NAME
+	};
+	char path[PATH_MAX];
+	struct gen_profile p;
+	struct gen_diags d = { 0 };
+
+	profile_init(&p);
+	assert_int_equal(profile_load(&p, write_profile("expect-scalar", "expect: 3\n", path,
+							 sizeof(path)), &d), -EINVAL);
+	assert_int_equal(d.n, 1);
+	assert_non_null(strstr(d.v[0].msg, "min_gbps_total, min_gbps_per_queue, max_loss_percent, "
+			       "max_p99_latency, min_steering, offloads_effective, min_ndr_fps"));
+	diags_free(&d);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char key[64];
+
+		snprintf(key, sizeof(key), "expect.%s", names[i]);
+		profile_init(&p);
+		/* a value of the wrong kind: the key is known, its value refused */
+		assert_int_equal(profile_set(&p, key, "!", &d), -EINVAL);
+		assert_int_equal(d.n, 1);
+		if (strstr(d.v[0].msg, "not a key that can be set"))
+			fail_msg("%s: not a key of the table: %s", key, d.v[0].msg);
+		diags_free(&d);
+	}
+}
+
+/*
  * gen/yamltree.c alone: nodes with the line and column they were written at
  * (a tab counted as written, not as expanded), a repeated key pointing at
  * the first, and the tree kept up to a syntax error.
@@ -1239,6 +1313,8 @@ int main(void)
 		cmocka_unit_test(test_load_linear),
 		cmocka_unit_test(test_not_regular),
 		cmocka_unit_test(test_too_big),
+		cmocka_unit_test(test_key_options),
+		cmocka_unit_test(test_expect_keys_one_list),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
