@@ -1040,9 +1040,11 @@ void fleet_report(struct fleet *f, const struct report_ctx *r, json_t **json, ch
 			dur = fmax(dur, json_real_value(json_object_get(t, "duration_s")));
 		}
 		fprintf(o, "%-5s %-20s %-7s %16llu %12.3f\n", "total", "", "", (unsigned long long)sum, bps / 1e9);
-		fflush(o);
 		if (all)
 			*json = merge(f, per, rows, hi - lo, worst, warn);
+		if (*json)
+			merge_steering_print(o, *json);
+		fflush(o);
 		/* the CSV: one header, a rank column in front */
 		size_t n = 0;
 		char *out = malloc((size_t)ct + 16 * (size_t)(ct + 1) + 64);

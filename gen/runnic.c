@@ -104,22 +104,20 @@ double runnic_count_end(struct runnic *rn, const struct engine_result *res,
 	    nic_tx_read_from(rn->qc, rn->ifname, b->source, a))
 		return -1;
 	/* every TX queue of the device counts in the shares, used by a ring or not */
-	unsigned lo = rn->own_only ? rn->qoff : 0, off = rn->qoff;
+	unsigned off = rn->qoff;
 	n = a->nqueues > off + res->nq ? a->nqueues : off + res->nq;
-	if (rn->own_only)
-		n = off + res->nq;
 	/* a source without bytes (qdisc-drops) splits by packets; the rings' split stays by bytes */
 	bool by_pkts = a->no_bytes;
 	ns = calloc(n, sizeof(double));
 	rs = calloc(n, sizeof(double));
 	if (!ns || !rs)
 		goto out;
-	for (unsigned i = lo; i < a->nqueues && i < n; i++)
+	for (unsigned i = 0; i < a->nqueues && i < n; i++)
 		nic_total += by_pkts ? a->q[i].packets - (i < b->nqueues ? b->q[i].packets : 0) :
 			    a->q[i].bytes - (i < b->nqueues ? b->q[i].bytes : 0);
 	for (unsigned i = 0; i < res->nq; i++)
 		ring_total += res->q[i].bytes;
-	for (unsigned i = lo; i < n; i++) {
+	for (unsigned i = 0; i < n; i++) {
 		uint64_t qb = i < a->nqueues ? a->q[i].bytes - (i < b->nqueues ? b->q[i].bytes : 0) : 0;
 		uint64_t qp = i < a->nqueues ?
 			a->q[i].packets - (i < b->nqueues ? b->q[i].packets : 0) : 0;
@@ -139,8 +137,12 @@ double runnic_count_end(struct runnic *rn, const struct engine_result *res,
 			q->source = qstats_source_name(b->source);
 		}
 	}
-	if (nic_total && ring_total)
-		steering = steering_figure(ns + lo, rs + lo, n - lo);
+	/*
+	 * Ranks sharing the device: its other queues carry the other ranks' traffic, which
+	 * this rank's rings know nothing of; the fleet's report judges the host's split.
+	 */
+	if (nic_total && ring_total && !rn->own_only)
+		steering = steering_figure(ns, rs, n);
 out:
 	free(ns);
 	free(rs);

@@ -18,7 +18,7 @@ struct runnic {
 	unsigned cpu[GEN_MAX_CPUS];  /* the NIC's queue -> CPU map (engine_facts_cpus()) ... */
 	unsigned ncpu;               /* ... for this many queues; 0: none */
 	unsigned qoff;               /* ranks sharing the device: ring i is its queue qoff + i ... */
-	bool own_only;               /* ... and the shares count the rank's own queues only */
+	bool own_only;               /* ... and no steering figure of its own (the fleet's report has the host's) */
 	char note[600];              /* for the report: what was applied, or why not */
 };
 
@@ -36,10 +36,11 @@ int runnic_apply(struct runnic *rn, const struct gen_profile *prof, unsigned own
 void runnic_count_start(struct runnic *rn, const char *ifname);
 /*
  * Read them again (same source) and fill @nic[0..res->nq) with each queue's
- * bytes, packets and share of all TX-queue bytes (@rn->own_only: of the
- * bytes of the rank's queues qoff..qoff+nq); ring i is the device's queue
- * @rn->qoff + i. Return: the steering
- * figure, or -1 when there are no counters.
+ * bytes, packets and share of all the device's TX-queue bytes; ring i is
+ * the device's queue @rn->qoff + i. Return: the steering figure, or -1 when
+ * there are no counters or the device is shared with other ranks
+ * (@rn->own_only: their traffic is on it too; merge_reports() judges the
+ * host's split from every rank's queues).
  */
 double runnic_count_end(struct runnic *rn, const struct engine_result *res,
 			struct report_nic_queue *nic);

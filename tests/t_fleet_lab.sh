@@ -5,7 +5,8 @@
 # a rank with no route, or a NIC that refuses the nic: section, stops the fleet before any data; SIGINT to mpirun stops every rank,
 # rank 0 writes what it has; a rank killed with SIGKILL hangs nothing and rank 0 still writes
 # its report. After each, the sending veth's settings equal the snapshot taken before. The two
-# ranks share the veth: rank 0 sets it up for both, each rank's traffic leaves its own TX queue.
+# ranks share the veth: rank 0 sets it up for both, each rank counts its own TX queue, and the
+# fleet's report judges the host's per-queue split.
 source "$(dirname "$0")/lib.sh"
 
 for t in jq mpirun ethtool; do
@@ -58,12 +59,24 @@ check "... rank 0 set XPS for both ranks: tx-0 to CPU 0, tx-1 to CPU 1 (as befor
 check "... rank 1 was told its queue is the device's tx-1" grep -q '^\[rank 1\] zcgen: note: .*its tx-1 to tx-1' "$T/fleet.out"
 check "... each rank's ring is its own queue of the device (nic.tx_queue 0 and 1)" \
 	[ "$(jq -c '[.hosts[] | .queues[0].nic.tx_queue]' "$J")" = '[0,1]' ]
-# the device's counter of a rank's queue holds that rank's bytes (plus headers), not the other's
-for r in 0 1; do
-	check "... rank $r's queue counted its bytes and not the other rank's" \
-		jq -e --argjson r $r '.hosts[$r] | .queues[0].nic.tx_bytes >= .total.bytes and
-			.queues[0].nic.tx_bytes < 1.1 * .total.bytes and .queues[0].nic.share == 1' "$J"
-done
+# The device's counters: each rank reads its own queue and that queue's share of the whole
+# device; together the two queues carried the fleet's bytes (plus headers), and no rank claims
+# a steering figure of its own (the other rank's traffic is on the same device).
+check "... the two ranks' queues carried the fleet's bytes (shares add up to the device)" \
+	jq -e '([.hosts[].queues[0].nic.tx_bytes] | add) as $d | $d >= .total.bytes and $d < 1.1 * .total.bytes and
+		([.hosts[].queues[0].nic.share] | add) > 0.999' "$J"
+check "... no rank reports a steering figure of its own on the shared device" \
+	jq -e '[.hosts[].total.steering] == [null, null]' "$J"
+# The host's figure: recomputed here from the ranks' raw counters and bytes, 1 - half the
+# distance between the device's split and the rings' split.
+check "... the fleet's report judges the host's split (host_steering, recomputed from hosts[])" \
+	jq -e '(.hosts | map(.queues[0])) as $q | ($q | map(.nic.tx_bytes) | add) as $nd |
+		($q | map(.bytes) | add) as $rb |
+		(1 - ([$q[] | ((.nic.tx_bytes / $nd) - (.bytes / $rb)) | fabs] | add) / 2) as $s |
+		(.host_steering | length) == 1 and .host_steering[0].interface == "zcl-tx0" and
+		.host_steering[0].ranks == [0, 1] and .host_steering[0].host == .hosts[0].host and
+		((.host_steering[0].steering - $s) | fabs) < 0.001' "$J"
+check "... and prints it" grep -q "^steering on $(jq -r '.hosts[0].host' "$J") zcl-tx0: [01][.][0-9]* .*tx-0 .* for rank 0's .*, tx-1 .* for rank 1's " "$T/fleet.out"
 check "... the nic is as before" same_nic
 
 # 2. A rank with no route: the fleet stops before any data, rank 0 names the rank, its host
