@@ -160,6 +160,7 @@ int cmd_merge(int argc, char **argv)
 			printf(", start skew %.3f ms\n", (hi_t - lo_t) * 1e3);
 		else
 			printf(", start skew unknown (a report without --start-at has no start time)\n");
+		merge_steering_print(stdout, root);
 	}
 	rc = EXIT_OK;
 out:

@@ -425,6 +425,30 @@ static int run_resolved(struct gen_profile *prof, const struct run_opts *op)
 	}
 	/* from here on a signal ends the run through out_nic: NIC put back, report written */
 	stopsig_install(false);
+	/*
+	 * Ranks sharing a host share its nic: device: the leader applies the
+	 * section for all their queues (in local-rank order), each rank drives
+	 * and counts its own (docs/fleet.md, "Ranks sharing a host").
+	 */
+	unsigned qcpu[GEN_MAX_CPUS], hcpu[GEN_MAX_CPUS], hn = 0, qoff = 0;
+	unsigned nq = prof->queues < GEN_MAX_CPUS ? prof->queues : GEN_MAX_CPUS;
+	bool shared = false;
+
+	if (o.fleet && prof->nic.present && !o.no_nic) {
+		for (unsigned q = 0; q < nq; q++)
+			qcpu[q] = profile_queue_cpu(prof, q);
+		ret = fleet_nic_share(o.fleet, nq, qcpu, hcpu, &hn, &qoff);
+		if (ret) {
+			snprintf(err, sizeof(err), ret == -ERANGE ?
+				 "nic %s: the ranks on this host drive more than %u queues together" :
+				 "nic %s: the other ranks on this host did not give their queues",
+				 prof->nic.interface, GEN_MAX_CPUS);
+			fprintf(stderr, "zcgen: %s; nothing was changed or sent\n", err);
+			fleet_failed(o.fleet, err);
+			goto out;
+		}
+		shared = hn > nq;
+	}
 	if (prof->nic.present && !o.no_nic && dest_is_loopback(plan)) {
 		fprintf(stderr, "zcgen: note: the nic: section is not applied: the target %s is on "
 			"loopback, there is no NIC to change\n", plan->dest_str);
@@ -434,12 +458,30 @@ static int run_resolved(struct gen_profile *prof, const struct run_opts *op)
 				       "namespace (its nic: section is shown as written, not checked)\n",
 				       prof->nic.interface);
 	} else if (prof->nic.present && !o.no_nic && !fleet_nic_leader(o.fleet)) {
-		printf("zcgen: note: the nic: section is applied by the lowest rank on this host\n");
+		printf("zcgen: note: the nic: section is applied by the lowest rank on this host; "
+		       "this rank's queues are its tx-%u to tx-%u\n", qoff, qoff + nq - 1);
+		if (!o.dry_run) /* this rank counts its own queues of the device */
+			snprintf(rn.ifname, sizeof(rn.ifname), "%s", prof->nic.interface);
+		rn.qoff = qoff;
+		rn.own_only = shared;
 	} else if (prof->nic.present && !o.no_nic && !gen_stop) {
+		struct gen_profile *hp = shared ? malloc(sizeof(*hp)) : NULL;
+
+		if (hp) { /* the host's union of queues: channels, XPS and IRQs for every local rank */
+			*hp = *prof;
+			hp->queues = hn;
+			memcpy(hp->cpus, hcpu, hn * sizeof(hcpu[0]));
+			hp->n_cpus = hn;
+		}
 		/* held: a half-made change could not be undone from a handler (gen/stopsig.h) */
 		stopsig_hold(&held);
-		ret = runnic_apply(&rn, prof, o.dry_run, o.force, stdout, err, sizeof(err));
+		ret = shared && !hp ? -ENOMEM :
+		      runnic_apply(&rn, hp ? hp : prof, hp ? nq : 0, o.dry_run, o.force, stdout, err, sizeof(err));
 		stopsig_release(&held);
+		free(hp);
+		if (ret == -ENOMEM && shared && !rn.ifname[0])
+			snprintf(err, sizeof(err), "%s: out of memory", prof->nic.interface);
+		rn.own_only = shared; /* the leader's queues come first: qoff 0 */
 		if (ret) {
 			fprintf(stderr, "zcgen: nic %s; nothing was changed or sent\n", err);
 			if (o.fleet) {
@@ -459,7 +501,7 @@ static int run_resolved(struct gen_profile *prof, const struct run_opts *op)
 			goto out_nic;
 		}
 		/* new facts: the queue -> CPU map is the NIC's, and its MTU may have changed */
-		engine_facts_cpus(&facts, rn.cpu, rn.ncpu);
+		engine_facts_cpus(&facts, rn.cpu, shared && rn.ncpu > nq ? nq : rn.ncpu);
 		if (prof->proto == GEN_PROTO_UDP)
 			engine_resolve_mtu(&facts);
 		ret = engine_plan(prof, &facts, plan, err, sizeof(err));
@@ -619,6 +661,7 @@ static int run_resolved(struct gen_profile *prof, const struct run_opts *op)
 	struct expect_measured exm;
 
 	expect_measure_run(&res, r.receiver, r.steering, ex_bps, &exm);
+	exm.steering_shared = rn.own_only;
 	expect_eval(&prof->expect, &exm, &ex);
 	expect_print(stderr, &ex);
 	if (write_outputs(&o, &r, &ex)) {

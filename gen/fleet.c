@@ -32,7 +32,7 @@
 #define FLEET_STOP_WAIT_NS 500000000ull
 
 /* The collectives every rank passes through, in this order (a missed one is done as failed). */
-enum fleet_stage { ST_NIC, ST_START, ST_REPORT, ST_UNDO, ST_END };
+enum fleet_stage { ST_SHARE, ST_NIC, ST_START, ST_REPORT, ST_UNDO, ST_END };
 
 /* What each rank sends rank 0 at the end: fixed size (MPI_Gather), the texts by MPI_Gatherv. */
 struct fleet_row {
@@ -594,10 +594,71 @@ int fleet_begin(struct fleet **fp, struct gen_profile *prof, bool json_iperf3,
 
 /* -------------------------------------------------------------- the collectives */
 
+int fleet_nic_share(struct fleet *f, unsigned nq, const unsigned *cpu, unsigned *all,
+		    unsigned *n_all, unsigned *offset)
+{
+	int mine = (int)nq, *counts, *displs, size = 0, total = 0, ret = 0;
+	unsigned *buf = NULL;
+	MPI_Request rq;
+
+	*offset = 0;
+	*n_all = nq <= GEN_MAX_CPUS ? nq : GEN_MAX_CPUS;
+	if (all && cpu)
+		memcpy(all, cpu, *n_all * sizeof(*all));
+	if (!f || f->done != ST_SHARE)
+		return 0;
+	f->done = ST_NIC;
+	if (f->broken)
+		return -ECANCELED;
+	MPI_Comm_size(f->node, &size);
+	counts = calloc((size_t)size, sizeof(*counts));
+	displs = calloc((size_t)size, sizeof(*displs));
+	if (!counts || !displs)
+		MPI_Abort(MPI_COMM_WORLD, 1); /* the host's others wait in this gather: end the job */
+	MPI_Iallgather(&mine, 1, MPI_INT, counts, 1, MPI_INT, f->node, &rq);
+	if (!fleet_wait(f, &rq)) {
+		ret = -ECANCELED;
+		goto out;
+	}
+	for (int i = 0; i < size; i++) {
+		displs[i] = total;
+		if (i < f->node_rank)
+			*offset += (unsigned)counts[i];
+		total += counts[i];
+	}
+	buf = calloc(total ? (size_t)total : 1, sizeof(*buf));
+	if (!buf)
+		MPI_Abort(MPI_COMM_WORLD, 1);
+	MPI_Iallgatherv(cpu, mine, MPI_UNSIGNED, buf, counts, displs, MPI_UNSIGNED, f->node, &rq);
+	if (!fleet_wait(f, &rq)) {
+		ret = -ECANCELED;
+		goto out;
+	}
+	if (total > GEN_MAX_CPUS) {
+		ret = -ERANGE;
+		goto out;
+	}
+	*n_all = (unsigned)total;
+	if (all)
+		memcpy(all, buf, (size_t)total * sizeof(*all));
+out:
+	if (ret)
+		*offset = 0;
+	free(buf);
+	free(counts);
+	free(displs);
+	return ret;
+}
+
 void fleet_nic_done(struct fleet *f)
 {
 	MPI_Request rq;
 
+	if (f && f->done == ST_SHARE) { /* a rank that failed before: its host gathers nothing of it */
+		unsigned all[GEN_MAX_CPUS], n, off;
+
+		fleet_nic_share(f, 0, NULL, all, &n, &off);
+	}
 	if (!f || f->done != ST_NIC)
 		return;
 	if (!f->broken) {
@@ -979,9 +1040,11 @@ void fleet_report(struct fleet *f, const struct report_ctx *r, json_t **json, ch
 			dur = fmax(dur, json_real_value(json_object_get(t, "duration_s")));
 		}
 		fprintf(o, "%-5s %-20s %-7s %16llu %12.3f\n", "total", "", "", (unsigned long long)sum, bps / 1e9);
-		fflush(o);
 		if (all)
 			*json = merge(f, per, rows, hi - lo, worst, warn);
+		if (*json)
+			merge_steering_print(o, *json);
+		fflush(o);
 		/* the CSV: one header, a rank column in front */
 		size_t n = 0;
 		char *out = malloc((size_t)ct + 16 * (size_t)(ct + 1) + 64);

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <jansson.h>
 #include "gen/gen.h"
 #include "gen/engine.h"
@@ -45,6 +46,17 @@ int fleet_begin(struct fleet **fp, struct gen_profile *prof, bool json_iperf3,
 int fleet_rank(const struct fleet *f);
 /* This rank applies the nic: section (the lowest rank on its host). */
 bool fleet_nic_leader(const struct fleet *f);
+/*
+ * fleet_nic_share - before the nic: section is applied: every rank on this
+ * host gives its queue count @nq and each queue's CPU (@cpu[0..nq)); all get
+ * the host's union in local-rank order (@all[0..*n_all), GEN_MAX_CPUS entries
+ * of room), and *@offset, where this rank's queues begin among the device's.
+ * Collective over the host's ranks; without a fleet: @all is @cpu, offset 0.
+ * Return: 0, -ERANGE (more than GEN_MAX_CPUS queues on the host) or
+ * -ECANCELED (a rank is gone); then *@n_all and *@offset are this rank's alone.
+ */
+int fleet_nic_share(struct fleet *f, unsigned nq, const unsigned *cpu, unsigned *all,
+		    unsigned *n_all, unsigned *offset);
 /* After the nic: section was applied (or not): the ranks of a host wait for its leader. */
 void fleet_nic_done(struct fleet *f);
 /* The controller that synchronizes the start; wraps @inner (iperf3's), which may be NULL. */
@@ -76,6 +88,15 @@ static inline int fleet_begin(struct fleet **fp, struct gen_profile *prof, bool 
 }
 static inline int fleet_rank(const struct fleet *f) { return 0; }
 static inline bool fleet_nic_leader(const struct fleet *f) { return true; }
+static inline int fleet_nic_share(struct fleet *f, unsigned nq, const unsigned *cpu, unsigned *all,
+				  unsigned *n_all, unsigned *offset)
+{
+	*n_all = nq < GEN_MAX_CPUS ? nq : GEN_MAX_CPUS;
+	*offset = 0;
+	if (all && cpu)
+		memcpy(all, cpu, *n_all * sizeof(*all));
+	return 0;
+}
 static inline void fleet_nic_done(struct fleet *f) { }
 static inline struct engine_ctl *fleet_ctl(struct fleet *f, struct engine_ctl *inner) { return inner; }
 static inline bool fleet_dry_run(struct fleet *f, const struct engine_plan *plan) { return true; }

@@ -1,8 +1,11 @@
 /* merge.c - one report from several runs' JSON: a fleet's ranks, or `zcgen merge`'s files */
 #include <math.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "gen/merge.h"
+#include "gen/runnic.h"
 
 /*
  * Add @src's numbers into @dst: counts and rates add, durations take the
@@ -47,6 +50,109 @@ static void json_sum(json_t *dst, json_t *src, bool first)
 static json_t *real_or_null(double v)
 {
 	return isnan(v) ? json_null() : json_real(v);
+}
+
+static const char *run_ifname(json_t *report)
+{
+	json_t *nic = json_object_get(json_object_get(json_object_get(report, "environment"), "profile"),
+				      "nic");
+
+	return json_string_value(json_object_get(nic, "interface"));
+}
+
+/*
+ * Runs on one host that share one device each saw only their own queues'
+ * counters, and every queue's share of the whole device's bytes: the host's
+ * split is judged here, over all of them, against the rings' bytes (the
+ * single run's steering figure, runnic.h). A device used by one run keeps
+ * that run's own figure (total.steering) and gets no entry.
+ */
+static json_t *host_steering(const struct merge_in *in, int n)
+{
+	json_t *all = json_array();
+	bool *seen = calloc((size_t)n + 1, sizeof(bool));
+
+	for (int i = 0; all && seen && i < n; i++) {
+		const char *ifn = run_ifname(in[i].report);
+		double ring_total = 0, ns[GEN_MAX_CPUS * 4], rs[GEN_MAX_CPUS * 4];
+		int members = 0;
+		unsigned nq = 0;
+
+		if (seen[i] || !ifn || !in[i].host)
+			continue;
+		for (int j = i; j < n; j++) {
+			const char *jf = run_ifname(in[j].report);
+			json_t *q;
+			size_t k;
+
+			if (seen[j] || !jf || !in[j].host || strcmp(jf, ifn) || strcmp(in[j].host, in[i].host))
+				continue;
+			seen[j] = true;
+			members++;
+			json_array_foreach(json_object_get(in[j].report, "queues"), k, q)
+				if (json_is_object(json_object_get(q, "nic")))
+					ring_total += (double)json_integer_value(json_object_get(q, "bytes"));
+		}
+		if (members < 2 || ring_total <= 0)
+			continue;
+		json_t *e = json_object(), *ranks = json_array(), *qs = json_array();
+
+		for (int j = i; j < n; j++) {
+			const char *jf = run_ifname(in[j].report);
+			json_t *q;
+			size_t k;
+
+			if (!jf || !in[j].host || strcmp(jf, ifn) || strcmp(in[j].host, in[i].host))
+				continue;
+			json_array_append_new(ranks, json_integer(j));
+			json_array_foreach(json_object_get(in[j].report, "queues"), k, q) {
+				json_t *nq_o = json_object_get(q, "nic");
+
+				if (!json_is_object(nq_o) || nq >= sizeof(ns) / sizeof(ns[0]))
+					continue;
+				ns[nq] = json_real_value(json_object_get(nq_o, "share"));
+				rs[nq] = (double)json_integer_value(json_object_get(q, "bytes")) / ring_total;
+				json_array_append_new(qs, json_pack("{s:i, s:O, s:f, s:f}", "rank", j, "tx_queue",
+					json_object_get(nq_o, "tx_queue"), "nic_share", ns[nq], "ring_share", rs[nq]));
+				nq++;
+			}
+		}
+		/* the device's queues that no run used carried the rest: none of it was asked for */
+		double rest = 1;
+
+		for (unsigned q = 0; q < nq; q++)
+			rest -= ns[q];
+		ns[nq] = rest > 0 ? rest : 0;
+		rs[nq] = 0;
+		json_object_set_new(e, "host", json_string(in[i].host));
+		json_object_set_new(e, "interface", json_string(ifn));
+		json_object_set_new(e, "ranks", ranks);
+		json_object_set_new(e, "steering", json_real(steering_figure(ns, rs, nq + 1)));
+		json_object_set_new(e, "queues", qs);
+		json_array_append_new(all, e);
+	}
+	free(seen);
+	return all;
+}
+
+void merge_steering_print(FILE *out, json_t *merged)
+{
+	json_t *e, *q;
+	size_t i, k;
+
+	json_array_foreach(json_object_get(merged, "host_steering"), i, e) {
+		fprintf(out, "steering on %s %s: %.3f (1.0: the device's per-queue split matches the "
+			"rings' of the runs sharing it):", json_string_value(json_object_get(e, "host")),
+			json_string_value(json_object_get(e, "interface")),
+			json_real_value(json_object_get(e, "steering")));
+		json_array_foreach(json_object_get(e, "queues"), k, q)
+			fprintf(out, "%s tx-%lld %.1f%% for rank %lld's %.1f%%", k ? "," : "",
+				json_integer_value(json_object_get(q, "tx_queue")),
+				100 * json_real_value(json_object_get(q, "nic_share")),
+				json_integer_value(json_object_get(q, "rank")),
+				100 * json_real_value(json_object_get(q, "ring_share")));
+		fputc('\n', out);
+	}
 }
 
 json_t *merge_reports(const struct merge_in *in, int n)
@@ -117,5 +223,11 @@ json_t *merge_reports(const struct merge_in *in, int n)
 	if (recv)
 		json_object_set_new(root, "receiver", recv);
 	json_object_set_new(root, "hosts", hosts);
+	json_t *hs = host_steering(in, n);
+
+	if (json_array_size(hs))
+		json_object_set_new(root, "host_steering", hs);
+	else
+		json_decref(hs);
 	return root;
 }

@@ -828,7 +828,8 @@ json_t *report_json(const struct report_ctx *r)
 			json_object_set_new(qo, "stall", json_string(q->stall_note));
 		if (r->nic && r->nic[i].valid)
 			json_object_set_new(qo, "nic",
-					    json_pack("{s:o, s:I, s:f, s:s}", "tx_bytes",
+					    json_pack("{s:I, s:o, s:I, s:f, s:s}", "tx_queue",
+						      (json_int_t)r->nic[i].tx_queue, "tx_bytes",
 						      r->nic[i].no_bytes ? json_null() :
 						      json_integer((json_int_t)r->nic[i].tx_bytes),
 						      "tx_packets", (json_int_t)r->nic[i].tx_packets,

@@ -12,6 +12,7 @@
 struct report_nic_queue {
 	bool valid;
 	bool no_bytes;           /* the source counts packets only (qdisc-drops): tx_bytes unknown */
+	unsigned tx_queue;       /* the device's TX queue (ranks sharing a host: not the ring's index) */
 	uint64_t tx_bytes, tx_packets;
 	double share;            /* of all TX-queue bytes (no_bytes: packets) */
 	const char *source;      /* "mq-qdisc", "netdev-netlink", "driver-stats", "qdisc-drops" */

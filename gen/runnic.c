@@ -15,8 +15,8 @@ double steering_figure(const double *nic_share, const double *ring_share, unsign
 	return 1.0 - d / 2;
 }
 
-int runnic_apply(struct runnic *rn, const struct gen_profile *prof, bool dry_run, bool force,
-		 FILE *out, char *err, size_t errlen)
+int runnic_apply(struct runnic *rn, const struct gen_profile *prof, unsigned own_cpus,
+		 bool dry_run, bool force, FILE *out, char *err, size_t errlen)
 {
 	const struct gen_nic_cfg *n = &prof->nic;
 	struct ethnl_feature_req req[GEN_MAX_OFFLOADS];
@@ -31,6 +31,7 @@ int runnic_apply(struct runnic *rn, const struct gen_profile *prof, bool dry_run
 		.mq_counters = true,
 		.root = "",
 		.mtu = n->mtu,
+		.n_own_cpus = own_cpus,
 	};
 	struct nic_apply_out o = { 0 };
 	int ret;
@@ -103,14 +104,15 @@ double runnic_count_end(struct runnic *rn, const struct engine_result *res,
 	    nic_tx_read_from(rn->qc, rn->ifname, b->source, a))
 		return -1;
 	/* every TX queue of the device counts in the shares, used by a ring or not */
-	n = a->nqueues > res->nq ? a->nqueues : res->nq;
+	unsigned off = rn->qoff;
+	n = a->nqueues > off + res->nq ? a->nqueues : off + res->nq;
 	/* a source without bytes (qdisc-drops) splits by packets; the rings' split stays by bytes */
 	bool by_pkts = a->no_bytes;
 	ns = calloc(n, sizeof(double));
 	rs = calloc(n, sizeof(double));
 	if (!ns || !rs)
 		goto out;
-	for (unsigned i = 0; i < a->nqueues; i++)
+	for (unsigned i = 0; i < a->nqueues && i < n; i++)
 		nic_total += by_pkts ? a->q[i].packets - (i < b->nqueues ? b->q[i].packets : 0) :
 			    a->q[i].bytes - (i < b->nqueues ? b->q[i].bytes : 0);
 	for (unsigned i = 0; i < res->nq; i++)
@@ -119,19 +121,27 @@ double runnic_count_end(struct runnic *rn, const struct engine_result *res,
 		uint64_t qb = i < a->nqueues ? a->q[i].bytes - (i < b->nqueues ? b->q[i].bytes : 0) : 0;
 		uint64_t qp = i < a->nqueues ?
 			a->q[i].packets - (i < b->nqueues ? b->q[i].packets : 0) : 0;
+		bool ring = i >= off && i - off < res->nq;
 
 		ns[i] = nic_total ? (double)(by_pkts ? qp : qb) / nic_total : 0;
-		rs[i] = i < res->nq && ring_total ? (double)res->q[i].bytes / ring_total : 0;
-		if (i < res->nq) {
-			nic[i].valid = true;
-			nic[i].tx_bytes = qb;
-			nic[i].no_bytes = by_pkts;
-			nic[i].tx_packets = qp;
-			nic[i].share = ns[i];
-			nic[i].source = qstats_source_name(b->source);
+		rs[i] = ring && ring_total ? (double)res->q[i - off].bytes / ring_total : 0;
+		if (ring) {
+			struct report_nic_queue *q = &nic[i - off];
+
+			q->valid = true;
+			q->tx_queue = i;
+			q->tx_bytes = qb;
+			q->no_bytes = by_pkts;
+			q->tx_packets = qp;
+			q->share = ns[i];
+			q->source = qstats_source_name(b->source);
 		}
 	}
-	if (nic_total && ring_total)
+	/*
+	 * Ranks sharing the device: its other queues carry the other ranks' traffic, which
+	 * this rank's rings know nothing of; the fleet's report judges the host's split.
+	 */
+	if (nic_total && ring_total && !rn->own_only)
 		steering = steering_figure(ns, rs, n);
 out:
 	free(ns);

@@ -229,7 +229,7 @@ static int plan_cpus(struct plan *p, struct nic_apply_out *o)
 			if (c >= nbits || c >= CPU_SETSIZE)
 				return fail(o, -ERANGE, "CPU %u does not exist (this machine has CPUs 0-%u)",
 					    c, nbits - 1);
-			if (!CPU_ISSET(c, &allowed))
+			if ((!cfg->n_own_cpus || i < cfg->n_own_cpus) && !CPU_ISSET(c, &allowed))
 				return fail(o, -ERANGE, "CPU %u may not be used by this process (allowed: %s)",
 					    c, list);
 		}

@@ -132,6 +132,9 @@ int nic_features_read(const char *dev, struct ethnl_features *out);
  * @mtu: the MTU to set (nic.mtu), 0 to leave it; restored with the rest
  * @keep_channels: leave the channels as they are, whatever @queues says
  *                 (offload-check: it only locks, snapshots and toggles features)
+ * @n_own_cpus: only the first this many of @cpus must be CPUs this process
+ *              may use (the rest are other processes', e.g. a fleet's ranks
+ *              sharing the device, each of which checked its own); 0: all
  */
 struct nic_apply_cfg {
 	const char *ifname;
@@ -147,6 +150,7 @@ struct nic_apply_cfg {
 	const char *root;
 	unsigned int mtu;
 	bool keep_channels;
+	unsigned int n_own_cpus;
 };
 
 /**

@@ -4,7 +4,9 @@
 # lab's one sink on one port; the fleet total is the sum of the ranks' and of the sink's counts;
 # a rank with no route, or a NIC that refuses the nic: section, stops the fleet before any data; SIGINT to mpirun stops every rank,
 # rank 0 writes what it has; a rank killed with SIGKILL hangs nothing and rank 0 still writes
-# its report. After each, the sending veth's settings equal the snapshot taken before.
+# its report. After each, the sending veth's settings equal the snapshot taken before. The two
+# ranks share the veth: rank 0 sets it up for both, each rank counts its own TX queue, and the
+# fleet's report judges the host's per-queue split.
 source "$(dirname "$0")/lib.sh"
 
 for t in jq mpirun ethtool; do
@@ -51,6 +53,30 @@ check "... every rank's receiver (the one sink, one test each) counted what it s
 	jq -e '[.hosts[] | .receiver.source == "zcgen" and .receiver.bytes == .total.bytes and .total.bytes > 0] | all' "$J"
 check "... and the fleet's receiver total is the fleet's total" jq -e '.receiver.bytes == .total.bytes' "$J"
 check "... the start skew is reported" jq -e '.fleet.start_skew_s >= 0 and .fleet.start_skew_s < 0.05 * .total.duration_s' "$J"
+# Ranks sharing a host share its device: rank 0 set it up for both ranks' queues (tx-0 for
+# CPU 0, tx-1 for CPU 1), and each rank's per-queue NIC figures are its own queue's.
+check "... rank 0 set XPS for both ranks: tx-0 to CPU 0, tx-1 to CPU 1 (as before the run)" grep -q "^\[rank 0\] nic zcl-tx0: xps tx-0: 0-1 -> cpu 0" "$T/fleet.out"
+check "... rank 1 was told its queue is the device's tx-1" grep -q '^\[rank 1\] zcgen: note: .*its tx-1 to tx-1' "$T/fleet.out"
+check "... each rank's ring is its own queue of the device (nic.tx_queue 0 and 1)" \
+	[ "$(jq -c '[.hosts[] | .queues[0].nic.tx_queue]' "$J")" = '[0,1]' ]
+# The device's counters: each rank reads its own queue and that queue's share of the whole
+# device; together the two queues carried the fleet's bytes (plus headers), and no rank claims
+# a steering figure of its own (the other rank's traffic is on the same device).
+check "... the two ranks' queues carried the fleet's bytes (shares add up to the device)" \
+	jq -e '([.hosts[].queues[0].nic.tx_bytes] | add) as $d | $d >= .total.bytes and $d < 1.1 * .total.bytes and
+		([.hosts[].queues[0].nic.share] | add) > 0.999' "$J"
+check "... no rank reports a steering figure of its own on the shared device" \
+	jq -e '[.hosts[].total.steering] == [null, null]' "$J"
+# The host's figure: recomputed here from the ranks' raw counters and bytes, 1 - half the
+# distance between the device's split and the rings' split.
+check "... the fleet's report judges the host's split (host_steering, recomputed from hosts[])" \
+	jq -e '(.hosts | map(.queues[0])) as $q | ($q | map(.nic.tx_bytes) | add) as $nd |
+		($q | map(.bytes) | add) as $rb |
+		(1 - ([$q[] | ((.nic.tx_bytes / $nd) - (.bytes / $rb)) | fabs] | add) / 2) as $s |
+		(.host_steering | length) == 1 and .host_steering[0].interface == "zcl-tx0" and
+		.host_steering[0].ranks == [0, 1] and .host_steering[0].host == .hosts[0].host and
+		((.host_steering[0].steering - $s) | fabs) < 0.001' "$J"
+check "... and prints it" grep -q "^steering on $(jq -r '.hosts[0].host' "$J") zcl-tx0: [01][.][0-9]* .*tx-0 .* for rank 0's .*, tx-1 .* for rank 1's " "$T/fleet.out"
 check "... the nic is as before" same_nic
 
 # 2. A rank with no route: the fleet stops before any data, rank 0 names the rank, its host
