@@ -42,6 +42,20 @@ stop_sink() {
 	SINK_PID=
 }
 
+# wait_counted PROM BYTES: until the metrics file PROM of a sink started with --metrics PROM
+# (and a short --interval) counts BYTES, its workers' sum, 5 s at most: a plain stream's last
+# bytes may still be in the sink's receive queue when the sender exits (on loopback, up to a
+# few hundred MB)
+wait_counted() {
+	local got
+	for _ in $(seq 100); do
+		got=$(awk '/^zcgen_sink_bytes_total/ { s += $2 } END { printf "%.0f", s }' "$1" 2>/dev/null)
+		[ "${got:-0}" -ge "${2:-1}" ] 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "# the sink counted ${got:-nothing} of $2 bytes 5 s after the sender's exit"
+}
+
 # use_lab PREFIX [SKIP_FN]: this test's own lab (ZCGEN_LAB_PREFIX=PREFIX, sets $P), taken down
 # on every exit; skips through SKIP_FN (default skip) where namespaces cannot be made.
 use_lab() {

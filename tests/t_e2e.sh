@@ -4,11 +4,11 @@
 source "$(dirname "$0")/lib.sh"
 
 for mode in copy zc zc-fixed auto; do
-	start_sink tcp --verify
+	start_sink tcp --verify --metrics "$T/run-$mode.prom" --interval 50ms
 	"$ZCGEN" --dest "127.0.0.1:$SINK_PORT" --queues 2 --cpus 0-1 --mode "$mode" --duration 1 \
 		--interval 250ms --json "$T/run.json" >"$T/run.out" 2>&1
 	rc=$?
-	sleep 0.2
+	wait_counted "$T/run-$mode.prom" "$(jq .total.bytes "$T/run.json" 2>/dev/null)"
 	stop_sink
 	check "tcp $mode: exit 0" [ "$rc" -eq 0 ]
 	sent=$(jq .total.bytes "$T/run.json")
@@ -91,14 +91,14 @@ check "recycling: slots were reused many times ($sends sends, $(jq .plan.slots "
 	[ "$sends" -gt $((100 * $(jq .plan.slots "$T/run.json"))) ]
 
 # SIGINT in the middle still gives a complete report, and the bytes still match.
-start_sink tcp
+start_sink tcp --metrics "$T/int.prom" --interval 50ms
 "$ZCGEN" --dest "127.0.0.1:$SINK_PORT" --mode zc-fixed --duration 30 --json "$T/int.json" >"$T/int.out" 2>&1 &
 zpid=$!
 sleep 1.2
 kill -INT $zpid
 wait $zpid
 rc=$?
-sleep 0.2
+wait_counted "$T/int.prom" "$(jq .total.bytes "$T/int.json" 2>/dev/null)"
 stop_sink
 check "sigint: exit 130 (128 + SIGINT, after the report: docs/cli.md)" [ "$rc" -eq 130 ]
 check "sigint: the report says it was interrupted" [ "$(jq .total.interrupted "$T/int.json")" = true ]
@@ -109,9 +109,9 @@ check "sigint: bytes sent equal bytes received" \
 check "sigint: the table was printed" grep -q '^total' "$T/int.out"
 
 # Warm-up: --omit is not counted.
-start_sink tcp
+start_sink tcp --metrics "$T/omit.prom" --interval 50ms
 "$ZCGEN" --dest "127.0.0.1:$SINK_PORT" --mode copy --omit 500ms --duration 1 --json "$T/omit.json" >/dev/null 2>&1
-sleep 0.2
+wait_counted "$T/omit.prom" "$(jq .total.bytes "$T/omit.json" 2>/dev/null)"
 stop_sink
 check "omit: the sink counts exactly the bytes reported, the warm-up apart" \
 	[ "$(jq .total.bytes "$T/omit.json")" -eq "$(jq .total.bytes "$SINK_JSON")" ]

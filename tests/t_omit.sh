@@ -8,17 +8,6 @@ source "$ZCGEN_SRC/tests/lib.sh"
 # at-most PCT A B: |A - B| <= PCT % of A (the agreement the sink promises, docs/sink.md)
 within() { awk -v p="$1" -v a="$2" -v b="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a > 0 && d <= a * p / 100) }'; }
 
-# wait_counted PROM BYTES: until the sink's metrics file PROM counts BYTES (its workers' sum), 5 s at most
-wait_counted() {
-	local got
-	for _ in $(seq 100); do
-		got=$(awk '/^zcgen_sink_bytes_total/ { s += $2 } END { printf "%.0f", s }' "$1" 2>/dev/null)
-		[ "${got:-0}" -ge "${2:-1}" ] 2>/dev/null && return 0
-		sleep 0.05
-	done
-	echo "# the sink counted ${got:-nothing} of $2 bytes 5 s after zcgen's exit"
-}
-
 # one PROTO SERVER OMIT: a fresh sink, one run of 2 queues x 2 streams, the sink stopped once
 # everything sent was read; the sender's report in $Z, the sink's in $S
 one() {
