@@ -661,6 +661,7 @@ static int run_resolved(struct gen_profile *prof, const struct run_opts *op)
 	struct expect_measured exm;
 
 	expect_measure_run(&res, r.receiver, r.steering, ex_bps, &exm);
+	exm.steering_shared = rn.own_only;
 	expect_eval(&prof->expect, &exm, &ex);
 	expect_print(stderr, &ex);
 	if (write_outputs(&o, &r, &ex)) {

@@ -85,8 +85,9 @@ void expect_eval(const struct gen_expect *ex, const struct expect_measured *m,
 		out->n_checked++;
 		if (m->steering < 0 || m->steering < ex->min_steering)
 			miss_add(out, "min_steering", ex->min_steering, "", m->steering >= 0, m->steering,
-				 m->steering < 0 ? " (no per-queue NIC counters: a nic: section or --lab "
-				 "gives them)" : NULL);
+				 m->steering >= 0 ? NULL : m->steering_shared ?
+				 " (device shared with other ranks: see the fleet's host_steering)" :
+				 " (no per-queue NIC counters: a nic: section or --lab gives them)");
 	}
 }
 

@@ -20,6 +20,7 @@ struct expect_measured {
 	double loss_percent;
 	double p99_latency_s;
 	double steering;
+	bool steering_shared;        /* none because the device is shared with other fleet ranks */
 };
 
 /* One missed threshold. @measured_known false: the run has no such figure. */

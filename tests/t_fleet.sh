@@ -2,7 +2,8 @@
 # t_fleet.sh - fleet runs under Open MPI (docs/fleet.md) on loopback: two ranks towards one zcgen
 # sink, one report whose total is the exact sum of the ranks' and the sink's count; the start
 # skew reported; a rank without a part, or one that cannot connect, stops every rank before any
-# data; per-rank substitution (template, port_step) and rate_share; no mpirun: unchanged.
+# data; per-rank substitution (template, port_step) and rate_share; a rank whose traffic breaks
+# during the run reports what it did and the others' results are kept; no mpirun: unchanged.
 source "$ZCGEN_SRC/tests/lib.sh"
 
 command -v jq >/dev/null || skip "jq not installed"
@@ -165,6 +166,68 @@ profile "$T/mixed.yaml" 6000 "fleet: {ranks: [{cpus: 1}], hosts: {nosuchhost: {c
 rc=$?
 check "ranks: for rank 0 only, hosts: not this one: exit 2, rank 1 has no part" \
 	bash -c "[ $rc -eq 2 ] && [ \$(grep -c 'rank 1 (host $H) has no part' '$T/mixed.out') = 2 ]"
+
+# 8. A rank whose traffic fails during the run stays in the job and reports what it did; the
+# other ranks' results are kept. Rank 1's receiver resets its connections once it has read
+# 40 MB (so rank 1 had sent at least that), while rank 0 sends to the sink to the end.
+cat >"$T/reset.py" <<'PY'
+import socket, struct, sys, threading
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(16)
+print(s.getsockname()[1], flush=True)
+conns, got, lock, done = [], [0], threading.Lock(), threading.Event()
+def serve(c):
+    try:
+        while not done.is_set():
+            n = len(c.recv(1 << 20))
+            with lock:
+                got[0] += n
+                if got[0] >= 40 << 20:
+                    done.set()
+            if n == 0:
+                return
+    except OSError:
+        pass
+def accept():
+    while True:
+        c, _ = s.accept()
+        conns.append(c)
+        threading.Thread(target=serve, args=(c,), daemon=True).start()
+threading.Thread(target=accept, daemon=True).start()
+done.wait(60)
+for c in conns:  # RST: a close with linger 0
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    c.close()
+print(got[0], flush=True)
+PY
+start_sink tcp
+python3 "$T/reset.py" >"$T/reset.out" 2>&1 &
+RESET_PID=$!
+for _ in $(seq 100); do [ -s "$T/reset.out" ] && break; sleep 0.05; done
+RPORT=$(head -1 "$T/reset.out")
+profile "$T/mid.yaml" "$SINK_PORT" "fleet: {ranks: [{cpus: 0}, {cpus: 1, dest: '127.0.0.1:$RPORT'}]}"
+sed -i 's/^duration: .*/duration: 3s/' "$T/mid.yaml"
+"${MPIRUN[@]}" "$ZCGEN" --profile "$T/mid.yaml" --json "$T/mid.json" >"$T/mid.out" 2>&1
+rc=$?
+sleep 0.3
+stop_sink
+kill "$RESET_PID" 2>/dev/null
+wait "$RESET_PID" 2>/dev/null
+read_mb=$(sed -n 2p "$T/reset.out")
+echo "# rank 1's receiver read $read_mb bytes before it reset"
+[ "$rc" -eq 1 ] || sed 's/^/# /' "$T/mid.out"
+check "a rank's traffic broken during the run: exit 1" [ "$rc" -eq 1 ]
+check "... rank 0 still wrote the fleet's report" [ -s "$T/mid.json" ]
+check "... rank 1 reports what it sent before: at least what its receiver read ($read_mb)" \
+	jq -e --argjson r "${read_mb:-0}" '$r >= 41943040 and .hosts[1].total.bytes >= $r' "$T/mid.json"
+check "... and that both its streams failed" jq -e '.hosts[1].total.streams_failed == 2' "$T/mid.json"
+check "... rank 0's results are kept: no failure, and the sink counted exactly its bytes" \
+	jq -e --argjson s "$(jq '.total.bytes' "$SINK_JSON")" \
+	'.hosts[0].total.streams_failed == 0 and .hosts[0].total.bytes == $s and $s > 0' "$T/mid.json"
+check "... total.bytes is the exact sum of the ranks'" jq -e '.total.bytes == ([.hosts[].total.bytes] | add)' "$T/mid.json"
+check "... rank 0 printed the fleet's table" grep -q '^fleet: 2 ranks; start skew' "$T/mid.out"
+check "... rank 1 said why, tagged" grep -q "^\[rank 1\] zcgen: every stream failed to 127.0.0.1:$RPORT: .*connection broke" "$T/mid.out"
 
 # 6. No mpirun: a plain run is what it was, no hosts[] or fleet.
 start_sink tcp

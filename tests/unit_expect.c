@@ -151,6 +151,12 @@ static void test_met_and_missed(void **state)
 		assert_false(r.miss[i].measured_known);
 		assert_non_null(strstr(r.miss[i].measured, "not measured"));
 	}
+	assert_non_null(strstr(r.miss[2].measured, "no per-queue NIC counters"));
+	/* a fleet rank on a shared device: the reason is the sharing, and it fits whole */
+	m.steering_shared = true;
+	expect_eval(&ex, &m, &r);
+	assert_string_equal(r.miss[2].measured,
+			    "not measured (device shared with other ranks: see the fleet's host_steering)");
 
 	/* no expect: section: nothing checked */
 	memset(&ex, 0, sizeof(ex));
