@@ -62,7 +62,7 @@ struct diags_file {
 };
 
 /**
- * diags_at() - an error at @line:@col of @f's file, about @key (diags_add(), not @cli, not a warning)
+ * diags_at() - an error (not a warning) at @line:@col of @f's file, about @key
  * @f: where it goes; @f->err becomes -ENOMEM when it cannot be kept
  * @line: 1-based, with @col
  * @key: the key path it is about, "" for none
