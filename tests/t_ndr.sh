@@ -86,7 +86,7 @@ ip netns exec "$P-tx" tc qdisc add dev "$dev" parent 1:10 handle 10: bfifo limit
 # 19800 and 4900 fps): met, exit 0.
 PREC=5 LOSS=0.1
 "$ZCGEN" ndr --lab --profile "$T/exp-low.yaml" --mode copy --frame-sizes 256,1024 --trial-duration 500ms \
-	--settle 200ms --precision $PREC --loss $LOSS --latency-loads 50 --json "$T/n.json" >"$T/n.out" 2>"$T/n.err"; rc=$?
+	--settle 100ms --precision $PREC --loss $LOSS --latency-loads 50 --json "$T/n.json" >"$T/n.out" 2>"$T/n.err"; rc=$?
 cat "$T/n.out"
 [ $rc -eq 0 ] && ok "ndr --lab: exit 0" || fail "ndr --lab: exit $rc: $(cat "$T/n.err")"
 j=$T/n.json

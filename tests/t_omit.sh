@@ -8,6 +8,17 @@ source "$ZCGEN_SRC/tests/lib.sh"
 # at-most PCT A B: |A - B| <= PCT % of A (the agreement the sink promises, docs/sink.md)
 within() { awk -v p="$1" -v a="$2" -v b="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a > 0 && d <= a * p / 100) }'; }
 
+# wait_counted PROM BYTES: until the sink's metrics file PROM counts BYTES (its workers' sum), 5 s at most
+wait_counted() {
+	local got
+	for _ in $(seq 100); do
+		got=$(awk '/^zcgen_sink_bytes_total/ { s += $2 } END { printf "%.0f", s }' "$1" 2>/dev/null)
+		[ "${got:-0}" -ge "${2:-1}" ] 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "# the sink counted ${got:-nothing} of $2 bytes 5 s after zcgen's exit"
+}
+
 # one PROTO SERVER OMIT: a fresh sink, one run of 2 queues x 2 streams, the sink stopped once
 # everything sent was read; the sender's report in $Z, the sink's in $S
 one() {
@@ -16,13 +27,15 @@ one() {
 	# UDP: 20 Mbit/s of 1200-byte datagrams (about 2 kpps), far below what loopback and the
 	# sink's 4 MiB socket buffer take even on a busy machine: nothing may be lost
 	[ "$proto" = udp ] && rate=(--rate 20M --size 1200 --mode copy)
-	start_sink both
+	start_sink both --metrics "$T/$name.prom" --interval 50ms
 	"$ZCGEN" --dest "127.0.0.1:$SINK_PORT" --protocol "$proto" --server "$server" --queues 2 \
-		--streams 2 --duration 1500ms --omit "$omit" "${rate[@]}" --json "$T/$name.json" \
+		--streams 2 --duration 600ms --omit "$omit" "${rate[@]}" --json "$T/$name.json" \
 		>"$T/$name.out" 2>&1
 	RC=$?
-	# a plain stream's last bytes may still be in the sink's receive queue
-	sleep 0.5
+	# a plain stream's last bytes may still be in the sink's receive queue (on loopback, up to
+	# a few hundred MB): before the stop, wait until the sink's live count (its metrics, every
+	# 50 ms) has reached what zcgen sent, 5 s at most; the checks below compare the two
+	wait_counted "$T/$name.prom" "$(jq .total.bytes "$T/$name.json" 2>/dev/null)"
 	stop_sink
 	Z=$T/$name.json
 	S=$SINK_JSON
@@ -31,7 +44,7 @@ one() {
 
 for proto in tcp udp; do
 	for server in none zcgen; do
-		for omit in 0 700ms; do
+		for omit in 0 300ms; do
 			n="$proto $server omit $omit"
 			one "$proto" "$server" "$omit"
 			check "$n: exit 0" [ "$RC" -eq 0 ]
@@ -80,8 +93,8 @@ target:
 protocol: $proto
 queues: 1
 streams: 2
-duration: 1500ms
-omit: 700ms
+duration: 600ms
+omit: 300ms
 expect:
   max_loss_percent: 0.1
 EOF
@@ -104,10 +117,13 @@ if command -v iperf3 >/dev/null; then
 	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 	iperf3 -s -1 -B 127.0.0.1 -p "$port" >"$T/iperf3-s.out" 2>&1 &
 	ipid=$!
-	sleep 0.5
+	# listening once its port is (its own "listening" line may sit in its stdout buffer)
+	for _ in $(seq 100); do ss -Hltn "sport = :$port" | grep -q . && break; sleep 0.05; done
 	"$ZCGEN" --dest "127.0.0.1:$port" --server iperf3 --protocol udp --rate 10M --size 1200 \
 		--queues 1 --streams 1 --duration 2 --omit 1 --json "$T/ip3.json" >"$T/ip3.out" 2>&1
 	rc=$?
+	# a run that failed may have left iperf3 -s -1 waiting for its one test
+	[ "$rc" -eq 0 ] || kill $ipid 2>/dev/null
 	wait $ipid
 	echo "# iperf3 -s udp omit 1: $(jq -c '[.total.datagrams, .receiver.packets, .receiver.lost, .receiver.tail_lost]' "$T/ip3.json")"
 	check "iperf3 -s udp omit: exit 0" [ "$rc" -eq 0 ]

@@ -18,14 +18,32 @@ DUR=10         # each run asks for this long: a fault not detected shows as a ru
 "$ZCGEN" lab up --queues 2 >"$T/up.out" 2>&1 || { cat "$T/up.out"; fail "lab up"; finish; exit; }
 
 now() { date +%s.%N; }
-# fault_run NAME DELAY FAULT ARGS...: zcgen ARGS on the lab's sending side; after DELAY s the
-# shell command FAULT; sets RC and AFTER (seconds from the fault to zcgen's exit).
+txbytes() { ip netns exec "$TX" cat /sys/class/net/zcl-tx0/statistics/tx_bytes 2>/dev/null || echo 0; }
+# flowing FROM PORT CONNS: until the sending veth has carried 4 MB more than FROM and (CONNS > 0)
+# the sending side has CONNS TCP connections established to PORT: the run's streams are up
+# and moving data, as a fixed second after the start promised; 5 s at most
+flowing() {
+	for _ in $(seq 100); do
+		[ "$(txbytes)" -ge $(($1 + 4000000)) ] &&
+			[ "$(ip netns exec "$TX" ss -Htn state established "dport = :$2" | wc -l)" -ge "$3" ] &&
+			return 0
+		sleep 0.05
+	done
+	echo "# not flowing 5 s after the start ($(txbytes) B sent; $(ip netns exec "$TX" ss -Htn state established "dport = :$2" | wc -l) of $3 connections)"
+}
+# fault_run NAME DELAY FAULT ARGS...: zcgen ARGS on the lab's sending side; after DELAY s (or,
+# DELAY flow:PORT:CONNS, once it is flowing) the shell command FAULT; sets RC and AFTER (seconds
+# from the fault to zcgen's exit).
 fault_run() {
-	local name=$1 delay=$2 fault=$3 pid t0
+	local name=$1 delay=$2 fault=$3 pid t0 from
 	shift 3
+	from=$(txbytes)
 	"$ZCGEN" lab exec -- "$ZCGEN" "$@" --json "$T/$name.json" >"$T/$name.out" 2>"$T/$name.err" &
 	pid=$!
-	sleep "$delay"
+	case $delay in
+	flow:*) delay=${delay#flow:}; flowing "$from" "${delay%%:*}" "${delay#*:}" ;;
+	*) sleep "$delay" ;;
+	esac
 	eval "$fault"
 	t0=$(now)
 	wait "$pid"
@@ -57,10 +75,11 @@ check "normal: end_message null" [ "$(jq -r .end_message "$T/ok.json")" = null ]
 check "normal: no end: line in the table" bash -c "! grep -q '^end:' '$T/ok.out'"
 
 # A signal ends it as "signal" (exit codes for signals: docs/cli.md), report written.
+from=$(txbytes)
 ip netns exec "$TX" "$ZCGEN" --dest 198.18.0.2:5201 --server none --queues 1 --duration $DUR \
 	--json "$T/sig.json" >"$T/sig.out" 2>&1 &
 pid=$!
-sleep 1
+flowing "$from" 5201 1
 kill -INT "$pid"
 wait "$pid"
 check "signal: end_reason signal" [ "$(reason sig)" = signal ]
@@ -81,7 +100,7 @@ nic:
   irq_affinity: auto
 EOY
 before=$(nicstate)
-fault_run down 1 "ip -n $RX link set zcl-rx0 down" --profile "$T/nic.yaml"
+fault_run down flow:5201:2 "ip -n $RX link set zcl-rx0 down" --profile "$T/nic.yaml"
 check "link down: exit 1" [ "$RC" -eq 1 ]
 check "link down: end_reason stalled" [ "$(reason down)" = stalled ]
 check "link down: ended within $BOUND s of the fault ($AFTER s)" within "$AFTER"
@@ -108,7 +127,7 @@ path_back
 ip netns exec "$RX" "$ZCGEN" sink --listen 198.18.0.2:5301 --protocol tcp --quiet >"$T/sink.out" 2>&1 &
 SINK_PID=$!
 for _ in $(seq 100); do grep -q '^listening on' "$T/sink.out" && break; sleep 0.05; done
-fault_run sink 1 "kill -9 $SINK_PID" --dest 198.18.0.2:5301 --server zcgen --queues 1 \
+fault_run sink flow:5301:2 "kill -9 $SINK_PID" --dest 198.18.0.2:5301 --server zcgen --queues 1 \
 	--duration $DUR
 wait "$SINK_PID" 2>/dev/null
 SINK_PID=
@@ -125,7 +144,7 @@ check "sink killed: the connection's fate, not the drain's cancel" \
 ip netns exec "$RX" "$ZCGEN" sink --listen 198.18.0.2:5302 --protocol tcp --quiet >"$T/sink2.out" 2>&1 &
 SINK_PID=$!
 for _ in $(seq 100); do grep -q '^listening on' "$T/sink2.out" && break; sleep 0.05; done
-fault_run stop 1 "kill -STOP $SINK_PID" --dest 198.18.0.2:5302 --server zcgen --queues 1 \
+fault_run stop flow:5302:2 "kill -STOP $SINK_PID" --dest 198.18.0.2:5302 --server zcgen --queues 1 \
 	--duration $DUR
 kill -KILL "$SINK_PID"
 wait "$SINK_PID" 2>/dev/null
@@ -138,7 +157,7 @@ check "sink stopped: CLIENT_TERMINATE, noted" \
 	[ "$(jq -r '.server_note // ""' "$T/stop.json" | grep -c 'path stalled: CLIENT_TERMINATE')" = 1 ]
 
 # --server zcgen (the lab's sink), the receiving veth down: the control exchange is not waited for.
-fault_run zdown 1 "ip -n $RX link set zcl-rx0 down" --dest 198.18.0.2:5201 --server zcgen \
+fault_run zdown flow:5201:2 "ip -n $RX link set zcl-rx0 down" --dest 198.18.0.2:5201 --server zcgen \
 	--queues 1 --duration $DUR
 check "server zcgen, link down: exit 1" [ "$RC" -eq 1 ]
 check "server zcgen, link down: end_reason stalled" [ "$(reason zdown)" = stalled ]
@@ -162,7 +181,7 @@ check "fault at the end: named as a stall" grep -q 'path stalled' "$T/late.err"
 path_back
 
 # UDP, the sending veth down: the kernel refuses the sends (no route), or nothing completes.
-fault_run udpdown 1 "ip -n $TX link set zcl-tx0 down" --dest 198.18.0.2:5201 --server none \
+fault_run udpdown flow:5201:0 "ip -n $TX link set zcl-tx0 down" --dest 198.18.0.2:5201 --server none \
 	--protocol udp --queues 1 --mode zc --duration $DUR
 check "udp, device down: exit 1" [ "$RC" -eq 1 ]
 check "udp, device down: within $BOUND s ($AFTER s)" within "$AFTER"
@@ -182,7 +201,7 @@ check "udp, unresolved next hop: end_reason stalled or error ($(reason unres))" 
 check "udp, unresolved next hop: says why" grep -Eq 'path stalled|every stream failed' "$T/unres.err"
 
 # TCP, the peer's veth deleted (both ends go): stalled like a link down. Last: it breaks the lab.
-fault_run del 1 "ip -n $RX link del zcl-rx0" --dest 198.18.0.2:5201 --server none --queues 2 \
+fault_run del flow:5201:2 "ip -n $RX link del zcl-rx0" --dest 198.18.0.2:5201 --server none --queues 2 \
 	--duration $DUR
 check "peer deleted: exit 1" [ "$RC" -eq 1 ]
 check "peer deleted: end_reason stalled" [ "$(reason del)" = stalled ]
