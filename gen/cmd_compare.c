@@ -775,7 +775,7 @@ int cmd_compare(int argc, char **argv)
 		lr.cfg.sink = false; /* the iperf3 server is the receiver */
 		ret = labrun_up(&lr);
 		if (ret < 0) {
-			rc = ret == -EPERM ? EXIT_USAGE : EXIT_RUN_FAILED;
+			rc = ret == -EPERM || ret == -EINVAL ? EXIT_USAGE : EXIT_RUN_FAILED;
 			goto out;
 		}
 		s.li = lr.info;
