@@ -726,6 +726,7 @@ int cmd_compare(int argc, char **argv)
 	int rc, ret;
 
 	labrun_init(&lr, "zcgen compare", EXIT_RUN_FAILED);
+	lr.says.not_done = "nothing was run";
 	rc = parse_args(argc, argv, &o);
 	if (rc == EXIT_OK + 100)
 		return EXIT_OK;
@@ -772,29 +773,22 @@ int cmd_compare(int argc, char **argv)
 	if (o.lab) {
 		lr.cfg.queues = s.prof->queues;
 		lr.cfg.sink = false; /* the iperf3 server is the receiver */
-		ret = labrun_up(&lr, err, sizeof(err));
-		if (ret) {
-			fprintf(stderr, "zcgen compare: lab: %s\n", err[0] ? err : strerror(-ret));
-			rc = ret == -EPERM ? EXIT_USAGE : EXIT_RUN_FAILED;
+		ret = labrun_up(&lr);
+		if (ret < 0) {
+			rc = ret == -EPERM || ret == -EINVAL ? EXIT_USAGE : EXIT_RUN_FAILED;
 			goto out;
 		}
 		s.li = lr.info;
-		if (gen_stop) {
-			fprintf(stderr, "zcgen compare: stopped by %s during lab up: %s; nothing was "
-				"run\n", stopsig_name(gen_stop), s.li.reused ?
-				"the lab that was up stays" : "the lab is taken down");
+		if (ret == LABRUN_STOPPED)
 			goto out_lab;
-		}
 		snprintf(s.host, sizeof(s.host), "%s", s.li.rx_ipv4);
 		if (server_start(&s, err, sizeof(err))) {
 			fprintf(stderr, "zcgen compare: %s\n", err);
 			goto out_lab;
 		}
-		printf("lab: %s %s (%s) -> %s %s (%s), %u queues%s; iperf3 -s -p %u in %s (pid %d, "
-		       "%s%s)\n",
-		       s.li.tx_netns, s.li.tx_dev, s.li.tx_ipv4, s.li.rx_netns, s.li.rx_dev,
-		       s.li.rx_ipv4, s.li.queues, s.li.reused ? ", reused" : "", s.port,
-		       s.li.rx_netns, (int)s.server,
+		labrun_line(&s.li, err, sizeof(err));
+		printf("%s; iperf3 -s -p %u in %s (pid %d, %s%s)\n", err, s.port, s.li.rx_netns,
+		       (int)s.server,
 		       s.server_cpus[0] ? "on CPUs " : "not pinned: the queues use every CPU",
 		       s.server_cpus);
 	}
@@ -882,8 +876,7 @@ int cmd_compare(int argc, char **argv)
 out_server:
 	server_stop(&s);
 out_lab:
-	if (labrun_down(&lr, err, sizeof(err)))
-		fprintf(stderr, "zcgen compare: lab: could not take the lab down: %s\n", err);
+	labrun_down(&lr);
 out:
 	cleanup_dir(&s);
 	for (unsigned i = 0; z && p && i < o.repeat; i++) {

@@ -403,7 +403,7 @@ static int ndr_lab(const struct ndr_opts *o, struct gen_profile *prof)
 	struct lab_info *li = &lr.info;
 	struct lab_work w = { .o = o, .prof = prof };
 	struct lab_fit fit;
-	char msg[512];
+	char line[512];
 	int ret, status, rc = EXIT_RUN_FAILED;
 
 	if (labrun_fit(prof, true, &fit))
@@ -412,20 +412,15 @@ static int ndr_lab(const struct ndr_opts *o, struct gen_profile *prof)
 	labrun_init(&lr, "zcgen ndr", EXIT_RUN_FAILED);
 	lr.cfg.queues = prof->queues;
 	lr.cfg.sink = true;
-	ret = labrun_up(&lr, msg, sizeof(msg));
-	if (ret) {
-		fprintf(stderr, "zcgen ndr: lab: %s\n", msg[0] ? msg : strerror(-ret));
+	ret = labrun_up(&lr);
+	if (ret < 0) {
 		rc = ret == -EPERM || ret == -EINVAL ? EXIT_USAGE : EXIT_RUN_FAILED;
 		goto out;
 	}
-	if (gen_stop) {
-		fprintf(stderr, "zcgen ndr: stopped by %s during lab up: %s; nothing was sent\n",
-			stopsig_name(gen_stop), li->reused ? "the lab that was up stays" :
-			"the lab is taken down");
+	if (ret == LABRUN_STOPPED)
 		goto out_down;
-	}
-	printf("lab: %s %s (%s) -> %s %s (%s), %u queues%s\n", li->tx_netns, li->tx_dev, li->tx_ipv4,
-	       li->rx_netns, li->rx_dev, li->rx_ipv4, li->queues, li->reused ? ", reused" : "");
+	labrun_line(li, line, sizeof(line));
+	printf("%s\n", line);
 	if (!li->sink_udp_port) {
 		fprintf(stderr, "zcgen ndr: lab: no sink is running in %s (see zcgen lab status)\n",
 			li->rx_netns);
@@ -442,10 +437,8 @@ static int ndr_lab(const struct ndr_opts *o, struct gen_profile *prof)
 	if (WIFSIGNALED(status))
 		fprintf(stderr, "zcgen ndr: the search in the lab died of signal %d\n", WTERMSIG(status));
 out_down:
-	if (labrun_down(&lr, msg, sizeof(msg))) {
-		fprintf(stderr, "zcgen ndr: lab: could not take the lab down: %s\n", msg);
+	if (labrun_down(&lr))
 		rc = EXIT_RUN_FAILED;
-	}
 out:
 	if (gen_stop)
 		rc = EXIT_RUN_FAILED;

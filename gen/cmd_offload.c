@@ -781,26 +781,22 @@ static int check_lab(struct gen_profile *prof, const struct oc_opts *opts)
 	struct lab_info *li = &lr.info;
 	struct lab_work w = { .prof = prof, .o = o };
 	struct lab_fit fit;
-	char msg[512], nspath[PATH_MAX];
+	char nspath[PATH_MAX];
 	int status = 0, rc, ret;
 
 	if (!labrun_fit(prof, false, &fit))
 		labrun_fit_say(&fit);
 	labrun_init(&lr, "zcgen", EXIT_USAGE);
+	lr.says = (struct labrun_says){ .stop_who = "zcgen: offload-check",
+					.not_done = "nothing was changed", .none_left = true,
+					.no_words = "cannot build the lab" };
 	lr.cfg.queues = prof->queues;
 	/* without --dest, each run has a verifying sink of its own: the lab's is not needed */
 	lr.cfg.sink = false;
-	if (labrun_up(&lr, msg, sizeof(msg))) {
-		fprintf(stderr, "zcgen: lab: %s\n", msg[0] ? msg : "cannot build the lab");
-		if (gen_stop)
-			fprintf(stderr, "zcgen: offload-check: stopped by %s during lab up; no lab is "
-				"left\n", stopsig_name(gen_stop));
+	ret = labrun_up(&lr);
+	if (ret < 0)
 		return gen_stop ? EXIT_RUN_FAILED : EXIT_USAGE;
-	}
-	if (gen_stop) {
-		fprintf(stderr, "zcgen: offload-check: stopped by %s during lab up: %s; nothing was "
-			"changed\n", stopsig_name(gen_stop), li->reused ? "the lab that was up stays" :
-			"the lab is taken down");
+	if (ret == LABRUN_STOPPED) {
 		rc = EXIT_RUN_FAILED;
 		goto out_down;
 	}
@@ -831,8 +827,7 @@ static int check_lab(struct gen_profile *prof, const struct oc_opts *opts)
 out_down:
 	if (o->rx_nsfd >= 0)
 		close(o->rx_nsfd);
-	if (labrun_down(&lr, msg, sizeof(msg)))
-		fprintf(stderr, "zcgen: lab: could not take the lab down: %s\n", msg);
+	labrun_down(&lr);
 	return rc;
 }
 

@@ -774,6 +774,7 @@ static int run_lab(struct gen_profile *prof, const struct run_opts *o)
 		return EXIT_USAGE;
 	labrun_fit_say(&fit);
 	labrun_init(&lr, "zcgen", EXIT_USAGE);
+	lr.says.none_left = true;
 	lc->queues = prof->queues;
 	lc->sink = true;
 	if (o->lab_flavour == LAB_DROP) {
@@ -792,25 +793,16 @@ static int run_lab(struct gen_profile *prof, const struct run_opts *o)
 			return EXIT_OK;
 		}
 	} else {
-		ret = labrun_up(&lr, msg, sizeof(msg));
-		if (ret) {
-			/* lab_up took down what it had made */
-			fprintf(stderr, "zcgen: lab: %s\n", msg[0] ? msg : strerror(-ret));
-			if (gen_stop)
-				fprintf(stderr, "zcgen: stopped by %s during lab up; no lab is left\n",
-					stopsig_name(gen_stop));
+		ret = labrun_up(&lr);
+		if (ret < 0)
 			return gen_stop ? stopsig_exit_code(gen_stop) : EXIT_USAGE;
-		}
-		if (gen_stop) {
-			fprintf(stderr, "zcgen: stopped by %s during lab up: %s; nothing was sent\n",
-				stopsig_name(gen_stop), li->reused ? "the lab that was up stays" :
-				"the lab is taken down");
+		if (ret == LABRUN_STOPPED) {
 			rc = stopsig_exit_code(gen_stop);
 			goto out_down;
 		}
 	}
-	printf("lab: %s %s (%s) -> %s %s (%s), %u queues%s\n", li->tx_netns, li->tx_dev, li->tx_ipv4,
-	       li->rx_netns, li->rx_dev, li->rx_ipv4, li->queues, li->reused ? ", reused" : "");
+	labrun_line(li, msg, sizeof(msg));
+	printf("%s\n", msg);
 	snprintf(prof->host, sizeof(prof->host), "%s", li->rx_ipv4);
 	prof->port = prof->proto == GEN_PROTO_UDP ? li->sink_udp_port : li->sink_tcp_port;
 	if (!prof->port && (li->flavour == LAB_DROP || o->dry_run)) {
@@ -843,8 +835,7 @@ static int run_lab(struct gen_profile *prof, const struct run_opts *o)
 	if (WIFSIGNALED(status))
 		fprintf(stderr, "zcgen: the lab run died of signal %d\n", WTERMSIG(status));
 out_down:
-	if (labrun_down(&lr, msg, sizeof(msg)))
-		fprintf(stderr, "zcgen: lab: could not take the lab down: %s\n", msg);
+	labrun_down(&lr);
 	return rc;
 }
 

@@ -618,7 +618,7 @@ static int sweep_lab(struct sweep_opts *o, struct gen_profile *prof)
 {
 	struct labrun lr;
 	struct lab_info *li = &lr.info;
-	char msg[512], dest[INET_ADDRSTRLEN + 8];
+	char line[512], dest[INET_ADDRSTRLEN + 8];
 	struct lab_work w = { .o = o, .dest = dest };
 	uint16_t port;
 	int ret, status, rc = EXIT_RUN_FAILED;
@@ -637,20 +637,15 @@ static int sweep_lab(struct sweep_opts *o, struct gen_profile *prof)
 		lr.cfg.mtu = LAB_DROP_MTU;
 	}
 	/* from here a SIGINT must not leave a lab behind: noted, acted on after lab up */
-	ret = labrun_up(&lr, msg, sizeof(msg));
-	if (ret) {
-		fprintf(stderr, "zcgen sweep: lab: %s\n", msg[0] ? msg : strerror(-ret));
+	ret = labrun_up(&lr);
+	if (ret < 0) {
 		rc = ret == -EPERM || ret == -EINVAL ? EXIT_USAGE : EXIT_RUN_FAILED;
 		goto out;
 	}
-	if (gen_stop) {
-		fprintf(stderr, "zcgen sweep: stopped by %s during lab up: %s; nothing was sent\n",
-			stopsig_name(gen_stop), li->reused ? "the lab that was up stays" :
-			"the lab is taken down");
+	if (ret == LABRUN_STOPPED)
 		goto out_down;
-	}
-	printf("lab: %s %s (%s) -> %s %s (%s), %u queues%s\n", li->tx_netns, li->tx_dev, li->tx_ipv4,
-	       li->rx_netns, li->rx_dev, li->rx_ipv4, li->queues, li->reused ? ", reused" : "");
+	labrun_line(li, line, sizeof(line));
+	printf("%s\n", line);
 	port = strcmp(o->protocol, "udp") ? li->sink_tcp_port : li->sink_udp_port;
 	if (li->flavour == LAB_DROP)
 		port = LAB_SINK_PORT;   /* no sink: every datagram is dropped before the wire */
@@ -670,10 +665,8 @@ static int sweep_lab(struct sweep_opts *o, struct gen_profile *prof)
 		fprintf(stderr, "zcgen sweep: the sweep in the lab died of signal %d\n",
 			WTERMSIG(status));
 out_down:
-	if (labrun_down(&lr, msg, sizeof(msg))) {
-		fprintf(stderr, "zcgen sweep: lab: could not take the lab down: %s\n", msg);
+	if (labrun_down(&lr))
 		rc = EXIT_RUN_FAILED;
-	}
 out:
 	if (gen_stop)
 		rc = EXIT_RUN_FAILED;

@@ -89,11 +89,10 @@ static int diag_slot(struct gen_diags *d, const char *file, int line, int col, b
 	return last;
 }
 
-int diags_add(struct gen_diags *d, const char *file, int line, int col, const char *key,
-	      bool cli, bool warning, const char *fmt, ...)
+static int diags_vadd(struct gen_diags *d, const char *file, int line, int col, const char *key,
+		      bool cli, bool warning, const char *fmt, va_list ap)
 {
 	struct gen_diag *g;
-	va_list ap;
 	int slot = diag_slot(d, file, line, col, warning);
 
 	if (slot < 0)
@@ -117,10 +116,30 @@ int diags_add(struct gen_diags *d, const char *file, int line, int col, const ch
 	snprintf(g->key, sizeof(g->key), "%s", key ? key : "");
 	g->cli = cli;
 	g->warning = warning;
-	va_start(ap, fmt);
 	vsnprintf(g->msg, sizeof(g->msg), fmt, ap);
-	va_end(ap);
 	return 0;
+}
+
+int diags_add(struct gen_diags *d, const char *file, int line, int col, const char *key,
+	      bool cli, bool warning, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = diags_vadd(d, file, line, col, key, cli, warning, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+void diags_at(struct diags_file *f, int line, int col, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (diags_vadd(f->d, f->file, line, col, key, false, false, fmt, ap))
+		f->err = -ENOMEM;
+	va_end(ap);
 }
 
 void diags_sort(struct gen_diags *d, unsigned from)

@@ -51,6 +51,25 @@ __attribute__((format(printf, 8, 9)))
 int diags_add(struct gen_diags *d, const char *file, int line, int col, const char *key,
 	      bool cli, bool warning, const char *fmt, ...);
 
+/*
+ * One file's problems as a reader finds them (the YAML reader, the profile
+ * loader): each an error at LINE:COL of @file, the reader going on after it.
+ */
+struct diags_file {
+	struct gen_diags *d;
+	const char *file;           /* kept, not copied */
+	int err;                    /* -ENOMEM once a problem could not be kept */
+};
+
+/**
+ * diags_at() - an error (not a warning) at @line:@col of @f's file, about @key
+ * @f: where it goes; @f->err becomes -ENOMEM when it cannot be kept
+ * @line: 1-based, with @col
+ * @key: the key path it is about, "" for none
+ */
+__attribute__((format(printf, 5, 6)))
+void diags_at(struct diags_file *f, int line, int col, const char *key, const char *fmt, ...);
+
 /* diags_sort() - @d's problems from index @from on (one file's) into line and column order. */
 void diags_sort(struct gen_diags *d, unsigned from);
 

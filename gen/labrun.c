@@ -27,17 +27,43 @@ void labrun_init(struct labrun *lr, const char *who, int enter_fail)
 	labrun_cfg_init(&lr->cfg);
 	lr->who = who;
 	lr->enter_fail = enter_fail;
+	lr->says.stop_who = who;
+	lr->says.not_done = "nothing was sent";
 }
 
-int labrun_up(struct labrun *lr, char *msg, size_t msglen)
+int labrun_up(struct labrun *lr)
 {
+	const struct labrun_says *say = &lr->says;
+	char msg[2048];
 	int ret;
 
 	msg[0] = '\0';
 	stopsig_install(true);
-	ret = lab_up(&lr->cfg, &lr->info, msg, msglen);
+	ret = lab_up(&lr->cfg, &lr->info, msg, sizeof(msg));
 	lr->made = !ret && !lr->info.reused;
-	return ret;
+	if (ret) {
+		/* lab_up took down what it had made */
+		fprintf(stderr, "%s: lab: %s\n", lr->who, msg[0] ? msg : say->no_words ? say->no_words :
+			strerror(-ret));
+		if (gen_stop && say->none_left)
+			fprintf(stderr, "%s: stopped by %s during lab up; no lab is left\n",
+				say->stop_who, stopsig_name(gen_stop));
+		return ret;
+	}
+	if (gen_stop) {
+		fprintf(stderr, "%s: stopped by %s during lab up: %s; %s\n", say->stop_who,
+			stopsig_name(gen_stop), lr->info.reused ? "the lab that was up stays" :
+			"the lab is taken down", say->not_done);
+		return LABRUN_STOPPED;
+	}
+	return 0;
+}
+
+void labrun_line(const struct lab_info *li, char *buf, size_t len)
+{
+	snprintf(buf, len, "lab: %s %s (%s) -> %s %s (%s), %u queues%s", li->tx_netns, li->tx_dev,
+		 li->tx_ipv4, li->rx_netns, li->rx_dev, li->rx_ipv4, li->queues,
+		 li->reused ? ", reused" : "");
 }
 
 /* In the child: into the lab, then the work. */
@@ -72,16 +98,21 @@ int labrun_run(struct labrun *lr, int (*fn)(void *arg), void *arg, int *status)
 	return spawn_wait(pid, status);
 }
 
-int labrun_down(struct labrun *lr, char *msg, size_t msglen)
+int labrun_down(struct labrun *lr)
 {
+	char msg[2048];
 	int ret;
 
 	if (!lr->made)
 		return 0;
-	ret = lab_down(&lr->cfg, msg, msglen);
-	if (!ret)
-		lr->made = false;
-	return ret;
+	msg[0] = '\0';
+	ret = lab_down(&lr->cfg, msg, sizeof(msg));
+	if (ret) {
+		fprintf(stderr, "%s: lab: could not take the lab down: %s\n", lr->who, msg);
+		return ret;
+	}
+	lr->made = false;
+	return 0;
 }
 
 int labrun_fit(struct gen_profile *prof, bool cpus_too, struct lab_fit *fit)

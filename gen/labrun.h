@@ -12,10 +12,12 @@ struct gen_profile;
  * Every command with --lab (run, sweep, ndr, offload-check; compare runs
  * its tools in the lab one by one) goes the same way:
  *
- *   labrun_init(&lr, "zcgen sweep", EXIT_RUN_FAILED);   then lr.cfg as needed
- *   labrun_up(&lr, ...)       SIGINT/SIGTERM/SIGHUP noted from before the lab
- *                             is touched; lab_up finishes, or undoes itself
- *   if (gen_stop) ...         a stop during lab up: no work, the lab down
+ *   labrun_init(&lr, "zcgen sweep", EXIT_RUN_FAILED);   then lr.cfg (and
+ *                             lr.says) as needed
+ *   labrun_up(&lr)            SIGINT/SIGTERM/SIGHUP noted from before the lab
+ *                             is touched; lab_up finishes, or undoes itself;
+ *                             a failure, or a stop during it, told the user
+ *   labrun_line(&lr.info, ..) the "lab: ..." line the command prints
  *   labrun_run(&lr, fn, arg)  fn in a child that entered the lab's sending
  *                             namespace (it must, before any thread); the
  *                             stop signals passed on to it, its end awaited
@@ -25,12 +27,25 @@ struct gen_profile;
  * whatever the child does; a parent killed with -9 stops the child
  * (PR_SET_PDEATHSIG) but leaves the lab: `zcgen lab down` removes it.
  */
+
+/*
+ * What labrun_up() says where the commands differ in their words; the
+ * rest of its lines are the same for all. labrun_init() sets the usual.
+ */
+struct labrun_says {
+	const char *stop_who;       /* "STOP_WHO: stopped by SIG during lab up...": @who */
+	const char *not_done;       /* ... "; NOT_DONE" after the lab's fate: "nothing was sent" */
+	bool none_left;             /* a lab up that failed under a stop: "...; no lab is left" too */
+	const char *no_words;       /* a failed lab up that gave no reason: NULL, strerror()'s */
+};
+
 struct labrun {
 	struct lab_cfg cfg;         /* what to bring up: labrun_init's defaults */
 	struct lab_info info;       /* the lab, after labrun_up */
 	bool made;                  /* brought up here (not reused): labrun_down takes it down */
-	const char *who;            /* the child's message when it cannot enter: "WHO: lab: why" */
-	int enter_fail;             /* ... and its exit status then */
+	const char *who;            /* the messages' prefix: "WHO: lab: why" (the child's too) */
+	int enter_fail;             /* the child's exit status when it cannot enter */
+	struct labrun_says says;    /* labrun_up's words */
 	int (*fn)(void *arg);       /* labrun_run's, for the child */
 	void *arg;
 };
@@ -53,19 +68,36 @@ void labrun_cfg_init(struct lab_cfg *cfg);
  */
 void labrun_init(struct labrun *lr, const char *who, int enter_fail);
 
+/* labrun_up()'s return for a stop during lab up (the lab, if made, still to be taken down) */
+#define LABRUN_STOPPED 1
+
 /**
  * labrun_up() - the stop signals noted (stopsig_install, SA_RESTART: the
- * lab's own calls go on), then the lab up or reused
+ * lab's own calls go on), then the lab up or reused, and the user told
+ * what went wrong
  * @lr: from labrun_init()
- * @msg: buffer for why it failed
- * @msglen: its size
  *
  * A stop signal during it is only noted (gen_stop): the lab is finished,
- * and the caller takes it down again without running anything.
+ * and the caller takes it down again (labrun_down()) without running
+ * anything. On stderr, with @lr->who and @lr->says:
+ *   "WHO: lab: why"                                        lab_up failed
+ *   "STOP_WHO: stopped by SIG during lab up; no lab is left"  ... under a stop (says.none_left)
+ *   "STOP_WHO: stopped by SIG during lab up: the lab is taken down; NOT_DONE"
+ *                          (or "the lab that was up stays")  a stop, the lab up
  *
- * Return: 0, or lab_up()'s -errno with @msg filled in (it undid its half).
+ * Return: 0, the lab up and no stop; LABRUN_STOPPED; or lab_up()'s -errno
+ * (it undid its half: nothing to take down).
  */
-int labrun_up(struct labrun *lr, char *msg, size_t msglen);
+int labrun_up(struct labrun *lr);
+
+/**
+ * labrun_line() - the line run, sweep, ndr and compare print once the lab is up
+ * @li: the lab (labrun_up()'s, or lab_query()'s)
+ * @buf: "lab: TXNS TXDEV (TXIP) -> RXNS RXDEV (RXIP), N queues[, reused]",
+ *       no newline, cut to @len
+ * @len: its size
+ */
+void labrun_line(const struct lab_info *li, char *buf, size_t len);
 
 /**
  * labrun_run() - @fn in a child inside the lab's sending namespace, to its end
@@ -85,12 +117,13 @@ int labrun_run(struct labrun *lr, int (*fn)(void *arg), void *arg, int *status);
 /**
  * labrun_down() - take the lab down if labrun_up() made it
  * @lr: the runner
- * @msg: buffer for why it failed
- * @msglen: its size
+ *
+ * A lab that would not go says so on stderr: "WHO: lab: could not take the
+ * lab down: why".
  *
  * Return: 0 (also for a lab that was reused, and stays), or lab_down()'s -errno.
  */
-int labrun_down(struct labrun *lr, char *msg, size_t msglen);
+int labrun_down(struct labrun *lr);
 
 /* What labrun_fit() changed, for labrun_fit_say(). */
 struct lab_fit {

@@ -606,24 +606,9 @@ static int key_apply(struct gen_profile *p, const struct pkey *e, const char *s,
 /* A file's tree (gen/yamltree.h) walked against the key table into a profile. */
 struct yload {
 	struct gen_profile *p;
-	struct gen_diags *d;
-	const char *file;
+	struct diags_file at;       /* the file's problems; at.err: -ENOMEM seen */
 	struct ytree t;
-	int err;                    /* -ENOMEM seen */
 };
-
-__attribute__((format(printf, 5, 6)))
-static void ydiag(struct yload *y, int line, int col, const char *key, const char *fmt, ...)
-{
-	char msg[sizeof(((struct gen_diag *)0)->msg)];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (diags_add(y->d, y->file, line, col, key, false, false, "%s", msg))
-		y->err = -ENOMEM;
-}
 
 /* Edit distance, for "did you mean": keys and option names are short. */
 unsigned profile_edit_distance(const char *a, const char *b)
@@ -694,12 +679,14 @@ static void yunknown(struct yload *y, const struct ynode *k, const char *prefix,
 	}
 	/* the very name in another section beats a near name here ("host" is not "tos") */
 	if (elsewhere && bestd)
-		ydiag(y, k->line, k->col, path, "unknown key '%.60s' here; did you mean '%s' "
-		      "(it belongs in a section)?", k->val, elsewhere);
+		diags_at(&y->at, k->line, k->col, path, "unknown key '%.60s' here; did you mean "
+			 "'%s' (it belongs in a section)?", k->val, elsewhere);
 	else if (best && bestd <= 2 && bestd < strlen(k->val))
-		ydiag(y, k->line, k->col, path, "unknown key '%.60s'; did you mean '%s'?", k->val, best);
+		diags_at(&y->at, k->line, k->col, path, "unknown key '%.60s'; did you mean '%s'?",
+			 k->val, best);
 	else
-		ydiag(y, k->line, k->col, path, "unknown key '%.60s'; valid keys here: %s", k->val, valid);
+		diags_at(&y->at, k->line, k->col, path, "unknown key '%.60s'; valid keys here: %s",
+			 k->val, valid);
 }
 
 /* Checks common to every key of a mapping: plain, given once. */
@@ -708,8 +695,8 @@ static bool ykey_ok(struct yload *y, const struct ynode *map, unsigned i, const 
 	const struct ynode *k = &y->t.nodes[map->items[i]], *first;
 
 	if (k->type != YAML_SCALAR_NODE) {
-		ydiag(y, k->line, k->col, prefix, "a key must be a plain word, not %s",
-		      ynode_kind(k));
+		diags_at(&y->at, k->line, k->col, prefix, "a key must be a plain word, not %s",
+			 ynode_kind(k));
 		return false;
 	}
 	first = ytree_dup(&y->t, map, i);
@@ -717,8 +704,9 @@ static bool ykey_ok(struct yload *y, const struct ynode *map, unsigned i, const 
 		char path[128];
 
 		ytree_path_join(path, sizeof(path), prefix, k->val);
-		ydiag(y, k->line, k->col, path, "duplicate key '%.60s' (first given at line %d, "
-		      "column %d); give each key once", k->val, first->line, first->col);
+		diags_at(&y->at, k->line, k->col, path, "duplicate key '%.60s' (first given at "
+			 "line %d, column %d); give each key once", k->val, first->line,
+			 first->col);
 		return false;
 	}
 	return true;
@@ -730,11 +718,12 @@ static void ywrong_type(struct yload *y, const struct pkey *e, const struct ynod
 
 	key_expect(e, want, sizeof(want));
 	if (v->type == YAML_SCALAR_NODE && v->null)
-		ydiag(y, v->line, v->col, path, "missing value; expected %s", want);
+		diags_at(&y->at, v->line, v->col, path, "missing value; expected %s", want);
 	else if (v->type == YAML_SCALAR_NODE)
-		ydiag(y, v->line, v->col, path, "expected %s, got the value '%.60s'", want, v->val);
+		diags_at(&y->at, v->line, v->col, path, "expected %s, got the value '%.60s'", want,
+			 v->val);
 	else
-		ydiag(y, v->line, v->col, path, "expected %s, got %s", want, ynode_kind(v));
+		diags_at(&y->at, v->line, v->col, path, "expected %s, got %s", want, ynode_kind(v));
 }
 
 static void yscalar(struct yload *y, const struct pkey *e, const struct ynode *v, const char *path)
@@ -746,7 +735,7 @@ static void yscalar(struct yload *y, const struct pkey *e, const struct ynode *v
 		return;
 	}
 	if (key_apply(y->p, e, v->val, msg, sizeof(msg)))
-		ydiag(y, v->line, v->col, path, "%s", msg);
+		diags_at(&y->at, v->line, v->col, path, "%s", msg);
 }
 
 /* cpus: as one scalar ("0-7") or a YAML sequence of numbers or ranges ([0, 2, 4-5]). */
@@ -763,7 +752,7 @@ static void ycpus(struct yload *y, const struct pkey *e, const struct ynode *v, 
 	}
 	key_expect(e, want, sizeof(want));
 	if (!v->n) {
-		ydiag(y, v->line, v->col, path, "empty list; expected %s", want);
+		diags_at(&y->at, v->line, v->col, path, "empty list; expected %s", want);
 		return;
 	}
 	for (unsigned i = 0; i < v->n; i++) {
@@ -772,19 +761,20 @@ static void ycpus(struct yload *y, const struct pkey *e, const struct ynode *v, 
 		int r;
 
 		if (it->type != YAML_SCALAR_NODE || it->null) {
-			ydiag(y, it->line, it->col, path, "expected a CPU number or range (4, 0-3), got %s",
-			      it->null ? "an empty value" : ynode_kind(it));
+			diags_at(&y->at, it->line, it->col, path, "expected a CPU number or range "
+				 "(4, 0-3), got %s", it->null ? "an empty value" : ynode_kind(it));
 			bad = true;
 			continue;
 		}
 		r = units_cpulist(it->val, cpus + n, GEN_MAX_CPUS - n, &k);
 		if (r == -ERANGE) {
-			ydiag(y, it->line, it->col, path, "the list names more than %d CPUs or a CPU above 65535", GEN_MAX_CPUS);
+			diags_at(&y->at, it->line, it->col, path, "the list names more than %d "
+				 "CPUs or a CPU above 65535", GEN_MAX_CPUS);
 			return;
 		}
 		if (r || !k) {
-			ydiag(y, it->line, it->col, path, "'%.60s' is not a CPU number or range; expected %s",
-			      it->val, want);
+			diags_at(&y->at, it->line, it->col, path, "'%.60s' is not a CPU number or "
+				 "range; expected %s", it->val, want);
 			bad = true;
 			continue;
 		}
@@ -817,20 +807,23 @@ static void yoffloads(struct yload *y, const struct pkey *e, const struct ynode 
 		kl = strlen(k->val);
 		if (!kl || kl >= sizeof(nic->offloads[0].name) ||
 		    strspn(k->val, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != kl) {
-			ydiag(y, k->line, k->col, kpath, "'%.60s' is not a feature name; expected an ethtool "
-			      "name such as tso, gso, sg or tx-tcp-segmentation", k->val);
+			diags_at(&y->at, k->line, k->col, kpath, "'%.60s' is not a feature name; "
+				 "expected an ethtool name such as tso, gso, sg or "
+				 "tx-tcp-segmentation", k->val);
 			continue;
 		}
 		if (val->type != YAML_SCALAR_NODE || val->null || !bool_word(val->val, &on)) {
-			ydiag(y, val->line, val->col, kpath, "expected on or off, got %s%.60s%s",
-			      val->type == YAML_SCALAR_NODE && !val->null ? "'" : "",
-			      val->type != YAML_SCALAR_NODE ? ynode_kind(val) :
-			      val->null ? "an empty value" : val->val,
-			      val->type == YAML_SCALAR_NODE && !val->null ? "'" : "");
+			diags_at(&y->at, val->line, val->col, kpath,
+				 "expected on or off, got %s%.60s%s",
+				 val->type == YAML_SCALAR_NODE && !val->null ? "'" : "",
+				 val->type != YAML_SCALAR_NODE ? ynode_kind(val) :
+				 val->null ? "an empty value" : val->val,
+				 val->type == YAML_SCALAR_NODE && !val->null ? "'" : "");
 			continue;
 		}
 		if (nic->n_offloads == GEN_MAX_OFFLOADS) {
-			ydiag(y, k->line, k->col, kpath, "more than %d offloads", GEN_MAX_OFFLOADS);
+			diags_at(&y->at, k->line, k->col, kpath, "more than %d offloads",
+				 GEN_MAX_OFFLOADS);
 			return;
 		}
 		snprintf(nic->offloads[nic->n_offloads].name, sizeof(nic->offloads[0].name), "%s", k->val);
@@ -852,10 +845,10 @@ static void yexpect(struct yload *y, const struct pkey *e, const struct ynode *v
 		const struct ynode *it = &y->t.nodes[v->items[i]];
 
 		if (it->type != YAML_SCALAR_NODE || it->null)
-			ydiag(y, it->line, it->col, path, "expected an offload name, got %s",
-			      it->null ? "an empty value" : ynode_kind(it));
+			diags_at(&y->at, it->line, it->col, path, "expected an offload name, got "
+				 "%s", it->null ? "an empty value" : ynode_kind(it));
 		else if (expect_key_set(&y->p->expect, e->path, it->val, true, msg, sizeof(msg)))
-			ydiag(y, it->line, it->col, path, "%s", msg);
+			diags_at(&y->at, it->line, it->col, path, "%s", msg);
 	}
 }
 
@@ -878,8 +871,8 @@ static const char *yitem_scalar(struct yload *y, const struct ynode *v, const ch
 {
 	if (v->type == YAML_SCALAR_NODE && !v->null)
 		return v->val;
-	ydiag(y, v->line, v->col, path, "step %u: expected %s, got %s", step, what,
-	      v->type == YAML_SCALAR_NODE ? "an empty value" : ynode_kind(v));
+	diags_at(&y->at, v->line, v->col, path, "step %u: expected %s, got %s", step, what,
+		 v->type == YAML_SCALAR_NODE ? "an empty value" : ynode_kind(v));
 	return NULL;
 }
 
@@ -895,8 +888,9 @@ static bool ystep(struct yload *y, const struct ynode *it, const char *path, uns
 	bool ok = true;
 
 	if (it->type != YAML_MAPPING_NODE) {
-		ydiag(y, it->line, it->col, path, "step %u: expected a mapping {rate: RATE, for: TIME}, "
-		      "got %s", step, it->type == YAML_SCALAR_NODE ? "a value" : ynode_kind(it));
+		diags_at(&y->at, it->line, it->col, path, "step %u: expected a mapping {rate: "
+			 "RATE, for: TIME}, got %s", step,
+			 it->type == YAML_SCALAR_NODE ? "a value" : ynode_kind(it));
 		return false;
 	}
 	for (unsigned i = 0; i + 1 < it->n; i += 2) {
@@ -909,16 +903,16 @@ static bool ystep(struct yload *y, const struct ynode *it, const char *path, uns
 		} else if (!strcmp(k->val, "for")) {
 			fv = &y->t.nodes[it->items[i + 1]];
 		} else {
-			ydiag(y, k->line, k->col, path, "step %u: unknown key '%.60s'; a step has rate "
-			      "and for", step, k->val);
+			diags_at(&y->at, k->line, k->col, path, "step %u: unknown key '%.60s'; a "
+				 "step has rate and for", step, k->val);
 			ok = false;
 		}
 	}
 	if (!ok)
 		return false;
 	if (!rv || !fv) {
-		ydiag(y, it->line, it->col, path, "step %u: missing %s; a step is {rate: RATE, for: TIME}",
-		      step, !rv ? "rate" : "for");
+		diags_at(&y->at, it->line, it->col, path, "step %u: missing %s; a step is {rate: "
+			 "RATE, for: TIME}", step, !rv ? "rate" : "for");
 		return false;
 	}
 	key_expect(re, want, sizeof(want));
@@ -926,8 +920,8 @@ static bool ystep(struct yload *y, const struct ynode *it, const char *path, uns
 	if (!s)
 		return false;
 	if (rate_parse(s, &kv) || kv.rate.line) {
-		ydiag(y, rv->line, rv->col, path, "step %u: '%.60s' is not a rate; expected %s%s", step, s,
-		      want, kv.rate.line ? " (no line in steps)" : "");
+		diags_at(&y->at, rv->line, rv->col, path, "step %u: '%.60s' is not a rate; "
+			 "expected %s%s", step, s, want, kv.rate.line ? " (no line in steps)" : "");
 		return false;
 	}
 	st->rate = kv.rate.v;
@@ -936,8 +930,8 @@ static bool ystep(struct yload *y, const struct ynode *it, const char *path, uns
 	if (!s)
 		return false;
 	if (units_time_ns(s, &st->for_ns) || !st->for_ns) {
-		ydiag(y, fv->line, fv->col, path, "step %u: '%.60s' is not a time greater than 0, such "
-		      "as 10s or 500ms", step, s);
+		diags_at(&y->at, fv->line, fv->col, path, "step %u: '%.60s' is not a time greater "
+			 "than 0, such as 10s or 500ms", step, s);
 		return false;
 	}
 	return true;
@@ -954,7 +948,8 @@ static void ysteps(struct yload *y, const struct pkey *e, const struct ynode *v,
 		return;
 	}
 	if (!v->n || v->n > GEN_MAX_RATE_STEPS) {
-		ydiag(y, v->line, v->col, path, "%u steps; give 1 to %d", v->n, GEN_MAX_RATE_STEPS);
+		diags_at(&y->at, v->line, v->col, path, "%u steps; give 1 to %d", v->n,
+			 GEN_MAX_RATE_STEPS);
 		return;
 	}
 	for (unsigned i = 0; i < v->n; i++) {
@@ -999,30 +994,33 @@ static void ysizes(struct yload *y, const struct pkey *e, const struct ynode *v,
 		}
 		ytree_path_join(kpath, sizeof(kpath), path, k->val);
 		if (units_size(k->val, &size) || size < GEN_UDP_HDR_LEN || size > 65507) {
-			ydiag(y, k->line, k->col, kpath, "'%.60s' is not a datagram size; expected %u to "
-			      "65507 bytes (the UDP payload, as size:)", k->val, GEN_UDP_HDR_LEN);
+			diags_at(&y->at, k->line, k->col, kpath, "'%.60s' is not a datagram size; "
+				 "expected %u to 65507 bytes (the UDP payload, as size:)", k->val,
+				 GEN_UDP_HDR_LEN);
 			ok = false;
 			continue;
 		}
 		for (unsigned j = 0; j < n; j++) {
 			if (mix[j].size == size) {
-				ydiag(y, k->line, k->col, kpath, "size %llu given twice; give each size "
-				      "once", (unsigned long long)size);
+				diags_at(&y->at, k->line, k->col, kpath, "size %llu given twice; "
+					 "give each size once", (unsigned long long)size);
 				ok = false;
 			}
 		}
 		if (w->type != YAML_SCALAR_NODE || w->null ||
 		    units_uint(w->val, 1, IMIX_MAX_WEIGHT, &weight)) {
-			ydiag(y, w->line, w->col, kpath, "expected a weight, an integer from 1 to %u, got %s%.60s%s",
-			      IMIX_MAX_WEIGHT, w->type == YAML_SCALAR_NODE && !w->null ? "'" : "",
-			      w->type != YAML_SCALAR_NODE ? ynode_kind(w) :
-			      w->null ? "an empty value" : w->val,
-			      w->type == YAML_SCALAR_NODE && !w->null ? "'" : "");
+			diags_at(&y->at, w->line, w->col, kpath, "expected a weight, an integer "
+				 "from 1 to %u, got %s%.60s%s", IMIX_MAX_WEIGHT,
+				 w->type == YAML_SCALAR_NODE && !w->null ? "'" : "",
+				 w->type != YAML_SCALAR_NODE ? ynode_kind(w) :
+				 w->null ? "an empty value" : w->val,
+				 w->type == YAML_SCALAR_NODE && !w->null ? "'" : "");
 			ok = false;
 			continue;
 		}
 		if (n == GEN_MAX_SIZES) {
-			ydiag(y, k->line, k->col, kpath, "more than %d sizes", GEN_MAX_SIZES);
+			diags_at(&y->at, k->line, k->col, kpath, "more than %d sizes",
+				 GEN_MAX_SIZES);
 			return;
 		}
 		mix[n++] = (struct imix_entry){ (uint32_t)size, (uint32_t)weight };
@@ -1049,21 +1047,21 @@ static void yaddrs(struct yload *y, const struct pkey *e, const struct ynode *v,
 		const struct ynode *it = &y->t.nodes[v->items[i]];
 
 		if (it->type != YAML_SCALAR_NODE || it->null || strpbrk(it->val, ", ")) {
-			ydiag(y, it->line, it->col, path, "expected one address per list item; expected %s",
-			      want);
+			diags_at(&y->at, it->line, it->col, path, "expected one address per list "
+				 "item; expected %s", want);
 			return;
 		}
 		cap += strlen(it->val) + 1;
 	}
 	all = calloc(1, cap);
 	if (!all) {
-		y->err = -ENOMEM;
+		y->at.err = -ENOMEM;
 		return;
 	}
 	for (unsigned i = 0; i < v->n; i++)
 		o += (size_t)snprintf(all + o, cap - o, "%s%s", i ? "," : "", y->t.nodes[v->items[i]].val);
 	if (key_apply(y->p, e, all, msg, sizeof(msg)))
-		ydiag(y, v->line, v->col, path, "%s", msg);
+		diags_at(&y->at, v->line, v->col, path, "%s", msg);
 	free(all);
 }
 
@@ -1082,8 +1080,9 @@ static void yfleet(struct yload *y, const struct pkey *e, const struct ynode *v,
 	y->p->fleet_line = v->line;
 	y->p->fleet_col = v->col;
 #else
-	ydiag(y, v->line, v->col, path, "this zcgen was built without MPI, and a fleet runs on Open MPI: "
-	      "install libopenmpi-dev and build with cmake -DZCGEN_MPI=ON (docs/fleet.md)");
+	diags_at(&y->at, v->line, v->col, path, "this zcgen was built without MPI, and a fleet "
+		 "runs on Open MPI: install libopenmpi-dev and build with cmake -DZCGEN_MPI=ON "
+		 "(docs/fleet.md)");
 #endif
 }
 
@@ -1324,7 +1323,7 @@ int profile_load(struct gen_profile *p, const char *path, struct gen_diags *d)
 
 	path = profile_resolve(path, found, sizeof(found));
 
-	struct yload y = { .p = p, .d = d, .file = path };
+	struct yload y = { .p = p, .at = { .d = d, .file = path } };
 	unsigned errors = diags_errors(d), first = d->n;
 	const struct ynode *root;
 	char *raw = NULL;
@@ -1356,16 +1355,15 @@ int profile_load(struct gen_profile *p, const char *path, struct gen_diags *d)
 	if (!root || (root->type == YAML_SCALAR_NODE && root->null)) {
 		/* a syntax error on the first line leaves no root either; that error says enough */
 		if (diags_errors(d) == errors)
-			ydiag(&y, 1, 1, "", "empty profile; expected a mapping of keys such as target:, "
-			      "protocol:, queues: (see docs/profiles.md)");
+			diags_at(&y.at, 1, 1, "", "empty profile; expected a mapping of keys such "
+				 "as target:, protocol:, queues: (see docs/profiles.md)");
 	} else if (root->type != YAML_MAPPING_NODE) {
-		ydiag(&y, root->line, root->col, "",
-		      "expected a mapping of keys such as target:, protocol:, queues: at the top level, "
-		      "got %s", ynode_kind(root));
+		diags_at(&y.at, root->line, root->col, "", "expected a mapping of keys such as "
+			 "target:, protocol:, queues: at the top level, got %s", ynode_kind(root));
 	} else {
 		ymap(&y, root, "");
 	}
-	r = y.err;
+	r = y.at.err;
 	diags_sort(d, first);
 out:
 	free(raw);

@@ -22,19 +22,6 @@ struct ytabfix {
 	int orig, now;              /* indentation width before and after expanding tabs */
 };
 
-__attribute__((format(printf, 5, 6)))
-static void ydiag(struct ytree *y, int line, int col, const char *key, const char *fmt, ...)
-{
-	char msg[sizeof(((struct gen_diag *)0)->msg)];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (diags_add(y->d, y->file, line, col, key, false, false, "%s", msg))
-		y->err = -ENOMEM;
-}
-
 /* The tab fix of @line, if it had one (detab adds them in line order: a binary search). */
 static const struct ytabfix *line_fix(const struct ytree *y, int line)
 {
@@ -137,8 +124,8 @@ static char *detab(struct ytree *y, const char *buf, size_t len, size_t *outlen)
 		}
 		bool content = ws < len && buf[ws] != '\n' && buf[ws] != '\r' && buf[ws] != '#';
 		if (first_tab != SIZE_MAX && content) {
-			ydiag(y, line, (int)(first_tab - i) + 1, "",
-			      "tab character used for indentation; use spaces");
+			diags_at(&y->at, line, (int)(first_tab - i) + 1, "",
+				 "tab character used for indentation; use spaces");
 			if (y->n_fix == y->cap_fix) {
 				unsigned c = y->cap_fix ? y->cap_fix * 2 : 8;
 				struct ytabfix *f = realloc(y->fix, c * sizeof(*f));
@@ -305,7 +292,7 @@ static void ysyntax(struct ytree *y, yaml_parser_t *ps, const char *buf, size_t 
 	const char *problem = ps->problem ? ps->problem : "cannot parse";
 
 	if (ps->error == YAML_MEMORY_ERROR) {
-		y->err = -ENOMEM;
+		y->at.err = -ENOMEM;
 		return;
 	}
 	if (ps->error == YAML_READER_ERROR)
@@ -317,10 +304,10 @@ static void ysyntax(struct ytree *y, yaml_parser_t *ps, const char *buf, size_t 
 		return;
 	if (ps->context) {
 		ymark(y, ps->context_mark, &cl, &cc);
-		ydiag(y, line, col, "", "YAML syntax error: %s (%s at line %d, column %d)", problem,
-		      ps->context, cl, cc);
+		diags_at(&y->at, line, col, "", "YAML syntax error: %s (%s at line %d, column %d)",
+			 problem, ps->context, cl, cc);
 	} else {
-		ydiag(y, line, col, "", "YAML syntax error: %s", problem);
+		diags_at(&y->at, line, col, "", "YAML syntax error: %s", problem);
 	}
 }
 
@@ -398,8 +385,9 @@ static int yparse(struct ytree *y, const char *buf, size_t len)
 		case YAML_DOCUMENT_START_EVENT:
 			if (++docs > 1) {
 				ymark(y, ev.start_mark, &line, &col);
-				ydiag(y, line, col, "", "a profile is one YAML document; remove this second one "
-				      "(a line '---' starts a new document)");
+				diags_at(&y->at, line, col, "", "a profile is one YAML document; "
+					 "remove this second one (a line '---' starts a new "
+					 "document)");
 				done = true;
 			}
 			break;
@@ -424,8 +412,8 @@ static int yparse(struct ytree *y, const char *buf, size_t len)
 		case YAML_MAPPING_START_EVENT:
 			if (depth == YAML_MAX_DEPTH) {
 				ymark(y, ev.start_mark, &line, &col);
-				ydiag(y, line, col, "", "nested more than %d levels deep; a profile has at most 3",
-				      YAML_MAX_DEPTH);
+				diags_at(&y->at, line, col, "", "nested more than %d levels deep; "
+					 "a profile has at most 3", YAML_MAX_DEPTH);
 				done = true;
 				break;
 			}
@@ -462,9 +450,11 @@ static int yparse(struct ytree *y, const char *buf, size_t len)
 				bool is_key = ystack_path(y, stack, depth, path, sizeof(path));
 
 				ymark(y, ev.start_mark, &line, &col);
-				ydiag(y, line, col, path, "alias '*%.60s'%s names no complete anchor above it "
-				      "(an anchor is &NAME before a value, and must come first)",
-				      (const char *)ev.data.alias.anchor, is_key ? ", used as a key," : "");
+				diags_at(&y->at, line, col, path, "alias '*%.60s'%s names no "
+					 "complete anchor above it (an anchor is &NAME before a "
+					 "value, and must come first)",
+					 (const char *) ev.data.alias.anchor,
+					 is_key ? ", used as a key," : "");
 				break;
 			}
 			r = ynode_attach(y, parent, idx);
@@ -566,8 +556,8 @@ int ytree_parse(struct ytree *y, const char *file, const char *buf, size_t len, 
 
 	memset(y, 0, sizeof(*y));
 	y->root = -1;
-	y->file = file;
-	y->d = d;
+	y->at.file = file;
+	y->at.d = d;
 	text = detab(y, buf, len, &tlen);
 	if (!text)
 		return -ENOMEM;
@@ -575,7 +565,7 @@ int ytree_parse(struct ytree *y, const char *file, const char *buf, size_t len, 
 	if (!r)
 		r = ydups(y);
 	free(text);
-	return r ? r : y->err;
+	return r ? r : y->at.err;
 }
 
 const struct ynode *ytree_dup(const struct ytree *y, const struct ynode *map, unsigned i)

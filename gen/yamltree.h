@@ -34,15 +34,13 @@ struct ytree {
 
 	/* the reader's own */
 	unsigned cap;
-	const char *file;
-	struct gen_diags *d;
+	struct diags_file at;       /* the file's problems; at.err: -ENOMEM seen */
 	struct yanchor *anchors;
 	unsigned n_anchors, cap_anchors;
 	int *abucket;               /* anchor hash: latest of each chain first, -1 ends */
 	unsigned n_abucket;         /* a power of 2, at least n_anchors */
 	struct ytabfix *fix;        /* lines whose tab indentation was expanded */
 	unsigned n_fix, cap_fix;
-	int err;                    /* -ENOMEM seen */
 };
 
 /**

@@ -159,58 +159,24 @@ static int read_driver(struct qstats_ctx *c, const char *ifname, struct qstats_t
 	return dc.any_bytes ? 0 : -ENOENT;
 }
 
+/* Whether @q is an mq qdisc (its children, one per TX queue, count for each queue). */
+static bool is_mq(struct rtnl_qdisc *q)
+{
+	const char *kind = rtnl_tc_get_kind(TC_CAST(q));
+
+	return kind && !strcmp(kind, "mq");
+}
+
 /* The mq root qdisc of @ifindex in @cache, or NULL. */
 static struct rtnl_qdisc *mq_root(struct nl_cache *cache, int ifindex)
 {
 	struct rtnl_qdisc *root = rtnl_qdisc_get_by_parent(cache, ifindex, TC_H_ROOT);
-	const char *kind;
 
-	if (!root)
-		return NULL;
-	kind = rtnl_tc_get_kind(TC_CAST(root));
-	if (!kind || strcmp(kind, "mq")) {
+	if (root && !is_mq(root)) {
 		rtnl_qdisc_put(root);
 		return NULL;
 	}
 	return root;
-}
-
-static int read_mq(struct qstats_ctx *c, int ifindex, struct qstats_tx *out)
-{
-	struct nl_cache *cache;
-	struct rtnl_qdisc *root;
-	struct nl_object *obj;
-	uint32_t major;
-	int ret;
-
-	ret = rtnl_qdisc_alloc_cache(c->rt, &cache);
-	if (ret < 0)
-		return nlerr_errno(ret);
-	root = mq_root(cache, ifindex);
-	if (!root) {
-		ret = -ENOENT;
-		goto out_cache;
-	}
-	major = TC_H_MAJ(rtnl_tc_get_handle(TC_CAST(root)));
-	/* mq's children hang off major:(queue + 1), one per TX queue. */
-	for (obj = nl_cache_get_first(cache); obj; obj = nl_cache_get_next(obj)) {
-		struct rtnl_tc *tc = (struct rtnl_tc *)obj;
-		uint32_t parent = rtnl_tc_get_parent(tc);
-		uint32_t minor = TC_H_MIN(parent);
-
-		if (rtnl_tc_get_ifindex(tc) != ifindex || parent == TC_H_ROOT ||
-		    TC_H_MAJ(parent) != major || minor == 0 || minor > QSTATS_MAX_QUEUES)
-			continue;
-		out->q[minor - 1].bytes = rtnl_tc_get_stat(tc, RTNL_TC_BYTES);
-		out->q[minor - 1].packets = rtnl_tc_get_stat(tc, RTNL_TC_PACKETS);
-		if (minor > out->nqueues)
-			out->nqueues = minor;
-	}
-	ret = out->nqueues ? 0 : -ENOENT;
-	rtnl_qdisc_put(root);
-out_cache:
-	nl_cache_free(cache);
-	return ret;
 }
 
 /*
@@ -225,28 +191,36 @@ static bool drop_fifo(struct rtnl_qdisc *q)
 	return kind && !strcmp(kind, "pfifo") && rtnl_qdisc_fifo_get_limit(q) == 0;
 }
 
-static int read_drops(struct qstats_ctx *c, int ifindex, struct qstats_tx *out)
+/*
+ * Per-TX-queue counters from the qdiscs of @ifindex. Without @drops
+ * (mq-qdisc): each mq child's sent bytes and packets. With @drops
+ * (qdisc-drops): each queue's drops as its packets, where every packet is
+ * dropped: a root `pfifo limit 0` (one queue), or an mq whose children all
+ * are. Return: 0, -ENOENT where the qdiscs are not such, or -errno.
+ */
+static int read_qdiscs(struct qstats_ctx *c, int ifindex, bool drops, struct qstats_tx *out)
 {
 	struct nl_cache *cache;
 	struct rtnl_qdisc *root;
 	struct nl_object *obj;
 	uint32_t major;
-	int ret = 0;
+	int ret;
 
 	ret = rtnl_qdisc_alloc_cache(c->rt, &cache);
 	if (ret < 0)
 		return nlerr_errno(ret);
 	root = rtnl_qdisc_get_by_parent(cache, ifindex, TC_H_ROOT);
-	if (root && drop_fifo(root)) {
+	if (drops && root && drop_fifo(root)) {
 		out->q[0].packets = rtnl_tc_get_stat(TC_CAST(root), RTNL_TC_DROPS);
 		out->nqueues = 1;
+		ret = 0;
 		goto out_root;
 	}
-	if (!root || strcmp(rtnl_tc_get_kind(TC_CAST(root)) ?: "", "mq")) {
-		ret = -ENOENT;
+	ret = -ENOENT;
+	if (!root || !is_mq(root))
 		goto out_root;
-	}
 	major = TC_H_MAJ(rtnl_tc_get_handle(TC_CAST(root)));
+	/* mq's children hang off major:(queue + 1), one per TX queue. */
 	for (obj = nl_cache_get_first(cache); obj; obj = nl_cache_get_next(obj)) {
 		struct rtnl_tc *tc = (struct rtnl_tc *)obj;
 		uint32_t parent = rtnl_tc_get_parent(tc);
@@ -255,12 +229,15 @@ static int read_drops(struct qstats_ctx *c, int ifindex, struct qstats_tx *out)
 		if (rtnl_tc_get_ifindex(tc) != ifindex || parent == TC_H_ROOT ||
 		    TC_H_MAJ(parent) != major || minor == 0 || minor > QSTATS_MAX_QUEUES)
 			continue;
-		/* every queue drops, or the drops are not what was sent */
-		if (!drop_fifo((struct rtnl_qdisc *)obj)) {
-			ret = -ENOENT;
-			goto out_root;
+		if (drops) {
+			/* every queue drops, or the drops are not what was sent */
+			if (!drop_fifo((struct rtnl_qdisc *)obj))
+				goto out_root;
+			out->q[minor - 1].packets = rtnl_tc_get_stat(tc, RTNL_TC_DROPS);
+		} else {
+			out->q[minor - 1].bytes = rtnl_tc_get_stat(tc, RTNL_TC_BYTES);
+			out->q[minor - 1].packets = rtnl_tc_get_stat(tc, RTNL_TC_PACKETS);
 		}
-		out->q[minor - 1].packets = rtnl_tc_get_stat(tc, RTNL_TC_DROPS);
 		if (minor > out->nqueues)
 			out->nqueues = minor;
 	}
@@ -269,7 +246,8 @@ out_root:
 	if (root)
 		rtnl_qdisc_put(root);
 	nl_cache_free(cache);
-	out->no_bytes = !ret;
+	if (drops)
+		out->no_bytes = !ret;
 	return ret;
 }
 
@@ -291,10 +269,8 @@ int qstats_tx_read_from(struct qstats_ctx *c, const char *ifname, enum qstats_so
 		ret = read_driver(c, ifname, out);
 		break;
 	case QSTATS_SRC_MQ:
-		ret = read_mq(c, ifindex, out);
-		break;
 	case QSTATS_SRC_DROPS:
-		ret = read_drops(c, ifindex, out);
+		ret = read_qdiscs(c, ifindex, src == QSTATS_SRC_DROPS, out);
 		break;
 	default:
 		ret = -EINVAL;

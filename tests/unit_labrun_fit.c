@@ -1,4 +1,4 @@
-/* unit_labrun_fit.c - gen/labrun: a --lab profile fitted to the CPUs this process may use */
+/* unit_labrun_fit.c - gen/labrun: a --lab profile fitted to the CPUs this process may use; the lab: line */
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
@@ -88,12 +88,35 @@ static void test_cpus_left_alone_without_cpus_too(void **state)
 	assert_int_equal(p.n_cpus, 1);
 }
 
+/* The line run, sweep, ndr and compare print once the lab is up: each field in its place. */
+static void test_lab_line(void **state)
+{
+	struct lab_info li = { .tx_netns = "zcgen-lab-tx", .rx_netns = "zcgen-lab-rx",
+			       .tx_dev = "zcl-tx0", .rx_dev = "zcl-rx0", .tx_ipv4 = "198.18.0.1",
+			       .rx_ipv4 = "198.18.0.2", .queues = 2 };
+	char buf[256];
+
+	(void)state;
+	labrun_line(&li, buf, sizeof(buf));
+	assert_string_equal(buf, "lab: zcgen-lab-tx zcl-tx0 (198.18.0.1) -> zcgen-lab-rx zcl-rx0 "
+			    "(198.18.0.2), 2 queues");
+	li.reused = true;
+	li.queues = 1;
+	labrun_line(&li, buf, sizeof(buf));
+	assert_string_equal(buf, "lab: zcgen-lab-tx zcl-tx0 (198.18.0.1) -> zcgen-lab-rx zcl-rx0 "
+			    "(198.18.0.2), 1 queues, reused");
+	/* a short buffer: cut, terminated */
+	labrun_line(&li, buf, 12);
+	assert_string_equal(buf, "lab: zcgen-");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fits_queues_and_cpus),
 		cmocka_unit_test(test_leaves_a_fitting_profile),
 		cmocka_unit_test(test_cpus_left_alone_without_cpus_too),
+		cmocka_unit_test(test_lab_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

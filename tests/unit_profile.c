@@ -1288,6 +1288,32 @@ static void test_rate_to_pacer(void **state)
 	assert_int_equal(pacer_init(&pc, &c, 0), 0);
 }
 
+/* diags_at(): the one file:line:col error of the YAML reader and the profile loader. */
+static void test_diags_at(void **state)
+{
+	struct gen_diags d = { 0 };
+	struct diags_file at = { .d = &d, .file = "p.yaml" };
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	diags_at(&at, 3, 5, "target.port", "'%s' is not a port; expected %d to %d", "x", 1, 65535);
+	diags_at(&at, 1, 1, "", "empty profile");
+	assert_int_equal(at.err, 0);
+	assert_int_equal(diags_errors(&d), 2);
+	assert_false(d.v[0].cli);
+	assert_false(d.v[0].warning);
+	f = open_memstream(&out, &len);
+	assert_non_null(f);
+	diags_print(&d, f);
+	assert_int_equal(fclose(f), 0);
+	assert_string_equal(out, "p.yaml:3:5: error: target.port: 'x' is not a port; expected 1 to "
+			    "65535\np.yaml:1:1: error: empty profile\n");
+	free(out);
+	diags_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1315,6 +1341,7 @@ int main(void)
 		cmocka_unit_test(test_too_big),
 		cmocka_unit_test(test_key_options),
 		cmocka_unit_test(test_expect_keys_one_list),
+		cmocka_unit_test(test_diags_at),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
