@@ -227,7 +227,10 @@ check "... rank 0's results are kept: no failure, and the sink counted exactly i
 	'.hosts[0].total.streams_failed == 0 and .hosts[0].total.bytes == $s and $s > 0' "$T/mid.json"
 check "... total.bytes is the exact sum of the ranks'" jq -e '.total.bytes == ([.hosts[].total.bytes] | add)' "$T/mid.json"
 check "... rank 0 printed the fleet's table" grep -q '^fleet: 2 ranks; start skew' "$T/mid.out"
-check "... rank 1 said why, tagged" grep -q "^\[rank 1\] zcgen: every stream failed to 127.0.0.1:$RPORT: .*connection broke" "$T/mid.out"
+# why, in the kernel's words: which depends on where the reset meets the sends (one in flight:
+# ECONNRESET; the next one: EPIPE, or a short send with the socket closed)
+check "... rank 1 said why, tagged, naming its receiver and the send's error" \
+	grep -Eq "^\[rank 1\] zcgen: every stream failed to 127.0.0.1:$RPORT: send to 127.0.0.1:$RPORT: [A-Za-z]" "$T/mid.out"
 
 # 6. No mpirun: a plain run is what it was, no hosts[] or fleet.
 start_sink tcp
