@@ -67,71 +67,78 @@ static const char *run_ifname(json_t *report)
  * single run's steering figure, runnic.h). A device used by one run keeps
  * that run's own figure (total.steering) and gets no entry.
  */
+/* Runs @a and @b counted the same device on the same host. */
+static bool same_device(const struct merge_in *a, const struct merge_in *b)
+{
+	const char *af = run_ifname(a->report), *bf = run_ifname(b->report);
+
+	return af && bf && a->host && b->host && !strcmp(af, bf) && !strcmp(a->host, b->host);
+}
+
 static json_t *host_steering(const struct merge_in *in, int n)
 {
 	json_t *all = json_array();
 	bool *seen = calloc((size_t)n + 1, sizeof(bool));
+	int *grp = calloc((size_t)n + 1, sizeof(int));
 
-	for (int i = 0; all && seen && i < n; i++) {
-		const char *ifn = run_ifname(in[i].report);
+	for (int i = 0; all && seen && grp && i < n; i++) {
 		double ring_total = 0, ns[GEN_MAX_CPUS * 4], rs[GEN_MAX_CPUS * 4];
 		int members = 0;
 		unsigned nq = 0;
+		json_t *q;
+		size_t k;
 
-		if (seen[i] || !ifn || !in[i].host)
+		if (seen[i] || !same_device(&in[i], &in[i]))
 			continue;
-		for (int j = i; j < n; j++) {
-			const char *jf = run_ifname(in[j].report);
-			json_t *q;
-			size_t k;
-
-			if (seen[j] || !jf || !in[j].host || strcmp(jf, ifn) || strcmp(in[j].host, in[i].host))
-				continue;
-			seen[j] = true;
-			members++;
-			json_array_foreach(json_object_get(in[j].report, "queues"), k, q)
-				if (json_is_object(json_object_get(q, "nic")))
-					ring_total += (double)json_integer_value(json_object_get(q, "bytes"));
-		}
-		if (members < 2 || ring_total <= 0)
+		for (int j = i; j < n; j++)
+			if (!seen[j] && same_device(&in[i], &in[j])) {
+				seen[j] = true;
+				grp[members++] = j;
+			}
+		if (members < 2)
+			continue;
+		/* the rings' bytes of the queues that counted the device, as many as fit (and the rest) */
+		for (int m = 0; m < members; m++)
+			json_array_foreach(json_object_get(in[grp[m]].report, "queues"), k, q)
+				if (json_is_object(json_object_get(q, "nic")) && nq + 1 < sizeof(ns) / sizeof(ns[0])) {
+					ns[nq] = json_real_value(json_object_get(json_object_get(q, "nic"), "share"));
+					rs[nq] = (double)json_integer_value(json_object_get(q, "bytes"));
+					ring_total += rs[nq++];
+				}
+		if (ring_total <= 0)
 			continue;
 		json_t *e = json_object(), *ranks = json_array(), *qs = json_array();
+		unsigned at = 0;
 
-		for (int j = i; j < n; j++) {
-			const char *jf = run_ifname(in[j].report);
-			json_t *q;
-			size_t k;
-
-			if (!jf || !in[j].host || strcmp(jf, ifn) || strcmp(in[j].host, in[i].host))
-				continue;
-			json_array_append_new(ranks, json_integer(j));
-			json_array_foreach(json_object_get(in[j].report, "queues"), k, q) {
+		for (int m = 0; m < members; m++) {
+			json_array_append_new(ranks, json_integer(grp[m]));
+			json_array_foreach(json_object_get(in[grp[m]].report, "queues"), k, q) {
 				json_t *nq_o = json_object_get(q, "nic");
 
-				if (!json_is_object(nq_o) || nq >= sizeof(ns) / sizeof(ns[0]))
+				if (!json_is_object(nq_o) || at >= nq)
 					continue;
-				ns[nq] = json_real_value(json_object_get(nq_o, "share"));
-				rs[nq] = (double)json_integer_value(json_object_get(q, "bytes")) / ring_total;
-				json_array_append_new(qs, json_pack("{s:i, s:O, s:f, s:f}", "rank", j, "tx_queue",
-					json_object_get(nq_o, "tx_queue"), "nic_share", ns[nq], "ring_share", rs[nq]));
-				nq++;
+				rs[at] /= ring_total;
+				json_array_append_new(qs, json_pack("{s:i, s:O, s:f, s:f}", "rank", grp[m], "tx_queue",
+					json_object_get(nq_o, "tx_queue"), "nic_share", ns[at], "ring_share", rs[at]));
+				at++;
 			}
 		}
 		/* the device's queues that no run used carried the rest: none of it was asked for */
 		double rest = 1;
 
-		for (unsigned q = 0; q < nq; q++)
-			rest -= ns[q];
+		for (unsigned x = 0; x < nq; x++)
+			rest -= ns[x];
 		ns[nq] = rest > 0 ? rest : 0;
 		rs[nq] = 0;
 		json_object_set_new(e, "host", json_string(in[i].host));
-		json_object_set_new(e, "interface", json_string(ifn));
+		json_object_set_new(e, "interface", json_string(run_ifname(in[i].report)));
 		json_object_set_new(e, "ranks", ranks);
 		json_object_set_new(e, "steering", json_real(steering_figure(ns, rs, nq + 1)));
 		json_object_set_new(e, "queues", qs);
 		json_array_append_new(all, e);
 	}
 	free(seen);
+	free(grp);
 	return all;
 }
 
