@@ -47,7 +47,7 @@ static const char sweep_usage[] =
 	"                       lab, UDP only, the sender alone (no receiver)\n"
 	"  --queues N           queues (default 1)\n"
 	"  --streams N          streams per queue (default 1)\n"
-	"  --depth N            sends in flight per stream (default 8)\n"
+	"  --depth N            sends in flight per stream (default: TCP 1 zero-copy, 8 copy; UDP 8)\n"
 	"  --cpus LIST          CPUs for the queues\n"
 	"  --json FILE          write the cells as JSON (docs/json.md); - for stdout\n"
 	"  --save-calibration   save the crossover for mode auto ($ZCGEN_CALIBRATION,\n"
@@ -347,7 +347,7 @@ static int parse_args(int argc, char **argv, struct sweep_opts *o)
 	o->duration = "2s";
 	o->queues = "1";
 	o->streams = "1";
-	o->depth = "8";
+	o->depth = NULL;     /* each cell's default: by protocol and mode (engine_plan()) */
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "hv", lo, NULL)) != -1) {
@@ -489,7 +489,8 @@ static int sweep_run(struct sweep_opts *o, const char *lab_dest)
 	       lab_dest && o->lab_flavour == LAB_DROP ? " (the drop lab: every datagram dropped at "
 	       "the qdisc; rates are the sender's ceiling, not a path's)" :
 	       lab_dest ? " (the lab's sink)" : "",
-	       o->queues, o->streams, o->depth, o->duration);
+	       o->queues, o->streams,
+	       o->depth ? o->depth : "by mode", o->duration);
 	fflush(stdout);
 	for (unsigned s = 0; s < o->nsizes; s++)
 		for (unsigned m = 0; m < o->nmodes; m++) {

@@ -167,6 +167,25 @@ static int plan_udp_sizes(const struct gen_profile *prof, struct engine_plan *pl
 	return 0;
 }
 
+/*
+ * How far apart a ring's UDP slots are: a send of @bytes (all its datagrams)
+ * starts on a page when it is longer than a page, and otherwise at a
+ * power-of-two stride that divides the page, so no send spans more pages
+ * than its length needs. A zero-copy send's pages become the frags of the
+ * kernel's buffer: 1400 B at a 1408 B stride cross a page boundary in one
+ * send of three, 65000 B from inside a page span 17 pages instead of 16.
+ */
+static uint64_t udp_slot_stride(uint64_t bytes)
+{
+	uint64_t s = 64;
+
+	if (bytes > PAYLOAD_PAGE)
+		return (bytes + PAYLOAD_PAGE - 1) & ~(uint64_t)(PAYLOAD_PAGE - 1);
+	while (s < bytes)
+		s <<= 1;
+	return s;
+}
+
 /* The rate: which pacers, and the share of the profile's rates each gets. */
 static void plan_rate(const struct gen_profile *prof, struct engine_plan *plan)
 {
@@ -246,6 +265,8 @@ void engine_facts_cpus(struct engine_facts *f, const unsigned *cpus, unsigned n)
 int engine_plan(const struct gen_profile *prof, const struct engine_facts *f,
 		struct engine_plan *plan, char *err, size_t errlen)
 {
+	unsigned deepest;
+	bool tcp;
 	int ret;
 
 	memset(plan, 0, sizeof(*plan));
@@ -329,30 +350,48 @@ int engine_plan(const struct gen_profile *prof, const struct engine_facts *f,
 			 gen_mode_name(plan->mode));
 	}
 
-	plan->depth = prof->depth;
-	if (prof->proto == GEN_PROTO_TCP) {
+	/*
+	 * The depth when the profile gives none (GEN_DEPTH_*). TCP zero-copy:
+	 * one send in flight per stream, sent, waited for (without a timeout:
+	 * wait_unpaced()) and followed by the next, as liburing's
+	 * send-zerocopy does; chains of 8 leave more unsent data in the socket
+	 * and more of it leaves from TCP's pacing timer than from the send
+	 * (0.83-0.95x send-zerocopy against 0.98-0.99x). TCP copy: chains of
+	 * 8 and a fixed send buffer, where the sending thread's copy is the
+	 * work (1.14x send-zerocopy -z0 against 1.00x one at a time). A ring
+	 * that auto switches to copy takes copy's (depth_copy, tcp_sndbuf).
+	 * docs/performance.md, 2026-12-05.
+	 */
+	tcp = prof->proto == GEN_PROTO_TCP;
+	plan->depth = prof->depth_set ? prof->depth : !tcp ? GEN_DEPTH_UDP :
+		      plan->mode == GEN_MODE_COPY ? GEN_DEPTH_TCP_COPY : GEN_DEPTH_TCP_ZC;
+	plan->depth_copy = tcp && !prof->depth_set && plan->auto_adapt ? GEN_DEPTH_TCP_COPY :
+			   plan->depth;
+	if (tcp) {
 		/*
-		 * TCP content never changes: every send shares one region, one
-		 * pattern period longer than a send, and starts at the stream's
-		 * offset modulo the period (gen/payload.h), so what arrives is the
-		 * pattern of the stream offset that `zcgen sink --verify` checks.
+		 * TCP content never changes: every send shares one region and
+		 * starts on the page of it that holds the pattern from the
+		 * stream's offset (gen/payload.h, payload_aligned_at()), so what
+		 * arrives is the pattern that `zcgen sink --verify` checks, and a
+		 * zero-copy send gives the kernel whole pages.
 		 */
 		plan->slots = 1;
-		plan->slot_size = plan->msg_size + PAYLOAD_PERIOD;
+		plan->slot_size = (uint64_t)PAYLOAD_ALIGNED_PAGES * PAYLOAD_PAGE + plan->msg_size;
 	} else {
 		/*
 		 * Each datagram carries its own header, so each send owns a slot
 		 * until its notification; twice the sends in flight leaves room
 		 * for notifications that lag their send CQE.
 		 */
-		plan->slots = prof->streams * prof->depth * 2;
-		plan->slot_size = (plan->max_size * plan->gso + 63) & ~63ULL;
+		plan->slots = prof->streams * plan->depth * 2;
+		plan->slot_size = udp_slot_stride(plan->max_size * plan->gso);
 	}
 	plan->ring_buf_bytes = (plan->slots * plan->slot_size + 4095) & ~4095ULL;
-	plan->sq_entries = pow2_at_least(prof->streams * prof->depth < 8 ? 8 : prof->streams * prof->depth);
+	deepest = plan->depth > plan->depth_copy ? plan->depth : plan->depth_copy;
+	plan->sq_entries = pow2_at_least(prof->streams * deepest < 8 ? 8 : prof->streams * deepest);
 	if (plan->sq_entries > 4096)
 		plan->sq_entries = 4096;
-	if (prof->proto == GEN_PROTO_TCP && !plan->paced) {
+	if (tcp && !plan->paced && (plan->mode == GEN_MODE_COPY || plan->auto_adapt)) {
 		uint32_t per = ENGINE_TCP_SNDBUF_RING / (prof->streams ? prof->streams : 1);
 
 		plan->tcp_sndbuf = per > ENGINE_TCP_SNDBUF_MIN ? per : ENGINE_TCP_SNDBUF_MIN;
@@ -433,6 +472,7 @@ struct worker {
  * them (the datagram's flagged sequence, the bytes' shifted pattern).
  */
 #define UD_WARMUP (1u << 31)
+#define UD_TICK (UINT64_MAX - 1)   /* the ring's tick (wait_unpaced()), not a send */
 
 static inline uint64_t ud_pack(unsigned stream, int slot, bool warmup)
 {
@@ -517,6 +557,11 @@ struct wstate {
 	uint64_t dry_t0, dry_max;    /* UDP: since when no slot is free, the longest such time */
 	bool warmup;                 /* in the warm-up: sends queued now are not measured */
 	uint64_t warm_bytes, warm_sends; /* completions of the warm-up's sends */
+	/* the tick: a timeout request that wakes a wait without a timeout of its own */
+	struct __kernel_timespec tick_ts;
+	bool tick;                   /* armed: its CQE is to come */
+	bool tick_ok;                /* the kernel runs it (else: timed waits) */
+	unsigned depth;              /* sends in flight per stream now (auto's switch changes it) */
 };
 
 static void publish(struct worker *w, const struct wstate *s)
@@ -568,6 +613,13 @@ static unsigned reap(struct worker *w, struct wstate *s)
 		n++;
 		if (cqe->user_data == UINT64_MAX)
 			continue;    /* the drain's cancel request, not a send */
+		if (cqe->user_data == UD_TICK) {
+			s->tick = false;
+			/* expired (or cancelled by the drain): anything else, the kernel lacks it */
+			if (cqe->res != -ETIME && cqe->res != -ECANCELED)
+				s->tick_ok = false;
+			continue;
+		}
 		st = &s->st[si];
 		want = slot >= 0 && s->slot_len ? s->slot_len[slot] : (uint32_t)w->plan->msg_size;
 		notif = tx_acct_cqe(&s->acct, &s->pool, slot, cqe->res, cqe->flags, want);
@@ -646,6 +698,38 @@ static void wait_some(struct wstate *s, uint64_t ns)
 }
 
 /*
+ * An unpaced ring waits for @nr completions. A wait with a timeout makes
+ * the kernel start and cancel a timer on every io_uring_enter(), one per
+ * send when one send is in flight; instead, a timeout request of
+ * WAIT_TICK_NS (the tick) sits in the ring, re-armed when it expires, and
+ * the wait has no timeout of its own: the tick's CQE wakes it for the stop
+ * and the stall watch as the timeout did. The tick's CQE counts towards a
+ * wait's number, so only waits for one CQE rely on it; a TCP chain's longer
+ * wait keeps its timeout. Without the tick (no SQE free, or a kernel that
+ * refused it): the timed wait.
+ */
+static void wait_unpaced(struct wstate *s, unsigned nr)
+{
+	struct io_uring_sqe *sqe;
+
+	if (nr != 1 || !s->tick_ok) {
+		wait_n(s, WAIT_TICK_NS, nr);
+		return;
+	}
+	if (!s->tick) {
+		sqe = io_uring_get_sqe(&s->ring);
+		if (!sqe) {
+			wait_n(s, WAIT_TICK_NS, 1);
+			return;
+		}
+		io_uring_prep_timeout(sqe, &s->tick_ts, 0, 0);
+		sqe->user_data = UD_TICK;
+		s->tick = true;
+	}
+	io_uring_submit_and_wait(&s->ring, 1);
+}
+
+/*
  * How many completions an unpaced TCP ring waits for: a stream takes new
  * sends only when its whole chain has completed, so waking up for each CQE
  * of a chain finds nothing to do. Wait for the shortest chain in flight
@@ -714,7 +798,7 @@ static unsigned send_one(struct worker *w, struct wstate *s, unsigned si, uint32
 	}
 	len = size * n;
 	if (!s->udp) {
-		p += (st->off + (mark ? PAYLOAD_WARMUP_SHIFT : 0)) % PAYLOAD_PERIOD;
+		p += payload_aligned_at(st->off + (mark ? PAYLOAD_WARMUP_SHIFT : 0));
 		st->off += len;
 	}
 	switch (s->mode) {
@@ -752,7 +836,6 @@ static unsigned send_one(struct worker *w, struct wstate *s, unsigned si, uint32
  */
 static void queue_tcp_chains(struct worker *w, struct wstate *s, unsigned *budget)
 {
-	const struct engine_plan *plan = w->plan;
 	unsigned first = s->turn.next;
 
 	for (unsigned k = 0; k < s->ns; k++) {
@@ -763,7 +846,7 @@ static void queue_tcp_chains(struct worker *w, struct wstate *s, unsigned *budge
 
 		if (st->dead || st->inflight)
 			continue;
-		for (unsigned d = 0; d < plan->depth && budget[b]; d++) {
+		for (unsigned d = 0; d < s->depth && budget[b]; d++) {
 			if (!send_one(w, s, si, 0, 0, &dsize))
 				return;      /* the SQ is full: the next batch goes on */
 			if (prev)
@@ -794,7 +877,7 @@ static inline int udp_send_turn(void *ctx, unsigned si)
 	uint32_t dsize = 0;
 	unsigned n;
 
-	if (st->dead || st->inflight >= c->w->plan->depth)
+	if (st->dead || st->inflight >= s->depth)
 		return 0;
 	n = send_one(c->w, s, si, c->sec, c->usec, &dsize);
 	if (!n)
@@ -1240,20 +1323,19 @@ static int udp_slots_setup(struct worker *w, struct wstate *s)
 }
 
 /*
- * A TCP stream's send buffer (plan->tcp_sndbuf): SO_SNDBUFFORCE where the
- * process may (CAP_NET_ADMIN), else SO_SNDBUF, which the kernel caps at
- * net.core.wmem_max. Either fixes the size: autotuning stops for the socket.
+ * A TCP stream's send buffer for copy sends (plan->tcp_sndbuf):
+ * SO_SNDBUFFORCE where the process may (CAP_NET_ADMIN), else SO_SNDBUF,
+ * which the kernel caps at net.core.wmem_max. Either fixes the size:
+ * autotuning stops for the socket.
  */
-static int set_sndbuf(struct worker *w, int fd, uint32_t bytes)
+static int set_sndbuf(int fd, uint32_t bytes)
 {
-	int v = (int)bytes, e;
+	int v = (int)bytes;
 
 	if (!setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof(v)) ||
 	    !setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)))
 		return 0;
-	e = errno;
-	set_first_error(w->out, "SO_SNDBUF", e);
-	return -e;
+	return -errno;
 }
 
 /*
@@ -1291,11 +1373,13 @@ static int stream_options(struct worker *w, struct wstate *s)
 
 		if (st->dead || st->fd < 0)
 			continue;
-		if (plan->tcp_sndbuf) {
-			int ret = set_sndbuf(w, st->fd, plan->tcp_sndbuf);
+		if (plan->tcp_sndbuf && s->mode == GEN_MODE_COPY) {
+			int ret = set_sndbuf(st->fd, plan->tcp_sndbuf);
 
-			if (ret)
+			if (ret) {
+				set_first_error(w->out, "SO_SNDBUF", -ret);
 				return ret;
+			}
 		}
 		if (s->udp && plan->gso > 1) {
 			int seg = (int)plan->msg_size;
@@ -1472,6 +1556,11 @@ static void auto_adapt(struct worker *w, struct wstate *s)
 	if (o->auto_copied_pct < ENGINE_AUTO_ADAPT_COPIED_PCT)
 		return;
 	s->mode = GEN_MODE_COPY;
+	/* and copy's depth and send buffer (engine_plan()); a refused buffer only tunes less */
+	s->depth = w->plan->depth_copy;
+	for (unsigned i = 0; w->plan->tcp_sndbuf && i < s->ns; i++)
+		if (!s->st[i].dead && s->st[i].fd >= 0)
+			(void)set_sndbuf(s->st[i].fd, w->plan->tcp_sndbuf);
 	o->auto_switched = true;
 	o->auto_switch_sends = s->acct.sends;
 }
@@ -1490,6 +1579,10 @@ static void *worker_main(void *arg)
 	s.mode = w->plan->mode;
 	s.adapt = w->plan->auto_adapt;
 	s.warmup = w->plan->prof.omit_ns != 0;
+	s.tick_ts.tv_sec = (long long)(WAIT_TICK_NS / 1000000000ULL);
+	s.tick_ts.tv_nsec = (long long)(WAIT_TICK_NS % 1000000000ULL);
+	s.tick_ok = true;
+	s.depth = w->plan->depth;
 	ret = worker_setup(w, &s);
 	/* all rings start together: wait for the go (or the stop) */
 	atomic_fetch_add(&w->shared->ready, 1);
@@ -1519,7 +1612,7 @@ static void *worker_main(void *arg)
 		if (s.npc)
 			wait_some(&s, pace_wait(&s));
 		else
-			wait_n(&s, WAIT_TICK_NS, s.udp ? 1 : tcp_wait_nr(&s));
+			wait_unpaced(&s, s.udp ? 1 : tcp_wait_nr(&s));
 		reap(w, &s);
 		dry_watch(&s, false);
 		if (s.adapt)

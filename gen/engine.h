@@ -20,14 +20,16 @@
 #define ENGINE_AUTO_ADAPT_COPIED_PCT 90.0
 
 /*
- * Unpaced TCP: each ring's streams share this much send buffer
+ * Unpaced TCP copy sends: each ring's streams share this much send buffer
  * (SO_SNDBUF, which the kernel doubles), and no stream gets less than the
  * kernel's own autotuning ceiling (net.ipv4.tcp_wmem's 4 MiB). On the
- * veth lab a stream with 4 MiB stalled whenever the sending thread was
- * late to refill it; docs/performance.md has the measurements.
+ * veth lab a copying stream with 4 MiB stalled whenever the sending thread
+ * was late to refill it; zero-copy sends, one at a time, went faster with
+ * the kernel's autotuning. docs/performance.md has the measurements.
  */
 #define ENGINE_TCP_SNDBUF_RING (32u << 20)
 #define ENGINE_TCP_SNDBUF_MIN (4u << 20)
+
 /* A paced ring catches up at most this much of its schedule after a late wake-up (engine.c). */
 #define ENGINE_PACE_BUCKET_MS 5ULL
 
@@ -53,12 +55,13 @@ struct engine_plan {
 	uint64_t msg_size;           /* bytes per send (UDP: whole datagram payload) */
 	uint64_t path_mtu;           /* UDP: the route's MTU, 0 if unknown */
 	char size_note[200];         /* UDP without size: how the default was chosen */
-	unsigned depth;
+	unsigned depth;              /* as given, else by protocol and mode (GEN_DEPTH_*) */
+	unsigned depth_copy;         /* a ring that mode auto switches to copy: its depth then */
+	uint32_t tcp_sndbuf;         /* unpaced TCP copy sends: SO_SNDBUF per stream; 0 autotuning */
 	unsigned slots;              /* buffer slots per ring */
 	uint64_t slot_size;          /* bytes per slot */
 	uint64_t ring_buf_bytes;     /* registered buffer per ring */
 	unsigned sq_entries;
-	uint32_t tcp_sndbuf;         /* TCP unpaced: SO_SNDBUF per stream; 0: the kernel's autotuning */
 	struct sockopts_plan so;     /* source, device, TOS, congestion (gen/sockopts.h) */
 	unsigned gso;                /* UDP: datagrams per send (UDP_SEGMENT); 1: no GSO */
 	uint64_t max_size;           /* UDP: the largest datagram (sizes:), else msg_size */

@@ -119,7 +119,8 @@ struct gen_profile {
 	uint64_t size;            /* message (send) size in bytes; UDP: datagram payload */
 	bool size_set;            /* size given explicitly (UDP default follows the MTU) */
 	enum gen_mode mode;
-	unsigned depth;           /* sends in flight per stream */
+	unsigned depth;           /* sends in flight per stream, when depth_set */
+	bool depth_set;           /* depth given explicitly (else GEN_DEPTH_*: engine_plan()) */
 	uint64_t duration_ns;
 	uint64_t omit_ns;
 	uint64_t interval_ns;
@@ -137,6 +138,16 @@ struct gen_profile {
 	int tos;                  /* 0..255, -1 not given (dscp or tos, not both) */
 	enum gen_hugepages hugepages; /* buffers.hugepages */
 };
+
+/*
+ * The depth when the profile gives none (docs/cli.md, "Depth and the order
+ * of a TCP stream"): TCP zero-copy sends one at a time, TCP copy sends in
+ * chains of 8 (the sending thread's copy is the work, and a chain is one
+ * system call), UDP 8 datagrams in flight.
+ */
+#define GEN_DEPTH_TCP_ZC 1u
+#define GEN_DEPTH_TCP_COPY 8u
+#define GEN_DEPTH_UDP 8u
 
 /*
  * UDP datagram header, laid out as iperf3's with 64-bit counters: all fields

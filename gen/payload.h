@@ -12,7 +12,8 @@
  * wrong offset, a short send that was not resumed, or data from another
  * stream shows up as mismatches. A sender fills one region of
  * msg_size + PAYLOAD_PERIOD bytes with payload_fill(region, len, 0) once and
- * sends each message from region + (offset % PAYLOAD_PERIOD).
+ * sends each message from region + (offset % PAYLOAD_PERIOD); a TCP sender
+ * sends from a page instead (payload_aligned_at(), below).
  *
  * TCP: the offset counts from the first byte of the connection. UDP: the
  * offset counts from the first byte after the 16-byte header, in every
@@ -27,15 +28,44 @@
  * multiple of PERIOD), so the receiver finds the stream offset where the
  * measured part starts from the bytes alone (gen/sink_acct.h, tcpwin_add()).
  * Such a stream starts with byte 128: neither 0 nor a cookie character.
- * A sender sends from region + ((offset + SHIFT) % PAYLOAD_PERIOD).
+ * A sender sends from region + payload_aligned_at(offset + SHIFT).
  */
 #define PAYLOAD_PERIOD 251u
 #define PAYLOAD_WARMUP_SHIFT 128u
+
+/*
+ * TCP sends start on a page. A region filled with payload_fill(region, len,
+ * 0) holds at page k the pattern from phase (k * PAGE) % PERIOD. The period
+ * is a prime that does not divide the page size, so pages 0 to PERIOD - 1
+ * start at every phase once: a region of PAYLOAD_ALIGNED_PAGES pages plus
+ * one send has, for every stream offset, a page where a send of that
+ * offset's bytes can start (payload_aligned_at()). A send from a page spans
+ * one page fewer than one from inside a page, and a zero-copy send's pages
+ * become the frags of the kernel's buffers: unaligned, every 64 KiB send
+ * costs one frag more and the socket's buffers carry less per frag
+ * (docs/performance.md: 2026-12-05, aligned sends).
+ */
+#define PAYLOAD_PAGE 4096u
+#define PAYLOAD_ALIGNED_PAGES PAYLOAD_PERIOD
+/* the inverse of PAGE modulo PERIOD: (4096 % 251) * 91 = 80 * 91 = 7280 = 29 * 251 + 1 */
+#define PAYLOAD_PAGE_INV 91u
+_Static_assert((PAYLOAD_PAGE % PAYLOAD_PERIOD) * PAYLOAD_PAGE_INV % PAYLOAD_PERIOD == 1,
+	       "PAYLOAD_PAGE_INV is the inverse of PAYLOAD_PAGE modulo PAYLOAD_PERIOD");
 
 /* The byte at stream offset @off: of the measured part, or (@warmup) of the warm-up. */
 static inline uint8_t payload_byte(uint64_t off, bool warmup)
 {
 	return (uint8_t)((off + (warmup ? PAYLOAD_WARMUP_SHIFT : 0)) % PAYLOAD_PERIOD);
+}
+
+/*
+ * Where in a region of PAYLOAD_ALIGNED_PAGES pages plus a send (filled from
+ * phase 0) the bytes of stream offset @off (already shifted for a warm-up)
+ * start on a page: the region offset of page (phase * PAGE_INV) % PERIOD.
+ */
+static inline uint64_t payload_aligned_at(uint64_t off)
+{
+	return (uint64_t)((off % PAYLOAD_PERIOD) * PAYLOAD_PAGE_INV % PAYLOAD_PERIOD) * PAYLOAD_PAGE;
 }
 
 /**

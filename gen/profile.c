@@ -127,7 +127,11 @@ static void set_cpus(struct gen_profile *p, const union kval *v)
 static void set_streams(struct gen_profile *p, const union kval *v) { p->streams = (unsigned)v->u; }
 static void set_size(struct gen_profile *p, const union kval *v) { p->size = v->u; p->size_set = true; }
 static void set_mode(struct gen_profile *p, const union kval *v) { p->mode = (enum gen_mode)v->e; }
-static void set_depth(struct gen_profile *p, const union kval *v) { p->depth = (unsigned)v->u; }
+static void set_depth(struct gen_profile *p, const union kval *v)
+{
+	p->depth = (unsigned)v->u;
+	p->depth_set = true;
+}
 static void set_duration(struct gen_profile *p, const union kval *v) { p->duration_ns = v->u; }
 static void set_omit(struct gen_profile *p, const union kval *v) { p->omit_ns = v->u; }
 static void set_interval(struct gen_profile *p, const union kval *v) { p->interval_ns = v->u; }
@@ -1264,7 +1268,8 @@ void profile_init(struct gen_profile *p)
 	p->size = 64 * 1024;
 	p->size_set = false;
 	p->mode = GEN_MODE_AUTO;
-	p->depth = 8;
+	p->depth = GEN_DEPTH_UDP;
+	p->depth_set = false;
 	p->duration_ns = 10 * SEC_NS;
 	p->omit_ns = 0;
 	p->interval_ns = SEC_NS;

@@ -183,9 +183,11 @@ void report_plan(FILE *out, const struct engine_plan *plan)
 	fprintf(out, "target:    %s %s (server: %s)\n", gen_proto_name(p->proto), plan->dest_str,
 		gen_server_name(p->server));
 	fprintf(out, "mode:      %s (%s)\n", gen_mode_name(plan->mode), plan->mode_reason);
-	fprintf(out, "message:   %llu B per send, depth %u per stream%s\n",
-		(unsigned long long)plan->msg_size, plan->depth,
-		p->proto == GEN_PROTO_UDP && plan->path_mtu ? "" : "");
+	fprintf(out, "message:   %llu B per send, depth %u per stream", (unsigned long long)plan->msg_size,
+		plan->depth);
+	if (plan->depth_copy != plan->depth)
+		fprintf(out, " (%u if auto switches to copy)", plan->depth_copy);
+	fputc('\n', out);
 	if (p->proto == GEN_PROTO_UDP)
 		fprintf(out, "datagram:  %llu B payload incl. %u B zcgen header; path MTU %llu\n",
 			(unsigned long long)plan->msg_size, GEN_UDP_HDR_LEN,
@@ -485,6 +487,9 @@ static void profile_json_more(json_t *o, const struct gen_profile *p)
 	/* UDP without size: (or with sizes:) the plan derives it: null, as the profile left it */
 	if (p->proto == GEN_PROTO_UDP && !p->size_set)
 		json_object_set_new(o, "size", json_null());
+	/* depth only as given: the default depends on the mode the plan chose (plan.depth) */
+	if (!p->depth_set)
+		json_object_del(o, "depth");
 	if (p->dport_lo)
 		json_object_set_new(json_object_get(o, "target"), "ports",
 				    ports_str(p->dport_lo, p->dport_hi));
@@ -758,6 +763,8 @@ static json_t *plan_json(const struct engine_plan *plan)
 
 	if (!pl)
 		return NULL;
+	/* mode auto's rings that switch to copy take copy's depth (engine_plan()) */
+	json_object_set_new(pl, "depth_copy", json_integer(plan->depth_copy));
 	json_object_set_new(pl, "gso_segments", json_integer(plan->gso));
 	json_object_set_new(pl, "rate", plan->paced ?
 			    json_pack("{s:s, s:s, s:s}", "unit",

@@ -276,7 +276,7 @@ json_t *report_sweep_json(const struct report_sweep *r, const struct engine_plan
 			gen_proto_name(plan->prof.proto), "dest", plan->dest_str, "own_receiver",
 			!r->dest_given && !r->lab_flavour, "lab", r->lab_flavour != NULL, "queues",
 			(json_int_t)plan->prof.queues, "streams", (json_int_t)plan->prof.streams,
-			"depth", (json_int_t)plan->prof.depth, "cpus", cpus, "duration_s",
+			"depth", (json_int_t)plan->depth, "cpus", cpus, "duration_s",
 			plan->prof.duration_ns / 1e9, "online_cpus",
 			(json_int_t)sysconf(_SC_NPROCESSORS_ONLN), "clk_tck",
 			(json_int_t)sysconf(_SC_CLK_TCK), "cpu_accounting",

@@ -87,6 +87,42 @@ static void test_sender_region(void **state)
 	}
 }
 
+/*
+ * A TCP sender's region: every stream offset, warm-up shift included, has a
+ * page of the region where its bytes start, and a whole send from there is
+ * the pattern of that offset. A send size that is not a multiple of the
+ * period visits every phase.
+ */
+static void test_aligned_region(void **state)
+{
+	enum { MSG = 65435 };
+	size_t len = (size_t)PAYLOAD_ALIGNED_PAGES * PAYLOAD_PAGE + MSG;
+	uint8_t *region = malloc(len);
+	bool seen[PAYLOAD_PERIOD] = { false };
+	uint64_t off = 0;
+
+	(void)state;
+	assert_non_null(region);
+	payload_fill(region, len, 0);
+	for (int m = 0; m < 2 * (int)PAYLOAD_PERIOD; m++) {
+		for (unsigned shift = 0; shift <= PAYLOAD_WARMUP_SHIFT; shift += PAYLOAD_WARMUP_SHIFT) {
+			uint64_t at = payload_aligned_at(off + shift);
+
+			assert_int_equal(at % PAYLOAD_PAGE, 0);
+			assert_true(at + MSG <= len);
+			assert_int_equal(payload_check(region + at, MSG, off + shift), 0);
+			/* the wrong page is seen: another phase's page mismatches */
+			assert_true(payload_check(region + (at + PAYLOAD_PAGE) % (len - MSG), MSG,
+						  off + shift) > 0);
+		}
+		seen[off % PAYLOAD_PERIOD] = true;
+		off += MSG;
+	}
+	for (unsigned p = 0; p < PAYLOAD_PERIOD; p++)
+		assert_true(seen[p]);
+	free(region);
+}
+
 /* The first bytes of a stream never look like an iperf3 cookie. */
 static void test_not_a_cookie(void **state)
 {
@@ -106,6 +142,7 @@ int main(void)
 		cmocka_unit_test(test_one_corrupt_byte),
 		cmocka_unit_test(test_unaligned_offsets),
 		cmocka_unit_test(test_sender_region),
+		cmocka_unit_test(test_aligned_region),
 		cmocka_unit_test(test_not_a_cookie),
 	};
 

@@ -103,7 +103,11 @@ static void test_queues_cpus(void **state)
 	assert_int_equal(plan.prof.n_cpus, 0);
 }
 
-/* TCP: one shared region one pattern period longer than a send; SO_SNDBUF split over the streams. */
+/*
+ * TCP: one shared region, a page per pattern phase plus a send. Depth as
+ * given, else 1 for zero-copy sends and 8 for copy sends, which also get a
+ * fixed send buffer split over the streams; auto plans for both.
+ */
 static void test_tcp_buffers(void **state)
 {
 	static const char *const kv[] = { "streams", "4", "size", "16K", "depth", "8", "mode",
@@ -117,20 +121,42 @@ static void test_tcp_buffers(void **state)
 	assert_string_equal(plan.mode_reason, "zc as asked");
 	assert_int_equal(plan.msg_size, 16384);
 	assert_int_equal(plan.slots, 1);
-	assert_int_equal(plan.slot_size, 16384 + PAYLOAD_PERIOD);
-	assert_int_equal(plan.ring_buf_bytes, (16384 + PAYLOAD_PERIOD + 4095) & ~4095ULL);
+	assert_int_equal(plan.slot_size, PAYLOAD_PERIOD * 4096 + 16384);
+	assert_int_equal(plan.ring_buf_bytes, PAYLOAD_PERIOD * 4096 + 16384);
 	assert_int_equal(plan.depth, 8);
 	assert_int_equal(plan.sq_entries, 32);       /* 4 streams x depth 8 */
 	assert_int_equal(plan.gso, 1);
-	assert_int_equal(plan.tcp_sndbuf, ENGINE_TCP_SNDBUF_RING / 4);
 	assert_string_equal(plan.so.congestion_default, "cubic");
 	assert_false(plan.paced);
-	/* many streams: no stream under the floor */
+	assert_int_equal(plan.tcp_sndbuf, 0);        /* zero-copy: the kernel's autotuning */
+	/* zero-copy, no depth given: one send in flight per stream */
+	static const char *const zc[] = { "streams", "4", "mode", "zc-fixed", NULL };
+
+	assert_int_equal(plan_of(zc, &f), 0);
+	assert_false(plan.prof.depth_set);
+	assert_int_equal(plan.depth, GEN_DEPTH_TCP_ZC);
+	assert_int_equal(plan.depth_copy, GEN_DEPTH_TCP_ZC);  /* never switches */
+	assert_int_equal(plan.sq_entries, 8);        /* 4 x 1, at least 8 */
+	assert_int_equal(plan.tcp_sndbuf, 0);
+	/* copy: chains of 8, a fixed buffer; many streams: none under the floor */
+	static const char *const cp[] = { "streams", "4", "mode", "copy", NULL };
 	static const char *const many[] = { "streams", "64", "mode", "copy", NULL };
 
+	assert_int_equal(plan_of(cp, &f), 0);
+	assert_int_equal(plan.depth, GEN_DEPTH_TCP_COPY);
+	assert_int_equal(plan.tcp_sndbuf, ENGINE_TCP_SNDBUF_RING / 4);
 	assert_int_equal(plan_of(many, &f), 0);
 	assert_int_equal(plan.tcp_sndbuf, ENGINE_TCP_SNDBUF_MIN);
 	assert_int_equal(plan.sq_entries, 512);      /* 64 x 8, a power of two */
+	/* auto starting with zero-copy: 1 now, copy's 8 and buffer if it switches */
+	static const char *const au[] = { "streams", "4", "mode", "auto", NULL };
+
+	assert_int_equal(plan_of(au, &f), 0);
+	assert_true(plan.auto_adapt);
+	assert_int_equal(plan.depth, GEN_DEPTH_TCP_ZC);
+	assert_int_equal(plan.depth_copy, GEN_DEPTH_TCP_COPY);
+	assert_int_equal(plan.sq_entries, 32);       /* room for 4 chains of 8 */
+	assert_int_equal(plan.tcp_sndbuf, ENGINE_TCP_SNDBUF_RING / 4);
 }
 
 /* UDP without size: the path MTU's payload; loopback's or an unknown MTU: a 1500 MTU's. */
@@ -160,8 +186,9 @@ static void test_udp_default_size(void **state)
 	assert_string_equal(plan.dest_str, "[2001:db8::1]:5201");
 	/* UDP slots: each send owns one until its notification, twice the sends in flight */
 	assert_int_equal(plan.slots, 1 * 8 * 2);
-	assert_int_equal(plan.slot_size, (1452 + 63) & ~63ULL);
-	assert_int_equal(plan.tcp_sndbuf, 0);
+	/* a power-of-two stride: two per page, none crossing a page boundary */
+	assert_int_equal(plan.slot_size, 2048);
+	assert_int_equal(plan.depth, 8);             /* UDP's default depth */
 	/* a size below zcgen's header */
 	static const char *const tiny[] = { "protocol", "udp", "size", "8", "mode", "copy", NULL };
 
@@ -185,7 +212,8 @@ static void test_gso(void **state)
 	assert_int_equal(plan_of(ok, &f), 0);
 	assert_int_equal(plan.gso, 4);
 	assert_int_equal(plan.max_size, 1400);
-	assert_int_equal(plan.slot_size, (1400 * 4 + 63) & ~63ULL);
+	/* longer than a page: each send starts on one */
+	assert_int_equal(plan.slot_size, 8192);
 	assert_int_equal(plan_of(big, &f), -EINVAL);
 	assert_non_null(strstr(err, "more than one UDP send can carry"));
 	assert_non_null(strstr(err, "to 46 "));      /* 65507 / 1400 */
@@ -234,7 +262,6 @@ static void test_rate(void **state)
 	assert_false(plan.pacer_per_stream);
 	assert_false(plan.rate_pps);
 	assert_true(plan.pace_share > 0.4999 && plan.pace_share < 0.5001);   /* a ring's half */
-	assert_int_equal(plan.tcp_sndbuf, 0);                                /* paced: the kernel's */
 	assert_int_equal(plan_of(stream, &f), 0);
 	assert_true(plan.pacer_per_stream);
 	assert_true(plan.pace_share > 0.9999 && plan.pace_share < 1.0001);   /* each stream the rate */

@@ -429,7 +429,7 @@ static void test_shipped_100g(void **state)
 	assert_int_equal(p.size, 65536);
 	assert_true(p.size_set);
 	assert_int_equal(p.mode, GEN_MODE_ZC_FIXED);
-	assert_int_equal(p.depth, 8);
+	assert_false(p.depth_set);                   /* the mode's default */
 	assert_true(p.duration_ns > p.omit_ns);
 	assert_true(p.nic.present);
 	assert_string_equal(p.nic.interface, "eth1");
@@ -1010,7 +1010,7 @@ static void test_defaults(void **state)
 	assert_int_equal(p.size, 65536);
 	assert_false(p.size_set);
 	assert_int_equal(p.mode, GEN_MODE_AUTO);
-	assert_int_equal(p.depth, 8);
+	assert_false(p.depth_set);                   /* the plan picks it (unit_plan) */
 	assert_int_equal(p.duration_ns, 10000000000ull);
 	assert_int_equal(p.omit_ns, 0);
 	assert_int_equal(p.interval_ns, 1000000000ull);
