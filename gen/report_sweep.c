@@ -283,6 +283,9 @@ json_t *report_sweep_json(const struct report_sweep *r, const struct engine_plan
 			"system-wide busy time from /proc/stat, softirq included");
 	if (r->lab_flavour)
 		json_object_set_new(env, "lab_flavour", json_string(r->lab_flavour));
+	/* no --depth: each cell took its mode's default (engine_plan()) */
+	if (!plan->prof.depth_set)
+		json_object_set_new(env, "depth", json_null());
 	json_object_set_new(root, "environment", env);
 	return root;
 }
