@@ -272,6 +272,8 @@ static void run_cell(const struct sweep_opts *o, const char *dest, struct sweep_
 		goto out;
 	c->planned = true;
 	c->mode_planned = plan->mode;
+	c->depth = plan->depth;
+	c->depth_copy = plan->depth_copy;
 	snprintf(c->mode_used, sizeof(c->mode_used), "%s", gen_mode_name(plan->mode));
 	snprintf(c->mode_reason, sizeof(c->mode_reason), "%s", plan->mode_reason);
 	if (cpustat_snap(&a)) {

@@ -387,6 +387,15 @@ int engine_plan(const struct gen_profile *prof, const struct engine_facts *f,
 		plan->slot_size = udp_slot_stride(plan->max_size * plan->gso);
 	}
 	plan->ring_buf_bytes = (plan->slots * plan->slot_size + 4095) & ~4095ULL;
+	/* the kernel registers at most 1 GiB per buffer (io_uring_register_buffers: EFAULT) */
+	if (plan->mode == GEN_MODE_ZC_FIXED && plan->ring_buf_bytes > (1ULL << 30)) {
+		snprintf(err, errlen, "zc-fixed registers each ring's buffer with the kernel, which "
+			 "takes at most 1 GiB; this plan needs %llu MiB (%s): lower %s, or use "
+			 "--mode zc", (unsigned long long)(plan->ring_buf_bytes >> 20),
+			 tcp ? "251 pages of pattern plus one send" : "streams x depth x 2 slots",
+			 tcp ? "the size" : "the size, streams or depth");
+		return -EINVAL;
+	}
 	deepest = plan->depth > plan->depth_copy ? plan->depth : plan->depth_copy;
 	plan->sq_entries = pow2_at_least(prof->streams * deepest < 8 ? 8 : prof->streams * deepest);
 	if (plan->sq_entries > 4096)
@@ -562,6 +571,7 @@ struct wstate {
 	bool tick;                   /* armed: its CQE is to come */
 	bool tick_ok;                /* the kernel runs it (else: timed waits) */
 	unsigned depth;              /* sends in flight per stream now (auto's switch changes it) */
+	uint64_t waits, tick_waits;  /* unpaced waits; those without a timeout (the tick's) */
 };
 
 static void publish(struct worker *w, const struct wstate *s)
@@ -703,29 +713,34 @@ static void wait_some(struct wstate *s, uint64_t ns)
  * send when one send is in flight; instead, a timeout request of
  * WAIT_TICK_NS (the tick) sits in the ring, re-armed when it expires, and
  * the wait has no timeout of its own: the tick's CQE wakes it for the stop
- * and the stall watch as the timeout did. The tick's CQE counts towards a
- * wait's number, so only waits for one CQE rely on it; a TCP chain's longer
- * wait keeps its timeout. Without the tick (no SQE free, or a kernel that
- * refused it): the timed wait.
+ * and the stall watch as the timeout did. tick_arm() queues it before the
+ * sends, so that a batch that fills the SQ leaves it its SQE. The tick's
+ * CQE counts towards a wait's number, so only waits for one CQE rely on
+ * it; a TCP chain's longer wait keeps its timeout. Without the tick (a
+ * kernel that refused it): the timed wait.
  */
-static void wait_unpaced(struct wstate *s, unsigned nr)
+static void tick_arm(struct wstate *s)
 {
 	struct io_uring_sqe *sqe;
 
-	if (nr != 1 || !s->tick_ok) {
+	if (s->tick || !s->tick_ok)
+		return;
+	sqe = io_uring_get_sqe(&s->ring);
+	if (!sqe)
+		return;
+	io_uring_prep_timeout(sqe, &s->tick_ts, 0, 0);
+	sqe->user_data = UD_TICK;
+	s->tick = true;
+}
+
+static void wait_unpaced(struct wstate *s, unsigned nr)
+{
+	s->waits++;
+	if (nr != 1 || !s->tick) {
 		wait_n(s, WAIT_TICK_NS, nr);
 		return;
 	}
-	if (!s->tick) {
-		sqe = io_uring_get_sqe(&s->ring);
-		if (!sqe) {
-			wait_n(s, WAIT_TICK_NS, 1);
-			return;
-		}
-		io_uring_prep_timeout(sqe, &s->tick_ts, 0, 0);
-		sqe->user_data = UD_TICK;
-		s->tick = true;
-	}
+	s->tick_waits++;
 	io_uring_submit_and_wait(&s->ring, 1);
 }
 
@@ -1497,6 +1512,8 @@ static void worker_teardown(struct worker *w, struct wstate *s)
 	o->short_sends = s->acct.short_sends;
 	o->errors = s->acct.errors;
 	o->slot_violations = s->pool.violations;
+	o->waits = s->waits;
+	o->waits_untimed = s->tick_waits;
 	o->slots_dry_max_s = s->dry_max / 1e9;
 	memcpy(o->err_errno, s->acct.err_errno, sizeof(o->err_errno));
 	memcpy(o->err_count, s->acct.err_count, sizeof(o->err_count));
@@ -1608,6 +1625,8 @@ static void *worker_main(void *arg)
 			meas = true;
 			mark_measuring(&s, &cpu0);
 		}
+		if (!s.npc)
+			tick_arm(&s);
 		queue_sends(w, &s, now_ns(CLOCK_MONOTONIC));
 		if (s.npc)
 			wait_some(&s, pace_wait(&s));

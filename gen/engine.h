@@ -195,6 +195,8 @@ struct engine_queue_result {
 	 * unresolved next hop queues them in its neighbour entry: docs/lab.md).
 	 */
 	double slots_dry_max_s;
+	uint64_t waits;              /* unpaced: the ring's waits for completions */
+	uint64_t waits_untimed;      /* of them, without a timeout (woken by the tick) */
 	uint64_t outstanding;        /* sends or notifications still owed at close */
 	bool lingered;               /* drain timed out: closed with SO_LINGER 0 */
 	bool auto_switched;          /* auto: this ring went from zero-copy to copy */

@@ -10,10 +10,11 @@
  * The byte at stream offset o is o % PAYLOAD_PERIOD. The period is a prime,
  * so a message size is almost never a multiple of it: a message sent at the
  * wrong offset, a short send that was not resumed, or data from another
- * stream shows up as mismatches. A sender fills one region of
- * msg_size + PAYLOAD_PERIOD bytes with payload_fill(region, len, 0) once and
- * sends each message from region + (offset % PAYLOAD_PERIOD); a TCP sender
- * sends from a page instead (payload_aligned_at(), below).
+ * stream shows up as mismatches. Any region filled with payload_fill(region,
+ * len, 0) holds the bytes of stream offset o from region + o % PAYLOAD_PERIOD
+ * on: a UDP sender fills each datagram's payload once, a TCP sender sends
+ * from the page of its region that starts at o's phase (payload_aligned_at(),
+ * below).
  *
  * TCP: the offset counts from the first byte of the connection. UDP: the
  * offset counts from the first byte after the 16-byte header, in every

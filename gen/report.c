@@ -824,6 +824,10 @@ json_t *report_json(const struct report_ctx *r)
 		json_object_set_new(qo, "cpu_s", json_real(w->cpu_s));
 		json_object_set_new(qo, "zc_slots_dry_max_s", plan->prof.proto == GEN_PROTO_UDP ?
 				    json_real(q->slots_dry_max_s) : json_null());
+		/* unpaced rings: how they waited (docs/cli.md, "Depth and the order of a TCP stream") */
+		json_object_set_new(qo, "waits", plan->paced ? json_null() : json_integer((json_int_t)q->waits));
+		json_object_set_new(qo, "waits_untimed", plan->paced ? json_null() :
+				    json_integer((json_int_t)q->waits_untimed));
 		if (plan->auto_adapt) {
 			json_object_set_new(qo, "auto_switched", json_boolean(q->auto_switched));
 			json_object_set_new(qo, "auto_copied_percent", json_real(q->auto_copied_pct));

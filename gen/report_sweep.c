@@ -242,9 +242,14 @@ json_t *report_sweep_json(const struct report_sweep *r, const struct engine_plan
 
 		if (cj && !c->ok)
 			json_object_set_new(cj, "error", json_string(c->err));
-		if (cj)
+		if (cj) {
 			json_object_set_new(cj, "mode_used", c->planned ?
 					    json_string(c->mode_used) : json_null());
+			json_object_set_new(cj, "depth", c->planned ? json_integer(c->depth) :
+					    json_null());
+			json_object_set_new(cj, "depth_copy", c->planned ?
+					    json_integer(c->depth_copy) : json_null());
+		}
 		if (cj && c->mode == GEN_MODE_AUTO) {
 			json_object_set_new(cj, "mode_reason", c->planned ?
 					    json_string(c->mode_reason) : json_null());

@@ -24,6 +24,7 @@ struct sweep_cell {
 	 * time because the kernel copied their sends, "mixed" when some did.
 	 */
 	char mode_used[16];
+	unsigned depth, depth_copy; /* the plan's (engine_plan(): by mode when not given) */
 	unsigned nq, switched;      /* rings, and those that switched */
 	uint64_t switch_sends;      /* mean sends before a ring switched */
 	char err[600];

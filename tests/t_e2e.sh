@@ -42,6 +42,15 @@ for mode in copy zc zc-fixed auto; do
 		[ "$(jq '[.queues[].bytes] | add' "$T/run.json")" -eq "$sent" ]
 	check "tcp $mode: CPU cost reported" [ "$(jq '.total.cpu_seconds_per_gb > 0 and .total.cpu.system_busy_s > 0' "$T/run.json")" = true ]
 	check "tcp $mode: intervals were recorded" [ "$(jq '.intervals | length' "$T/run.json")" -ge 3 ]
+	# zero-copy sends one at a time, and waits for each without a timeout (the ring's tick)
+	case "$mode" in
+	zc|zc-fixed)
+		check "tcp $mode: depth 1 by default" [ "$(jq .plan.depth "$T/run.json")" -eq 1 ]
+		check "tcp $mode: waits without a timeout ($(jq -c '[.queues[] | [.waits_untimed, .waits]]' "$T/run.json"))" \
+			[ "$(jq '[.queues[] | .waits_untimed > 0 and .waits_untimed <= .waits] | all' "$T/run.json")" = true ] ;;
+	copy)
+		check "tcp copy: chains of 8 by default" [ "$(jq .plan.depth "$T/run.json")" -eq 8 ] ;;
+	esac
 done
 
 for mode in copy zc zc-fixed auto; do
@@ -62,6 +71,8 @@ for mode in copy zc zc-fixed auto; do
 	check "udp $mode: no foreign datagrams" [ "$(jq .total.foreign "$SINK_JSON")" -eq 0 ]
 	check "udp $mode: notifications equal zero-copy sends" \
 		[ "$(jq .total.zc_notifications "$T/run.json")" -eq "$(jq .total.zc_sends "$T/run.json")" ]
+	check "udp $mode: waits without a timeout ($(jq -c '[.queues[] | [.waits_untimed, .waits]]' "$T/run.json"))" \
+		[ "$(jq '[.queues[] | .waits_untimed > 0 and .waits_untimed <= .waits] | all' "$T/run.json")" = true ]
 done
 
 # Slot recycling end to end: zc-fixed UDP, one stream, the sink checks every header: the

@@ -157,6 +157,19 @@ static void test_tcp_buffers(void **state)
 	assert_int_equal(plan.depth_copy, GEN_DEPTH_TCP_COPY);
 	assert_int_equal(plan.sq_entries, 32);       /* room for 4 chains of 8 */
 	assert_int_equal(plan.tcp_sndbuf, ENGINE_TCP_SNDBUF_RING / 4);
+	/* zc-fixed registers the region: at most 1 GiB, 251 pages of it the pattern's */
+	static const char *const huge[] = { "mode", "zc-fixed", "size", "1073000000", NULL };
+
+	assert_int_equal(plan_of(huge, &f), -EINVAL);
+	assert_non_null(strstr(err, "at most 1 GiB"));
+	/* auto below the crossover: copy from the start, 8 and 8 */
+	static const char *const au_small[] = { "streams", "4", "mode", "auto", "size", "1K", NULL };
+
+	assert_int_equal(plan_of(au_small, &f), 0);
+	assert_int_equal(plan.mode, GEN_MODE_COPY);
+	assert_false(plan.auto_adapt);
+	assert_int_equal(plan.depth, GEN_DEPTH_TCP_COPY);
+	assert_int_equal(plan.depth_copy, GEN_DEPTH_TCP_COPY);
 }
 
 /* UDP without size: the path MTU's payload; loopback's or an unknown MTU: a 1500 MTU's. */
@@ -189,6 +202,7 @@ static void test_udp_default_size(void **state)
 	/* a power-of-two stride: two per page, none crossing a page boundary */
 	assert_int_equal(plan.slot_size, 2048);
 	assert_int_equal(plan.depth, 8);             /* UDP's default depth */
+	assert_int_equal(plan.tcp_sndbuf, 0);
 	/* a size below zcgen's header */
 	static const char *const tiny[] = { "protocol", "udp", "size", "8", "mode", "copy", NULL };
 
@@ -262,6 +276,7 @@ static void test_rate(void **state)
 	assert_false(plan.pacer_per_stream);
 	assert_false(plan.rate_pps);
 	assert_true(plan.pace_share > 0.4999 && plan.pace_share < 0.5001);   /* a ring's half */
+	assert_int_equal(plan.tcp_sndbuf, 0);                                /* paced: the kernel's */
 	assert_int_equal(plan_of(stream, &f), 0);
 	assert_true(plan.pacer_per_stream);
 	assert_true(plan.pace_share > 0.9999 && plan.pace_share < 1.0001);   /* each stream the rate */
